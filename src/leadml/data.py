@@ -212,8 +212,10 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
         kept.append(spec)
     if not kept:
         raise DataError("no usable feature columns: every feature is empty")
-    used = schema if len(kept) == len(schema.features) else schema.model_copy(
-        update={"features": kept}
+    used = (
+        schema
+        if len(kept) == len(schema.features)
+        else schema.model_copy(update={"features": kept})
     )
     return Validated(frame=frame, y=y, schema=used, warnings=warnings)
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.calibration import CalibrationDisplay  # noqa: E402
-from sklearn.compose import ColumnTransformer  # noqa: E402
-from sklearn.impute import SimpleImputer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import (  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibrationDisplay
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
     PrecisionRecallDisplay,
     RocCurveDisplay,
     average_precision_score,
@@ -28,10 +28,10 @@ from sklearn.metrics import (  # noqa: E402
     log_loss,
     roc_auc_score,
 )
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from leadml.schema import BANT, LeadSchema  # noqa: E402
+from leadml.schema import BANT, LeadSchema
 
 #: Logistic regression is fitted on at most this many rows: its score stops moving long before.
 BASELINE_MAX_ROWS = 100_000
@@ -52,7 +52,7 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
 
 def lift_at(y: np.ndarray, p: np.ndarray, fraction: float = 0.1) -> float:
     """Conversion in the top ``fraction`` of scores divided by the overall rate."""
-    k = max(1, int(round(len(p) * fraction)))
+    k = max(1, round(len(p) * fraction))
     top = np.argsort(-p, kind="stable")[:k]
     base = float(np.mean(y))
     return float(np.mean(y[top]) / base) if base > 0 else float("nan")
@@ -111,9 +111,7 @@ def bant_points(matrix: pd.DataFrame, schema: LeadSchema) -> np.ndarray:
     """
     points = np.zeros(len(matrix))
     for criterion in BANT:
-        specs = [
-            f for f in schema.features if f.criterion == criterion and f.kind == "ordinal"
-        ]
+        specs = [f for f in schema.features if f.criterion == criterion and f.kind == "ordinal"]
         best = np.zeros(len(matrix))
         for spec in specs:
             rank = matrix[spec.name].to_numpy(dtype=float)
@@ -152,9 +150,9 @@ def baseline_predictions(
         # the ranking (ROC AUC, lift) is the points score's own.
         pts_train = bant_points(encoded_train, schema).reshape(-1, 1)
         mapper = LogisticRegression().fit(pts_train, y_train)
-        out["bant_points"] = mapper.predict_proba(
-            bant_points(encoded_test, schema).reshape(-1, 1)
-        )[:, 1]
+        out["bant_points"] = mapper.predict_proba(bant_points(encoded_test, schema).reshape(-1, 1))[
+            :, 1
+        ]
     return out
 
 

@@ -158,7 +158,9 @@ class LeadModel:
         except ModelLoadError:
             raise
         except (OSError, ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
-            raise ModelLoadError(f"{folder}: corrupt bundle ({type(exc).__name__}: {exc})") from None
+            raise ModelLoadError(
+                f"{folder}: corrupt bundle ({type(exc).__name__}: {exc})"
+            ) from None
 
 
 def _json_default(value: Any) -> Any:

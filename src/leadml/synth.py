@@ -66,12 +66,58 @@ SOURCES = {
     "Social": -0.2,
 }
 FIRST = np.array(
-    "Ana Ben Carla David Elena Farid Grace Hugo Ines Jakub Kofi Lena Marta Noah Olga Pedro "
-    "Qing Rosa Sam Tomasz Uma Victor Wen Ximena Yusuf Zofia".split()
+    [
+        "Ana",
+        "Ben",
+        "Carla",
+        "David",
+        "Elena",
+        "Farid",
+        "Grace",
+        "Hugo",
+        "Ines",
+        "Jakub",
+        "Kofi",
+        "Lena",
+        "Marta",
+        "Noah",
+        "Olga",
+        "Pedro",
+        "Qing",
+        "Rosa",
+        "Sam",
+        "Tomasz",
+        "Uma",
+        "Victor",
+        "Wen",
+        "Ximena",
+        "Yusuf",
+        "Zofia",
+    ]
 )
 LAST = np.array(
-    "Silva Smith Kowalski Garcia Müller Dubois Rossi Nowak Santos Brown Khan Lopez Novak "
-    "Tanaka Okafor Jensen Costa Fischer Martin Patel".split()
+    [
+        "Silva",
+        "Smith",
+        "Kowalski",
+        "Garcia",
+        "Müller",
+        "Dubois",
+        "Rossi",
+        "Nowak",
+        "Santos",
+        "Brown",
+        "Khan",
+        "Lopez",
+        "Novak",
+        "Tanaka",
+        "Okafor",
+        "Jensen",
+        "Costa",
+        "Fischer",
+        "Martin",
+        "Patel",
+    ]
 )
 TITLE_WORDS = {
     "Junior": "Junior {d} Associate",
@@ -176,8 +222,12 @@ def generate_leads(rows: int = 20_000, seed: int = 7, start: str = "2024-11-01")
 
     first = rng.choice(FIRST, size=n)
     last = rng.choice(LAST, size=n)
-    domain = np.char.add(np.char.lower(rng.choice(LAST, size=n)), rng.choice([".com", ".io", ".co"], size=n))
-    email = np.char.add(np.char.add(np.char.lower(np.char.add(np.char.add(first, "."), last)), "@"), domain)
+    domain = np.char.add(
+        np.char.lower(rng.choice(LAST, size=n)), rng.choice([".com", ".io", ".co"], size=n)
+    )
+    email = np.char.add(
+        np.char.add(np.char.lower(np.char.add(np.char.add(first, "."), last)), "@"), domain
+    )
     phone = [
         f"+{cc} {a:03d} {b:03d} {c:04d}"
         for cc, a, b, c in zip(

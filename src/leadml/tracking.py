@@ -18,7 +18,10 @@ from leadml.errors import TrackingError
 @contextmanager
 def _quick_http():
     """A reachability probe should answer in seconds, not after MLflow's retry schedule."""
-    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+    }
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "5"
     try:
@@ -43,7 +46,9 @@ def connect(settings: Settings, experiment: str | None = None) -> str:
         try:
             db.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise TrackingError(f"cannot create the MLflow store folder {db.parent}: {exc}") from None
+            raise TrackingError(
+                f"cannot create the MLflow store folder {db.parent}: {exc}"
+            ) from None
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     name = experiment or settings.experiment

@@ -92,7 +92,10 @@ def fit_booster(
     names = encoder.names
     cats = encoder.categorical_indices
     train_set = lgb.Dataset(
-        x[split.train], y[split.train], feature_name=names, categorical_feature=cats,
+        x[split.train],
+        y[split.train],
+        feature_name=names,
+        categorical_feature=cats,
         free_raw_data=True,
     )
     valid_set = lgb.Dataset(
@@ -123,7 +126,7 @@ def train_leads(
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
 
-    client = experiment_id = None
+    experiment_id = None
     if track:
         from leadml.tracking import connect
 
@@ -218,8 +221,17 @@ def train_leads(
         if track:
             say("Logging the run to MLflow and registering the model")
             run_id, version = _log_run(
-                settings, experiment_id, model, params, metrics, data_print, bundle_dir,
-                plots, report, table, warnings,
+                settings,
+                experiment_id,
+                model,
+                params,
+                metrics,
+                data_print,
+                bundle_dir,
+                plots,
+                report,
+                table,
+                warnings,
             )
             model.meta.update(
                 {

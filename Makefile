@@ -1,0 +1,65 @@
+# leadml — the menu of everything one can do. `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
+# Test PostgreSQL (Debian's server on loopback; started by `make postgres`).
+PG_PORT ?= 55432
+export LEADML_TEST_POSTGRES_URL ?= postgresql+psycopg://leadml:leadml@127.0.0.1:$(PG_PORT)/leadml_test
+
+.PHONY: help install demo test lint format bench mlflow-ui serve system-deps postgres clean
+
+help:  ## this menu
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null || { echo "Python 3.11 is needed ($(PY) not found)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install leadml with its test tools
+
+demo: install  ## sample data → train → score → explain, end to end
+	$(BIN)/leadml demo
+
+system-deps:  ## Debian packages the tests need: headless chromium and PostgreSQL
+	@need=""; \
+	 [ -x /usr/bin/chromium ] || need="$$need chromium"; \
+	 command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	 if [ -n "$$need" ]; then \
+	   echo "Installing Debian packages:$$need"; \
+	   SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	   $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
+	 fi
+
+postgres: system-deps  ## start a throwaway PostgreSQL on 127.0.0.1:$(PG_PORT) for the tests
+	@bash .ci/postgres.sh $(PG_PORT)
+
+test: install system-deps postgres  ## install everything and run the test suite
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint:  ## ruff check and format check
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format:  ## ruff format and autofix
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+bench: install  ## benchmarks: training, explaining, serving, Dask (minutes; prints ratios)
+	$(BIN)/python bench/run_all.py
+
+mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000 for the local store
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow/mlflow.db \
+	  --default-artifact-root $(CURDIR)/mlflow/artifacts --host 127.0.0.1 --port 5000
+
+serve: install  ## serve the demo model on http://127.0.0.1:8000
+	$(BIN)/leadml serve --model models/leadml
+
+clean:  ## remove generated data, models and the local MLflow store (keeps .venv)
+	rm -rf mlflow data/sample/*.csv models/leadml

@@ -1,0 +1,341 @@
+"""``leadml``: the command line, one verb per stage (typer + rich).
+
+Each command is a thin shell over a library function. Input problems (``LeadMLError``) print
+one red line and exit with code 2, never a traceback; set ``LEADML_DEBUG=1`` to see one.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadml.config import Settings
+from leadml.errors import LeadMLError
+
+app = typer.Typer(
+    name="leadml",
+    help="Open lead conversion scoring: train, score and explain leads against BANT.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+schema_app = typer.Typer(help="Lead schemas: infer one from a raw export.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+console = Console(stderr=True)
+out = Console()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _quiet_libraries() -> None:
+    """MLflow and friends are chatty; the CLI says what matters itself."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    for name in ("mlflow", "alembic", "urllib3", "distributed", "lightgbm"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def friendly(func: F) -> F:
+    """Turn input errors into one line and exit code 2; keep tracebacks for real bugs only."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _quiet_libraries()
+        try:
+            return func(*args, **kwargs)
+        except LeadMLError as exc:
+            console.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]Interrupted.[/]")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("LEADML_DEBUG"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            console.print(
+                f"[bold red]Error:[/] unexpected {type(exc).__name__}: {first[:300]} "
+                "(set LEADML_DEBUG=1 for the traceback)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+# -- generate ------------------------------------------------------------------------------------
+@app.command()
+@friendly
+def generate(
+    rows: Annotated[int, typer.Option(min=1, help="Number of leads.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same table.")] = 7,
+    out: Annotated[Path, typer.Option(help="CSV or .parquet file to write.")] = Path(
+        "data/sample/leads.csv"
+    ),
+) -> None:
+    """Write a synthetic CRM lead history with a known generating process."""
+    from leadml.synth import generate_leads, write_leads
+
+    with console.status(f"Generating {rows:,} leads"):
+        frame = generate_leads(rows, seed)
+        path = write_leads(frame, out)
+    console.print(
+        f"Wrote {len(frame):,} leads × {frame.shape[1]} columns to [bold]{path}[/] "
+        f"(converted {frame['converted'].mean():.1%})"
+    )
+
+
+# -- train ---------------------------------------------------------------------------------------
+def resolve_schema(
+    data: Path | None,
+    frame: Any,
+    schema: Path | None,
+    target: str | None,
+    positive: str | None,
+) -> Any:
+    """A schema file when given; else one inferred from the data around ``--target``."""
+    from leadml.schema import LeadSchema
+
+    if schema is not None:
+        loaded = LeadSchema.load(schema)
+        if positive is not None:
+            loaded = loaded.model_copy(update={"positive": positive})
+        return loaded
+    if target is None:
+        raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
+    from leadml.infer import infer_schema
+
+    return infer_schema(frame, target=target, positive=positive)
+
+
+def metrics_table(metrics: dict[str, Any]) -> Table:
+    """Model next to its baselines, one row each, on the test split."""
+    cols = ["roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile"]
+    table = Table(title="Test split: model vs baselines")
+    table.add_column("model")
+    for c in cols:
+        table.add_column(c, justify="right")
+    rows = {"leadml (LightGBM)": metrics, **metrics.get("baselines", {})}
+    for name, values in rows.items():
+        table.add_row(name, *(f"{values.get(c, float('nan')):.3f}" for c in cols))
+    return table
+
+
+def grades_table(records: list[dict[str, Any]]) -> Table:
+    table = Table(title="Grade bands on the test split")
+    for c in ("grade", "min probability", "leads", "share", "observed conversion"):
+        table.add_column(c, justify="right")
+    for r in records:
+        conv = r.get("conversion")
+        table.add_row(
+            r["grade"],
+            f"{r['min_probability']:.3f}",
+            f"{r['leads']:,}",
+            f"{r['share']:.0%}",
+            "–" if conv is None or conv != conv else f"{conv:.1%}",
+        )
+    return table
+
+
+@app.command()
+@friendly
+def train(
+    data: Annotated[Path, typer.Option(help="CSV or Parquet of historical leads.")],
+    schema: Annotated[Path | None, typer.Option(help="LeadSchema TOML.")] = None,
+    target: Annotated[str | None, typer.Option(help="Target column (infers a schema).")] = None,
+    positive: Annotated[str | None, typer.Option(help="Target value meaning converted.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Bundle folder [models/leadml].")] = None,
+    experiment: Annotated[str | None, typer.Option(help="MLflow experiment name.")] = None,
+) -> None:
+    """Train a lead model, log it to MLflow, register it as challenger, write the bundle."""
+    from leadml.data import read_leads
+    from leadml.train import train_leads
+
+    settings = _settings()
+    if target is None and schema is None:
+        raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
+    bundle = out or settings.models_dir / "leadml"
+    # The store is checked before the data is even read: nothing is half-done if it is down.
+    from leadml.tracking import connect
+
+    with console.status("Checking the MLflow store"):
+        connect(settings, experiment)
+    with console.status(f"Reading {data}"):
+        frame = read_leads(data)
+    lead_schema = resolve_schema(data, frame, schema, target, positive)
+    with console.status("Training") as status:
+        result = train_leads(
+            frame,
+            lead_schema,
+            settings,
+            out=bundle,
+            experiment=experiment,
+            progress=lambda msg: status.update(msg),
+            source=str(data),
+        )
+    for warning in result.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}", highlight=False, soft_wrap=True)
+    out.print(metrics_table(result.metrics))
+    out.print(grades_table(result.metrics["grades"]))
+    out.print(
+        f"Bundle: [bold]{result.bundle}[/]\n"
+        f"MLflow run {result.run_id} → registered as "
+        f"[bold]{settings.registered_model}[/] version {result.version} (alias challenger)\n"
+        f"Store: {settings.tracking_uri}"
+    )
+
+
+# -- score ---------------------------------------------------------------------------------------
+def scored_output(frame: Any, scores: Any, id_column: str | None) -> Any:
+    """Input columns kept, id first, scores appended."""
+    import pandas as pd
+
+    result = pd.concat([frame.reset_index(drop=True), scores.reset_index(drop=True)], axis=1)
+    if id_column and id_column in result.columns:
+        result = result[[id_column, *(c for c in result.columns if c != id_column)]]
+    return result
+
+
+def write_table(frame: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+@app.command()
+@friendly
+def score(
+    model: Annotated[str, typer.Option(help="Bundle folder or models:/leadml@champion.")],
+    data: Annotated[Path, typer.Option(help="CSV or Parquet of leads to score.")],
+    out: Annotated[Path, typer.Option(help="CSV or .parquet file to write.")],
+) -> None:
+    """Score leads: probability, score 0–100, grade A–D, tier and stage."""
+    from leadml.data import read_leads
+    from leadml.model import load_model
+
+    settings = _settings()
+    with console.status("Loading the model"):
+        lead_model = load_model(model, settings.tracking_uri)
+    with console.status(f"Reading {data}"):
+        frame = read_leads(data)
+    started = time.perf_counter()
+    scores = lead_model.score_frame(frame)
+    result = scored_output(frame, scores, lead_model.schema.id)
+    write_table(result, out)
+    elapsed = time.perf_counter() - started
+    counts = result["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
+    console.print(
+        f"Scored {len(result):,} leads with {lead_model.version} in {elapsed:.2f} s "
+        f"→ [bold]{out}[/]"
+        f"  (A {counts['A']:,} · B {counts['B']:,} · C {counts['C']:,} · D {counts['D']:,})"
+    )
+
+
+# -- demo ----------------------------------------------------------------------------------------
+@app.command()
+@friendly
+def demo(
+    rows: Annotated[int, typer.Option(min=1000, help="Synthetic leads to generate.")] = 20_000,
+) -> None:
+    """Sample data → train → score → the ten hottest leads, end to end."""
+    from leadml.data import read_leads
+    from leadml.schema import bundled_schema
+    from leadml.synth import generate_leads, write_leads
+    from leadml.train import train_leads
+
+    settings = _settings()
+    started = time.perf_counter()
+    data_path = settings.sample_data
+    with console.status(f"Generating {rows:,} synthetic leads"):
+        write_leads(generate_leads(rows, seed=7), data_path)
+    console.print(f"[green]✓[/] Sample data: {data_path}")
+    frame = read_leads(data_path)
+    bundle = settings.models_dir / "leadml"
+    with console.status("Training") as status:
+        result = train_leads(
+            frame,
+            bundled_schema(),
+            settings,
+            out=bundle,
+            progress=lambda msg: status.update(msg),
+            source=str(data_path),
+        )
+    console.print(f"[green]✓[/] Trained {result.model.version} → {bundle}")
+    out.print(metrics_table(result.metrics))
+    out.print(grades_table(result.metrics["grades"]))
+
+    # Score the newest month as if it had just arrived from the CRM.
+    fresh = frame.tail(2000).drop(columns=["converted"])
+    scored = scored_output(fresh, result.model.score_frame(fresh), "lead_id")
+    scored_path = settings.home / "data" / "sample" / "scored.csv"
+    write_table(scored, scored_path)
+    top = scored.sort_values("probability", ascending=False).head(10)
+    table = Table(title="The ten hottest new leads")
+    for c in (
+        "lead",
+        "job title",
+        "company",
+        "budget",
+        "timeline",
+        "probability",
+        "grade",
+        "stage",
+    ):
+        table.add_column(c)
+    for _, r in top.iterrows():
+        table.add_row(
+            str(r["lead_id"]),
+            str(r["job_title"]),
+            f"{r['industry']}, {r['employees']:,.0f} staff"
+            if r["employees"] == r["employees"]
+            else str(r["industry"]),
+            str(r["budget_range"]),
+            str(r["purchase_timeline"]),
+            f"{r['probability']:.1%}",
+            str(r["grade"]),
+            str(r["stage"]),
+        )
+    out.print(table)
+    _demo_explanations(result.model, top, out)
+    out.print(
+        f"\nDone in {time.perf_counter() - started:.0f} s. Next:\n"
+        f"  • scores for 2,000 new leads: {scored_path}\n"
+        f"  • model bundle and report: {bundle}\n"
+        "  • MLflow UI: make mlflow-ui  (then http://127.0.0.1:5000)\n"
+        "  • serve it: leadml serve --model models/leadml"
+    )
+
+
+def _demo_explanations(model: Any, top: Any, console_out: Console) -> None:
+    """Hook for the explanation card of the three hottest leads (filled by explain.py)."""
+    try:
+        from leadml.explain import explain_frame
+    except ImportError:
+        return
+    cards = explain_frame(model, top.head(3))
+    for card in cards:
+        console_out.print(card)
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app(prog_name="leadml")
+    sys.exit(0)

@@ -1,0 +1,66 @@
+"""Shared fixtures: synthetic leads and one real trained model per test session.
+
+Training is the slow part (~10 s), so one model trained through the real pipeline (real
+LightGBM, real MLflow SQLite store and registry in a temporary folder) is shared by every test
+that only needs *a* model. Tests that change the store train their own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leadml.config import Settings
+from leadml.schema import LeadSchema, bundled_schema
+from leadml.synth import generate_leads
+from leadml.train import TrainResult, train_leads
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real public data sets in ../shared/data (never copied into the project)."""
+    assert SHARED_DATA.is_dir(), f"expected the shared data at {SHARED_DATA}"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def schema() -> LeadSchema:
+    return bundled_schema()
+
+
+@pytest.fixture(scope="session")
+def leads() -> pd.DataFrame:
+    """20,000 synthetic leads with known signal (seed 7)."""
+    return generate_leads(20_000, seed=7)
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("leadml-home")
+
+
+@pytest.fixture(scope="session")
+def trained(leads: pd.DataFrame, schema: LeadSchema, trained_home: Path) -> TrainResult:
+    """One model trained end to end with MLflow tracking and registration."""
+    settings = Settings(home=trained_home)
+    return train_leads(leads, schema, settings, out=trained_home / "models" / "leadml")
+
+
+@pytest.fixture(scope="session")
+def trained_settings(trained: TrainResult, trained_home: Path) -> Settings:
+    return Settings(home=trained_home)
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh project folder with its own MLflow store, as the CLI would use from cwd."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("LEADML_HOME", str(tmp_path))
+    return tmp_path
