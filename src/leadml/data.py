@@ -71,11 +71,24 @@ def read_leads(path: str | Path) -> pd.DataFrame:
 
 
 # -- the target ----------------------------------------------------------------------------------
+def _canonical(value: object) -> str:
+    """One spelling per number ("1", "1.0" and 1 are all "1"); other text unchanged."""
+    try:
+        return format(float(value), "g")  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def target_vector(series: pd.Series, positive: str | None) -> np.ndarray:
-    """0/1 from whatever the CRM wrote; an ambiguous or many-valued target is an error."""
-    text = series.astype("string").str.strip()
-    present = text.dropna()
-    values = sorted(present.unique().tolist())
+    """0/1 from whatever the CRM wrote; an ambiguous or many-valued target is an error.
+
+    Values are compared case-insensitively ("Won" and "won" are one value), and numbers by
+    value (1 and 1.0 are one value), because exports are rarely consistent about either.
+    """
+    text = series.astype("string").str.strip().str.lower()
+    numbers = pd.to_numeric(text, errors="coerce")
+    text = text.where(numbers.isna(), numbers.map(_canonical, na_action="ignore").astype("string"))
+    values = sorted(text.dropna().unique().tolist())
     if len(values) > 2:
         shown = ", ".join(repr(v) for v in values[:6])
         raise DataError(
@@ -83,24 +96,18 @@ def target_vector(series: pd.Series, positive: str | None) -> np.ndarray:
             "expected two (converted / not converted)"
         )
     if positive is not None:
-        pos = str(positive).strip()
-        matches = [v for v in values if v == pos or v.lower() == pos.lower()]
-        # Numeric targets may be written 1 or 1.0: compare as numbers when both parse.
-        if not matches:
-            try:
-                matches = [v for v in values if float(v) == float(pos)]
-            except ValueError:
-                matches = []
-        if matches:
-            return (text == matches[0]).fillna(False).to_numpy(dtype=np.int8)
+        pos = _canonical(str(positive).strip().lower())
+        if pos in values:
+            return (text == pos).fillna(False).to_numpy(dtype=np.int8)
         if len(values) == 2:
             raise DataError(
                 f"target column '{series.name}' has values {values}, none of them '{positive}'; "
                 "say which value means converted with --positive"
             )
-    lowered = {v.lower() for v in values}
-    if lowered & TARGET_TRUE and lowered <= TARGET_TRUE | TARGET_FALSE:
-        return text.str.lower().isin(TARGET_TRUE).fillna(False).to_numpy(dtype=np.int8)
+    truthy = {_canonical(v) for v in TARGET_TRUE}
+    falsy = {_canonical(v) for v in TARGET_FALSE}
+    if set(values) & truthy and set(values) <= truthy | falsy:
+        return text.isin(truthy).fillna(False).to_numpy(dtype=np.int8)
     if len(values) < 2:
         return np.zeros(len(series), dtype=np.int8)
     raise DataError(
