@@ -33,7 +33,7 @@ schema_app = typer.Typer(help="Lead schemas: infer one from a raw export.", no_a
 app.add_typer(schema_app, name="schema")
 
 console = Console(stderr=True)
-out = Console()
+screen = Console()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -41,6 +41,7 @@ def _quiet_libraries() -> None:
     """MLflow and friends are chatty; the CLI says what matters itself."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
     for name in ("mlflow", "alembic", "urllib3", "distributed", "lightgbm"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -192,9 +193,9 @@ def train(
         )
     for warning in result.warnings:
         console.print(f"[yellow]Warning:[/] {warning}", highlight=False, soft_wrap=True)
-    out.print(metrics_table(result.metrics))
-    out.print(grades_table(result.metrics["grades"]))
-    out.print(
+    screen.print(metrics_table(result.metrics))
+    screen.print(grades_table(result.metrics["grades"]))
+    screen.print(
         f"Bundle: [bold]{result.bundle}[/]\n"
         f"MLflow run {result.run_id} → registered as "
         f"[bold]{settings.registered_model}[/] version {result.version} (alias challenger)\n"
@@ -280,8 +281,8 @@ def demo(
             source=str(data_path),
         )
     console.print(f"[green]✓[/] Trained {result.model.version} → {bundle}")
-    out.print(metrics_table(result.metrics))
-    out.print(grades_table(result.metrics["grades"]))
+    screen.print(metrics_table(result.metrics))
+    screen.print(grades_table(result.metrics["grades"]))
 
     # Score the newest month as if it had just arrived from the CRM.
     fresh = frame.tail(2000).drop(columns=["converted"])
@@ -314,9 +315,9 @@ def demo(
             str(r["grade"]),
             str(r["stage"]),
         )
-    out.print(table)
-    _demo_explanations(result.model, top, out)
-    out.print(
+    screen.print(table)
+    _demo_explanations(result.model, top, screen)
+    screen.print(
         f"\nDone in {time.perf_counter() - started:.0f} s. Next:\n"
         f"  • scores for 2,000 new leads: {scored_path}\n"
         f"  • model bundle and report: {bundle}\n"
@@ -333,7 +334,108 @@ def _demo_explanations(model: Any, top: Any, console_out: Console) -> None:
         return
     cards = explain_frame(model, top.head(3))
     for card in cards:
-        console_out.print(card)
+        console_screen.print(card)
+
+
+# -- evaluate & promote --------------------------------------------------------------------------
+@app.command()
+@friendly
+def evaluate(
+    model: Annotated[str, typer.Option(help="Bundle folder or models:/leadml@champion.")],
+    data: Annotated[Path, typer.Option(help="Labelled leads (CSV or Parquet).")],
+) -> None:
+    """Metrics of a trained model on labelled leads it has not seen."""
+    from leadml.data import read_leads
+    from leadml.evaluate import evaluate_model
+    from leadml.model import load_model
+
+    lead_model = load_model(model, _settings().tracking_uri)
+    numbers = evaluate_model(lead_model, read_leads(data))
+    table = Table(title=f"{lead_model.version} on {data} ({numbers.pop('rows'):,} leads)")
+    for key in numbers:
+        table.add_column(key, justify="right")
+    table.add_row(*(f"{v:.4f}" for v in numbers.values()))
+    screen.print(table)
+
+
+@app.command()
+@friendly
+def promote(
+    model: Annotated[
+        str, typer.Option(help="Challenger to promote.")
+    ] = "models:/leadml@challenger",
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Held-out labelled leads [the challenger's own test split]."),
+    ] = None,
+) -> None:
+    """Make the challenger champion, only if it is not worse on the same held-out data."""
+    import getpass
+
+    from mlflow.tracking import MlflowClient
+
+    from leadml.data import read_leads, split_rows, validate
+    from leadml.errors import ModelLoadError
+    from leadml.evaluate import evaluate_model
+    from leadml.model import load_model
+    from leadml.registry import (
+        AUC_TOLERANCE,
+        CHAMPION,
+        ECE_TOLERANCE,
+        alias_version,
+        promotion_verdict,
+        record_promotion,
+    )
+    from leadml.tracking import connect
+
+    settings = _settings()
+    connect(settings)
+    name = settings.registered_model
+    challenger = load_model(model, settings.tracking_uri)
+    new = str(challenger.meta.get("registry_version") or "")
+    client = MlflowClient()
+    if not new:
+        raise ModelLoadError(f"{model} is not a registered model version; give models:/...")
+    old = alias_version(client, name, CHAMPION)
+    if old == new:
+        screen.print(f"Version {new} is already the champion.")
+        return
+    if data is not None:
+        frame = read_leads(data)
+    else:
+        source = challenger.meta.get("source")
+        if not source or not Path(source).exists():
+            raise LeadMLError("give --data: the challenger's training file is not available")
+        full = validate(read_leads(source), challenger.schema)
+        part = split_rows(full.frame, full.y, challenger.schema)
+        frame = full.frame.iloc[part.test]
+    new_numbers = evaluate_model(challenger, frame)
+    table = Table(title=f"Promotion gate on {len(frame):,} held-out leads")
+    for c in ("model", "roc_auc", "ece", "log_loss", "brier"):
+        table.add_column(c, justify="right")
+    table.add_row(
+        f"challenger v{new}",
+        *(f"{new_numbers[c]:.4f}" for c in ("roc_auc", "ece", "log_loss", "brier")),
+    )
+    old_numbers = None
+    if old is not None:
+        champion = load_model(f"models:/{name}/{old}", settings.tracking_uri)
+        old_numbers = evaluate_model(champion, frame)
+        table.add_row(
+            f"champion v{old}",
+            *(f"{old_numbers[c]:.4f}" for c in ("roc_auc", "ece", "log_loss", "brier")),
+        )
+    screen.print(table)
+    if old_numbers is not None:
+        ok, reasons = promotion_verdict(old_numbers, new_numbers)
+        if not ok:
+            raise LeadMLError(
+                f"promotion refused: {'; '.join(reasons)} (tolerances: ROC AUC -{AUC_TOLERANCE}, "
+                f"ECE +{ECE_TOLERANCE}); champion stays v{old}"
+            )
+    evidence = {"challenger": new_numbers, "champion": old_numbers, "rows": len(frame)}
+    record_promotion(client, name, old, new, getpass.getuser(), evidence)
+    screen.print(f"[green]✓[/] {name} v{new} is now champion (was v{old or '-'}).")
 
 
 def main() -> None:  # pragma: no cover - console-script shim

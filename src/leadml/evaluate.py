@@ -219,3 +219,12 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def evaluate_model(model, frame: pd.DataFrame) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """A trained model's metrics on labelled leads it is given (e.g. a newer month)."""
+    from leadml.data import validate
+
+    checked = validate(frame, model.schema, min_class_count=1)
+    p = model.predict_proba(model.matrix(checked.frame))
+    return classification_metrics(checked.y, p) | {"rows": len(checked.frame)}

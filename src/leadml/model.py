@@ -197,5 +197,37 @@ def load_model(ref: str | Path, tracking_uri: str | None = None) -> LeadModel:
         raise ModelLoadError(f"cannot resolve model '{text}': {str(exc).splitlines()[0]}") from None
     bundle = Path(local) / "artifacts" / "bundle"
     model = LeadModel.load(bundle if bundle.exists() else local)
-    model.meta.setdefault("ref", text)
+    model.meta["ref"] = text
+    model.meta.update(_registry_identity(text))
     return model
+
+
+def _registry_identity(ref: str) -> dict[str, str]:
+    """Name and version behind ``models:/name@alias`` or ``models:/name/N`` (else nothing).
+
+    The bundle logged with a run is written before the registry numbers it, so the version a
+    registry reference points to is looked up here rather than stored in the files.
+    """
+    if not ref.startswith("models:/"):
+        return {}
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    body = ref.removeprefix("models:/").strip("/")
+    client = MlflowClient()
+    try:
+        if "@" in body:
+            name, alias = body.split("@", 1)
+            version = client.get_model_version_by_alias(name, alias).version
+        elif "/" in body:
+            name, version = body.split("/", 1)
+            client.get_model_version(name, version)
+        else:
+            return {}
+    except MlflowException:
+        return {}
+    return {
+        "registered_model": name,
+        "registry_version": str(version),
+        "version": f"{name}-v{version}",
+    }

@@ -237,6 +237,7 @@ def train_leads(
                 {
                     "run_id": run_id,
                     "version": f"{settings.registered_model}-v{version}",
+                    "registry_version": str(version),
                     "registered_model": settings.registered_model,
                 }
             )

@@ -1,0 +1,144 @@
+"""End to end through the real CLI: a real MLflow SQLite store and registry in a temp folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from leadml.model import LeadModel
+
+SCHEMA = str(Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml")
+
+
+def leadml(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the installed console script as a user would, in its own process."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["LEADML_HOME"] = str(cwd)
+    exe = Path(sys.executable).with_name("leadml")
+    return subprocess.run(
+        [str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """generate → train once, through the CLI; later tests inspect and try to break it."""
+    home = tmp_path_factory.mktemp("cli")
+    done = leadml("generate", "--rows", "6000", "--seed", "5", "--out", "leads.csv", cwd=home)
+    assert done.returncode == 0, done.stderr
+    done = leadml("train", "--data", "leads.csv", "--schema", SCHEMA, cwd=home)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "Test split: model vs baselines" in done.stdout
+    return home
+
+
+@pytest.fixture()
+def client(project: Path) -> MlflowClient:
+    uri = f"sqlite:///{project / 'mlflow' / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def test_run_metrics_artifacts_and_aliases(project: Path, client: MlflowClient) -> None:
+    bundle = project / "models" / "leadml"
+    assert {"model.txt", "leadml.json", "metrics.json"} <= {p.name for p in bundle.iterdir()}
+    runs = client.search_runs([client.get_experiment_by_name("leadml").experiment_id])
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.data.metrics["test_roc_auc"] > 0.8
+    assert "baseline_logistic_regression_roc_auc" in run.data.metrics
+    assert int(run.data.params["rows_test"]) == 1200
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"data_fingerprint.json", "schema.toml", "plots", "metrics.json"} <= artifacts
+    plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"roc.png", "pr.png", "reliability.png", "gains.png", "score_histogram.png"} <= plots
+    champion = client.get_model_version_by_alias("leadml", "champion")
+    challenger = client.get_model_version_by_alias("leadml", "challenger")
+    assert str(champion.version) == str(challenger.version) == "1"
+    assert champion.run_id == run.info.run_id
+    # Artifacts live in the project folder, not in a stray ./mlruns.
+    assert (project / "mlflow" / "artifacts").is_dir()
+    assert not (project / "mlruns").exists()
+
+
+def test_score_from_the_registry_keeps_columns(project: Path) -> None:
+    done = leadml(
+        "score",
+        "--model",
+        "models:/leadml@champion",
+        "--data",
+        "leads.csv",
+        "--out",
+        "s.csv",
+        cwd=project,
+    )
+    assert done.returncode == 0, done.stderr
+    scored = pd.read_csv(project / "s.csv")
+    original = pd.read_csv(project / "leads.csv")
+    assert scored.columns[0] == "lead_id"
+    assert set(original.columns) <= set(scored.columns)
+    assert {"probability", "score", "grade", "tier", "stage"} <= set(scored.columns)
+    assert scored["score"].between(0, 100).all()
+    assert set(scored["grade"]) <= set("ABCD")
+    local = LeadModel.load(project / "models" / "leadml").score_frame(original)
+    np.testing.assert_allclose(scored["probability"], local["probability"], rtol=0, atol=1e-12)
+
+
+def test_logged_pyfunc_predicts_like_the_bundle(project: Path, client: MlflowClient) -> None:
+    pyfunc = mlflow.pyfunc.load_model("models:/leadml@champion")
+    sample = pd.read_csv(project / "leads.csv").head(300)
+    served = pyfunc.predict(sample.astype(str).replace("nan", None))
+    local = LeadModel.load(project / "models" / "leadml").score_frame(sample)
+    np.testing.assert_allclose(served["probability"], local["probability"], atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda f: f.drop(columns="converted"), "target column 'converted' not found"),
+        (lambda f: f.assign(converted=0), "only one class"),
+        (lambda f: f.assign(converted=(np.arange(len(f)) < 30).astype(int)), "at least 40"),
+        (
+            lambda f: f.astype({"employees": object}).assign(employees="many"),
+            "'employees' has 6000 non-numeric values",
+        ),
+        (lambda f: f.head(0), "no rows"),
+    ],
+    ids=["no-target", "one-class", "few-positives", "bad-numbers", "no-rows"],
+)
+def test_bad_training_files_fail_cleanly_and_lose_nothing(
+    project: Path, client: MlflowClient, breakage, message: str
+) -> None:
+    bundle = project / "models" / "leadml"
+    before = folder_digest(bundle)
+    runs_before = len(client.search_runs([client.get_experiment_by_name("leadml").experiment_id]))
+    broken = breakage(pd.read_csv(project / "leads.csv"))
+    broken.to_csv(project / "broken.csv", index=False)
+    done = leadml("train", "--data", "broken.csv", "--schema", SCHEMA, cwd=project)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert folder_digest(bundle) == before
+    runs_after = len(client.search_runs([client.get_experiment_by_name("leadml").experiment_id]))
+    assert runs_after == runs_before
+    assert str(client.get_model_version_by_alias("leadml", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("leadml", "challenger").version) == "1"
