@@ -334,7 +334,7 @@ def _demo_explanations(model: Any, top: Any, console_out: Console) -> None:
         return
     cards = explain_frame(model, top.head(3))
     for card in cards:
-        console_screen.print(card)
+        console_out.print(card)
 
 
 # -- evaluate & promote --------------------------------------------------------------------------
