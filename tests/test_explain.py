@@ -1,0 +1,291 @@
+"""Per-lead explanations: exact attributions, roll-ups, verdicts and plain-language reasons."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shap
+from rich.console import Console
+
+from leadml.errors import SchemaError
+from leadml.explain import (
+    LeadExplanation,
+    explain_frame,
+    explain_lead,
+    explain_matrix,
+    explanation_columns,
+    format_number,
+    reason_text,
+    waterfall_png,
+)
+from leadml.frameworks import framework_criteria, framework_names
+from leadml.schema import BANT, FeatureSpec
+from leadml.train import TrainResult
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as an API client would send them: missing cells as None."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+@pytest.fixture(scope="module")
+def sample(leads: pd.DataFrame) -> pd.DataFrame:
+    return leads.tail(300).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def batch(trained: TrainResult, sample: pd.DataFrame) -> list[LeadExplanation]:
+    return explain_matrix(trained.model, trained.model.matrix(sample))
+
+
+# -- exact attributions -------------------------------------------------------------------------
+def test_contributions_agree_with_shap_tree_explainer(
+    trained: TrainResult, sample: pd.DataFrame, batch: list[LeadExplanation]
+) -> None:
+    model = trained.model
+    x = model.matrix(sample)
+    explainer = shap.TreeExplainer(model.booster)
+    expected = np.asarray(explainer.shap_values(x))
+    ours = np.array([[e.contributions[n] for n in model.feature_names] for e in batch])
+    assert expected.shape == ours.shape
+    np.testing.assert_allclose(ours, expected, atol=1e-6, rtol=0)
+    base = float(np.ravel(explainer.expected_value)[0])
+    np.testing.assert_allclose([e.base_value for e in batch], base, atol=1e-6, rtol=0)
+
+
+def test_base_plus_contributions_is_the_raw_log_odds(
+    trained: TrainResult, sample: pd.DataFrame, batch: list[LeadExplanation]
+) -> None:
+    model = trained.model
+    x = model.matrix(sample)
+    raw = model.raw_scores(x)
+    total = np.array([e.base_value + sum(e.contributions.values()) for e in batch])
+    np.testing.assert_allclose(total, raw, atol=1e-6, rtol=0)
+    np.testing.assert_allclose([e.raw_log_odds for e in batch], raw, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(
+        [e.probability for e in batch], model.predict_proba(x), atol=1e-9, rtol=0
+    )
+
+
+@pytest.mark.parametrize("framework", framework_names())
+def test_rollups_add_up_to_the_same_total(
+    trained: TrainResult, sample: pd.DataFrame, framework: str
+) -> None:
+    model = trained.model
+    for e in explain_matrix(model, model.matrix(sample.head(50)), framework):
+        by_criterion = sum(v.contribution for v in e.criteria.values())
+        by_feature = sum(e.contributions.values())
+        assert by_criterion == pytest.approx(by_feature, abs=1e-6)
+        assert e.base_value + by_criterion == pytest.approx(e.raw_log_odds, abs=1e-6)
+        # every feature in exactly one bucket
+        listed = [f for v in e.criteria.values() for f in v.features]
+        assert sorted(listed) == sorted(model.feature_names)
+        assert set(framework_criteria(framework)) <= set(e.criteria)
+
+
+def test_one_lead_path_equals_the_batch_path(
+    trained: TrainResult, sample: pd.DataFrame, batch: list[LeadExplanation]
+) -> None:
+    for lead, expected in zip(records(sample.head(40)), batch[:40], strict=True):
+        got = explain_lead(trained.model, lead)
+        assert got.probability == pytest.approx(expected.probability, abs=1e-9)
+        assert got.bant_qualified == expected.bant_qualified
+        assert [r.text for r in got.positive] == [r.text for r in expected.positive]
+        assert [r.text for r in got.negative] == [r.text for r in expected.negative]
+        for name, verdict in got.criteria.items():
+            assert verdict.met == expected.criteria[name].met
+            assert verdict.contribution == pytest.approx(
+                expected.criteria[name].contribution, abs=1e-9
+            )
+        assert got.probability == pytest.approx(
+            trained.model.score_one(lead)["probability"], abs=1e-12
+        )
+
+
+# -- verdicts -----------------------------------------------------------------------------------
+def test_verdict_rule_on_every_lead(batch: list[LeadExplanation]) -> None:
+    seen = {True: 0, False: 0}
+    for e in batch:
+        for name in BANT:
+            v = e.criteria[name]
+            if v.met is not None:
+                assert v.met == (v.contribution > 0)
+                seen[v.met] += 1
+        met = sum(e.criteria[c].met is True for c in BANT)
+        assert e.bant_qualified == (met >= 3)
+    assert seen[True] > 0 and seen[False] > 0
+    assert any(e.bant_qualified for e in batch) and not all(e.bant_qualified for e in batch)
+
+
+def test_unknown_when_every_feature_of_a_criterion_is_missing(
+    trained: TrainResult, sample: pd.DataFrame
+) -> None:
+    model = trained.model
+    lead = records(sample.head(1))[0]
+    budget_features = explain_lead(model, lead).criteria["budget"].features
+    assert set(budget_features) == {"annual_revenue", "budget_range", "pricing_page_views"}
+    blank = {**lead, **dict.fromkeys(budget_features, None)}
+    blank["budget_range"] = "Select"  # a CRM placeholder is missing too
+    e = explain_lead(model, blank)
+    assert e.criteria["budget"].met is None
+    # missing values still move the score (missing is informative), but decide nothing
+    assert math.isfinite(e.criteria["budget"].contribution)
+    partly = {**lead, "annual_revenue": None, "budget_range": None, "pricing_page_views": 3}
+    assert explain_lead(model, partly).criteria["budget"].met is not None
+    # all four unknown: not qualified, whatever the rest says
+    nothing = {**lead, **{f: None for c in BANT for f in e.criteria[c].features}}
+    empty = explain_lead(model, nothing)
+    assert all(empty.criteria[c].met is None for c in BANT)
+    assert empty.bant_qualified is False
+
+
+def test_criterion_with_no_features_is_unknown(trained: TrainResult, sample: pd.DataFrame) -> None:
+    e = explain_lead(trained.model, records(sample.head(1))[0], framework="gpct")
+    assert e.criteria["goals"].features == ()
+    assert e.criteria["goals"].met is None
+    assert e.criteria["goals"].contribution == 0.0
+    assert e.framework == "gpct"
+
+
+def test_unknown_framework_is_a_clear_error(trained: TrainResult) -> None:
+    with pytest.raises(SchemaError, match=r"unknown qualification framework 'meddic'.*bant"):
+        explain_lead(trained.model, {}, framework="meddic")
+
+
+# -- reasons ------------------------------------------------------------------------------------
+def test_reasons_are_the_top_three_of_each_sign(batch: list[LeadExplanation]) -> None:
+    for e in batch:
+        ranked = sorted(e.contributions.items(), key=lambda kv: kv[1])
+        top_pos = [n for n, c in reversed(ranked) if c > 0][:3]
+        top_neg = [n for n, c in ranked if c < 0][:3]
+        assert [r.feature for r in e.positive] == top_pos
+        assert [r.feature for r in e.negative] == top_neg
+        for r in [*e.positive, *e.negative]:
+            assert r.contribution == e.contributions[r.feature]
+
+
+def test_reasons_use_display_words_not_column_names_and_no_pii(
+    trained: TrainResult, sample: pd.DataFrame, batch: list[LeadExplanation]
+) -> None:
+    schema = trained.model.schema
+    named = [f.name for f in schema.features if f.display and "_" in f.name]
+    assert named, "the synthetic schema has display names for its snake_case columns"
+    for row, e in zip(records(sample), batch, strict=True):
+        pii_values = [str(row[c]) for c in schema.pii]
+        for r in [*e.positive, *e.negative]:
+            assert r.feature not in schema.pii
+            assert not any(col in r.text for col in named), r.text
+            assert not any(value in r.text for value in pii_values), r.text
+            assert not re.search(r"\b(None|nan|NaN|<NA>)\b", r.text), r.text
+            assert not re.search(r"\d\.0\b", r.text), r.text  # 45, not 45.0
+    texts = {r.text for e in batch for r in [*e.positive, *e.negative]}
+    assert "Requested a demo" in texts or "Has not requested a demo" in texts
+    assert any(t.startswith("Budget ") for t in texts)
+
+
+def test_pii_in_the_request_changes_nothing(trained: TrainResult, sample: pd.DataFrame) -> None:
+    lead = records(sample.head(1))[0]
+    other = {**lead, "full_name": "Zed Zedson", "email": "zed@zed.example", "phone": "+1 555"}
+    assert (
+        explain_lead(trained.model, lead).to_dict() == explain_lead(trained.model, other).to_dict()
+    )
+    text = json.dumps(explain_lead(trained.model, other).to_dict())
+    assert "Zed" not in text and "zed@" not in text and "full_name" not in text
+
+
+def test_reason_wording_from_templates_and_fallbacks() -> None:
+    budget = FeatureSpec(
+        name="budget_range", kind="ordinal", levels=["a"], display="Budget", reason="Budget {value}"
+    )
+    assert reason_text(budget, "budget_range", "ordinal", "50k–100k") == "Budget 50k–100k"
+    assert reason_text(budget, "budget_range", "ordinal", None) == "Budget not stated"
+    demo = FeatureSpec(name="demo", kind="boolean", reason_true="Requested a demo")
+    assert reason_text(demo, "demo", "boolean", True) == "Requested a demo"
+    assert reason_text(demo, "demo", "boolean", False) == "Demo: no"
+    days = FeatureSpec(name="days", kind="numeric", reason="No activity for {value} days")
+    assert reason_text(days, "days", "numeric", 45.0) == "No activity for 45 days"
+    revenue = FeatureSpec(name="annual_revenue", kind="numeric", display="Annual revenue")
+    assert reason_text(revenue, "annual_revenue", "numeric", None) == "Annual revenue unknown"
+    assert reason_text(revenue, "annual_revenue", "numeric", 12_300_000.0) == (
+        "Annual revenue: 12.3M"
+    )
+    # bring-your-own columns: no spec, no template
+    assert reason_text(None, "num_calls", "numeric", 1200.0) == "Num calls: 1,200"
+    assert reason_text(None, "lead_origin", "categorical", "API") == "Lead origin: API"
+    stray = FeatureSpec(name="x", kind="numeric", display="Visits", reason="{oops} visits")
+    assert reason_text(stray, "x", "numeric", 3.0) == "Visits: 3"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (45.0, "45"),
+        (1200.0, "1,200"),
+        (3.5, "3.5"),
+        (12.25, "12.2"),
+        (0.25, "0.25"),
+        (-7.0, "-7"),
+        (99_999.0, "99,999"),
+        (350_000.0, "350k"),
+        (2_400_000.0, "2.4M"),
+        (999_960.0, "1M"),
+        (7_000_000_000.0, "7B"),
+    ],
+)
+def test_numbers_read_like_people_write_them(value: float, text: str) -> None:
+    assert format_number(value) == text
+
+
+# -- surfaces -----------------------------------------------------------------------------------
+def test_to_dict_is_json_ready(batch: list[LeadExplanation]) -> None:
+    data = json.loads(json.dumps(batch[0].to_dict(), allow_nan=False))
+    assert set(data["criteria"]) >= set(BANT)
+    assert data["criteria"]["budget"]["met"] in (True, False, None)
+    assert isinstance(data["positive"], list) and isinstance(data["bant_qualified"], bool)
+    assert len(data["contributions"]) == len(batch[0].contributions)
+
+
+def test_explanation_columns(trained: TrainResult, sample: pd.DataFrame) -> None:
+    model = trained.model
+    frame = sample.head(60).copy()
+    frame.loc[frame.index[0], ["annual_revenue", "budget_range", "pricing_page_views"]] = None
+    frame.index = frame.index + 1000  # kept as given
+    cols = explanation_columns(model, frame)
+    assert list(cols.index) == list(frame.index)
+    for c in BANT:
+        assert f"{c}_contribution" in cols and f"{c}_met" in cols
+    assert pd.isna(cols["budget_met"].iloc[0])
+    contribution_cols = [c for c in cols if c.endswith("_contribution")]
+    raw = model.raw_scores(model.matrix(frame))
+    base = model.contributions(model.matrix(frame.head(1)))[0, -1]
+    np.testing.assert_allclose(cols[contribution_cols].sum(axis=1) + base, raw, atol=1e-6)
+    expected = explain_matrix(model, model.matrix(frame))
+    assert cols["bant_qualified"].tolist() == [e.bant_qualified for e in expected]
+    assert cols["reasons"].tolist() == [" | ".join(r.text for r in e.positive) for e in expected]
+    assert cols["concerns"].tolist() == [" | ".join(r.text for r in e.negative) for e in expected]
+    assert explanation_columns(model, frame.head(0)).empty
+
+
+def test_explain_frame_cards_render(trained: TrainResult, sample: pd.DataFrame) -> None:
+    cards = explain_frame(trained.model, sample.head(2))
+    console = Console(record=True, width=100)
+    for card in cards:
+        console.print(card)
+    text = console.export_text()
+    for lead_id in sample["lead_id"].head(2):
+        assert f"Lead {lead_id}" in text
+    for word in ("Budget", "Authority", "Need", "Timing"):
+        assert word in text
+    assert "likely to convert" in text
+
+
+def test_waterfall_png_by_criterion(tmp_path: Path, batch: list[LeadExplanation]) -> None:
+    path = waterfall_png(batch[0], tmp_path / "lead.png", title="Lead L1")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
