@@ -7,7 +7,6 @@ all-missing column, infinities) become warnings that name what was left out and 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +15,19 @@ import numpy as np
 import pandas as pd
 
 from leadml.errors import DataError
-from leadml.schema import LeadSchema
+from leadml.features import parse_dates
+from leadml.readers import read_table
+from leadml.readers import sniff_delimiter as sniff_delimiter  # still importable from here
+from leadml.schema import DATE_KINDS, LeadSchema
 
-TARGET_TRUE = frozenset({"1", "1.0", "true", "yes", "y", "won", "converted", "sim", "sí", "si"})
-TARGET_FALSE = frozenset({"0", "0.0", "false", "no", "n", "lost", "not converted", "não", "nao"})
+TARGET_TRUE = frozenset(
+    {"1", "1.0", "true", "yes", "y", "t", "won", "closed won", "converted", "success", "sim", "sí"}
+    | {"si", "tak", "ganho", "ganado", "ganada", "convertido", "convertida", "wygrana"}
+)
+TARGET_FALSE = frozenset(
+    {"0", "0.0", "false", "no", "n", "f", "lost", "closed lost", "not converted", "failure"}
+    | {"não", "nao", "nie", "perdido", "perdida", "no convertido", "não convertido", "przegrana"}
+)
 
 
 def _rows(mask: np.ndarray | pd.Series, limit: int = 5) -> str:
@@ -31,43 +39,10 @@ def _rows(mask: np.ndarray | pd.Series, limit: int = 5) -> str:
 
 
 # -- reading -------------------------------------------------------------------------------------
-def sniff_delimiter(sample: str) -> str:
-    """The delimiter of a CSV sample among , ; tab and |, defaulting to a comma."""
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        counts = {d: sample.splitlines()[0].count(d) for d in ",;\t|"} if sample else {}
-        return max(counts, key=counts.__getitem__) if counts and max(counts.values()) else ","
-
-
 def read_leads(path: str | Path) -> pd.DataFrame:
-    """Read CSV or Parquet into a DataFrame, with errors that name the file and the problem."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"data file not found: {path}")
-    if path.is_dir():
-        raise DataError(f"{path} is a folder; give a CSV or Parquet file")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        raw = path.read_bytes()[:65536]
-        if not raw.strip():
-            raise DataError(f"{path} is empty")
-        if b"\x00" in raw:
-            raise DataError(f"{path} is not a text CSV file (it contains binary data)")
-        for encoding in ("utf-8", "latin-1"):
-            try:
-                sample = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        sep = sniff_delimiter(sample)
-        return pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
-    except DataError:
-        raise
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        raise DataError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    """Read a lead table: CSV/TSV (delimiter and encoding detected), Parquet, .xlsx, or a
+    SQLAlchemy URL (``URL#table`` or ``URL#SELECT ...``); see ``leadml.readers``."""
+    return read_table(path)
 
 
 # -- the target ----------------------------------------------------------------------------------
@@ -137,7 +112,7 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
             f"target column '{schema.target}' not found; columns are: "
             + ", ".join(map(str, list(frame.columns)[:30]))
         )
-    missing = [f for f in schema.feature_names if f not in columns]
+    missing = list(dict.fromkeys(f.column for f in schema.features if f.column not in columns))
     if missing:
         raise DataError(f"columns in the schema but not in the data: {', '.join(missing)}")
 
@@ -186,6 +161,10 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
     kept = []
     missing_words = set(schema.missing_values)
     for spec in schema.features:
+        if spec.kind in DATE_KINDS:
+            if _check_dates(frame, spec.name, str(spec.source), warnings):
+                kept.append(spec)
+            continue
         col = frame[spec.name]
         text = col.astype("string").str.strip()
         present = text.notna() & ~text.isin(missing_words)
@@ -227,6 +206,24 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
     return Validated(frame=frame, y=y, schema=used, warnings=warnings)
 
 
+def _check_dates(frame: pd.DataFrame, name: str, source: str, warnings: list[str]) -> bool:
+    """A date feature is kept when its source column holds dates; stray text becomes missing."""
+    stamps = parse_dates(frame[source])
+    given = frame[source].notna().to_numpy() & (
+        frame[source].astype("string").str.strip() != ""
+    ).to_numpy(dtype=bool, na_value=False)
+    if stamps.isna().all():
+        warnings.append(f"feature '{name}': column '{source}' holds no dates and was left out")
+        return False
+    bad = given & stamps.isna().to_numpy()
+    if bad.any():
+        warnings.append(
+            f"column '{source}' has {int(bad.sum())} values that are not dates ({_rows(bad)}); "
+            f"'{name}' treats them as missing"
+        )
+    return True
+
+
 # -- splitting -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Split:
@@ -249,18 +246,25 @@ def split_rows(
     """Newest leads as test when a time column exists (as Dynamics 365 does), else stratified.
 
     A time split is the honest one for leads: the model will score next month's leads, not a
-    random sample of last year's, and drift only shows when the test is in the future.
+    random sample of last year's, and drift only shows when the test is in the future. With no
+    time column, the user may say the rows are in time order (oldest first): the last rows are
+    then the newest.
     """
     n = len(frame)
-    if schema.time and schema.time in frame.columns:
-        stamps = pd.to_datetime(frame[schema.time], errors="coerce", format="mixed")
-        order = np.argsort(stamps.to_numpy(dtype="datetime64[ns]"), kind="stable")
+    by_time = bool(schema.time and schema.time in frame.columns)
+    if by_time or schema.rows_in_time_order:
+        if by_time:
+            stamps = pd.to_datetime(frame[schema.time], errors="coerce", format="mixed")
+            order = np.argsort(stamps.to_numpy(dtype="datetime64[ns]"), kind="stable")
+            method = f"time ({schema.time})"
+        else:
+            order = np.arange(n)
+            method = "time (row order: the last rows are the newest)"
         n_test = max(1, round(n * test_fraction))
         n_valid = max(1, round((n - n_test) * valid_fraction))
         test = order[n - n_test :]
         valid = order[n - n_test - n_valid : n - n_test]
         train = order[: n - n_test - n_valid]
-        method = f"time ({schema.time})"
     else:
         from sklearn.model_selection import train_test_split
 
@@ -280,7 +284,7 @@ def split_rows(
 
 def fingerprint(frame: pd.DataFrame, y: np.ndarray, schema: LeadSchema) -> dict:
     """Rows, content hash (features and target only: no PII), target rate and time window."""
-    cols = [*schema.feature_names, schema.target]
+    cols = list(dict.fromkeys([*(f.column for f in schema.features), schema.target]))
     digest = hashlib.sha256(
         pd.util.hash_pandas_object(frame[cols], index=False).to_numpy().tobytes()
     ).hexdigest()

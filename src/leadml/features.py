@@ -6,6 +6,10 @@ treats natively as categorical. Placeholders such as "Select" become NaN, which 
 as missing. The category → code maps are frozen at training time and saved in the bundle, so a
 lead scored a year later is encoded exactly as the training rows were.
 
+Date kinds (month, weekday, age in days) are computed here from their raw date column, so a
+lead sent to the API with its dates gets the same features as the training rows did. A date's
+age is measured at the lead's own time (its time column) when known, else at scoring time.
+
 Two paths share those maps: ``transform`` for a DataFrame (vectorised, batch) and ``encode_row``
 for one lead dict (no pandas: a one-row DataFrame costs ~2 ms, a numpy row ~20 µs to predict).
 """
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadml.schema import LeadSchema
+from leadml.schema import DATE_KINDS, LeadSchema
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "t", "sim", "sí", "si", "tak", "1.0"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "f", "não", "nao", "nie", "0.0"})
@@ -37,6 +41,56 @@ def _clean_strings(series: pd.Series, missing: frozenset[str]) -> pd.Series:
     return text.mask(text.isin(missing))
 
 
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Dates as naive UTC timestamps; anything that is not a date becomes NaT.
+
+    Exports mix time zones and plain dates: aware values are converted to UTC and made naive
+    so that they compare with naive ones.
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.astype("datetime64[ns]")
+    if pd.api.types.is_numeric_dtype(series):  # plain numbers are not dates
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    text = series.astype("string").str.strip()
+    # ISO 8601 is vectorised and what most exports write; other spellings are parsed one by one.
+    stamps = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    retry = (stamps.isna() & text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
+    if retry.any():
+        stamps = stamps.copy()
+        stamps[retry] = pd.to_datetime(text[retry], errors="coerce", format="mixed", utc=True)
+    return stamps.dt.tz_localize(None)
+
+
+def parse_date(value: Any) -> pd.Timestamp | None:
+    """One raw value as a naive UTC timestamp, or None (the one-lead path: no Series)."""
+    if value is None or isinstance(value, bool | int | float):
+        return None
+    try:
+        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if stamp is pd.NaT:
+        return None
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+def _now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC").tz_localize(None)
+
+
+def date_part(kind: str, stamp: pd.Timestamp | None, reference: pd.Timestamp | None) -> float:
+    """Month (1-12), weekday (0 = Monday) or age in days of one date; NaN when unknown."""
+    if stamp is None:
+        return math.nan
+    if kind == "month":
+        return float(stamp.month)
+    if kind == "weekday":
+        return float(stamp.weekday())
+    return ((reference if reference is not None else _now()) - stamp).total_seconds() / 86400.0
+
+
 @dataclass(frozen=True)
 class FeatureEncoder:
     """Frozen encoding of a schema's features; learned once, saved as JSON in the bundle."""
@@ -46,6 +100,10 @@ class FeatureEncoder:
     levels: dict[str, list[str]]
     missing_values: frozenset[str]
     monotone: list[int]
+    #: Date-kind feature → the raw date column it is computed from.
+    sources: dict[str, str] = field(default_factory=dict)
+    #: The lead's time column: the reference for date ages (scoring time when absent).
+    time: str | None = None
     _codes: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +129,8 @@ class FeatureEncoder:
             levels=levels,
             missing_values=missing,
             monotone=[f.monotone for f in schema.features],
+            sources={f.name: f.source for f in schema.features if f.source},
+            time=schema.time,
         )
 
     @property
@@ -81,13 +141,21 @@ class FeatureEncoder:
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode a frame into a float64 matrix, one column per feature, NaN for missing."""
         out = np.full((len(frame), len(self.names)), np.nan, dtype=np.float64)
+        reference = None
+        if self.time and self.time in frame.columns and "age_days" in self.kinds:
+            reference = parse_dates(frame[self.time])
         for j, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
-            if name not in frame.columns:
+            column = self.sources.get(name, name)
+            if column not in frame.columns:
                 continue  # a column absent at scoring time is simply missing
-            out[:, j] = self.encode_column(name, kind, frame[name])
+            out[:, j] = self.encode_column(name, kind, frame[column], reference)
         return out
 
-    def encode_column(self, name: str, kind: str, series: pd.Series) -> np.ndarray:
+    def encode_column(
+        self, name: str, kind: str, series: pd.Series, reference: pd.Series | None = None
+    ) -> np.ndarray:
+        if kind in DATE_KINDS:
+            return self._encode_dates(kind, series, reference)
         if kind == "numeric":
             if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
                 values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -111,12 +179,32 @@ class FeatureEncoder:
         codes[codes < 0] = np.nan
         return codes
 
+    @staticmethod
+    def _encode_dates(kind: str, series: pd.Series, reference: pd.Series | None) -> np.ndarray:
+        stamps = parse_dates(series)
+        if kind == "month":
+            values = stamps.dt.month
+        elif kind == "weekday":
+            values = stamps.dt.weekday
+        else:
+            # A missing reference means "now" only when the frame has no time column at all
+            # (scoring fresh leads); a training row with a blank time stays unknown.
+            ref = reference if reference is not None else pd.Series(_now(), index=series.index)
+            values = (ref.to_numpy() - stamps.to_numpy()) / np.timedelta64(1, "D")
+            return np.asarray(values, dtype=np.float64)
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
     # -- one-lead path -----------------------------------------------------------------------
-    def encode_value(self, j: int, value: Any) -> float:
-        """Encode one raw value for feature ``j``; anything unusable is missing (NaN)."""
+    def encode_value(self, j: int, value: Any, reference: Any = None) -> float:
+        """Encode one raw value for feature ``j``; anything unusable is missing (NaN).
+
+        For date kinds ``value`` is the raw date and ``reference`` the lead's time, if known.
+        """
         if value is None:
             return math.nan
         kind = self.kinds[j]
+        if kind in DATE_KINDS:
+            return date_part(kind, parse_date(value), parse_date(reference))
         if isinstance(value, str):
             value = value.strip()
             if value in self.missing_values:
@@ -140,8 +228,15 @@ class FeatureEncoder:
     def encode_row(self, lead: Mapping[str, Any]) -> np.ndarray:
         """One lead dict → a (1, n_features) row, with no pandas on the way."""
         row = np.empty((1, len(self.names)), dtype=np.float64)
+        reference = lead.get(self.time) if self.time else None
+        # As in ``transform``: a time field that is sent but blank leaves ages unknown; only
+        # a lead sent without one is aged at scoring time.
+        blank_time = self.time in lead and parse_date(reference) is None
         for j, name in enumerate(self.names):
-            row[0, j] = self.encode_value(j, lead.get(name))
+            if blank_time and self.kinds[j] == "age_days":
+                row[0, j] = math.nan
+                continue
+            row[0, j] = self.encode_value(j, lead.get(self.sources.get(name, name)), reference)
         return row
 
     def decode_value(self, j: int, code: float) -> Any:
@@ -153,6 +248,8 @@ class FeatureEncoder:
             return self.levels[self.names[j]][int(code)]
         if kind == "boolean":
             return bool(code)
+        if kind in ("month", "weekday"):
+            return int(code)
         return code
 
     # -- persistence -------------------------------------------------------------------------
@@ -163,6 +260,8 @@ class FeatureEncoder:
             "levels": self.levels,
             "missing_values": sorted(self.missing_values),
             "monotone": self.monotone,
+            "sources": self.sources,
+            "time": self.time,
         }
 
     @classmethod
@@ -173,4 +272,6 @@ class FeatureEncoder:
             levels={k: list(v) for k, v in data["levels"].items()},
             missing_values=frozenset(data["missing_values"]),
             monotone=[int(m) for m in data["monotone"]],
+            sources=dict(data.get("sources", {})),
+            time=data.get("time"),
         )

@@ -18,7 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from leadml.errors import SchemaError
 
-Kind = Literal["numeric", "categorical", "boolean", "ordinal"]
+Kind = Literal["numeric", "categorical", "boolean", "ordinal", "month", "weekday", "age_days"]
+
+#: Kinds the encoder computes from a date column (``source``), the same way when scoring: the
+#: month and weekday of the date, or its age in days at the lead's time (else at scoring time).
+DATE_KINDS = ("month", "weekday", "age_days")
 
 #: BANT's four criteria; features without one roll up under their group instead.
 BANT = ("budget", "authority", "need", "timing")
@@ -51,9 +55,18 @@ class FeatureSpec(BaseModel):
     )
     reason_true: str | None = Field(default=None, description="Boolean: wording when true.")
     reason_false: str | None = Field(default=None, description="Boolean: wording when false.")
+    source: str | None = Field(
+        default=None, description="Date kinds: the raw date column this feature is computed from."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> FeatureSpec:
+        if self.kind in DATE_KINDS and not self.source:
+            raise ValueError(f"feature '{self.name}' of kind {self.kind} needs its source column")
+        if self.source and self.kind not in DATE_KINDS:
+            raise ValueError(
+                f"feature '{self.name}': only date kinds {DATE_KINDS} are computed from a source"
+            )
         if self.kind == "ordinal" and not self.levels:
             raise ValueError(f"ordinal feature '{self.name}' needs its levels, worst first")
         if self.monotone and self.kind == "categorical":
@@ -66,6 +79,11 @@ class FeatureSpec(BaseModel):
     @property
     def label(self) -> str:
         return self.display or self.name.replace("_", " ").capitalize()
+
+    @property
+    def column(self) -> str:
+        """The raw column this feature reads: its source for date kinds, else its own name."""
+        return self.source or self.name
 
 
 class LeadSchema(BaseModel):
@@ -81,6 +99,14 @@ class LeadSchema(BaseModel):
     pii: list[str] = Field(default_factory=list, description="Personal data: never used.")
     exclude: list[str] = Field(default_factory=list, description="Columns left out on purpose.")
     missing_values: list[str] = Field(default_factory=lambda: list(DEFAULT_MISSING))
+    rows_in_time_order: bool = Field(
+        default=False,
+        description="No time column, but rows run oldest to newest: the last rows are the test.",
+    )
+    leakage_allowed: list[str] = Field(
+        default_factory=list,
+        description="Columns kept on purpose though the leakage guard flags them.",
+    )
     features: list[FeatureSpec]
 
     @model_validator(mode="after")
@@ -94,6 +120,13 @@ class LeadSchema(BaseModel):
         if clash:
             raise ValueError(
                 f"columns {clash} are the target, id, time, PII or excluded and cannot be features"
+            )
+        private = {self.target, self.id, *self.pii, *self.exclude} - {None}
+        bad_sources = sorted({f.source for f in self.features if f.source in private})
+        if bad_sources:
+            raise ValueError(
+                f"columns {bad_sources} are the target, id, PII or excluded: "
+                "no feature may be computed from them"
             )
         if not self.features:
             raise ValueError("the schema lists no features")

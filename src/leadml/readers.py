@@ -1,0 +1,291 @@
+"""Read a raw CRM export, whatever shape it comes in, and join outcomes kept in another table.
+
+Exports arrive as CSV written by Excel in a European locale (``;`` and Latin-1 or cp1250), as
+tab-separated text, Parquet, .xlsx, or straight from the CRM's database. Users should not have
+to say which: the delimiter and encoding are detected, and a database is named by its
+SQLAlchemy URL (``URL#table`` or ``URL#SELECT ...``). Every failure is one line that names the
+source and the problem; a database password never appears in it.
+
+Many CRMs keep leads and closed deals apart. ``attach_outcomes`` marks a lead converted when its
+key appears in the deals table and copies nothing else across: every deal column exists only for
+converted leads, so any of them would leak the outcome.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadml.errors import DataError
+
+#: Candidate CSV delimiters, in order of preference when two fit equally well.
+DELIMITERS = ",;\t|"
+#: Bytes read to detect the encoding and delimiter.
+SAMPLE_BYTES = 1 << 16
+#: Encodings tried after UTF-8, chosen among by charset-normalizer: Western and Central Europe.
+FALLBACK_ENCODINGS = ("cp1252", "latin_1", "cp1250", "iso8859_2", "iso8859_15")
+_SQL_URL = re.compile(r"^[a-z][a-z0-9+]*://", re.IGNORECASE)
+_QUERY = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+
+
+def is_sql_url(source: str | Path) -> bool:
+    """True for a SQLAlchemy URL such as ``postgresql+psycopg://u@host/db#leads``."""
+    return isinstance(source, str) and bool(_SQL_URL.match(source))
+
+
+def describe_source(source: str | Path) -> str:
+    """How to name a source in messages, logs and MLflow: a URL without its password."""
+    if not is_sql_url(source):
+        return str(source)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url, _, what = str(source).partition("#")
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        shown = url.split("://", 1)[0] + "://…"
+    return f"{shown}#{what}" if what else shown
+
+
+# -- files ---------------------------------------------------------------------------------------
+def read_table(source: str | Path) -> pd.DataFrame:
+    """A DataFrame from a CSV/TSV, Parquet or .xlsx file, or from a SQLAlchemy URL."""
+    if is_sql_url(source):
+        return read_sql(str(source))
+    path = Path(source)
+    sheet: str | None = None
+    if not path.exists() and "#" in path.name:  # book.xlsx#Sheet2
+        base, _, sheet = str(source).rpartition("#")
+        path = Path(base)
+    if not path.exists():
+        raise DataError(f"data file not found: {path}")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; give a CSV, Parquet or Excel file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix in (".xlsx", ".xlsm"):
+            return read_excel(path, sheet)
+        if suffix == ".xls":
+            raise DataError(
+                f"{path}: old .xls workbooks are not supported; save it as .xlsx or CSV"
+            )
+        return read_csv(path)
+    except DataError:
+        raise
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, KeyError) as exc:
+        raise DataError(f"cannot read {path}: {_first_line(exc)}") from None
+
+
+def read_excel(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """The first sheet of a workbook (or the one named after ``#``), through openpyxl."""
+    import zipfile
+
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DataError(f"{path} is not a readable .xlsx workbook ({_first_line(exc)})") from None
+    with book:
+        if sheet is not None and sheet not in book.sheet_names:
+            raise DataError(
+                f"{path} has no sheet '{sheet}'; sheets are: {', '.join(book.sheet_names)}"
+            )
+        return book.parse(sheet if sheet is not None else 0)
+
+
+def _sample(path: Path) -> bytes:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        return handle.read(SAMPLE_BYTES)
+
+
+def detect_encoding(raw: bytes) -> str:
+    """UTF-8 when the bytes are valid UTF-8 (a BOM is dropped), else the best European code page.
+
+    A cut in the middle of a multi-byte character at the end of the sample is not an error.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw, cp_isolation=list(FALLBACK_ENCODINGS)).best()
+    return best.encoding if best is not None else "latin_1"
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter among , ; tab and | that splits the sample's lines most consistently.
+
+    Each candidate is parsed with the csv module (so quoted fields count right); the winner is
+    the one whose lines most often have the same number of fields, more than one, with more
+    fields breaking ties. A file with a single column falls back to a comma.
+    """
+    lines = sample.splitlines()
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line of a sample may be cut short
+    lines = [line for line in lines[:200] if line.strip()]
+    best, best_key = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        if not counts:
+            continue
+        fields, seen = Counter(counts).most_common(1)[0]
+        if fields < 2:
+            continue
+        key = (seen / len(counts), fields)
+        if key > best_key:
+            best, best_key = delimiter, key
+    return best
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """Delimited text with its encoding and delimiter detected; decimal commas understood."""
+    raw = _sample(path)
+    if not raw.strip():
+        raise DataError(f"{path} is empty")
+    if b"\x00" in raw:
+        raise DataError(f"{path} is not a text CSV file (it contains binary data)")
+    encoding = detect_encoding(raw)
+    sep = sniff_delimiter(raw.decode(encoding, errors="replace"))
+    try:
+        frame = pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
+    except UnicodeDecodeError:
+        # Valid UTF-8 in the sample, not further on: Excel's "CSV" is usually cp1252.
+        encoding = "cp1252"
+        frame = pd.read_csv(path, sep=sep, encoding=encoding, encoding_errors="replace")
+    if sep != ",":
+        frame = _decimal_commas(frame)
+    return frame
+
+
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers written 1.234,5 (the usual in ;-separated European exports) become floats."""
+    for name in frame.columns:
+        col = frame[name]
+        if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
+            continue
+        text = col.dropna().astype(str).str.strip()
+        text = text[text != ""]
+        if text.empty or not text.str.contains(",", regex=False).any():
+            continue
+        if text.str.fullmatch(_DECIMAL_COMMA.pattern).all():
+            cleaned = col.astype("string").str.strip().str.replace(".", "", regex=False)
+            frame[name] = pd.to_numeric(cleaned.str.replace(",", ".", regex=False))
+    return frame
+
+
+# -- databases -----------------------------------------------------------------------------------
+def read_sql(source: str) -> pd.DataFrame:
+    """A table or a query through SQLAlchemy: ``URL#table``, ``URL#SELECT ...`` or just ``URL``.
+
+    With no table named, a database holding exactly one table is read; otherwise the error lists
+    the tables to choose from.
+    """
+    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    url, _, what = source.partition("#")
+    what = what.strip()
+    shown = describe_source(url)
+    try:
+        engine = create_engine(url)
+    except NoSuchModuleError:
+        raise DataError(f"unknown database type in {shown}") from None
+    except ModuleNotFoundError as exc:
+        raise DataError(f"the database driver for {shown} is not installed ({exc.name})") from None
+    except (ArgumentError, ValueError) as exc:
+        raise DataError(f"not a valid database URL: {shown} ({_first_line(exc)})") from None
+    try:
+        with engine.connect() as conn:
+            tables = inspect(conn).get_table_names()
+            if not what:
+                if len(tables) != 1:
+                    listed = ", ".join(tables) if tables else "none"
+                    raise DataError(
+                        f"{shown} holds {len(tables)} tables ({listed}); name one as URL#table "
+                        "or give a query as URL#SELECT ..."
+                    )
+                what = tables[0]
+            if _QUERY.match(what):
+                return pd.read_sql_query(text(what), conn)
+            if what not in tables:
+                raise DataError(
+                    f"no table '{what}' in {shown}; tables are: {', '.join(tables) or 'none'}"
+                )
+            return pd.read_sql_table(what, conn)
+    except SQLAlchemyError as exc:
+        detail = _first_line(getattr(exc, "orig", None) or exc)
+        password = engine.url.password
+        if password:
+            detail = detail.replace(str(password), "***")
+        raise DataError(f"cannot read from {shown}: {detail}") from None
+    finally:
+        engine.dispose()
+
+
+# -- outcomes from a second table ----------------------------------------------------------------
+def _keys(series: pd.Series) -> pd.Series:
+    """Join keys as text, so 42, 42.0 and "42" meet, whatever dtype each file gave them."""
+    text = series.astype("string").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    whole = numbers.notna() & (numbers == numbers.round())
+    return text.mask(whole, numbers[whole].astype("Int64").astype("string"))
+
+
+def attach_outcomes(
+    leads: pd.DataFrame, outcomes: pd.DataFrame, on: str, target: str = "converted"
+) -> tuple[pd.DataFrame, list[str]]:
+    """Add ``target`` = 1 where a lead's ``on`` key appears in ``outcomes``, else 0.
+
+    Only the key's presence is used: no outcome column is copied onto the leads. Leads without
+    a key cannot be labelled and get no value (validation leaves them out with a warning).
+    Returns the labelled leads and warnings about keys that did not match.
+    """
+    for table, frame in (("lead", leads), ("outcome", outcomes)):
+        if on not in frame.columns:
+            raise DataError(
+                f"--on column '{on}' is not in the {table} table; its columns are: "
+                + ", ".join(map(str, list(frame.columns)[:30]))
+            )
+    if target in leads.columns:
+        raise DataError(
+            f"the lead table already has a column '{target}'; with --outcomes, --target names "
+            "the new outcome column: choose another name"
+        )
+    lead_keys = _keys(leads[on])
+    won = set(_keys(outcomes[on]).dropna())
+    if not won:
+        raise DataError(f"the outcome table has no values in '{on}'")
+    label = pd.Series(np.where(lead_keys.isin(won).to_numpy(dtype=bool), 1, 0), index=leads.index)
+    label = label.astype("Int8").mask(lead_keys.isna().to_numpy())
+    warnings: list[str] = []
+    unmatched = len(won - set(lead_keys.dropna()))
+    if unmatched == len(won):
+        raise DataError(
+            f"none of the {len(won):,} keys in the outcome table's '{on}' match a lead; "
+            "check that both columns hold the same identifiers"
+        )
+    if unmatched:
+        warnings.append(
+            f"{unmatched:,} of {len(won):,} outcome keys in '{on}' match no lead and were ignored"
+        )
+    return leads.assign(**{target: label}), warnings
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
