@@ -210,6 +210,10 @@ def test_reason_wording_from_templates_and_fallbacks() -> None:
     assert reason_text(demo, "demo", "boolean", False) == "Demo: no"
     days = FeatureSpec(name="days", kind="numeric", reason="No activity for {value} days")
     assert reason_text(days, "days", "numeric", 45.0) == "No activity for 45 days"
+    assert reason_text(days, "days", "numeric", 1.0) == "No activity for 1 day"
+    opens = FeatureSpec(name="opens", kind="numeric", reason="Opened {value} emails")
+    assert reason_text(opens, "opens", "numeric", 11.0) == "Opened 11 emails"
+    assert reason_text(opens, "opens", "numeric", 1.0) == "Opened 1 email"
     revenue = FeatureSpec(name="annual_revenue", kind="numeric", display="Annual revenue")
     assert reason_text(revenue, "annual_revenue", "numeric", None) == "Annual revenue unknown"
     assert reason_text(revenue, "annual_revenue", "numeric", 12_300_000.0) == (
@@ -289,3 +293,56 @@ def test_waterfall_png_by_criterion(tmp_path: Path, batch: list[LeadExplanation]
     path = waterfall_png(batch[0], tmp_path / "lead.png", title="Lead L1")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
+
+
+# -- CLI ----------------------------------------------------------------------------------------
+def test_cli_explain_card_png_and_score_explain(
+    trained: TrainResult, sample: pd.DataFrame, home: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from leadml.cli import app
+
+    data = home / "new.csv"
+    sample.drop(columns=["converted"]).to_csv(data, index=False)
+    bundle = str(trained.bundle)
+    lead_id = str(sample["lead_id"].iloc[5])
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "explain",
+            "--model",
+            bundle,
+            "--data",
+            str(data),
+            "--id",
+            lead_id,
+            "--png",
+            str(home / "card.png"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Lead {lead_id}" in result.output and "Budget" in result.output
+    assert (home / "card.png").read_bytes()[:4] == b"\x89PNG"
+    for row in sample.iloc[[5]][trained.model.schema.pii].to_numpy().ravel():
+        assert str(row) not in result.output
+
+    missing = runner.invoke(app, ["explain", "--model", bundle, "--data", str(data), "--id", "X1"])
+    assert missing.exit_code == 2
+    assert "no lead with lead_id 'X1'" in missing.output
+    assert "Traceback" not in missing.output
+
+    out = home / "scored.csv"
+    scored = runner.invoke(
+        app, ["score", "--model", bundle, "--data", str(data), "--out", str(out), "--explain"]
+    )
+    assert scored.exit_code == 0, scored.output
+    table = pd.read_csv(out)
+    assert table.columns[0] == "lead_id"
+    for c in BANT:
+        assert f"{c}_contribution" in table and f"{c}_met" in table
+    assert {"bant_qualified", "reasons", "concerns", "probability", "grade"} <= set(table)
+    expected = explanation_columns(trained.model, sample)
+    np.testing.assert_allclose(table["need_contribution"], expected["need_contribution"], atol=1e-9)
+    assert table["reasons"].fillna("").tolist() == expected["reasons"].tolist()

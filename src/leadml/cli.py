@@ -228,6 +228,13 @@ def score(
     model: Annotated[str, typer.Option(help="Bundle folder or models:/leadml@champion.")],
     data: Annotated[Path, typer.Option(help="CSV or Parquet of leads to score.")],
     out: Annotated[Path, typer.Option(help="CSV or .parquet file to write.")],
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Add one column per criterion (contribution, met), bant_qualified and reasons.",
+        ),
+    ] = False,
 ) -> None:
     """Score leads: probability, score 0–100, grade A–D, tier and stage."""
     from leadml.data import read_leads
@@ -240,6 +247,14 @@ def score(
         frame = read_leads(data)
     started = time.perf_counter()
     scores = lead_model.score_frame(frame)
+    if explain:
+        import pandas as pd
+
+        from leadml.explain import explanation_columns
+
+        with console.status("Explaining the scores"):
+            reasons = explanation_columns(lead_model, frame, settings.framework)
+        scores = pd.concat([scores, reasons], axis=1)
     result = scored_output(frame, scores, lead_model.schema.id)
     write_table(result, out)
     elapsed = time.perf_counter() - started
@@ -249,6 +264,48 @@ def score(
         f"→ [bold]{out}[/]"
         f"  (A {counts['A']:,} · B {counts['B']:,} · C {counts['C']:,} · D {counts['D']:,})"
     )
+
+
+# -- explain -------------------------------------------------------------------------------------
+@app.command("explain")
+@friendly
+def explain_command(
+    model: Annotated[str, typer.Option(help="Bundle folder or models:/leadml@champion.")],
+    data: Annotated[Path, typer.Option(help="CSV or Parquet holding the lead.")],
+    lead_id: Annotated[str, typer.Option("--id", help="The lead's id (schema id column).")],
+    png: Annotated[
+        Path | None, typer.Option(help="Also write a waterfall by criterion to this PNG.")
+    ] = None,
+    framework: Annotated[
+        str | None, typer.Option(help="bant, champ, anum, faint or gpct [config: bant].")
+    ] = None,
+) -> None:
+    """Why one lead scored what it did: criteria met or not, and the reasons, in sales' words."""
+    from leadml.data import read_leads
+    from leadml.explain import explain_matrix, explanation_card, waterfall_png
+    from leadml.model import load_model
+
+    settings = _settings()
+    chosen = framework or settings.framework
+    with console.status("Loading the model"):
+        lead_model = load_model(model, settings.tracking_uri)
+    id_column = lead_model.schema.id
+    if not id_column:
+        raise LeadMLError("the model's schema names no id column, so leads cannot be looked up")
+    with console.status(f"Reading {data}"):
+        frame = read_leads(data)
+    if id_column not in frame.columns:
+        raise LeadMLError(f"{data} has no id column '{id_column}'")
+    rows = frame[frame[id_column].astype(str) == str(lead_id)]
+    if rows.empty:
+        raise LeadMLError(f"no lead with {id_column} '{lead_id}' in {data} ({len(frame):,} rows)")
+    explanation = explain_matrix(lead_model, lead_model.matrix(rows.head(1)), chosen)[0]
+    labels = lead_model.score_frame(rows.head(1)).iloc[0]
+    title = f"Lead {lead_id} · score {labels['score']} · grade {labels['grade']}"
+    screen.print(explanation_card(explanation, f"{title} ({labels['tier']})"))
+    if png is not None:
+        path = waterfall_png(explanation, png, title=f"Lead {lead_id}")
+        console.print(f"Waterfall by criterion → [bold]{path}[/]")
 
 
 # -- demo ----------------------------------------------------------------------------------------

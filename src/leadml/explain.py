@@ -37,6 +37,7 @@ fall back to "{display}: {value}", and missing values read "Budget not stated" o
 from __future__ import annotations
 
 import math
+import re
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 TOP_REASONS = 3
 #: Joins reason texts in one CSV cell.
 REASON_SEPARATOR = " | "
+_SINGULAR = re.compile(r"\b1 (\w+?)s\b")
 
 
 # -- public results ------------------------------------------------------------------------------
@@ -171,7 +173,8 @@ def reason_text(spec: FeatureSpec | None, name: str, kind: str, value: Any) -> s
     if spec is not None and spec.reason:
         text = _fill(spec.reason, shown, label)
         if text:
-            return text
+            # "1 days", "1 emails" → "1 day", "1 email": templates are written for plurals.
+            return _SINGULAR.sub(r"1 \1", text) if shown == "1" else text
     return f"{label}: {shown}"
 
 
@@ -418,10 +421,16 @@ def explanation_card(explanation: LeadExplanation, title: str = "Lead") -> Any:
         lines.append("  − ", style="red").append(f"{r.text}\n")
     lines.rstrip()
     qualified = "[green]BANT qualified[/]" if e.bant_qualified else "[yellow]not BANT qualified[/]"
-    heading = f"[bold]{title}[/]  {e.probability:.0%} likely to convert · {qualified}"
+    summary = f"[bold]{e.probability:.0%}[/] likely to convert · {qualified}"
     return Panel(
-        Group(table, Text(""), lines if lines.plain else Text("  (no strong reasons)")),
-        title=heading,
+        Group(
+            summary,
+            Text(""),
+            table,
+            Text(""),
+            lines if lines.plain else Text("  (no strong reasons)"),
+        ),
+        title=f"[bold]{title}[/]",
         title_align="left",
         expand=False,
     )
