@@ -37,6 +37,10 @@ from leadml.qualify import choose_bands
 from leadml.schema import LeadSchema
 
 Progress = Callable[[str], None]
+#: Boosting stops after this many rounds without a better validation log loss (also on Dask).
+EARLY_STOPPING_ROUNDS = 100
+#: Upper bound on boosting rounds.
+MAX_ROUNDS = 2000
 
 
 def lgb_params(encoder: FeatureEncoder, seed: int, num_threads: int) -> dict[str, Any]:
@@ -80,13 +84,22 @@ class TrainResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class HeldOut:
+    """Rows a step after fitting looks at: raw frame, encoded matrix and 0/1 target, aligned."""
+
+    frame: pd.DataFrame
+    x: np.ndarray
+    y: np.ndarray
+
+
 def fit_booster(
     x: np.ndarray,
     y: np.ndarray,
     split: Split,
     encoder: FeatureEncoder,
     params: dict[str, Any],
-    max_rounds: int = 2000,
+    max_rounds: int = MAX_ROUNDS,
 ) -> lgb.Booster:
     """Fit on the training slice, stopping early on the validation slice's log loss."""
     names = encoder.names
@@ -107,7 +120,7 @@ def fit_booster(
         num_boost_round=max_rounds,
         valid_sets=[valid_set],
         valid_names=["valid"],
-        callbacks=[lgb.early_stopping(100, verbose=False)],
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
     )
 
 
@@ -156,20 +169,71 @@ def train_leads(
     say(f"Fitting LightGBM on {len(split.train):,} leads (early stopping on {len(split.valid):,})")
     booster = fit_booster(x, y, split, encoder, params)
 
+    return finish_training(
+        booster,
+        encoder,
+        schema,
+        params,
+        train=HeldOut(frame.iloc[split.train], x[split.train], y[split.train]),
+        valid=HeldOut(frame.iloc[split.valid], x[split.valid], y[split.valid]),
+        test=HeldOut(frame.iloc[split.test], x[split.test], y[split.test]),
+        split_method=split.method,
+        rows={"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
+        data_print=fingerprint(frame, y, schema),
+        warnings=warnings,
+        leakage=audit.to_dict(),
+        settings=settings,
+        experiment_id=experiment_id,
+        track=track,
+        out=out,
+        say=say,
+        started=started,
+        source=source,
+    )
+
+
+def finish_training(
+    booster: lgb.Booster,
+    encoder: FeatureEncoder,
+    schema: LeadSchema,
+    params: dict[str, Any],
+    *,
+    train: HeldOut,
+    valid: HeldOut,
+    test: HeldOut,
+    split_method: str,
+    rows: dict[str, int],
+    data_print: dict[str, Any],
+    warnings: list[str],
+    leakage: dict[str, Any],
+    settings: Settings,
+    experiment_id: str | None,
+    track: bool,
+    out: str | Path | None,
+    say: Progress,
+    started: float,
+    source: str | None,
+    meta_extra: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Calibrate, evaluate against the baselines, choose grade bands, log, register, write.
+
+    Everything after the booster is fitted, shared by single-machine and Dask training
+    (``scale.py``) so that both give the same bundle, metrics and MLflow run. On Dask the
+    slices may be samples of the real ones; ``rows`` holds the real slice sizes.
+    """
     say("Calibrating probabilities on the validation slice")
-    raw_valid = booster.predict(x[split.valid], raw_score=True)
-    calibrator, calib_losses = fit_calibrator(raw_valid, y[split.valid], seed=settings.seed)
+    raw_valid = booster.predict(valid.x, raw_score=True)
+    calibrator, calib_losses = fit_calibrator(raw_valid, valid.y, seed=settings.seed)
 
     say("Evaluating on the test slice against baselines")
-    p_test = calibrator(booster.predict(x[split.test], raw_score=True))
-    y_test = y[split.test]
-    encoded = pd.DataFrame(x, columns=encoder.names)
+    p_test = calibrator(booster.predict(test.x, raw_score=True))
+    y_test = test.y
     baselines = baseline_predictions(
-        encoded.iloc[split.train],
-        y[split.train],
-        encoded.iloc[split.test],
-        frame.iloc[split.train],
-        frame.iloc[split.test],
+        pd.DataFrame(train.x, columns=encoder.names, index=train.frame.index),
+        train.y,
+        pd.DataFrame(test.x, columns=encoder.names, index=test.frame.index),
+        train.frame,
+        test.frame,
         schema,
         seed=settings.seed,
     )
@@ -183,25 +247,25 @@ def train_leads(
     metrics: dict[str, Any] = {
         **scores["model"],
         "baselines": {k: v for k, v in scores.items() if k != "model"},
-        "test_rows": len(split.test),
+        "test_rows": len(y_test),
         "test_positive_rate": float(y_test.mean()),
         "best_iteration": booster.best_iteration,
         "calibration": calibrator.method,
         "calibration_cv_log_loss": calib_losses,
-        "split": split.method,
+        "split": split_method,
         "grades": table.to_dict(orient="records"),
         "grades_strictly_falling": strict,
     }
-    data_print = fingerprint(frame, y, schema)
     meta: dict[str, Any] = {
         "model_id": f"local-{trained_at}",
         "trained_at": trained_at,
         "leadml_version": __version__,
         "data": data_print,
         "source": source,
-        "rows": {"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
+        "rows": rows,
         "warnings": warnings,
-        "leakage": audit.to_dict(),
+        "leakage": leakage,
+        **(meta_extra or {}),
     }
     model = LeadModel(booster, encoder, schema, calibrator, bands, meta, metrics)
 
@@ -213,9 +277,7 @@ def train_leads(
         plots = plot_evaluation(y_test, predictions, bundle_dir / "plots")
         from leadml.report import write_report
 
-        report = write_report(
-            model, frame.iloc[split.test], x[split.test], y_test, predictions, bundle_dir
-        )
+        report = write_report(model, test.frame, test.x, y_test, predictions, bundle_dir)
 
         run_id = version = None
         if track:
