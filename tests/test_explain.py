@@ -222,6 +222,15 @@ def test_reason_wording_from_templates_and_fallbacks() -> None:
     # bring-your-own columns: no spec, no template
     assert reason_text(None, "num_calls", "numeric", 1200.0) == "Num calls: 1,200"
     assert reason_text(None, "lead_origin", "categorical", "API") == "Lead origin: API"
+    month = FeatureSpec(name="m", kind="month", source="created", display="Month created")
+    assert reason_text(month, "m", "month", 3) == "Month created: March"
+    day = FeatureSpec(name="d", kind="weekday", source="created", reason="Came in on a {value}")
+    assert reason_text(day, "d", "weekday", 0) == "Came in on a Monday"
+    age = FeatureSpec(
+        name="a", kind="age_days", source="created", reason="Created {value} days ago"
+    )
+    assert reason_text(age, "a", "age_days", 44.63) == "Created 45 days ago"
+    assert reason_text(age, "a", "age_days", None) == "A unknown"
     stray = FeatureSpec(name="x", kind="numeric", display="Visits", reason="{oops} visits")
     assert reason_text(stray, "x", "numeric", 3.0) == "Visits: 3"
 

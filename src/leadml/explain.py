@@ -36,6 +36,7 @@ fall back to "{display}: {value}", and missing values read "Budget not stated" o
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 import weakref
@@ -166,6 +167,12 @@ def reason_text(spec: FeatureSpec | None, name: str, kind: str, value: Any) -> s
         if own:
             return own
         shown = "yes" if flag else "no"
+    elif kind == "month":
+        shown = calendar.month_name[int(value)]
+    elif kind == "weekday":
+        shown = calendar.day_name[int(value)]
+    elif kind == "age_days":
+        shown = format_number(round(float(value)))  # whole days: "45", not "44.63"
     elif kind == "numeric":
         shown = format_number(value)
     else:
@@ -202,7 +209,7 @@ class _Plan:
         kind = self.kinds[j]
         value = None if missing else model.encoder.decode_value(j, float(code))
         text = reason_text(self.specs[j], self.names[j], kind, value)
-        if missing or kind != "numeric":  # a few levels per feature: safe to keep
+        if missing or kind not in ("numeric", "age_days"):  # a few values each: safe to keep
             self.texts[key] = text
         return text
 
