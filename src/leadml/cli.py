@@ -495,6 +495,32 @@ def promote(
     screen.print(f"[green]✓[/] {name} v{new} is now champion (was v{old or '-'}).")
 
 
+# -- serve ---------------------------------------------------------------------------------------
+@app.command()
+@friendly
+def serve(
+    model: Annotated[str, typer.Option(help="Bundle folder or models:/leadml@champion.")],
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; beyond loopback needs LEADML_API_KEYS.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    history: Annotated[
+        str | None,
+        typer.Option(help="Score history: SQLAlchemy URL, or 'none' [SQLite file under home]."),
+    ] = None,
+) -> None:
+    """Serve the scoring API for CRMs and the sales-ops page (FastAPI + uvicorn)."""
+    # The service lives in serve/, outside the library: only this verb loads it, at call
+    # time, so importing leadml never imports FastAPI.
+    from serve.server import run
+    from serve.settings import ServeSettings
+
+    overrides: dict[str, Any] = {"model_ref": model}
+    if history is not None:
+        overrides["history_url"] = history
+    run(ServeSettings(**overrides), host=host, port=port)
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     app(prog_name="leadml")
     sys.exit(0)

@@ -1,0 +1,262 @@
+"""Request and response models, the request side built from the model's ``LeadSchema``.
+
+Building the lead model from the schema means the OpenAPI document a CRM integrator reads at
+``/docs`` shows every field with its type, its allowed answers (ordinal levels), its BANT
+criterion and a description, and that a typo in a field name is rejected with its name instead
+of being silently scored as missing. Fields are declared by alias so that any column name a
+bring-your-own schema uses (spaces, dots, names clashing with pydantic's own) works.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    create_model,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from leadml.schema import FeatureSpec, LeadSchema
+
+#: How many known categorical levels the field description lists before "...".
+LEVELS_SHOWN = 25
+MAX_TEXT = 500
+
+
+def _int_to_text(value: Any) -> Any:
+    """CRMs send ids and codes as numbers as often as as strings; both mean the same text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_int_to_text), StringConstraints(max_length=MAX_TEXT)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _describe(spec: FeatureSpec, known_levels: list[str] | None) -> str:
+    parts = [spec.description or spec.label]
+    where = spec.group if spec.criterion == "none" else f"{spec.group}, BANT {spec.criterion}"
+    parts.append(f"({where}).")
+    if spec.kind == "ordinal":
+        parts.append("One of the listed answers, worst to best.")
+    elif spec.kind == "categorical" and known_levels:
+        shown = ", ".join(known_levels[:LEVELS_SHOWN])
+        more = ", ..." if len(known_levels) > LEVELS_SHOWN else ""
+        parts.append(f"Known values: {shown}{more}; other values are scored as missing.")
+    elif spec.kind == "boolean":
+        parts.append("true or false.")
+    if spec.monotone == 1:
+        parts.append("More never lowers the score.")
+    elif spec.monotone == -1:
+        parts.append("More never raises the score.")
+    parts.append("Omit or send null when unknown (CRM placeholders such as 'Select' count too).")
+    return " ".join(parts)
+
+
+def _placeholders_are_missing(missing: frozenset[str]) -> BeforeValidator:
+    """CRM exports write "Select" or "N/A" for an unanswered field: that is a missing value."""
+
+    def to_none(value: Any) -> Any:
+        if isinstance(value, str) and value.strip() in missing:
+            return None
+        return value
+
+    return BeforeValidator(to_none)
+
+
+def _feature_type(spec: FeatureSpec, missing: frozenset[str]) -> Any:
+    if spec.kind == "numeric":
+        base: Any = Number
+    elif spec.kind == "boolean":
+        base = bool
+    elif spec.kind == "ordinal":
+        base = Literal[tuple(spec.levels or ())]  # type: ignore[valid-type]
+    else:
+        base = Text
+    return Annotated[base | None, _placeholders_are_missing(missing)]
+
+
+def _attribute(i: int, column: str) -> str:
+    """A safe Python attribute for a column; the column name itself is the JSON alias."""
+    plain = column.isidentifier() and not keyword.iskeyword(column)
+    if plain and not column.startswith(("model_", "_")) and column not in dir(BaseModel):
+        return column
+    return f"field_{i}"
+
+
+def lead_request_model(
+    schema: LeadSchema, levels: dict[str, list[str]] | None = None
+) -> type[BaseModel]:
+    """The ``Lead`` body model: the schema's features, its id, and its PII/time columns.
+
+    PII and time columns are accepted (CRMs send whole records) but never used, stored or
+    logged; their values are declared as free JSON so they can never fail validation and be
+    echoed in an error message.
+    """
+    levels = levels or {}
+    missing = frozenset(schema.missing_values)
+    fields: dict[str, Any] = {}
+    columns: list[str] = []
+
+    def add(column: str, annotation: Any, description: str, **extra: Any) -> None:
+        fields[_attribute(len(columns), column)] = (
+            annotation,
+            Field(default=None, alias=column, description=description, **extra),
+        )
+        columns.append(column)
+
+    if schema.id:
+        add(
+            schema.id,
+            Text | None,
+            "Lead identifier from the CRM (string or integer); keys the score history.",
+        )
+    for spec in schema.features:
+        extra = {"title": spec.label}
+        if spec.kind == "categorical" and levels.get(spec.name):
+            extra["examples"] = levels[spec.name][:3]
+        description = _describe(spec, levels.get(spec.name))
+        add(spec.name, _feature_type(spec, missing), description, **extra)
+    for column in schema.pii:
+        add(column, JsonValue, "Personal data: accepted, never used, stored or logged.")
+    if schema.time and schema.time not in columns:
+        add(schema.time, JsonValue, "Creation time: accepted for convenience, not used.")
+    return create_model(  # type: ignore[call-overload]
+        "Lead",
+        __config__=ConfigDict(
+            extra="forbid",
+            title="Lead",
+            json_schema_extra={"description": f"One lead as the '{schema.name}' schema says."},
+        ),
+        **fields,
+    )
+
+
+def score_request_model(lead: type[BaseModel], max_leads: int) -> type[BaseModel]:
+    """``{"leads": [...]}`` with a count check that runs before any lead is validated."""
+
+    def check_count(cls: type, value: Any) -> Any:
+        if isinstance(value, list):
+            if not value:
+                raise PydanticCustomError("too_few_leads", "send at least one lead")
+            if len(value) > max_leads:
+                raise PydanticCustomError(
+                    "too_many_leads",
+                    "{count} leads in one request; at most {limit} are accepted per request: "
+                    "split the batch",
+                    {"count": len(value), "limit": max_leads},
+                )
+        return value
+
+    return create_model(  # type: ignore[call-overload]
+        "ScoreRequest",
+        __config__=ConfigDict(extra="forbid"),
+        __validators__={"check_count": field_validator("leads", mode="before")(check_count)},
+        leads=(
+            list[lead],  # type: ignore[valid-type]
+            Field(
+                min_length=1,
+                max_length=max_leads,
+                description=f"1 to {max_leads} leads, scored in one call.",
+            ),
+        ),
+    )
+
+
+# -- responses -----------------------------------------------------------------------------------
+Grade = Literal["A", "B", "C", "D"]
+Trend = Literal["improving", "steady", "declining"]
+
+
+class Reason(BaseModel):
+    text: str = Field(description="Plain words, from the lead's own answers.")
+    feature: str
+    contribution: float = Field(description="Push on the log-odds (positive raises the score).")
+
+
+class Criterion(BaseModel):
+    contribution: float = Field(description="Summed log-odds push of the criterion's features.")
+    met: bool | None = Field(description="True: pushes up; false: does not; null: no data.")
+
+
+class CriterionDetail(Criterion):
+    features: list[str]
+
+
+class LeadScore(BaseModel):
+    lead_id: str | None
+    probability: float = Field(ge=0, le=1, description="Calibrated conversion probability.")
+    score: int = Field(ge=0, le=100, description="The probability in percent, as CRMs show it.")
+    grade: Grade
+    tier: str
+    stage: str
+    model_version: str
+    criteria: dict[str, Criterion] | None = Field(
+        default=None, description="Per qualification criterion (BANT by default)."
+    )
+    bant_qualified: bool | None = Field(default=None, description="At least 3 of 4 BANT met.")
+    reasons: list[Reason] | None = Field(default=None, description="Top reasons for the score.")
+    concerns: list[Reason] | None = Field(default=None, description="Top reasons against.")
+    trend: Trend | None = Field(
+        default=None, description="Against this lead's previous score in the history."
+    )
+    previous_score: int | None = None
+
+
+class ScoreResponse(BaseModel):
+    model_version: str
+    scores: list[LeadScore]
+
+
+class FeatureContribution(BaseModel):
+    name: str
+    display: str
+    value: Any = Field(description="The value as the model read it (null: missing).")
+    contribution: float
+    criterion: str
+    group: str
+
+
+class ExplainResponse(BaseModel):
+    lead_id: str | None
+    model_version: str
+    probability: float
+    score: int
+    grade: Grade
+    tier: str
+    stage: str
+    framework: str
+    base_value: float = Field(description="Average lead's log-odds (the starting point).")
+    raw_log_odds: float = Field(description="base_value + the sum of all contributions.")
+    features: list[FeatureContribution]
+    criteria: dict[str, CriterionDetail]
+    groups: dict[str, CriterionDetail] = Field(
+        description="Features outside the framework's criteria, rolled up by group."
+    )
+    bant_qualified: bool
+    reasons: list[Reason]
+    concerns: list[Reason]
+
+
+class ReloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Bundle folder or registry reference; omit to reload the current one.",
+    )
+
+
+class ReloadResponse(BaseModel):
+    model_version: str
+    previous_version: str
+    ref: str

@@ -1,0 +1,65 @@
+"""Run the service with uvicorn: the loopback rule, SIGHUP reloads, one process.
+
+One worker process is the design: a request costs well under a millisecond of CPU, and one
+process keeps one model in memory and one history writer. Run more replicas behind a load
+balancer to scale out.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import uvicorn
+from fastapi import FastAPI
+
+from leadml.errors import LeadMLError
+from serve.app import create_app
+from serve.settings import ServeSettings, is_loopback
+
+log = logging.getLogger("serve")
+
+
+def check_bind(settings: ServeSettings, host: str) -> None:
+    """An API without keys is open to anyone who can reach it: then only loopback may."""
+    if not settings.keys and not is_loopback(host):
+        raise LeadMLError(
+            f"refusing to listen on {host} without API keys: anyone on the network could use "
+            "the API. Set LEADML_API_KEYS=<key>[,<key>...] or use --host 127.0.0.1"
+        )
+
+
+def install_sighup(app: FastAPI) -> None:
+    """``kill -HUP <pid>`` reloads the model reference in the background (outcome in the log)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGHUP"):
+        return
+    holder = app.state.holder
+
+    def on_hup(_signum: int, _frame: object) -> None:
+        log.info("SIGHUP: reloading %s", holder.current.ref)
+        threading.Thread(target=holder.reload_quietly, name="sighup-reload", daemon=True).start()
+
+    signal.signal(signal.SIGHUP, on_hup)
+
+
+def run(
+    settings: ServeSettings,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> None:
+    """Check the bind rule, load the model (errors surface before any socket opens), serve."""
+    check_bind(settings, host)
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
+    app = create_app(settings)
+    install_sighup(app)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,168 @@
+"""Fixtures for the service: real uvicorn servers on ephemeral loopback ports, real HTTP.
+
+Each server runs ``uvicorn.Server`` in a thread of the test process, on a socket bound to
+127.0.0.1 port 0 (the OS picks a free port), so tests talk to it over TCP exactly as a CRM
+would. Servers are stopped (graceful shutdown, history flushed) at the end of their scope.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+from leadml.train import TrainResult
+from serve.app import create_app
+from serve.settings import ServeSettings
+
+POSTGRES_ENV = "LEADML_TEST_POSTGRES_URL"
+
+
+class LiveServer:
+    """A uvicorn server in a background thread; ``url`` is its base address."""
+
+    def __init__(self, settings: ServeSettings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+        self.sock.close()
+
+    @property
+    def history(self) -> Any:
+        return self.app.state.history
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def bundle(trained: TrainResult) -> Path:
+    assert trained.bundle is not None
+    return trained.bundle
+
+
+def serve_settings(home: Path, model_ref: str | Path, **overrides: Any) -> ServeSettings:
+    """Settings for a test server; nothing is read from the developer's environment."""
+    values: dict[str, Any] = {
+        "home": home,
+        "model_ref": str(model_ref),
+        "api_keys": "",
+        "history_url": f"sqlite:///{home / 'history.db'}",
+        "mlflow_tracking_uri": None,
+    }
+    values.update(overrides)
+    return ServeSettings(**values)
+
+
+@pytest.fixture()
+def start_server(
+    tmp_path_factory: pytest.TempPathFactory, bundle: Path
+) -> Iterator[Callable[..., LiveServer]]:
+    """Start servers with per-test settings; all are stopped when the test ends."""
+    started: list[LiveServer] = []
+
+    def start(model_ref: str | Path | None = None, **overrides: Any) -> LiveServer:
+        home = tmp_path_factory.mktemp("serve-home")
+        settings = serve_settings(home, model_ref or bundle, **overrides)
+        server = LiveServer(settings).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, bundle: Path) -> Iterator[LiveServer]:
+    """One open (no keys) server with a SQLite history, shared by a test module."""
+    home = tmp_path_factory.mktemp("serve-api")
+    server = LiveServer(serve_settings(home, bundle)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def http(api: LiveServer) -> Iterator[httpx.Client]:
+    with api.client() as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def new_leads(leads: pd.DataFrame, schema: Any) -> pd.DataFrame:
+    """Leads as a CRM would send them: the inputs only (no outcome), PII included."""
+    return leads.drop(columns=[schema.target]).tail(1500).reset_index(drop=True)
+
+
+def lead_payloads(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready lead dicts: NaN cells left out (missing), numpy scalars made plain."""
+    records = []
+    for row in frame.to_dict(orient="records"):
+        records.append({k: v for k, v in row.items() if not (isinstance(v, float) and v != v)})
+    return records
+
+
+@pytest.fixture()
+def copied_bundle(bundle: Path, tmp_path: Path) -> Path:
+    """A private copy of the trained bundle that a test may overwrite or corrupt."""
+    target = tmp_path / "bundle"
+    shutil.copytree(bundle, target)
+    return target
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL server (``make postgres``), dropped afterwards."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set: run through `make test` (starts PostgreSQL)")
+    schema_name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
+    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema_name}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+    admin.dispose()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for 'database is down' and CLI tests)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
