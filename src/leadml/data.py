@@ -186,6 +186,16 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
                     f"column '{spec.name}' has {int(infinite.sum())} infinite values "
                     f"({_rows(infinite)}); they were treated as missing"
                 )
+        elif spec.kind == "categorical":
+            # A "category" with a distinct value on most rows is an identifier in disguise:
+            # it can only memorise leads, never generalise, so it is left out.
+            distinct = int(text.where(present).nunique())
+            if distinct > 1000 and distinct > 0.5 * int(present.sum()):
+                warnings.append(
+                    f"column '{spec.name}' has {distinct:,} distinct values on "
+                    f"{int(present.sum()):,} rows: it looks like an identifier and was left out"
+                )
+                continue
         elif spec.kind == "ordinal":
             known = set(spec.levels or [])
             unknown = (present & ~text.isin(known)).to_numpy(dtype=bool, na_value=False)
