@@ -28,8 +28,9 @@ from leadml.errors import DataError
 DELIMITERS = ",;\t|"
 #: Bytes read to detect the encoding and delimiter.
 SAMPLE_BYTES = 1 << 16
-#: Encodings tried after UTF-8, chosen among by charset-normalizer: Western and Central Europe.
-FALLBACK_ENCODINGS = ("cp1252", "latin_1", "cp1250", "iso8859_2", "iso8859_15")
+#: Code pages tried after UTF-8, in order of preference: what Excel writes in Western and in
+#: Central Europe, then Latin-1, which decodes anything.
+FALLBACK_ENCODINGS = ("cp1252", "cp1250", "latin_1")
 _SQL_URL = re.compile(r"^[a-z][a-z0-9+]*://", re.IGNORECASE)
 _QUERY = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
@@ -108,10 +109,23 @@ def _sample(path: Path) -> bytes:
         return handle.read(SAMPLE_BYTES)
 
 
+def _odd_letters(text: str) -> int:
+    """Non-ASCII symbols wedged between letters: "Å³ódŸ" is Polish read with the wrong page."""
+    return sum(
+        1
+        for a, b, c in zip(text, text[1:], text[2:], strict=False)
+        if ord(b) > 127 and not b.isalpha() and a.isalpha() and c.isalpha()
+    )
+
+
 def detect_encoding(raw: bytes) -> str:
-    """UTF-8 when the bytes are valid UTF-8 (a BOM is dropped), else the best European code page.
+    """UTF-8 when the bytes are valid UTF-8 (a BOM is dropped), else a European code page.
 
     A cut in the middle of a multi-byte character at the end of the sample is not an error.
+    Among code pages, the first that puts no stray symbol inside a word wins: Western text
+    reads cleanly in cp1252, while Polish read as cp1252 shows "³" for "ł" and "¹" for "ą".
+    (Statistical detectors such as charset-normalizer pick cp1250 for short Portuguese
+    samples, turning "São" into "Săo": a fixed preference order is more predictable.)
     """
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -121,10 +135,13 @@ def detect_encoding(raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(raw) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(raw, cp_isolation=list(FALLBACK_ENCODINGS)).best()
-    return best.encoding if best is not None else "latin_1"
+    scored = []
+    for rank, encoding in enumerate(FALLBACK_ENCODINGS):
+        try:
+            scored.append((_odd_letters(raw.decode(encoding)), rank, encoding))
+        except UnicodeDecodeError:
+            continue
+    return min(scored)[2]
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -227,8 +244,9 @@ def read_sql(source: str) -> pd.DataFrame:
                     f"no table '{what}' in {shown}; tables are: {', '.join(tables) or 'none'}"
                 )
             return pd.read_sql_table(what, conn)
-    except SQLAlchemyError as exc:
-        detail = _first_line(getattr(exc, "orig", None) or exc)
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) else exc
+        detail = _first_line(getattr(cause, "orig", None) or cause or exc)
         password = engine.url.password
         if password:
             detail = detail.replace(str(password), "***")
