@@ -105,7 +105,7 @@ def generate(
 
 # -- train ---------------------------------------------------------------------------------------
 def resolve_schema(
-    data: Path | None,
+    data: Path | str | None,
     frame: Any,
     schema: Path | None,
     target: str | None,
@@ -121,9 +121,101 @@ def resolve_schema(
         return loaded
     if target is None:
         raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
-    from leadml.infer import infer_schema
+    from leadml.infer import infer
 
-    return infer_schema(frame, target=target, positive=positive)
+    inference = infer(frame, target=target, positive=positive)
+    for line in inference.summary():
+        console.print(f"[cyan]Schema:[/] {line}", highlight=False, soft_wrap=True)
+    return inference.schema
+
+
+def read_with_outcomes(
+    data: str, outcomes: str | None, on: str | None, target: str | None, positive: str | None
+) -> tuple[Any, str | None, str | None]:
+    """The lead table, labelled from a second table of conversions when ``--outcomes`` is given.
+
+    Returns the frame and the target column and positive value to use with it.
+    """
+    from leadml.data import read_leads
+
+    frame = read_leads(data)
+    if outcomes is None:
+        if on is not None:
+            raise LeadMLError("--on KEY goes with --outcomes FILE")
+        return frame, target, positive
+    if on is None:
+        raise LeadMLError("--outcomes needs --on KEY: the column both tables share")
+    from leadml.readers import attach_outcomes
+
+    target = target or "converted"
+    frame, notes = attach_outcomes(frame, read_leads(outcomes), on, target)
+    for note in notes:
+        console.print(f"[yellow]Warning:[/] {note}", highlight=False, soft_wrap=True)
+    return frame, target, "1"
+
+
+def schema_options(lead_schema: Any, allow: list[str] | None, time_order: bool) -> Any:
+    """``--allow`` and ``--time-order`` written into the schema, so the bundle records them."""
+    update: dict[str, Any] = {}
+    if allow:
+        update["leakage_allowed"] = sorted({*lead_schema.leakage_allowed, *allow})
+    if time_order:
+        update["rows_in_time_order"] = True
+    return lead_schema.model_copy(update=update) if update else lead_schema
+
+
+DATA_HELP = (
+    "CSV/TSV, Parquet or .xlsx file of historical leads, or a SQLAlchemy URL "
+    "(URL#table or URL#SELECT ...)."
+)
+OUTCOMES_HELP = (
+    "A second table of conversions (e.g. closed deals): a lead converted when its --on key "
+    "appears there. Only the key is used."
+)
+TIME_ORDER_HELP = (
+    "The rows are oldest first: test on the newest (last) 20% when there is no date column."
+)
+
+
+@schema_app.command("infer")
+@friendly
+def schema_infer(
+    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    target: Annotated[str | None, typer.Option(help="Target column.")] = None,
+    positive: Annotated[str | None, typer.Option(help="Target value meaning converted.")] = None,
+    out: Annotated[Path | None, typer.Option(help="TOML file to write [stdout].")] = None,
+    outcomes: Annotated[str | None, typer.Option(help=OUTCOMES_HELP)] = None,
+    on: Annotated[str | None, typer.Option(help="Key column shared with --outcomes.")] = None,
+    time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
+) -> None:
+    """Infer a schema from a raw export and write it as TOML, to review, edit and train with."""
+    from leadml.data import validate
+    from leadml.infer import infer
+    from leadml.leakage import audit_leakage
+    from leadml.readers import describe_source
+
+    if target is None and outcomes is None:
+        raise LeadMLError("give --target COLUMN (or --outcomes FILE --on KEY)")
+    with console.status(f"Reading {describe_source(data)}"):
+        frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
+    assert target is not None
+    inference = infer(frame, target=target, positive=positive)
+    inference.schema = schema_options(inference.schema, None, time_order)
+    # What the leakage guard will leave out at training, so the user sees it now.
+    checked = validate(frame, inference.schema, min_class_count=1)
+    audit = audit_leakage(checked.frame, checked.y, checked.schema)
+    guard = [
+        f"leakage guard will leave out '{n}': {'; '.join(audit.flagged[n])}" for n in audit.dropped
+    ]
+    text = inference.to_toml(describe_source(data), extra=guard)
+    for line in [*inference.summary(), *guard]:
+        console.print(f"[cyan]Schema:[/] {line}", highlight=False, soft_wrap=True)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Wrote [bold]{out}[/]: review it, then train with --schema {out}")
 
 
 def metrics_table(metrics: dict[str, Any]) -> Table:
@@ -158,19 +250,26 @@ def grades_table(records: list[dict[str, Any]]) -> Table:
 @app.command()
 @friendly
 def train(
-    data: Annotated[Path, typer.Option(help="CSV or Parquet of historical leads.")],
+    data: Annotated[str, typer.Option(help=DATA_HELP)],
     schema: Annotated[Path | None, typer.Option(help="LeadSchema TOML.")] = None,
     target: Annotated[str | None, typer.Option(help="Target column (infers a schema).")] = None,
     positive: Annotated[str | None, typer.Option(help="Target value meaning converted.")] = None,
     out: Annotated[Path | None, typer.Option(help="Bundle folder [models/leadml].")] = None,
     experiment: Annotated[str | None, typer.Option(help="MLflow experiment name.")] = None,
+    outcomes: Annotated[str | None, typer.Option(help=OUTCOMES_HELP)] = None,
+    on: Annotated[str | None, typer.Option(help="Key column shared with --outcomes.")] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep a column the leakage guard flags (repeatable)."),
+    ] = None,
+    time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
 ) -> None:
     """Train a lead model, log it to MLflow, register it as challenger, write the bundle."""
-    from leadml.data import read_leads
+    from leadml.readers import describe_source
     from leadml.train import train_leads
 
     settings = _settings()
-    if target is None and schema is None:
+    if target is None and schema is None and outcomes is None:
         raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
     bundle = out or settings.models_dir / "leadml"
     # The store is checked before the data is even read: nothing is half-done if it is down.
@@ -178,9 +277,10 @@ def train(
 
     with console.status("Checking the MLflow store"):
         connect(settings, experiment)
-    with console.status(f"Reading {data}"):
-        frame = read_leads(data)
+    with console.status(f"Reading {describe_source(data)}"):
+        frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
     lead_schema = resolve_schema(data, frame, schema, target, positive)
+    lead_schema = schema_options(lead_schema, allow, time_order)
     with console.status("Training") as status:
         result = train_leads(
             frame,
@@ -189,7 +289,7 @@ def train(
             out=bundle,
             experiment=experiment,
             progress=lambda msg: status.update(msg),
-            source=str(data),
+            source=describe_source(data),
         )
     for warning in result.warnings:
         console.print(f"[yellow]Warning:[/] {warning}", highlight=False, soft_wrap=True)
