@@ -12,7 +12,6 @@ import pytest
 from leadml.config import Settings
 from leadml.train import TrainResult
 
-
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 PHONE = re.compile(r"\+\d{1,3} \d{3} \d{3} \d{4}")
 
