@@ -225,7 +225,8 @@ def pii_by_content(sample: pd.Series) -> str | None:
     people = [_looks_like_person(v) for v in values]
     shaped = float(np.mean([s for s, _ in people])) if people else 0.0
     known = float(np.mean([k for _, k in people])) if people else 0.0
-    if shaped >= CONTENT_SHARE and known >= 0.3 and values.nunique() >= 0.3 * len(values):
+    # Names repeat (one contact, several leads) but far less than categories do.
+    if shaped >= CONTENT_SHARE and known >= 0.3 and values.nunique() >= 0.1 * len(values):
         return f"values look like people's names ({known:.0%} with a common given name or surname)"
     return None
 
@@ -260,9 +261,10 @@ def _range_key(value: str) -> float | None:
 def ordinal_levels(levels: list[str]) -> tuple[list[str], str] | None:
     """Levels in order when they form a known scale or numeric ranges, with the reason."""
     folded = {fold(v): v for v in levels}
-    for scale in SCALES:
-        if set(folded) <= set(scale) and len(folded) >= 2:
-            return [folded[s] for s in scale if s in folded], f"a {'/'.join(scale)} scale"
+    fitting = [scale for scale in SCALES if set(folded) <= set(scale) and len(folded) >= 2]
+    if fitting:
+        scale = min(fitting, key=len)
+        return [folded[s] for s in scale if s in folded], f"a {'/'.join(scale)} scale"
     keys = {v: _range_key(v) for v in levels}
     parsed = all(k is not None for k in keys.values())
     if len(levels) >= 3 and parsed and len(set(keys.values())) == len(keys):

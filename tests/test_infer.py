@@ -1,0 +1,323 @@
+"""Schema inference on hand-made CRM exports: one test per rule, plus the CLI verb."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from leadml.cli import app
+from leadml.errors import DataError
+from leadml.features import FeatureEncoder
+from leadml.infer import infer, infer_schema, ordinal_levels
+from leadml.schema import LeadSchema
+
+N = 400
+FIRST = ["Ana", "John", "Maria", "Piotr", "Lucas", "Sofia", "David", "Zofia", "Javier", "Emma"]
+LAST = ["Silva", "Smith", "Nowak", "Garcia", "Costa", "Brown", "Kowalski", "Santos", "Lopez"]
+
+
+def crm_export(n: int = N, seed: int = 0) -> pd.DataFrame:
+    """A small raw export with one column for each inference rule."""
+    rng = np.random.default_rng(seed)
+    pick = lambda values, p=None: rng.choice(values, n, p=p)  # noqa: E731
+    people = [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(n)]
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 300, n)), "D")
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:05d}" for i in range(n)],
+            "Unnamed: 0": np.arange(n),
+            "created_at": created.strftime("%Y-%m-%d %H:%M:%S"),
+            "last_activity_date": (created + pd.to_timedelta(rng.integers(0, 30, n), "D")).strftime(
+                "%Y-%m-%d"
+            ),
+            "contact": [f"{p.split()[0].lower()}{i}@example.com" for i, p in enumerate(people)],
+            "field_7": [
+                f"+48 {rng.integers(100, 999)} {rng.integers(100, 999)} 123" for _ in people
+            ],
+            "rep": people,
+            "Nome": pick(["a", "b", "c"]),
+            "email_opens": rng.poisson(3, n),
+            "employees": rng.integers(5, 5000, n),
+            "newsletter": pick(["Sim", "Não"]),
+            "webinar": pick([0, 1]),
+            "orçamento": pick(["< 10k", "10k–50k", "50k–100k", "> 100k", "Select"]),
+            "presupuesto_anual": rng.normal(5e4, 1e4, n).round(2),
+            "budżet": rng.integers(0, 100, n),
+            "cargo": pick(["Gerente de TI", "Diretor Comercial", "Analista", "CEO", "N/A"]),
+            "prazo": pick(["Imediato", "3 meses", "6 meses", "12 meses", "-"]),
+            "potrzeba": pick(["niska", "średnia", "wysoka", ""]),
+            "q7": pick(["Sales Manager", "IT Director", "CFO", "Analyst", "Head of Ops"]),
+            "industry": pick(["Retail", "Software", "Banking", "unknown"]),
+            "campaign_id": pick([f"c{i}" for i in range(8)]),
+            "page_url": [f"https://x.example/p/{rng.integers(0, 120)}" for _ in range(n)],
+            "free_text": [f"called on {i} about offer {rng.integers(1e6)}" for i in range(n)],
+            "region_code": ["PL"] * n,
+            "x17": rng.normal(size=n),
+            "revenue_txt": [str(v) if v % 20 else "n.d." for v in rng.integers(1, 1000, n)],
+            "Status": pick(["Won", "Lost"], p=[0.3, 0.7]),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def export() -> pd.DataFrame:
+    return crm_export()
+
+
+@pytest.fixture(scope="module")
+def inferred(export: pd.DataFrame):
+    return infer(export, "Status")
+
+
+def spec(inferred, name: str):
+    return inferred.schema.feature(name)
+
+
+def test_kinds(inferred) -> None:
+    kinds = {f.name: f.kind for f in inferred.schema.features}
+    assert kinds["employees"] == kinds["presupuesto_anual"] == kinds["x17"] == "numeric"
+    assert kinds["newsletter"] == kinds["webinar"] == "boolean"
+    assert kinds["industry"] == kinds["cargo"] == kinds["campaign_id"] == "categorical"
+    # A few stray words in a numeric column become placeholders, not a category.
+    assert kinds["revenue_txt"] == "numeric"
+    assert "n.d." in inferred.schema.missing_values
+
+
+def test_ordinal_scales_and_ranges(inferred) -> None:
+    assert spec(inferred, "orçamento").kind == "ordinal"
+    assert spec(inferred, "orçamento").levels == ["< 10k", "10k–50k", "50k–100k", "> 100k"]
+    assert spec(inferred, "potrzeba").levels == ["niska", "średnia", "wysoka"]
+    assert ordinal_levels(["High", "Low", "Medium"]) == (
+        ["Low", "Medium", "High"],
+        "a low/medium/high scale",
+    )
+    assert ordinal_levels(["51-200", "1-10", "11-50", "500+"])[0] == [
+        "1-10",
+        "11-50",
+        "51-200",
+        "500+",
+    ]
+    assert ordinal_levels(["red", "green", "blue"]) is None
+
+
+def test_identifiers_are_excluded(inferred) -> None:
+    schema = inferred.schema
+    assert schema.id == "lead_id"
+    assert "Unnamed: 0" in schema.exclude  # a row number: unique, increasing integers
+    assert "free_text" in schema.exclude  # unique text per row
+    for column in ("lead_id", "Unnamed: 0", "free_text"):
+        assert column not in schema.feature_names
+    # A key into another table repeats: it is a category, said so.
+    assert any("reference to another table" in n for n in inferred.columns["campaign_id"].notes)
+
+
+def test_constant_columns_are_excluded(inferred) -> None:
+    assert "region_code" in inferred.schema.exclude
+    assert "single value" in inferred.columns["region_code"].notes[0]
+
+
+def test_time_column_and_derived_date_features(inferred) -> None:
+    schema = inferred.schema
+    assert schema.time == "created_at"
+    derived = {f.name: (f.kind, f.source) for f in schema.features if f.source}
+    # 300 days of history: weekday yes, month no (it would stand in for the date).
+    assert derived == {
+        "created_at_weekday": ("weekday", "created_at"),
+        "last_activity_date_age_days": ("age_days", "last_activity_date"),
+    }
+    assert any("cannot show seasons" in n for n in inferred.columns["created_at"].notes)
+
+
+def test_month_is_derived_from_a_long_history_and_earliest_date_is_time() -> None:
+    rng = np.random.default_rng(1)
+    start = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 1000, 300), "D")
+    frame = pd.DataFrame(
+        {
+            "follow_up": (start + pd.Timedelta(days=9)).strftime("%d/%m/%Y"),
+            "arrived": start.strftime("%Y-%m-%d"),
+            "score": rng.normal(size=300),
+            "won": rng.choice(["yes", "no"], 300),
+        }
+    )
+    schema = infer_schema(frame, "won")
+    assert schema.time == "arrived"  # no "created" in any name: the earliest date wins
+    kinds = {f.name: f.kind for f in schema.features if f.source == "arrived"}
+    assert kinds == {"arrived_month": "month", "arrived_weekday": "weekday"}
+
+
+def test_date_features_are_computed_the_same_at_scoring_time(inferred, export) -> None:
+    schema = inferred.schema
+    encoder = FeatureEncoder.from_dict(FeatureEncoder.fit(schema, export).to_dict())
+    matrix = encoder.transform(export.head(25))
+    for i, lead in enumerate(export.head(25).to_dict(orient="records")):
+        np.testing.assert_array_equal(encoder.encode_row(lead)[0], matrix[i])
+    j = encoder.names.index("last_activity_date_age_days")
+    lead = {"created_at": "2024-03-10 09:00:00", "last_activity_date": "2024-03-01"}
+    assert encoder.encode_row(lead)[0, j] == pytest.approx(9.375)
+    # Sent without its own time, a lead is aged at scoring time (now), so it is ~ years.
+    assert encoder.encode_row({"last_activity_date": "2024-03-01"})[0, j] > 300
+    # A blank time leaves the age unknown, as it does in a batch.
+    assert math.isnan(encoder.encode_row({**lead, "created_at": ""})[0, j])
+    k = encoder.names.index("created_at_weekday")
+    assert encoder.encode_row(lead)[0, k] == 6  # 10 March 2024 was a Sunday
+
+
+def test_placeholders_mean_missing(inferred, export) -> None:
+    schema = inferred.schema
+    assert {"Select", "N/A", "-", "", "unknown"} <= set(schema.missing_values)
+    assert inferred.placeholders["orçamento"] == ["'Select'"]
+    encoder = FeatureEncoder.fit(schema, export)
+    j = encoder.names.index("cargo")
+    assert math.isnan(encoder.encode_row({"cargo": "N/A"})[0, j])
+    assert not math.isnan(encoder.encode_row({"cargo": "CEO"})[0, j])
+
+
+def test_high_cardinality_and_near_unique_text(inferred) -> None:
+    assert "page_url" in inferred.high_cardinality  # 120 pages over 400 leads: kept, pooled
+    assert spec(inferred, "page_url").kind == "categorical"
+    assert inferred.columns["free_text"].role == "excluded"  # unique on every row
+    rng = np.random.default_rng(3)
+    notes = [f"note {i}" for i in rng.integers(0, 200, 300)]  # ~70% distinct: free text
+    frame = pd.DataFrame({"notes": notes, "n": rng.integers(0, 9, 300), "y": [0, 1] * 150})
+    found = infer(frame, "y")
+    assert found.schema.exclude == ["notes"]
+    assert "near-unique text" in found.columns["notes"].notes[0]
+
+
+def test_pii_by_content_under_innocent_names(inferred) -> None:
+    schema = inferred.schema
+    assert {"contact", "field_7", "rep"} <= set(schema.pii)
+    assert "e-mail" in inferred.columns["contact"].notes[0]
+    assert "phone" in inferred.columns["field_7"].notes[0]
+    assert "names" in inferred.columns["rep"].notes[0]
+    # Job titles are Title Case too, but not people.
+    assert "q7" not in schema.pii and "q7" in schema.feature_names
+
+
+def test_pii_by_name_but_not_lookalikes(inferred) -> None:
+    schema = inferred.schema
+    assert "Nome" in schema.pii  # Portuguese "name", whatever it holds
+    assert "email_opens" in schema.feature_names  # a count, not an address
+    for name in ("e-mail", "telefone_celular", "nazwisko", "Apellido", "first_name", "ip_address"):
+        frame = pd.DataFrame(
+            {name: ["x", "y"] * 50, "y": [0, 1] * 50, "n": [i % 7 for i in range(100)]}
+        )
+        assert infer_schema(frame, "y").pii == [name], name
+    for name in ("company_name", "landing_page_name", "email_clicks"):
+        frame = pd.DataFrame(
+            {name: ["x", "y"] * 50, "y": [0, 1] * 50, "n": [i % 7 for i in range(100)]}
+        )
+        assert infer_schema(frame, "y").pii == [], name
+
+
+def test_pii_never_leaks_into_features_or_the_toml(inferred, export) -> None:
+    schema = inferred.schema
+    assert not set(schema.pii) & {f.column for f in schema.features}
+    text = inferred.to_toml("export.csv")
+    for column in ("contact", "field_7", "rep"):
+        assert not any(str(v) in text for v in export[column].head(50))
+
+
+@pytest.mark.parametrize(
+    ("column", "criterion"),
+    [
+        ("orçamento", "budget"),
+        ("presupuesto_anual", "budget"),
+        ("budżet", "budget"),
+        ("cargo", "authority"),
+        ("prazo", "timing"),
+        ("potrzeba", "need"),
+        ("q7", "authority"),  # from its values: job titles
+    ],
+)
+def test_bant_criteria_from_names_and_values(inferred, column: str, criterion: str) -> None:
+    assert spec(inferred, column).criterion == criterion
+
+
+@pytest.mark.parametrize(
+    ("name", "criterion"),
+    [
+        ("budget", "budget"),
+        ("Presupuesto", "budget"),
+        ("job_role", "authority"),
+        ("stanowisko", "authority"),
+        ("purchase_timeline", "timing"),
+        ("plazo_de_compra", "timing"),
+        ("termin_zakupu", "timing"),
+        ("business_need", "need"),
+        ("necesidad", "need"),
+        ("necessidade", "need"),
+    ],
+)
+def test_multilingual_column_names(name: str, criterion: str) -> None:
+    frame = pd.DataFrame({name: ["a", "b", "c", "d"] * 25, "y": [0, 1] * 50})
+    assert infer_schema(frame, "y").feature(name).criterion == criterion
+
+
+def test_groups_and_unassigned_columns(inferred) -> None:
+    assert spec(inferred, "employees").group == "firmographic"
+    assert spec(inferred, "email_opens").group == "engagement"
+    assert spec(inferred, "industry").group == "firmographic"
+    assert spec(inferred, "x17").group == "other"
+    assert spec(inferred, "x17").criterion == "none"
+    assert "x17" in inferred.unassigned
+    assert any(line.startswith("unassigned") and "x17" in line for line in inferred.summary())
+
+
+def test_target_values_and_positive() -> None:
+    frame = crm_export(120)
+    assert infer_schema(frame, "Status").positive == "Won"
+    coded = frame.assign(Status=np.where(frame["Status"] == "Won", "A", "B"))
+    with pytest.raises(DataError, match="--positive"):
+        infer_schema(coded, "Status")
+    assert infer_schema(coded, "Status", positive="A").positive == "A"
+    with pytest.raises(DataError, match="target column 'converted' not found"):
+        infer_schema(frame, "converted")
+    with pytest.raises(DataError, match="3 distinct values"):
+        infer_schema(frame.assign(Status=["Won", "Lost", "Open"] * 40), "Status")
+
+
+def test_the_toml_round_trips(inferred, tmp_path: Path) -> None:
+    path = tmp_path / "schema.toml"
+    path.write_text(inferred.to_toml("export.csv"), encoding="utf-8")
+    assert tomllib.loads(path.read_text(encoding="utf-8"))["target"] == "Status"
+    assert LeadSchema.load(path) == inferred.schema
+
+
+def test_cli_schema_infer_writes_a_schema_and_previews_the_guard(
+    tmp_path: Path, export: pd.DataFrame
+) -> None:
+    data = tmp_path / "export.csv"
+    export.assign(deal_stage=np.where(export["Status"] == "Won", "closing", "qualifying")).to_csv(
+        data, sep=";", index=False
+    )
+    out = tmp_path / "schema.toml"
+    done = CliRunner().invoke(
+        app, ["schema", "infer", "--data", str(data), "--target", "Status", "--out", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    schema = LeadSchema.load(out)
+    assert schema.id == "lead_id" and schema.time == "created_at"
+    assert {"contact", "field_7", "rep"} <= set(schema.pii)
+    assert "leakage guard will leave out 'deal_stage'" in done.output
+    assert "leakage guard will leave out 'deal_stage'" in out.read_text(encoding="utf-8")
+    printed = CliRunner().invoke(
+        app, ["schema", "infer", "--data", str(data), "--target", "Status"]
+    )
+    assert printed.exit_code == 0
+    assert 'target = "Status"' in printed.stdout
+
+
+def test_cli_schema_infer_errors_are_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "x.csv"
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_csv(data, index=False)
+    done = CliRunner().invoke(app, ["schema", "infer", "--data", str(data), "--target", "nope"])
+    assert done.exit_code == 2
+    assert "target column 'nope' not found" in done.output
+    assert "Traceback" not in done.output
