@@ -183,7 +183,9 @@ def schema_infer(
     data: Annotated[str, typer.Option(help=DATA_HELP)],
     target: Annotated[str | None, typer.Option(help="Target column.")] = None,
     positive: Annotated[str | None, typer.Option(help="Target value meaning converted.")] = None,
-    out: Annotated[Path | None, typer.Option(help="TOML file to write (default: print it).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="TOML file to write (default: print it).")
+    ] = None,
     outcomes: Annotated[str | None, typer.Option(help=OUTCOMES_HELP)] = None,
     on: Annotated[str | None, typer.Option(help="Key column shared with --outcomes.")] = None,
     time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
