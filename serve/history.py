@@ -189,7 +189,7 @@ class ScoreHistory:
             "ok": self.healthy,
             "error": self.last_error,
             "written": self.written,
-            "pending": len(self._pending),
+            "pending": len(self._pending) + self._in_flight,
             "dropped": self.dropped,
         }
 
@@ -206,11 +206,10 @@ class ScoreHistory:
             while len(self._latest) > RECENT_LEADS:
                 self._latest.popitem(last=False)
         with self._cond:
-            overflow = len(self._pending) + len(records) - MAX_PENDING
-            for _ in range(max(overflow, 0)):
+            self._pending.extend(records)
+            while len(self._pending) > MAX_PENDING:  # a long outage: keep the newest rows
                 self._pending.popleft()
                 self.dropped += 1
-            self._pending.extend(records)
             self._cond.notify_all()
 
     def _ensure_tables(self) -> bool:
@@ -240,6 +239,9 @@ class ScoreHistory:
                 self._in_flight = 0
                 if not ok:
                     self._pending.extendleft(reversed(batch))  # keep order; retry later
+                    while len(self._pending) > MAX_PENDING:
+                        self._pending.popleft()
+                        self.dropped += 1
                 self._cond.notify_all()
                 if ok:
                     backoff = 0.5

@@ -1,0 +1,223 @@
+"""Swapping models under load: zero failed requests, no mixed answers, bad models refused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from leadml.config import Settings
+from leadml.model import LeadModel
+from leadml.schema import LeadSchema
+from leadml.train import TrainResult, train_leads
+from serve.holder import ModelHolder, incompatibilities
+from tests.serve.conftest import free_port, lead_payloads
+
+
+@pytest.fixture(scope="module")
+def second_model(leads: pd.DataFrame, schema: LeadSchema, tmp_path_factory) -> LeadModel:
+    """A genuinely different model: other rows, other seed, so its scores differ."""
+    home = tmp_path_factory.mktemp("second-model")
+    result = train_leads(
+        leads.sample(6000, random_state=3),
+        schema,
+        Settings(home=home, seed=11),
+        out=home / "bundle",
+        track=False,
+    )
+    result.model.meta["bundle"] = str(home / "bundle")
+    return result.model
+
+
+@pytest.fixture(scope="module")
+def probe(new_leads: pd.DataFrame) -> list[dict]:
+    return lead_payloads(new_leads.head(20))
+
+
+def expected(model: LeadModel, leads: list[dict]) -> list[float]:
+    return [model.score_one(lead)["probability"] for lead in leads]
+
+
+def test_hot_swap_under_concurrent_requests(
+    start_server, copied_bundle: Path, trained: TrainResult, second_model: LeadModel, probe
+) -> None:
+    first = trained.model
+    assert first.version != second_model.version
+    want = {
+        first.version: expected(first, probe),
+        second_model.version: expected(second_model, probe),
+    }
+    assert want[first.version] != want[second_model.version]
+    server = start_server(copied_bundle)
+    stop = threading.Event()
+    results: list[tuple[int, str | None, list[float] | None]] = []
+    errors: list[str] = []
+
+    def hammer(explain: bool) -> None:
+        with server.client() as client:
+            while not stop.is_set():
+                try:
+                    r = client.post(
+                        f"/v1/score?explain={str(explain).lower()}", json={"leads": probe}
+                    )
+                except httpx.HTTPError as exc:
+                    errors.append(repr(exc))
+                    continue
+                if r.status_code != 200:
+                    results.append((r.status_code, None, None))
+                    continue
+                body = r.json()
+                versions = {s["model_version"] for s in body["scores"]} | {body["model_version"]}
+                assert len(versions) == 1, "one request, one model"
+                results.append(
+                    (200, body["model_version"], [s["probability"] for s in body["scores"]])
+                )
+
+    workers = [threading.Thread(target=hammer, args=(i % 2 == 0,)) for i in range(4)]
+    for w in workers:
+        w.start()
+    swaps = []
+    try:
+        with server.client() as admin:
+            for _ in range(4):
+                for target in (second_model.meta["bundle"], str(copied_bundle)):
+                    time.sleep(0.15)
+                    r = admin.post("/v1/admin/reload", json={"model": target})
+                    swaps.append((r.status_code, r.json().get("model_version")))
+    finally:
+        time.sleep(0.15)
+        stop.set()
+        for w in workers:
+            w.join(30)
+    assert errors == []
+    assert [code for code, *_ in results if code != 200] == []
+    assert swaps == [(200, second_model.version), (200, first.version)] * 4
+    seen = {version for _, version, _ in results}
+    assert seen == {first.version, second_model.version}
+    for _, version, probabilities in results:
+        assert probabilities == pytest.approx(want[version], abs=1e-12)
+    assert len(results) > 20
+
+
+def test_a_bad_model_leaves_the_old_one_serving(start_server, copied_bundle: Path, tmp_path):
+    server = start_server(copied_bundle)
+    broken = tmp_path / "broken"
+    shutil.copytree(copied_bundle, broken)
+    (broken / "model.txt").write_text("this is not a LightGBM model\n")
+    with server.client() as client:
+        before = client.get("/v1/model").json()["model_version"]
+        for target, reason in [
+            (str(broken), "corrupt bundle"),
+            (str(tmp_path / "absent"), "is not a leadml bundle"),
+            ("models:/no-such-model@champion", "cannot resolve model"),
+        ]:
+            r = client.post("/v1/admin/reload", json={"model": target})
+            assert r.status_code == 422, r.text
+            assert reason in r.json()["detail"] and r.json()["serving"] == before
+            assert client.post("/v1/score", json={"leads": [{}]}).status_code == 200
+        assert client.get("/v1/model").json()["model_version"] == before
+        unknown = client.post("/v1/admin/reload", json={"modle": "x"})
+        assert unknown.status_code == 422 and "'modle'" in unknown.json()["detail"]
+
+
+def test_a_model_with_other_inputs_is_refused(trained: TrainResult, schema: LeadSchema) -> None:
+    served = trained.model.schema
+    assert incompatibilities(served, served) == []
+    fewer = served.model_copy(update={"features": served.features[:-3]})
+    assert incompatibilities(served, fewer) == []  # fewer inputs: old requests still fit
+    renamed = [
+        f.model_copy(update={"name": "budget_2026"}) if f.name == "budget_range" else f
+        for f in served.features
+    ]
+    problems = incompatibilities(served, served.model_copy(update={"features": renamed}))
+    assert problems == ["new input fields ['budget_2026']"]
+    relevelled = [
+        f.model_copy(update={"levels": ["low", "high"]}) if f.name == "budget_range" else f
+        for f in served.features
+    ]
+    problems = incompatibilities(served, served.model_copy(update={"features": relevelled}))
+    assert len(problems) == 1 and "budget_range" in problems[0]
+
+
+def test_holder_refuses_an_incompatible_model(trained: TrainResult, bundle: Path) -> None:
+    def loader(ref: str, _uri: str | None) -> LeadModel:
+        model = LeadModel.load(bundle)
+        if ref == "other":
+            feats = [
+                f.model_copy(update={"kind": "numeric", "levels": None})
+                if f.name == "seniority"
+                else f
+                for f in model.schema.features
+            ]
+            model.schema = model.schema.model_copy(update={"features": feats})
+        return model
+
+    holder = ModelHolder("first", loader=loader)
+    before = holder.current
+    with pytest.raises(Exception, match="restart the service"):
+        holder.reload("other")
+    assert holder.current is before and holder.reloads == 0
+    old, new = holder.reload()
+    assert old is before and new.ref == "first" and holder.current is new
+
+
+def test_sighup_reloads_through_the_cli(
+    copied_bundle: Path, second_model: LeadModel, trained: TrainResult, tmp_path
+) -> None:
+    port = free_port()
+    leadml = Path(sys.executable).with_name("leadml")
+    env = {**os.environ, "LEADML_HOME": str(tmp_path), "LEADML_API_KEYS": ""}
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(leadml), "serve", "--model", str(copied_bundle), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def version() -> str | None:
+        try:
+            return httpx.get(f"{url}/v1/model", timeout=2).json()["model_version"]
+        except httpx.HTTPError:
+            return None
+
+    def wait_for(wanted: str, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while version() != wanted:
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, f"still {version()}: {log_path.read_text()}"
+            time.sleep(0.1)
+
+    try:
+        wait_for(trained.model.version)
+        for name in ("model.txt", "leadml.json", "metrics.json"):
+            shutil.copy(Path(second_model.meta["bundle"]) / name, copied_bundle / name)
+        proc.send_signal(signal.SIGHUP)
+        wait_for(second_model.version)
+        (copied_bundle / "model.txt").write_text("garbage\n")
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "refused" not in log_path.read_text():
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        assert version() == second_model.version  # the bad bundle did not replace it
+        assert httpx.post(f"{url}/v1/score", json={"leads": [{}]}).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    text = log_path.read_text()
+    assert "corrupt bundle" in text and "Traceback" not in text
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status says why.
+    assert "Finished server process" in text
+    assert proc.returncode == -signal.SIGTERM
