@@ -43,7 +43,8 @@ def page_router(
                 "fields": fields,
                 "idField": schema.id,
                 "missingValues": list(schema.missing_values),
-                "criteria": {c: criterion_label(c) for c in loaded.criteria},
+                # A list, not a dict: tojson sorts keys, and BANT reads in its own order.
+                "criteria": [[c, criterion_label(c)] for c in loaded.criteria],
                 "authRequired": keys.enabled,
                 "history": history_enabled,
                 "maxLeads": max_leads,

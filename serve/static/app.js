@@ -113,7 +113,7 @@ async function scoreText(text) {
 
 function criterionRows(criteria, scale) {
   const grid = el("div", "criteria");
-  for (const [name, label] of Object.entries(config.criteria)) {
+  for (const [name, label] of config.criteria) {
     const c = criteria[name];
     if (!c) continue;
     const track = el("div", "track");
@@ -203,16 +203,20 @@ async function explainRecent(row) {
 $("api-key").value = sessionStorage.getItem("leadml-key") || "";
 $("api-key").addEventListener("change", () => sessionStorage.setItem("leadml-key", $("api-key").value));
 
+// An uploaded file is kept in memory, not shown: exports carry names and emails.
+let upload = null;
 $("csv-file").addEventListener("change", async (event) => {
   const file = event.target.files[0];
   if (!file) return;
-  $("paste").value = await file.text();
+  upload = { name: file.name, text: await file.text() };
+  $("paste").value = "";
   setStatus(`Loaded ${file.name}; press Score leads`);
 });
+$("paste").addEventListener("input", () => { upload = null; $("csv-file").value = ""; });
 
 $("score-button").addEventListener("click", async () => {
   $("score-button").disabled = true;
-  try { await scoreText($("paste").value); }
+  try { await scoreText(upload ? upload.text : $("paste").value); }
   catch (e) { setStatus(e.message, true); }
   finally { $("score-button").disabled = false; }
 });
