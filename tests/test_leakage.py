@@ -1,0 +1,221 @@
+"""The leakage guard: each kind of evidence, --allow, and what it must never flag."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
+
+from leadml.cli import app
+from leadml.data import read_leads, validate
+from leadml.errors import DataError, SchemaError
+from leadml.infer import infer_schema
+from leadml.leakage import audit_leakage, single_column_auc
+from leadml.model import LeadModel
+from leadml.readers import attach_outcomes
+from leadml.schema import LeadSchema
+
+N = 2000
+
+
+def honest_frame(seed: int = 0) -> pd.DataFrame:
+    """Leads whose conversion depends on visits and industry: nothing here leaks."""
+    rng = np.random.default_rng(seed)
+    visits = rng.poisson(3, N)
+    industry = rng.choice(["Retail", "Software", "Banking", "Health"], N)
+    logit = -2 + 0.35 * visits + (industry == "Software") * 0.8
+    converted = (rng.random(N) < 1 / (1 + np.exp(-logit))).astype(int)
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 400, N)), "D")
+    return pd.DataFrame(
+        {
+            "created_at": created.strftime("%Y-%m-%d"),
+            "visits": visits,
+            "industry": industry,
+            "account_ref": rng.choice([f"A{i}" for i in range(600)], N),  # many random levels
+            "poutcome": rng.choice(["success", "failure", "unknown"], N),  # not "outcome"
+            "converted": converted,
+        }
+    )
+
+
+def audit(frame: pd.DataFrame, **kwargs):
+    schema = infer_schema(frame, "converted")
+    checked = validate(frame, schema)
+    return audit_leakage(checked.frame, checked.y, checked.schema, **kwargs), checked.schema
+
+
+def test_honest_columns_are_not_flagged() -> None:
+    found, schema = audit(honest_frame())
+    assert found.flagged == {} and found.dropped == [] and found.warnings == []
+    # 600 random levels cannot fake a signal: the AUC is measured out of fold.
+    assert found.single_column_auc["account_ref"] < 0.6
+    assert set(found.single_column_auc) == set(schema.feature_names)
+
+
+def test_the_synthetic_crm_history_is_clean(leads: pd.DataFrame, schema: LeadSchema) -> None:
+    checked = validate(leads, schema)
+    found = audit_leakage(checked.frame, checked.y, checked.schema)
+    assert found.flagged == {}
+
+
+@pytest.mark.parametrize(
+    "name", ["call_duration", "lead_status", "Etapa", "dealStage", "Tags", "closed", "Resultado"]
+)
+def test_outcome_names_are_flagged_in_several_languages(name: str) -> None:
+    frame = honest_frame().assign(**{name: np.random.default_rng(1).normal(size=N)})
+    found, _ = audit(frame)
+    assert list(found.flagged) == [name]
+    assert "its name means an outcome" in found.flagged[name][0]
+    assert found.dropped == [name]
+    assert f"--allow {name}" in found.warnings[0] and "LEAKAGE" in found.warnings[0]
+
+
+def test_a_column_that_alone_separates_the_classes() -> None:
+    frame = honest_frame()
+    rng = np.random.default_rng(2)
+    frame["rep_score"] = frame["converted"] * 3 + rng.normal(size=N)  # AUC ~0.98
+    frame["rep_note"] = np.where(frame["converted"] == 1, "call back", "no answer")
+    found, _ = audit(frame)
+    assert set(found.flagged) == {"rep_score", "rep_note"}
+    assert "alone it separates the classes: ROC AUC 0.9" in found.flagged["rep_score"][0]
+    assert found.single_column_auc["rep_note"] == 1.0
+
+
+def test_a_column_filled_for_one_class_only() -> None:
+    frame = honest_frame()
+    rng = np.random.default_rng(3)
+    won = frame["converted"] == 1
+    # Random values, so only *whether* it is filled gives the outcome away.
+    frame["contract_pages"] = np.where(won & (rng.random(N) < 0.3), rng.integers(1, 9, N), np.nan)
+    frame["survey"] = np.where(rng.random(N) < np.where(won, 0.6, 0.04), "done", None)
+    frame["newsletter"] = np.where(rng.random(N) < np.where(won, 0.5, 0.45), "yes", None)
+    found, _ = audit(frame)
+    assert set(found.flagged) == {"contract_pages", "survey"}
+    assert found.flagged["contract_pages"][0].endswith("of converted leads but 0% of the others")
+    assert re.fullmatch(
+        r"filled for 5\d% of converted leads but [345]% of the others", found.flagged["survey"][0]
+    )
+
+
+def test_dates_after_the_lead_came_in() -> None:
+    frame = honest_frame()
+    created = pd.to_datetime(frame["created_at"])
+    rng = np.random.default_rng(4)
+    frame["followed_up"] = (created + pd.to_timedelta(rng.integers(1, 60, N), "D")).dt.strftime(
+        "%Y-%m-%d"
+    )
+    frame["company_founded"] = (
+        created - pd.to_timedelta(rng.integers(400, 9000, N), "D")
+    ).dt.strftime("%Y-%m-%d")
+    found, _ = audit(frame)
+    assert list(found.flagged) == ["followed_up_age_days"]
+    assert (
+        "later than the lead's 'created_at' in 100% of rows"
+        in found.flagged["followed_up_age_days"][-1]
+    )
+    assert "company_founded_age_days" in found.single_column_auc  # audited, not flagged
+
+
+def test_dates_on_or_after_an_outcome_date() -> None:
+    frame = honest_frame().drop(columns="created_at")
+    rng = np.random.default_rng(5)
+    won = pd.Timestamp("2024-06-01") + pd.to_timedelta(rng.integers(0, 300, N), "D")
+    frame["won_date"] = won.strftime("%Y-%m-%d")
+    frame["invoice_sent"] = (won + pd.to_timedelta(rng.integers(0, 5, N), "D")).strftime("%Y-%m-%d")
+    schema = LeadSchema.from_dict(
+        {
+            "target": "converted",
+            "features": {
+                "visits": {"kind": "numeric"},
+                "invoice_sent_age": {"kind": "age_days", "source": "invoice_sent"},
+            },
+        }
+    )
+    checked = validate(frame, schema)
+    found = audit_leakage(checked.frame, checked.y, checked.schema)
+    assert "on or after 'won_date' in 100% of rows" in found.flagged["invoice_sent_age"][-1]
+
+
+def test_allow_keeps_a_flagged_column_and_says_so() -> None:
+    frame = honest_frame().assign(lead_status=np.random.default_rng(6).normal(size=N))
+    found, _ = audit(frame, allow=["lead_status"])
+    assert found.dropped == [] and found.allowed == ["lead_status"]
+    assert "kept because you allowed it" in found.warnings[0]
+    with pytest.raises(SchemaError, match="--allow names 'lead_stat'"):
+        audit(frame, allow=["lead_stat"])
+
+
+def test_every_feature_flagged_is_an_error() -> None:
+    frame = honest_frame()[["converted"]].assign(deal_stage=np.arange(N) % 5)
+    with pytest.raises(DataError, match=r"every feature was flagged.*--allow"):
+        audit(frame)
+
+
+def test_the_audit_names_columns_never_values() -> None:
+    frame = honest_frame().assign(lead_status=np.where(np.arange(N) % 2, "Zebra-Wombat", "Qx"))
+    found, _ = audit(frame)
+    text = json.dumps(found.to_dict()) + " ".join(found.warnings)
+    assert "lead_status" in text
+    assert "Zebra-Wombat" not in text and "Qx" not in text
+    assert set(found.to_dict()) == {"flagged", "dropped", "allowed", "single_column_auc", "rules"}
+
+
+def test_single_column_auc_directions_and_missing() -> None:
+    y = np.array([0, 1] * 200)
+    assert single_column_auc(-y.astype(float), "numeric", y) == 1.0  # either direction
+    filled_when_won = np.where(y == 1, 5.0, np.nan)
+    assert single_column_auc(filled_when_won, "numeric", y) == 1.0  # missingness counts
+    assert single_column_auc(np.full(400, np.nan), "numeric", y) == 0.5
+
+
+def test_olist_deal_columns_cannot_leak_even_when_merged_in(shared_data: Path) -> None:
+    """Had a user joined the closed-deals table onto the leads, the guard catches every column."""
+    folder = shared_data / "olist-marketing-funnel"
+    leads = read_leads(folder / "olist_marketing_qualified_leads_dataset.csv")
+    deals = read_leads(folder / "olist_closed_deals_dataset.csv")
+    labelled, _ = attach_outcomes(leads, deals, "mql_id")
+    merged = labelled.merge(deals, on="mql_id", how="left")
+    schema = infer_schema(merged, "converted")
+    checked = validate(merged, schema)
+    found = audit_leakage(checked.frame, checked.y, checked.schema)
+    kept = {f.column for f in checked.schema.features if f.name not in found.dropped}
+    assert kept <= {"origin", "landing_page_id", "first_contact_date"}
+    deal_features = {
+        f.name for f in checked.schema.features if f.column in set(deals.columns) - {"mql_id"}
+    }
+    assert len(deal_features) >= 10
+    assert deal_features <= set(found.dropped)
+    assert all(any("filled for" in e for e in found.flagged[f]) for f in deal_features), (
+        found.flagged
+    )
+
+
+def test_cli_allow_keeps_a_column_and_the_audit_reaches_mlflow(home: Path) -> None:
+    frame = honest_frame(7)
+    frame["deal_stage"] = np.where(
+        np.random.default_rng(8).random(N) < 0.7, frame["converted"], 1 - frame["converted"]
+    )
+    frame.to_csv(home / "leads.csv", index=False)
+    done = CliRunner().invoke(
+        app,
+        ["train", "--data", "leads.csv", "--target", "converted", "--allow", "deal_stage"],
+    )
+    assert done.exit_code == 0, done.output
+    assert "'deal_stage' is kept because you allowed it" in done.output
+    model = LeadModel.load(home / "models" / "leadml")
+    assert "deal_stage" in model.feature_names
+    assert model.schema.leakage_allowed == ["deal_stage"]
+    assert model.meta["leakage"]["allowed"] == ["deal_stage"]
+    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    run = client.search_runs([client.get_experiment_by_name("leadml").experiment_id])[0]
+    logged = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/leakage_audit.json")
+    assert "deal_stage" in logged["flagged"]
+    assert logged["allowed"] == ["deal_stage"]
