@@ -1,11 +1,13 @@
 """Why a lead scored what it scored, in the words sales already uses: Budget, Authority, Need,
 Timing, and a few plain reasons built from the lead's own answers.
 
-**Attributions.** LightGBM's ``pred_contrib=True`` gives exact TreeSHAP values in log-odds (the
-same algorithm and numbers as ``shap.TreeExplainer`` on these models, without its overhead).
-For every lead, ``base_value + sum(contributions) == raw_log_odds`` to float precision; the
-calibrated probability is reported beside them (calibration is monotone, so the sign of a push
-is the same on both scales).
+**Attributions.** Exact path-dependent TreeSHAP values in log-odds: the numbers of LightGBM's
+``pred_contrib=True`` (and of ``shap.TreeExplainer``, which calls it on these models), computed
+by :mod:`leadml.treeshap`'s compiled closed form, which costs a fraction of LightGBM's recursion,
+with ``pred_contrib`` itself as the fallback. For every lead,
+``base_value + sum(contributions) == raw_log_odds`` to float precision; the calibrated
+probability is reported beside them (calibration is monotone, so the sign of a push is the same
+on both scales).
 
 **Roll-up.** Contributions are summed per criterion of the chosen framework (BANT by default;
 CHAMP, ANUM, FAINT, GPCT read the same schema tags, see :mod:`leadml.frameworks`). Features the
@@ -29,15 +31,17 @@ the lead's *values* with the schema's ``reason`` / ``reason_true`` / ``reason_fa
 fall back to "{display}: {value}", and missing values read "Budget not stated" or
 "Annual revenue unknown". PII columns are never features, so they can never appear in a reason.
 
-``explain_lead`` is the serving fast path (one numpy row, one thread, no pandas);
-``explain_matrix`` and ``explanation_columns`` are the batch paths (one vectorised
-``pred_contrib`` call, then numpy roll-ups).
+``explain_lead`` is the serving fast path (one numpy row, one thread, no pandas; call
+``prepare(model)`` when a server loads a model so the first lead pays no compilation);
+``explain_matrix``, ``explain_rows`` and ``explanation_columns`` are the batch paths (one
+vectorised attribution call, then numpy roll-ups).
 """
 
 from __future__ import annotations
 
 import calendar
 import math
+import os
 import re
 import weakref
 from collections.abc import Mapping
@@ -257,6 +261,44 @@ def _plan(model: LeadModel, framework: str) -> _Plan:
     return plan
 
 
+# -- attributions --------------------------------------------------------------------------------
+_ENGINES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _engine(model: LeadModel) -> Any:
+    """The compiled TreeSHAP for this booster (built once), or None to use ``pred_contrib``."""
+    try:
+        return _ENGINES[model.booster]
+    except KeyError:
+        pass
+    engine = None
+    if os.environ.get("LEADML_TREESHAP", "compiled") != "lightgbm":
+        from leadml.treeshap import compile_tables
+
+        engine = compile_tables(model.booster)
+    _ENGINES[model.booster] = engine
+    return engine
+
+
+def contributions(model: LeadModel, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
+    """Exact TreeSHAP, laid out as LightGBM's ``pred_contrib`` (base value last), in log-odds.
+
+    Computed by :mod:`leadml.treeshap` (the same numbers, several times faster) when the model
+    allows it, else by LightGBM itself; ``LEADML_TREESHAP=lightgbm`` forces the latter.
+    """
+    engine = _engine(model)
+    if engine is None:
+        return model.contributions(x, num_threads=num_threads)
+    return engine.matrix(x, num_threads=num_threads)
+
+
+def prepare(model: LeadModel, framework: str = "bant") -> None:
+    """Build the tables and compile the kernels now (call when a server loads a model), so the
+    first lead explained is as fast as the rest."""
+    _plan(model, framework)
+    _engine(model)
+
+
 # -- core ----------------------------------------------------------------------------------------
 @dataclass
 class _Batch:
@@ -341,7 +383,11 @@ def explain_lead(
     """Explain one lead dict: numpy row, one-thread ``pred_contrib``, no pandas (for the API)."""
     plan = _plan(model, framework)
     row = model.encoder.encode_row(lead)
-    contrib = model.booster.predict(row, pred_contrib=True, num_threads=1)
+    engine = _engine(model)
+    if engine is not None:
+        contrib = engine.row(row)[None, :]
+    else:
+        contrib = model.booster.predict(row, pred_contrib=True, num_threads=1)
     return _explanation(model, plan, _batch(model, plan, row, contrib), 0)
 
 
@@ -355,8 +401,56 @@ def explain_matrix(
         raise ValueError(f"expected a matrix with {len(plan.names)} columns, got {x.shape}")
     if len(x) == 0:
         return []
-    batch = _batch(model, plan, x, model.contributions(x, num_threads=num_threads))
+    batch = _batch(model, plan, x, contributions(model, x, num_threads=num_threads))
     return [_explanation(model, plan, batch, i) for i in range(len(x))]
+
+
+@dataclass(frozen=True)
+class ExplainedRows:
+    """Batch results as arrays, for reports and monitoring (no per-lead objects).
+
+    ``verdicts`` holds the documented rule as numbers: 1 met, 0 not met, -1 unknown.
+    """
+
+    features: list[str]
+    contributions: np.ndarray  # (n, features), log-odds
+    base_value: float
+    raw_log_odds: np.ndarray  # (n,)
+    probability: np.ndarray  # (n,)
+    framework: str
+    criteria: list[str]  # the framework's criteria, then groups
+    criterion_features: dict[str, tuple[str, ...]]
+    criterion_contributions: np.ndarray  # (n, criteria)
+    verdicts: np.ndarray  # (n, criteria) int8
+    bant_qualified: np.ndarray  # (n,) bool
+
+
+def explain_rows(
+    model: LeadModel, x: np.ndarray, framework: str = "bant", num_threads: int = 0
+) -> ExplainedRows:
+    """Contributions, criterion roll-ups and verdicts for an encoded matrix, as arrays."""
+    plan = _plan(model, framework)
+    x = np.asarray(x, dtype=np.float64)
+    contrib = (
+        contributions(model, x, num_threads=num_threads)
+        if len(x)
+        else np.zeros((0, len(plan.names) + 1))
+    )
+    batch = _batch(model, plan, x, contrib)
+    base = float(batch.base[0]) if len(x) else float("nan")
+    return ExplainedRows(
+        features=list(plan.names),
+        contributions=batch.phi,
+        base_value=base,
+        raw_log_odds=batch.raw,
+        probability=batch.probability,
+        framework=plan.framework,
+        criteria=list(plan.buckets),
+        criterion_features=dict(plan.buckets),
+        criterion_contributions=batch.sums,
+        verdicts=_verdicts(batch.sums, batch.known),
+        bant_qualified=batch.bant_qualified,
+    )
 
 
 def explanation_columns(
@@ -372,7 +466,7 @@ def explanation_columns(
     plan = _plan(model, framework)
     x = model.matrix(frame)
     contrib = (
-        model.contributions(x, num_threads=num_threads)
+        contributions(model, x, num_threads=num_threads)
         if len(x)
         else np.zeros((0, len(plan.names) + 1))
     )
