@@ -175,6 +175,11 @@ OUTCOMES_HELP = (
 TIME_ORDER_HELP = (
     "The rows are oldest first: test on the newest (last) 20% when there is no date column."
 )
+DASK_HELP = (
+    "Run on Dask: --data is then a folder or glob of CSV or Parquet parts. Uses the cluster at "
+    "--scheduler, else at DASK_SCHEDULER_ADDRESS, else a local cluster of 2 worker processes."
+)
+SCHEDULER_HELP = "Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --dask)."
 
 
 @schema_app.command("infer")
@@ -265,6 +270,8 @@ def train(
         typer.Option(help="Keep a column the leakage guard flags (repeatable)."),
     ] = None,
     time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
+    dask: Annotated[bool, typer.Option("--dask", help=DASK_HELP)] = False,
+    scheduler: Annotated[str | None, typer.Option(help=SCHEDULER_HELP)] = None,
 ) -> None:
     """Train a lead model, log it to MLflow, register it as challenger, write the bundle."""
     from leadml.readers import describe_source
@@ -279,20 +286,36 @@ def train(
 
     with console.status("Checking the MLflow store"):
         connect(settings, experiment)
-    with console.status(f"Reading {describe_source(data)}"):
-        frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
-    lead_schema = resolve_schema(data, frame, schema, target, positive)
-    lead_schema = schema_options(lead_schema, allow, time_order)
-    with console.status("Training") as status:
-        result = train_leads(
-            frame,
-            lead_schema,
+    if dask or scheduler:
+        if outcomes is not None:
+            raise LeadMLError("--outcomes does not work with --dask: join the outcomes first")
+        result = _train_on_dask(
+            data,
+            schema,
+            target,
+            positive,
+            allow,
+            time_order,
             settings,
-            out=bundle,
-            experiment=experiment,
-            progress=lambda msg: status.update(msg),
-            source=describe_source(data),
+            bundle,
+            experiment,
+            scheduler,
         )
+    else:
+        with console.status(f"Reading {describe_source(data)}"):
+            frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
+        lead_schema = resolve_schema(data, frame, schema, target, positive)
+        lead_schema = schema_options(lead_schema, allow, time_order)
+        with console.status("Training") as status:
+            result = train_leads(
+                frame,
+                lead_schema,
+                settings,
+                out=bundle,
+                experiment=experiment,
+                progress=lambda msg: status.update(msg),
+                source=describe_source(data),
+            )
     for warning in result.warnings:
         console.print(f"[yellow]Warning:[/] {warning}", highlight=False, soft_wrap=True)
     screen.print(metrics_table(result.metrics))
@@ -303,6 +326,41 @@ def train(
         f"[bold]{settings.registered_model}[/] version {result.version} (alias challenger)\n"
         f"Store: {settings.tracking_uri}"
     )
+
+
+def _train_on_dask(
+    data: str,
+    schema: Path | None,
+    target: str | None,
+    positive: str | None,
+    allow: list[str] | None,
+    time_order: bool,
+    settings: Settings,
+    bundle: Path,
+    experiment: str | None,
+    scheduler: str | None,
+) -> Any:
+    """``train --dask``: lightgbm.dask over the parts; a schema is inferred from the first part."""
+    from contextlib import ExitStack
+
+    from leadml.scale import dask_client, first_rows, train_dask
+
+    with ExitStack() as stack:
+        with console.status(f"Connecting to Dask at {scheduler}" if scheduler else "Starting Dask"):
+            client = stack.enter_context(dask_client(scheduler))
+        sample = first_rows(data) if schema is None else None
+        lead_schema = resolve_schema(data, sample, schema, target, positive)
+        lead_schema = schema_options(lead_schema, allow, time_order)
+        with console.status("Training on Dask") as status:
+            return train_dask(
+                data,
+                lead_schema,
+                client,
+                settings,
+                out=bundle,
+                experiment=experiment,
+                progress=lambda msg: status.update(msg),
+            )
 
 
 # -- score ---------------------------------------------------------------------------------------
@@ -337,6 +395,10 @@ def score(
             help="Add one column per criterion (contribution, met), bant_qualified and reasons.",
         ),
     ] = False,
+    dask: Annotated[
+        bool, typer.Option("--dask", help=f"{DASK_HELP} --out is then a folder of Parquet parts.")
+    ] = False,
+    scheduler: Annotated[str | None, typer.Option(help=SCHEDULER_HELP)] = None,
 ) -> None:
     """Score leads: probability, score 0–100, grade A–D, tier and stage."""
     from leadml.data import read_leads
@@ -345,6 +407,9 @@ def score(
     settings = _settings()
     with console.status("Loading the model"):
         lead_model = load_model(model, settings.tracking_uri)
+    if dask or scheduler:
+        _score_on_dask(lead_model, data, out, explain, scheduler, settings)
+        return
     with console.status(f"Reading {data}"):
         frame = read_leads(data)
     started = time.perf_counter()
@@ -364,6 +429,41 @@ def score(
     console.print(
         f"Scored {len(result):,} leads with {lead_model.version} in {elapsed:.2f} s "
         f"→ [bold]{out}[/]"
+        f"  (A {counts['A']:,} · B {counts['B']:,} · C {counts['C']:,} · D {counts['D']:,})"
+    )
+
+
+def _score_on_dask(
+    lead_model: Any, data: Path, out: Path, explain: bool, scheduler: str | None, settings: Settings
+) -> None:
+    """``score --dask``: one Parquet part per input part, a bar of partitions done."""
+    from contextlib import ExitStack
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from leadml.scale import dask_client, score_dask
+
+    with ExitStack() as stack:
+        with console.status(f"Connecting to Dask at {scheduler}" if scheduler else "Starting Dask"):
+            client = stack.enter_context(dask_client(scheduler))
+        columns = (TextColumn("Scoring partitions"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task("score", total=None)
+            summary = score_dask(
+                lead_model,
+                data,
+                out,
+                client,
+                explain=explain,
+                framework=settings.framework,
+                on_partition=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    for warning in summary.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}", highlight=False, soft_wrap=True)
+    counts = summary.grades
+    console.print(
+        f"Scored {summary.rows:,} leads with {lead_model.version} in {summary.seconds:.2f} s "
+        f"on Dask → [bold]{summary.out}[/] ({summary.partitions} Parquet parts)"
         f"  (A {counts['A']:,} · B {counts['B']:,} · C {counts['C']:,} · D {counts['D']:,})"
     )
 
