@@ -7,6 +7,7 @@ A bundle is a folder of plain files: ``model.txt`` (LightGBM's own text format),
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -115,6 +116,7 @@ class LeadModel:
         self.booster.save_model(str(folder / MODEL_FILE))
         meta = {
             "format": BUNDLE_FORMAT,
+            "model_sha256": hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest(),
             "schema": self.schema.to_dict(),
             "encoder": self.encoder.to_dict(),
             "calibrator": self.calibrator.to_dict(),
@@ -137,7 +139,7 @@ class LeadModel:
             meta = json.loads((folder / META_FILE).read_text())
             if meta.get("format") != BUNDLE_FORMAT:
                 raise ModelLoadError(f"{folder}: unsupported bundle format {meta.get('format')}")
-            booster = lgb.Booster(model_file=str(folder / MODEL_FILE))
+            booster = lgb.Booster(model_str=_checked_model_text(folder, meta))
             encoder = FeatureEncoder.from_dict(meta["encoder"])
             if booster.num_feature() != len(encoder.names):
                 raise ModelLoadError(
@@ -161,6 +163,23 @@ class LeadModel:
             raise ModelLoadError(
                 f"{folder}: corrupt bundle ({type(exc).__name__}: {exc})"
             ) from None
+
+
+def _checked_model_text(folder: Path, meta: dict[str, Any]) -> str:
+    """``model.txt``, checked against the bundle's checksum before LightGBM parses it.
+
+    LightGBM 4.7 does not raise on a damaged model file: a truncated copy crashes the process
+    (segfault) and a garbled number aborts it, which would take a serving process down on a
+    hot reload. Bundles written before the checksum existed are passed through unchecked.
+    """
+    data = (folder / MODEL_FILE).read_bytes()
+    expected = meta.get("model_sha256")
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        raise ModelLoadError(
+            f"{folder}: corrupt bundle ({MODEL_FILE} does not match the checksum in "
+            f"{META_FILE}: truncated or damaged)"
+        )
+    return data.decode()
 
 
 def _json_default(value: Any) -> Any:
