@@ -27,6 +27,9 @@ from serve.holder import ModelHolder
 from serve.page import mount_static, page_router
 from serve.schemas import (
     ExplainResponse,
+    LeadHistory,
+    ModelInfo,
+    RecentLeads,
     ReloadRequest,
     ReloadResponse,
     ScoreResponse,
@@ -37,6 +40,14 @@ from serve.scoring import explain_one, score_leads
 from serve.settings import ServeSettings
 
 log = logging.getLogger("serve")
+
+#: Documented on every /v1 route: what a CRM integration must be ready for.
+AUTH = {401: {"description": "Missing or invalid API key (when the server has keys)"}}
+BAD_INPUT = {
+    400: {"description": "Malformed JSON"},
+    413: {"description": "Request body too large"},
+    422: {"description": "Invalid input: the message names the field (and the lead)"},
+}
 
 DESCRIPTION = """
 Lead conversion scores with their reasons, for CRMs and sales ops.
@@ -186,12 +197,7 @@ def _scoring_router(
         "/score",
         response_model=ScoreResponse,
         summary="Score 1 to 1,000 leads",
-        responses={
-            400: {"description": "Malformed JSON"},
-            401: {"description": "Missing or invalid API key"},
-            413: {"description": "Request body too large"},
-            422: {"description": "Invalid leads (the message names the field and the lead)"},
-        },
+        responses={**AUTH, **BAD_INPUT},
     )
     def score(
         body: Annotated[score_request, Body()],  # type: ignore[valid-type]
@@ -211,14 +217,19 @@ def _scoring_router(
         "/explain",
         response_model=ExplainResponse,
         summary="Explain one lead: every feature's contribution and the criterion roll-up",
-        responses={401: {"description": "Missing or invalid API key"}},
+        responses={**AUTH, **BAD_INPUT},
     )
     def explain(lead: Annotated[lead_model, Body()]) -> JSONResponse:  # type: ignore[valid-type]
         loaded = holder.current
         dicts, ids = lead_dicts([lead])
         return JSONResponse(explain_one(loaded, dicts[0], ids[0]))
 
-    @router.get("/model", summary="The served model: version, metrics, features, thresholds")
+    @router.get(
+        "/model",
+        response_model=ModelInfo,
+        summary="The served model: version, metrics, features, thresholds",
+        responses=AUTH,
+    )
     def model_info() -> JSONResponse:
         loaded = holder.current
         model = loaded.model
@@ -271,7 +282,17 @@ def _history_router(history: ScoreHistory | None, keys: ApiKeys) -> APIRouter:
     def rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**r, "scored_at": r["scored_at"].isoformat()} for r in rows]
 
-    @router.get("", summary="Recently scored leads, newest first (one row per lead)")
+    unavailable = {
+        404: {"description": "History is turned off on this server"},
+        503: {"description": "The history database cannot be read right now"},
+    }
+
+    @router.get(
+        "",
+        response_model=RecentLeads,
+        summary="Recently scored leads, newest first (one row per lead)",
+        responses={**AUTH, **unavailable, 422: {"description": "Invalid limit"}},
+    )
     def recent(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONResponse:
         try:
             rows = store().recent(limit)
@@ -279,7 +300,17 @@ def _history_router(history: ScoreHistory | None, keys: ApiKeys) -> APIRouter:
             raise HTTPException(503, str(exc)) from None
         return JSONResponse({"leads": rows_json(rows)})
 
-    @router.get("/{lead_id}", summary="One lead's scores over time, oldest first")
+    @router.get(
+        "/{lead_id}",
+        response_model=LeadHistory,
+        summary="One lead's scores over time, oldest first",
+        responses={
+            **AUTH,
+            **unavailable,
+            404: {"description": "No scores for this lead id, or history turned off"},
+            422: {"description": "Invalid lead id or limit"},
+        },
+    )
     def lead(
         lead_id: Annotated[str, Path(max_length=500)],
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -303,7 +334,11 @@ def _admin_router(holder: ModelHolder, keys: ApiKeys) -> APIRouter:
         "/reload",
         response_model=ReloadResponse,
         summary="Load a model (default: the current reference again) and swap it in",
-        responses={422: {"description": "The new model is unusable; the old one keeps serving"}},
+        responses={
+            **AUTH,
+            **BAD_INPUT,
+            422: {"description": "Unusable model or bad body; the old model keeps serving"},
+        },
     )
     def reload(body: Annotated[ReloadRequest | None, Body()] = None) -> JSONResponse:
         try:

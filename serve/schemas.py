@@ -260,3 +260,55 @@ class ReloadResponse(BaseModel):
     model_version: str
     previous_version: str
     ref: str
+
+
+class HistoryRow(BaseModel):
+    lead_id: str
+    model_version: str
+    probability: float
+    score: int
+    grade: Grade
+    scored_at: str = Field(description="ISO 8601 time, UTC.")
+    features: dict[str, Any] | None = Field(
+        default=None, description="The lead's feature values as scored (never PII)."
+    )
+
+
+class RecentLeads(BaseModel):
+    leads: list[HistoryRow]
+
+
+class LeadHistory(BaseModel):
+    lead_id: str
+    scores: list[HistoryRow]
+
+
+class FeatureInfo(BaseModel):
+    name: str
+    display: str
+    kind: str
+    group: str
+    criterion: str
+    monotone: int
+    levels: list[str] | None
+
+
+class Thresholds(BaseModel):
+    grades: dict[str, float] = Field(description="Lowest probability of grades A, B and C.")
+    tiers: dict[str, str]
+    stages: dict[str, str]
+    trend_points: int = Field(description="Score change that counts as a trend.")
+
+
+class ModelInfo(BaseModel):
+    model_version: str
+    ref: str
+    loaded_at: str
+    trained_at: str | None
+    run_id: str | None
+    framework: str
+    criteria: list[str]
+    metrics: dict[str, Any]
+    features: list[FeatureInfo]
+    lead_id_field: str | None
+    thresholds: Thresholds

@@ -1,0 +1,89 @@
+"""Load with faults, the short run: 4 clients, two model swaps and a corrupt bundle mid-run.
+
+The same scenario and checks as ``bench/bench_load.py`` (which runs it for 30 s): zero failed
+requests, every reply naming the model that produced it (checked against the swap timeline and
+against that model's own probabilities), the corrupt bundle refused with a clear log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench.loadgen import (
+    check_run,
+    corrupt_bundle,
+    expected_probabilities,
+    json_leads,
+    run_load,
+    standard_swaps,
+    variant_bundle,
+)
+from leadml.model import LeadModel
+
+DURATION_S = 6.0
+KEY = "load-test-key-1"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    first: Path
+    second: Path
+    broken: Path
+    third: Path
+    models: tuple[LeadModel, ...]
+
+
+@pytest.fixture(scope="module")
+def scenario(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    root = tmp_path_factory.mktemp("load-bundles")
+    first = LeadModel.load(bundle)
+    second = variant_bundle(bundle, root / "second", 0.5, f"{first.version}-half")
+    third = variant_bundle(bundle, root / "third", 0.75, f"{first.version}-three-quarters")
+    broken = corrupt_bundle(bundle, root / "broken")
+    return Scenario(bundle, root / "second", broken, root / "third", (first, second, third))
+
+
+def test_four_clients_through_two_swaps_and_a_corrupt_bundle(
+    start_server, scenario: Scenario, new_leads: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="serve.model")
+    server = start_server(scenario.first, api_keys=KEY)
+    pool = json_leads(new_leads.head(300))
+    expected = expected_probabilities(scenario.models, pool)
+    versions = [m.version for m in scenario.models]
+    assert len(set(versions)) == 3
+    assert all(expected[a] != expected[b] for a in versions for b in versions if a != b)
+
+    swaps = standard_swaps(str(scenario.second), str(scenario.broken), str(scenario.third))
+    run = asyncio.run(
+        run_load(
+            server.url,
+            pool,
+            clients=4,
+            duration=DURATION_S,
+            swaps=swaps,
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
+    )
+    summary = run.summary()
+    print("\nload with faults:", summary)
+
+    assert check_run(run, expected) == []
+    assert summary["errors"] == 0 and summary["clients"] == 4
+    assert (summary["swaps_ok"], summary["swaps_refused"]) == (2, 1)
+    assert [s.body.get("model_version") for s in run.swaps] == [versions[1], None, versions[2]]
+    served = pd.Series([r.version for r in run.replies]).value_counts()
+    assert set(served.index) == set(versions) and served.min() >= 5, served.to_dict()
+
+    refusals = [r for r in caplog.records if r.name == "serve.model" and "refused" in r.message]
+    assert len(refusals) == 1, [r.message for r in caplog.records]
+    line = refusals[0].getMessage()
+    assert str(scenario.broken) in line and "corrupt bundle" in line
+    assert f"still serving {versions[1]}" in line
+    assert "Traceback" not in caplog.text
