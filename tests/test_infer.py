@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from leadml.cli import app
+from leadml.data import split_rows, validate
 from leadml.errors import DataError
-from leadml.features import FeatureEncoder
+from leadml.features import FeatureEncoder, parse_dates
 from leadml.infer import infer, infer_schema, ordinal_levels
 from leadml.schema import LeadSchema
 
@@ -321,3 +322,41 @@ def test_cli_schema_infer_errors_are_one_line(tmp_path: Path) -> None:
     assert done.exit_code == 2
     assert "target column 'nope' not found" in done.output
     assert "Traceback" not in done.output
+
+
+def test_time_column_with_daylight_saving_offsets() -> None:
+    """CRM timestamps change UTC offset twice a year; inference, validation and split cope."""
+    rng = np.random.default_rng(9)
+    winter = [f"2024-03-{d:02d}T10:00:00+01:00" for d in range(1, 31)]
+    summer = [f"2024-04-{d:02d}T10:00:00+02:00" for d in range(1, 31)]
+    frame = pd.DataFrame(
+        {
+            "created_at": (winter + summer) * 5,
+            "visits": rng.poisson(3, 300),
+            "won": rng.choice(["yes", "no"], 300),
+        }
+    )
+    schema = infer_schema(frame, "won")
+    assert schema.time == "created_at"
+    checked = validate(frame, schema, min_class_count=10)
+    split = split_rows(checked.frame, checked.y, schema)
+    assert split.method == "time (created_at)"
+    stamps = parse_dates(frame["created_at"])
+    assert stamps.iloc[split.test].min() >= stamps.iloc[split.train].max()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--outcomes", "deals.csv"], "--outcomes needs --on KEY"),
+        (["--target", "won", "--on", "lead_id"], "--on KEY goes with --outcomes FILE"),
+        (["--outcomes", "deals.csv", "--on", "nope"], "--on column 'nope' is not in the lead"),
+    ],
+)
+def test_cli_outcome_options_errors(tmp_path: Path, monkeypatch, args, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"lead_id": [1, 2], "won": ["yes", "no"]}).to_csv("leads.csv", index=False)
+    pd.DataFrame({"lead_id": [1]}).to_csv("deals.csv", index=False)
+    done = CliRunner().invoke(app, ["schema", "infer", "--data", "leads.csv", *args])
+    assert done.exit_code == 2, done.output
+    assert message in done.output

@@ -149,7 +149,7 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
                 f"(e.g. {first!r} at {_rows(frame[schema.id] == first)})"
             )
     if schema.time and schema.time in columns:
-        stamps = pd.to_datetime(frame[schema.time], errors="coerce", format="mixed")
+        stamps = parse_dates(frame[schema.time])  # mixed UTC offsets (DST) too
         bad = (stamps.isna() & frame[schema.time].notna()).to_numpy()
         if bad.any():
             example = frame[schema.time][bad].iloc[0]
@@ -264,7 +264,7 @@ def split_rows(
     by_time = bool(schema.time and schema.time in frame.columns)
     if by_time or schema.rows_in_time_order:
         if by_time:
-            stamps = pd.to_datetime(frame[schema.time], errors="coerce", format="mixed")
+            stamps = parse_dates(frame[schema.time])  # mixed UTC offsets (DST) too
             order = np.argsort(stamps.to_numpy(dtype="datetime64[ns]"), kind="stable")
             method = f"time ({schema.time})"
         else:
@@ -305,7 +305,7 @@ def fingerprint(frame: pd.DataFrame, y: np.ndarray, schema: LeadSchema) -> dict:
         "target_rate": float(np.mean(y)),
     }
     if schema.time and schema.time in frame.columns:
-        stamps = pd.to_datetime(frame[schema.time], errors="coerce", format="mixed")
+        stamps = parse_dates(frame[schema.time])  # mixed UTC offsets (DST) too
         out["time_from"] = str(stamps.min())
         out["time_to"] = str(stamps.max())
     return out

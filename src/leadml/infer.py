@@ -465,10 +465,11 @@ def _derived(column: str, kinds: tuple[str, ...], taken: set[str], group: str, c
         while name in taken:
             name += "_"
         taken.add(name)
+        label = column.replace("_", " ").strip()
         display = {
-            "month": f"{column} month",
-            "weekday": f"{column} weekday",
-            "age_days": f"days since {column}",
+            "month": f"{label.capitalize()}: month",
+            "weekday": f"{label.capitalize()}: weekday",
+            "age_days": f"Days since {label}",
         }[kind]
         specs.append(
             FeatureSpec(
@@ -477,7 +478,7 @@ def _derived(column: str, kinds: tuple[str, ...], taken: set[str], group: str, c
                 source=column,
                 group=group,
                 criterion=criterion,
-                display=display.replace("_", " "),
+                display=display,
             )
         )
     return specs
