@@ -109,7 +109,11 @@ def make_engine(url: str) -> sa.Engine:
     args: dict[str, Any] = {}
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # scoring must still start: the writer logs and retries
+                log.warning("score history folder %s cannot be created: %s", folder, exc)
         args["connect_args"] = {"timeout": 10, "check_same_thread": False}
     elif backend == "postgresql":
         args["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
