@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import io
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -293,7 +294,9 @@ def _feature_plot(
     if kind == "bar":
         shap.plots.bar(expl, max_display=shown, show=False)
     else:
-        shap.plots.beeswarm(expl, max_display=shown, show=False)
+        with warnings.catch_warnings():  # grey categories are all-NaN colours on purpose
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            shap.plots.beeswarm(expl, max_display=shown, show=False)
     plt.gcf().suptitle(
         "By field: mean |push| on the log-odds" if kind == "bar" else "By field: each dot a lead"
     )
