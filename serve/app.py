@@ -43,6 +43,9 @@ log = logging.getLogger("serve")
 
 #: Documented on every /v1 route: what a CRM integration must be ready for.
 AUTH = {401: {"description": "Missing or invalid API key (when the server has keys)"}}
+#: Batches up to this size are scored on the event loop (well under a millisecond each);
+#: bigger ones go to a worker thread, so one page of 1,000 leads never stalls the others.
+INLINE_LEADS = 20
 BAD_INPUT = {
     400: {"description": "Malformed JSON"},
     413: {"description": "Request body too large"},
@@ -169,7 +172,7 @@ def _scoring_router(
         ids = [d.get(id_column) for d in dicts] if id_column else [None] * len(dicts)
         return dicts, ids
 
-    def add_history(scores: list[dict], dicts: list[dict], features: list[str]) -> None:
+    async def add_history(scores: list[dict], dicts: list[dict], features: list[str]) -> None:
         for s in scores:
             s["trend"] = s["previous_score"] = None
         if history is None:
@@ -177,7 +180,9 @@ def _scoring_router(
         known = [(s, d) for s, d in zip(scores, dicts, strict=True) if s["lead_id"] is not None]
         if not known:
             return
-        previous = history.previous_scores([s["lead_id"] for s, _ in known])
+        previous, unknown = history.remembered([s["lead_id"] for s, _ in known])
+        if unknown:  # only the database knows: ask it off the event loop
+            previous.update(await anyio.to_thread.run_sync(history.look_up, unknown))
         now = datetime.now(UTC)
         records = []
         for s, d in known:
@@ -199,7 +204,7 @@ def _scoring_router(
         summary="Score 1 to 1,000 leads",
         responses={**AUTH, **BAD_INPUT},
     )
-    def score(
+    async def score(
         body: Annotated[score_request, Body()],  # type: ignore[valid-type]
         explain: Annotated[
             bool, Query(description="Add criteria, BANT verdict and reasons (slower).")
@@ -207,8 +212,11 @@ def _scoring_router(
     ) -> JSONResponse:
         loaded = holder.current  # one model for the whole request, whatever reloads happen
         dicts, ids = lead_dicts(body.leads)
-        scores = score_leads(loaded, dicts, ids, explain=explain)
-        add_history(scores, dicts, loaded.model.encoder.names)
+        if len(dicts) <= INLINE_LEADS:
+            scores = score_leads(loaded, dicts, ids, explain)
+        else:  # a big batch must not hold up the single-lead calls behind it
+            scores = await anyio.to_thread.run_sync(score_leads, loaded, dicts, ids, explain)
+        await add_history(scores, dicts, loaded.model.encoder.names)
         # Returned as a Response so FastAPI does not validate what we just built; the
         # response_model above documents it, and the tests check responses against it.
         return JSONResponse({"model_version": loaded.version, "scores": scores})
@@ -219,7 +227,7 @@ def _scoring_router(
         summary="Explain one lead: every feature's contribution and the criterion roll-up",
         responses={**AUTH, **BAD_INPUT},
     )
-    def explain(lead: Annotated[lead_model, Body()]) -> JSONResponse:  # type: ignore[valid-type]
+    async def explain(lead: Annotated[lead_model, Body()]) -> JSONResponse:  # type: ignore[valid-type]
         loaded = holder.current
         dicts, ids = lead_dicts([lead])
         return JSONResponse(explain_one(loaded, dicts[0], ids[0]))
@@ -230,7 +238,7 @@ def _scoring_router(
         summary="The served model: version, metrics, features, thresholds",
         responses=AUTH,
     )
-    def model_info() -> JSONResponse:
+    async def model_info() -> JSONResponse:
         loaded = holder.current
         model = loaded.model
         features = [

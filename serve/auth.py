@@ -31,7 +31,8 @@ class ApiKeys:
             matched |= hmac.compare_digest(candidate, key)
         return matched
 
-    def __call__(self, request: Request) -> None:
+    async def __call__(self, request: Request) -> None:
+        # async on purpose: FastAPI runs plain-def dependencies in a thread, a needless hop.
         if not self._keys:
             return
         header = request.headers.get("authorization", "")

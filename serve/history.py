@@ -279,6 +279,13 @@ class ScoreHistory:
     # -- reading ---------------------------------------------------------------------------------
     def previous_scores(self, lead_ids: Sequence[str]) -> dict[str, int]:
         """Each lead's latest score so far: from memory, else one query for the rest."""
+        found, missing = self.remembered(lead_ids)
+        if missing:
+            found.update(self.look_up(missing))
+        return found
+
+    def remembered(self, lead_ids: Sequence[str]) -> tuple[dict[str, int], list[str]]:
+        """(latest scores known in memory, ids that only the database can answer for)."""
         found: dict[str, int] = {}
         missing: list[str] = []
         with self._latest_lock:
@@ -288,9 +295,13 @@ class ScoreHistory:
                     missing.append(lead_id)
                 else:
                     found[lead_id] = score
-        if missing and time.monotonic() >= self._reads_paused_until:
-            found.update(self._query_latest(sorted(set(missing))))
-        return found
+        return found, missing
+
+    def look_up(self, lead_ids: Sequence[str]) -> dict[str, int]:
+        """Latest scores from the database ({} while reads are paused after a failure)."""
+        if time.monotonic() < self._reads_paused_until:
+            return {}
+        return self._query_latest(sorted(set(lead_ids)))
 
     def _query_latest(self, lead_ids: list[str]) -> dict[str, int]:
         if not self._tables_ready and not self._ensure_tables():

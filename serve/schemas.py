@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     JsonValue,
     StringConstraints,
+    WithJsonSchema,
     create_model,
     field_validator,
 )
@@ -38,8 +39,23 @@ def _int_to_text(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str, BeforeValidator(_int_to_text), StringConstraints(max_length=MAX_TEXT)]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+Text = Annotated[
+    str,
+    BeforeValidator(_int_to_text),
+    StringConstraints(max_length=MAX_TEXT),
+    # Documented as accepted: integers are taken as text (the schemathesis fuzz checks this).
+    WithJsonSchema({"anyOf": [{"type": "string", "maxLength": MAX_TEXT}, {"type": "integer"}]}),
+]
+
+
+def _not_a_flag(value: Any) -> Any:
+    """pydantic would read true/false as 1/0: a flag in a number field is a mistake, not 0."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_type", "expected a number, not true or false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_a_flag), Field(allow_inf_nan=False)]
 
 
 def _describe(spec: FeatureSpec, known_levels: list[str] | None) -> str:
