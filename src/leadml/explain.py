@@ -201,6 +201,8 @@ class _Plan:
     buckets: dict[str, tuple[str, ...]]
     membership: np.ndarray  # (features, buckets) 0/1
     bant_membership: np.ndarray  # (features, 4) 0/1
+    bucket_index: list[tuple[str, tuple[str, ...], tuple[int, ...]]]  # for one-lead sums
+    bant_index: list[tuple[int, ...]]
     texts: dict[tuple[int, float | None], str] = field(default_factory=dict)
 
     def text(self, model: LeadModel, j: int, code: float) -> str:
@@ -248,6 +250,7 @@ def _plan(model: LeadModel, framework: str) -> _Plan:
     if strays:
         buckets["other"] = buckets.get("other", ()) + strays
     bant = {c: map_features(schema, "bant").criteria[c] for c in BANT}
+    position = {n: j for j, n in enumerate(names)}
     plan = _Plan(
         framework=rollup.framework,
         names=names,
@@ -256,6 +259,10 @@ def _plan(model: LeadModel, framework: str) -> _Plan:
         buckets=buckets,
         membership=_membership(names, buckets),
         bant_membership=_membership(names, bant),
+        bucket_index=[
+            (name, feats, tuple(position[f] for f in feats)) for name, feats in buckets.items()
+        ],
+        bant_index=[tuple(position[f] for f in feats) for feats in bant.values()],
     )
     per_model[framework] = plan
     return plan
@@ -338,38 +345,44 @@ def _batch(model: LeadModel, plan: _Plan, x: np.ndarray, contrib: np.ndarray) ->
     )
 
 
-def _reasons(model: LeadModel, plan: _Plan, phi: np.ndarray, x: np.ndarray) -> tuple[list, list]:
+def _reasons(model: LeadModel, plan: _Plan, phi: list[float], x: list[float]) -> tuple:
     """Top positive and negative reasons for one lead (contributions of exactly 0 say nothing)."""
-    order = np.argsort(phi, kind="stable")
+    order = sorted(range(len(phi)), key=phi.__getitem__)
     positive = [
-        Reason(plan.text(model, j, x[j]), plan.names[j], float(phi[j]))
-        for j in order[::-1][:TOP_REASONS]
+        Reason(plan.text(model, j, x[j]), plan.names[j], phi[j])
+        for j in reversed(order[-TOP_REASONS:])
         if phi[j] > 0
     ]
     negative = [
-        Reason(plan.text(model, j, x[j]), plan.names[j], float(phi[j]))
+        Reason(plan.text(model, j, x[j]), plan.names[j], phi[j])
         for j in order[:TOP_REASONS]
         if phi[j] < 0
     ]
     return positive, negative
 
 
-def _explanation(model: LeadModel, plan: _Plan, batch: _Batch, i: int) -> LeadExplanation:
-    phi = batch.phi[i]
-    verdicts = _verdicts(batch.sums[i], batch.known[i]).tolist()
-    sums = batch.sums[i].tolist()
-    criteria = {
-        name: CriterionVerdict(sums[c], None if verdicts[c] < 0 else bool(verdicts[c]), feats)
-        for c, (name, feats) in enumerate(plan.buckets.items())
-    }
-    positive, negative = _reasons(model, plan, phi, batch.x[i])
+def _assemble(
+    model: LeadModel, plan: _Plan, x: list[float], phi: list[float], base: float, p: float
+) -> LeadExplanation:
+    """One lead's explanation from plain Python lists: for a single lead, two dozen float
+    additions cost less than the numpy calls that would vectorise them."""
+    criteria = {}
+    for name, feats, idx in plan.bucket_index:
+        total = sum(phi[j] for j in idx)
+        known = any(x[j] == x[j] for j in idx)  # NaN != NaN: a missing field
+        criteria[name] = CriterionVerdict(total, (total > 0) if known else None, feats)
+    met = 0
+    for idx in plan.bant_index:
+        if any(x[j] == x[j] for j in idx) and sum(phi[j] for j in idx) > 0:
+            met += 1
+    positive, negative = _reasons(model, plan, phi, x)
     return LeadExplanation(
-        probability=float(batch.probability[i]),
-        raw_log_odds=float(batch.raw[i]),
-        base_value=float(batch.base[i]),
-        contributions=dict(zip(plan.names, phi.tolist(), strict=True)),
+        probability=p,
+        raw_log_odds=base + sum(phi),
+        base_value=base,
+        contributions=dict(zip(plan.names, phi, strict=True)),
         criteria=criteria,
-        bant_qualified=bool(batch.bant_qualified[i]),
+        bant_qualified=met >= 3,
         positive=positive,
         negative=negative,
         framework=plan.framework,
@@ -385,10 +398,13 @@ def explain_lead(
     row = model.encoder.encode_row(lead)
     engine = _engine(model)
     if engine is not None:
-        contrib = engine.row(row)[None, :]
+        contrib = engine.row(row).tolist()
     else:
-        contrib = model.booster.predict(row, pred_contrib=True, num_threads=1)
-    return _explanation(model, plan, _batch(model, plan, row, contrib), 0)
+        contrib = model.booster.predict(row, pred_contrib=True, num_threads=1)[0].tolist()
+    base = contrib.pop()
+    raw = base + sum(contrib)
+    p = float(model.calibrator(np.array([raw]))[0])
+    return _assemble(model, plan, row[0].tolist(), contrib, base, p)
 
 
 def explain_matrix(
@@ -401,8 +417,11 @@ def explain_matrix(
         raise ValueError(f"expected a matrix with {len(plan.names)} columns, got {x.shape}")
     if len(x) == 0:
         return []
-    batch = _batch(model, plan, x, contributions(model, x, num_threads=num_threads))
-    return [_explanation(model, plan, batch, i) for i in range(len(x))]
+    contrib = contributions(model, x, num_threads=num_threads)
+    k = len(plan.names)
+    probability = np.asarray(model.calibrator(contrib.sum(axis=1)), dtype=np.float64).tolist()
+    xs, phis, bases = x.tolist(), contrib[:, :k].tolist(), contrib[:, k].tolist()
+    return [_assemble(model, plan, xs[i], phis[i], bases[i], probability[i]) for i in range(len(x))]
 
 
 @dataclass(frozen=True)
@@ -482,8 +501,9 @@ def explanation_columns(
             columns[f"{name}_met"] = met
     columns["bant_qualified"] = batch.bant_qualified
     reasons, concerns = [], []
+    phis, xs = batch.phi.tolist(), x.tolist()
     for i in range(len(x)):
-        positive, negative = _reasons(model, plan, batch.phi[i], x[i])
+        positive, negative = _reasons(model, plan, phis[i], xs[i])
         reasons.append(REASON_SEPARATOR.join(r.text for r in positive))
         concerns.append(REASON_SEPARATOR.join(r.text for r in negative))
     columns["reasons"] = reasons
