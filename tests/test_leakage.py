@@ -197,7 +197,10 @@ def test_olist_deal_columns_cannot_leak_even_when_merged_in(shared_data: Path) -
     )
 
 
-def test_cli_allow_keeps_a_column_and_the_audit_reaches_mlflow(home: Path) -> None:
+def test_cli_allow_keeps_a_column_and_the_audit_reaches_mlflow(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEADML_NUM_THREADS", "1")  # a shared 2-core box (NOTES.md)
     frame = honest_frame(7)
     frame["deal_stage"] = np.where(
         np.random.default_rng(8).random(N) < 0.7, frame["converted"], 1 - frame["converted"]
