@@ -64,8 +64,9 @@ def main() -> None:
     print(f"Model: {trees} trees, {leaves:,} leaves, {len(model.feature_names)} features")
 
     t0 = time.perf_counter()
-    prepare(model)  # what a server does when it loads a model
+    prepare(LeadModel.load(result.bundle))  # what a server does when it loads a model
     prepare_s = time.perf_counter() - t0
+    prepare(model)
 
     fresh = generate_leads(args.leads, seed=99)
     leads = fresh.drop(columns=["converted"]).astype(object)
@@ -148,7 +149,8 @@ def main() -> None:
     report = (
         f"Model: {trees} trees, {leaves:,} leaves; {args.leads:,} leads × {args.rounds} rounds "
         f"per lead; batch of {args.batch:,} leads ({args.contrib_batch:,} for pred_contrib); "
-        f"{os.cpu_count()} cores; prepare(model) {prepare_s:.2f} s.\n\n"
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+        f"prepare() on a freshly loaded model {prepare_s:.2f} s.\n\n"
         + table(rows, ["path", "median µs", "p95 µs", "vs score"])
         + "\n"
         + table(batch_rows, ["batch path", "rows/s"])
