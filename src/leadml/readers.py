@@ -184,9 +184,33 @@ def read_csv(path: Path) -> pd.DataFrame:
         # Valid UTF-8 in the sample, not further on: Excel's "CSV" is usually cp1252.
         encoding = "cp1252"
         frame = pd.read_csv(path, sep=sep, encoding=encoding, encoding_errors="replace")
+    _check_not_cut(path, sep, encoding, len(frame.columns))
     if sep != ",":
         frame = _decimal_commas(frame)
     return frame
+
+
+def _check_not_cut(path: Path, sep: str, encoding: str, n_columns: int) -> None:
+    """Stop on a file whose bytes end inside a row: what a copy or download cut short leaves.
+
+    pandas would quietly fill the missing fields of that last row with NaN; training on a file
+    that lost its tail without saying so is worse than stopping.
+    """
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 65536))
+        tail = handle.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return
+    last = tail.decode(encoding, errors="replace").splitlines()[-1]
+    fields = next(csv.reader([last], delimiter=sep), [])
+    if 0 < len(fields) < n_columns:
+        line = sum(1 for _ in path.open("rb"))
+        raise DataError(
+            f"{path} ends in the middle of a row (line {line} has {len(fields)} of "
+            f"{n_columns} fields): the file looks cut off; copy or export it again"
+        )
 
 
 def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
