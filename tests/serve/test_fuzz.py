@@ -13,12 +13,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from tests.serve.conftest import LiveServer, serve_settings
 
 #: Exercised by test_hot_swap.py: random model references would only ever hit "not found".
 SKIPPED = {"/v1/admin/reload"}
 EXAMPLES = 20
+#: The API deliberately accepts what CRMs send that JSON Schema cannot state exactly ("Select"
+#: and "" placeholders as missing answers, Yes/No for booleans, numeric text for numbers).
+EXCLUDED = [negative_data_rejection]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +63,7 @@ def test_every_operation_survives_generated_input(fuzz_server: LiveServer, mode)
             suppress_health_check=list(HealthCheck),
         )
         def check(case) -> None:
-            response = case.call_and_validate(base_url=fuzz_server.url)
+            response = case.call_and_validate(base_url=fuzz_server.url, excluded_checks=EXCLUDED)
             assert response.status_code < 500
 
         check()
