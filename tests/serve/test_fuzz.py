@@ -8,6 +8,16 @@ The strategies are driven with plain Hypothesis ``@given`` so the test needs no 
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
 import schemathesis
@@ -15,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from tests.serve.conftest import LiveServer, serve_settings
+from tests.serve.conftest import LiveServer, free_port, serve_settings
 
 #: Exercised by test_hot_swap.py: random model references would only ever hit "not found".
 SKIPPED = {"/v1/admin/reload"}
@@ -71,3 +81,109 @@ def test_every_operation_survives_generated_input(fuzz_server: LiveServer, mode)
     assert {"POST /v1/score", "POST /v1/explain", "GET /v1/history/{lead_id}"} <= set(tested)
     if mode == GenerationMode.POSITIVE:
         assert {"GET /v1/model", "GET /health", "GET /ready"} <= set(tested)
+
+
+# -- the schemathesis CLI against `leadml serve` with API keys: every phase, every route ----------
+BIN = Path(sys.executable).parent
+KEY = "fuzz-key-0123456789"
+#: At least this many generated requests in all, or the run proves too little.
+MIN_CASES = 1000
+ST_CONFIG = """
+[cache]
+enabled = false
+
+[generation]
+database = "none"
+
+# A generated model reference never names a loadable model: refusing it (422) is the right answer.
+[[operations]]
+include-path = "/v1/admin/reload"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "422"]
+"""
+ACCESS_LINE = re.compile(r'"(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE) [^"]*" (\d{3})')
+
+
+@pytest.fixture(scope="module")
+def keyed_server(bundle, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """`leadml serve` in its own process and folder, keys on, log (with access log) to a file.
+
+    Its own process and working folder because fuzzed reload references reach MLflow, whose
+    default store is the working folder: nothing generated may land in the repository.
+    """
+    home = tmp_path_factory.mktemp("fuzz-cli")
+    port = free_port()
+    log = home / "server.log"
+    env = {
+        **os.environ,
+        "LEADML_HOME": str(home),
+        "LEADML_API_KEYS": KEY,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
+    }
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "leadml"), "serve", "--model", str(bundle), "--port", str(port)],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    yield url, log
+    proc.terminate()
+    proc.wait(30)
+
+
+def test_schemathesis_cli_every_route_over_a_thousand_cases(keyed_server, tmp_path: Path) -> None:
+    """``st run`` with examples, coverage and fuzzing phases, positive and negative data.
+
+    Checks: all of schemathesis's but ``negative_data_rejection``: the API deliberately accepts
+    forms CRMs send that JSON Schema cannot state exactly (Yes/No and 0/1 for booleans,
+    numeric text for numbers, 'Select' placeholders for unanswered fields).
+    """
+    url, log = keyed_server
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(ST_CONFIG)
+    report = tmp_path / "report.json"
+    command = [
+        str(BIN / "st"), "--config-file", str(config), "--no-color",
+        "run", f"{url}/openapi.json",
+        "--header", f"Authorization: Bearer {KEY}",
+        "--checks", "all", "--exclude-checks", "negative_data_rejection",
+        "--phases", "examples,coverage,fuzzing", "--mode", "all",
+        # No --max-time: it makes fuzzing repeat until the time is spent. The bound is the
+        # example count per operation (and the subprocess timeout below).
+        "--max-examples", "150", "--seed", "20261123", "--workers", "2",
+        "--request-timeout", "30",
+        "--report", "json", "--report-json-path", str(report),
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=420)
+    result = json.loads(report.read_text())
+    output = done.stdout[-6000:] + done.stderr[-2000:]
+
+    documented = httpx.get(f"{url}/openapi.json").json()["paths"]
+    operations = sum(len(methods) for methods in documented.values())
+    statuses = Counter(int(code) for code in ACCESS_LINE.findall(log.read_text()))
+    print(
+        f"\nschemathesis: {result['test_cases']['generated']} cases over "
+        f"{result['operations']['tested']} operations in {result['running_time']:.0f} s; "
+        f"server answered {sum(statuses.values())} requests: {dict(sorted(statuses.items()))}"
+    )
+    assert result["stop_reason"] == "completed", output
+    assert result["operations"]["tested"] == result["operations"]["total"] == operations
+    assert result["test_cases"]["generated"] >= MIN_CASES, output
+    assert result["failures"] == [] and result["errors"] == [], output
+    assert done.returncode == 0, output
+    # The server's own access log agrees: it answered them all, and never with a 5xx.
+    assert sum(statuses.values()) >= MIN_CASES
+    assert not [code for code in statuses if code >= 500], statuses
+    assert "Traceback" not in log.read_text() and "internal error" not in log.read_text()
