@@ -4,8 +4,7 @@ One small model is trained in this process on synthetic leads; then, on the same
 
 * **per lead** (the API path): ``model.score_one(lead)`` against ``explain_lead(model, lead)``,
   called alternately lead by lead so both see the same machine load; medians per call.
-  ``explain_lead`` is also timed with LightGBM's own ``pred_contrib`` (``LEADML_TREESHAP=
-  lightgbm``) to show what the compiled TreeSHAP saves.
+  Attributions are LightGBM's own ``pred_contrib`` on one row with one thread.
 * **batch** (``leadml score --explain``, reports): rows per second for scoring, for
   attributions + roll-ups (``explain_rows``), for the full CSV columns with reasons
   (``explanation_columns``), and for ``pred_contrib`` itself.
@@ -72,12 +71,6 @@ def main() -> None:
     leads = fresh.drop(columns=["converted"]).astype(object)
     leads = leads.where(leads.notna(), None).to_dict("records")
 
-    # The same booster loaded again, explained by LightGBM's own pred_contrib.
-    os.environ["LEADML_TREESHAP"] = "lightgbm"
-    lgb_model = LeadModel.load(result.bundle)
-    explain_lead(lgb_model, leads[0])
-    del os.environ["LEADML_TREESHAP"]
-
     for lead in leads[:50]:  # warm caches and reason texts on both paths
         model.score_one(lead)
         explain_lead(model, lead)
@@ -91,15 +84,9 @@ def main() -> None:
             t = time.perf_counter_ns()
             explain_lead(model, lead)
             explain_ns.append(time.perf_counter_ns() - t)
-    lgb_ns = []
-    for lead in leads[: max(50, args.leads // 5)]:
-        t = time.perf_counter_ns()
-        explain_lead(lgb_model, lead)
-        lgb_ns.append(time.perf_counter_ns() - t)
 
     score_us = statistics.median(score_ns) / 1e3
     explain_us = statistics.median(explain_ns) / 1e3
-    lgb_us = statistics.median(lgb_ns) / 1e3
     p95 = lambda v: float(np.percentile(v, 95)) / 1e3  # noqa: E731
 
     print(f"Batch: {args.batch:,} synthetic leads …", flush=True)
@@ -125,16 +112,10 @@ def main() -> None:
             "vs score": "1.00×",
         },
         {
-            "path": "explain_lead, compiled TreeSHAP",
+            "path": "explain_lead (pred_contrib + roll-up + reasons)",
             "median µs": f"{explain_us:.0f}",
             "p95 µs": f"{p95(explain_ns):.0f}",
             "vs score": f"{explain_us / score_us:.2f}×",
-        },
-        {
-            "path": "explain_lead, LightGBM pred_contrib",
-            "median µs": f"{lgb_us:.0f}",
-            "p95 µs": f"{p95(lgb_ns):.0f}",
-            "vs score": f"{lgb_us / score_us:.2f}×",
         },
     ]
     batch_rows = [

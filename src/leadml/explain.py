@@ -1,10 +1,9 @@
 """Why a lead scored what it scored, in the words sales already uses: Budget, Authority, Need,
 Timing, and a few plain reasons built from the lead's own answers.
 
-**Attributions.** Exact path-dependent TreeSHAP values in log-odds: the numbers of LightGBM's
-``pred_contrib=True`` (and of ``shap.TreeExplainer``, which calls it on these models), computed
-by :mod:`leadml.treeshap`'s compiled closed form, which costs a fraction of LightGBM's recursion,
-with ``pred_contrib`` itself as the fallback. For every lead,
+**Attributions.** Exact path-dependent TreeSHAP values in log-odds from LightGBM's own
+``pred_contrib=True`` (the routine ``shap.TreeExplainer`` itself calls on these models, without
+its overhead). For every lead,
 ``base_value + sum(contributions) == raw_log_odds`` to float precision; the calibrated
 probability is reported beside them (calibration is monotone, so the sign of a push is the same
 on both scales).
@@ -32,7 +31,7 @@ fall back to "{display}: {value}", and missing values read "Budget not stated" o
 "Annual revenue unknown". PII columns are never features, so they can never appear in a reason.
 
 ``explain_lead`` is the serving fast path (one numpy row, one thread, no pandas; call
-``prepare(model)`` when a server loads a model so the first lead pays no compilation);
+``prepare(model)`` when a server loads a model so the first lead finds its tables built);
 ``explain_matrix``, ``explain_rows`` and ``explanation_columns`` are the batch paths (one
 vectorised attribution call, then numpy roll-ups).
 """
@@ -41,7 +40,6 @@ from __future__ import annotations
 
 import calendar
 import math
-import os
 import re
 import weakref
 from collections.abc import Mapping
@@ -269,41 +267,15 @@ def _plan(model: LeadModel, framework: str) -> _Plan:
 
 
 # -- attributions --------------------------------------------------------------------------------
-_ENGINES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
-def _engine(model: LeadModel) -> Any:
-    """The compiled TreeSHAP for this booster (built once), or None to use ``pred_contrib``."""
-    try:
-        return _ENGINES[model.booster]
-    except KeyError:
-        pass
-    engine = None
-    if os.environ.get("LEADML_TREESHAP", "compiled") != "lightgbm":
-        from leadml.treeshap import compile_tables
-
-        engine = compile_tables(model.booster)
-    _ENGINES[model.booster] = engine
-    return engine
-
-
 def contributions(model: LeadModel, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
-    """Exact TreeSHAP, laid out as LightGBM's ``pred_contrib`` (base value last), in log-odds.
-
-    Computed by :mod:`leadml.treeshap` (the same numbers, several times faster) when the model
-    allows it, else by LightGBM itself; ``LEADML_TREESHAP=lightgbm`` forces the latter.
-    """
-    engine = _engine(model)
-    if engine is None:
-        return model.contributions(x, num_threads=num_threads)
-    return engine.matrix(x, num_threads=num_threads)
+    """Exact TreeSHAP from LightGBM's ``pred_contrib`` (base value last), in log-odds."""
+    return model.contributions(x, num_threads=num_threads)
 
 
 def prepare(model: LeadModel, framework: str = "bant") -> None:
-    """Build the tables and compile the kernels now (call when a server loads a model), so the
-    first lead explained is as fast as the rest."""
+    """Build the roll-up tables now (call when a server loads a model), so the first lead
+    explained is as fast as the rest."""
     _plan(model, framework)
-    _engine(model)
 
 
 # -- core ----------------------------------------------------------------------------------------
@@ -396,11 +368,7 @@ def explain_lead(
     """Explain one lead dict: numpy row, one-thread ``pred_contrib``, no pandas (for the API)."""
     plan = _plan(model, framework)
     row = model.encoder.encode_row(lead)
-    engine = _engine(model)
-    if engine is not None:
-        contrib = engine.row(row).tolist()
-    else:
-        contrib = model.booster.predict(row, pred_contrib=True, num_threads=1)[0].tolist()
+    contrib = model.booster.predict(row, pred_contrib=True, num_threads=1)[0].tolist()
     base = contrib.pop()
     raw = base + sum(contrib)
     p = float(model.calibrator(np.array([raw]))[0])

@@ -48,11 +48,14 @@ def lgb_params(encoder: FeatureEncoder, seed: int, num_threads: int) -> dict[str
 
     Monotone constraints come from the schema, so "more budget never lowers the score" is a
     property of the model, not a hope. Categorical columns use LightGBM's native handling.
+    Small trees (15 leaves): as accurate as 31 leaves on the lead tables measured here (synthetic,
+    bank, Olist) and about half the cost per explanation, since exact TreeSHAP grows with the
+    number of leaves times depth squared and every API score carries one.
     """
     return {
         "objective": "binary",
         "learning_rate": 0.05,
-        "num_leaves": 31,
+        "num_leaves": 15,
         "min_data_in_leaf": 40,
         "feature_fraction": 0.8,
         "bagging_fraction": 0.8,
