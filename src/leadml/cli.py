@@ -261,7 +261,7 @@ def train(
     schema: Annotated[Path | None, typer.Option(help="LeadSchema TOML.")] = None,
     target: Annotated[str | None, typer.Option(help="Target column (infers a schema).")] = None,
     positive: Annotated[str | None, typer.Option(help="Target value meaning converted.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Bundle folder (default: models/leadml).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Bundle folder (default models/leadml).")] = None,
     experiment: Annotated[str | None, typer.Option(help="MLflow experiment name.")] = None,
     outcomes: Annotated[str | None, typer.Option(help=OUTCOMES_HELP)] = None,
     on: Annotated[str | None, typer.Option(help="Key column shared with --outcomes.")] = None,
@@ -479,7 +479,7 @@ def explain_command(
         Path | None, typer.Option(help="Also write a waterfall by criterion to this PNG.")
     ] = None,
     framework: Annotated[
-        str | None, typer.Option(help="bant, champ, anum, faint or gpct (default from config: bant).")
+        str | None, typer.Option(help="bant, champ, anum, faint or gpct (default: bant).")
     ] = None,
 ) -> None:
     """Why one lead scored what it did: criteria met or not, and the reasons, in sales' words."""
@@ -708,7 +708,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     history: Annotated[
         str | None,
-        typer.Option(help="Score history: SQLAlchemy URL, or 'none' (default: a SQLite file under home)."),
+        typer.Option(help="Score history: SQLAlchemy URL or 'none' (default: SQLite under home)."),
     ] = None,
 ) -> None:
     """Serve the scoring API for CRMs and the sales-ops page (FastAPI + uvicorn)."""
