@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -279,15 +278,17 @@ def json_leads(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def variant_bundle(source: Path, target: Path, trees: float, version: str) -> LeadModel:
-    """A valid, different model: the first ``trees`` share of the source's boosting rounds.
+def variant_bundle(source: Path, target: Path, leads: pd.DataFrame, version: str) -> LeadModel:
+    """A valid, different model: the source's trees refitted on other leads (LightGBM ``refit``).
 
-    Same inputs, so the running API can swap to it, but other probabilities and another
-    version, so a reply's model can be told from its numbers. Stands in for a retrain.
+    What a refresh on new data produces: the same trees with new leaf values, so the same inputs
+    and the same cost per request as the source, but other probabilities and another version,
+    so a reply's model can be told from its numbers. ``leads`` carry the schema's outcome.
     """
     model = LeadModel.load(source)
-    rounds = max(1, int(model.booster.current_iteration() * trees))
-    model.booster = lgb.Booster(model_str=model.booster.model_to_string(num_iteration=rounds))
+    outcome = leads[model.schema.target].astype(str).str.lower() == model.schema.positive.lower()
+    x = model.encoder.transform(leads)
+    model.booster = model.booster.refit(x, outcome.to_numpy(dtype=np.int32), decay_rate=0.5)
     model.meta = {**model.meta, "model_id": version, "version": version}
     model.save(target)
     return LeadModel.load(target)

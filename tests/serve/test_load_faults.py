@@ -40,11 +40,15 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+def scenario(
+    bundle: Path, leads: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> Scenario:
+    """The served model, two refreshes of it on other leads, and a corrupt copy."""
     root = tmp_path_factory.mktemp("load-bundles")
     first = LeadModel.load(bundle)
-    second = variant_bundle(bundle, root / "second", 0.5, f"{first.version}-half")
-    third = variant_bundle(bundle, root / "third", 0.75, f"{first.version}-three-quarters")
+    fresh = leads.sample(6000, random_state=5)
+    second = variant_bundle(bundle, root / "second", fresh[:3000], f"{first.version}-r1")
+    third = variant_bundle(bundle, root / "third", fresh[3000:], f"{first.version}-r2")
     broken = corrupt_bundle(bundle, root / "broken")
     return Scenario(bundle, root / "second", broken, root / "third", (first, second, third))
 
