@@ -245,13 +245,24 @@ def test_duplicate_ids_across_partitions_are_refused(
 
 
 def test_cli_train_dask_agrees_with_single_machine(
-    trained: TrainResult, leads: pd.DataFrame, schema: LeadSchema, home: Path
+    trained: TrainResult, leads: pd.DataFrame, schema: LeadSchema, home: Path, client
 ) -> None:
     """Same leads, same settings: the same slices and levels, and a model as good as the
-    single-machine one (test ROC AUC within 0.01), logged and registered the same way."""
+    single-machine one (test ROC AUC within 0.01), logged and registered the same way.
+    The CLI joins a running cluster by its scheduler address, as it would a shared one."""
     parts = write_parts(leads, home / "parts")
+    address = client.scheduler_info()["address"]
     done = leadml(
-        "train", "--data", str(parts), "--schema", SCHEMA, "--out", "bundle", "--dask", cwd=home
+        "train",
+        "--data",
+        str(parts),
+        "--schema",
+        SCHEMA,
+        "--out",
+        "bundle",
+        "--scheduler",
+        address,
+        cwd=home,
     )
     assert done.returncode == 0, done.stderr + done.stdout
     assert "Test split: model vs baselines" in done.stdout

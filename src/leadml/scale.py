@@ -216,16 +216,18 @@ def first_rows(source: str | Path, rows: int = 50_000) -> pd.DataFrame:
     return read_partitions(source).get_partition(0).compute().head(rows)
 
 
-def _dask_error(exc: Exception, source: str | Path) -> LeadMLError:
-    """Dask reports a CSV column whose type changes after the sampled block as ValueError."""
+def _type_drift(exc: ValueError, source: str | Path) -> DataError | None:
+    """Dask's error for a CSV column whose type changes after the block it sampled (say, empty
+    in the first rows and text further on), as one line; None for any other ValueError."""
     text = str(exc)
-    if "Mismatched dtypes" in text or "dtype" in text.lower():
-        detail = " ".join(line.strip() for line in text.splitlines()[:12] if line.strip())
-        return DataError(
-            f"{source}: column types differ between parts of the CSV ({detail[:400]}); "
-            "convert the data to Parquet, which stores its types"
-        )
-    return DataError(f"cannot process {source}: {_first_line(exc)}")
+    if "Mismatched dtypes" not in text:
+        return None
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("|")]
+    columns = ", ".join(f"'{c}'" for c in rows[1:]) or "?"
+    return DataError(
+        f"{source}: the type of column {columns} changes between parts of the CSV (e.g. empty "
+        "at first, text further on); convert the data to Parquet, which stores its types"
+    )
 
 
 # -- scoring -------------------------------------------------------------------------------------
@@ -349,7 +351,10 @@ def score_dask(
     except LeadMLError:
         raise
     except ValueError as exc:
-        raise _dask_error(exc, source) from None
+        drift = _type_drift(exc, source)
+        if drift is None:
+            raise
+        raise drift from None
     finally:
         for future in futures:
             future.cancel()
@@ -623,7 +628,7 @@ def train_dask(
                 raise DataError(
                     f"the {name} slice has only one class; more data or a different split is needed"
                 )
-        sample = pd.concat([p["sample"] for p in parts], ignore_index=True)
+        sample = pd.concat([p.pop("sample") for p in parts], ignore_index=True)
         lent = {s: sample.loc[sample[_SLICE] == s] for s in (TRAIN, VALID, TEST)}
 
         rows = sample.drop(columns=[_SLICE, _Y])
@@ -656,7 +661,10 @@ def train_dask(
             client, frame, plan, encoder, params, sizes, held[VALID], say
         )
     except ValueError as exc:
-        raise _dask_error(exc, source) from None
+        drift = _type_drift(exc, source)
+        if drift is None:
+            raise
+        raise drift from None
 
     workers = len(client.scheduler_info().get("workers", {}))
     return finish_training(
@@ -916,8 +924,10 @@ def _fit_on_cluster(
         for p, n in zip(pieces, sizes, strict=True)
         if n
     ]
+    # Submitted together, so each partition is read and encoded once for both.
+    pending = client.compute([p[2] for p in pieces])
     x, y = client.persist([da.concatenate(x_parts), da.concatenate(y_parts)])
-    prints = client.gather(client.compute([p[2] for p in pieces]))
+    prints = client.gather(pending)
 
     fixed = {k: v for k, v in params.items() if k not in ("num_threads", "seed")}
     booster = None
