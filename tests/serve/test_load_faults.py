@@ -16,6 +16,10 @@ import pandas as pd
 import pytest
 
 from bench.loadgen import (
+    LoadRun,
+    Reply,
+    Swap,
+    SwapResult,
     check_run,
     corrupt_bundle,
     expected_probabilities,
@@ -91,3 +95,28 @@ def test_four_clients_through_two_swaps_and_a_corrupt_bundle(
     assert str(scenario.broken) in line and "corrupt bundle" in line
     assert f"still serving {versions[1]}" in line
     assert "Traceback" not in caplog.text
+
+
+def test_the_checks_catch_each_broken_promise() -> None:
+    """The checker itself: a reply from a retired model, another model's numbers, a failure."""
+    expected = {"v1": [0.1, 0.2], "v2": [0.3, 0.4]}
+    run = LoadRun(initial_version="v1", duration=3.0)
+    run.swaps.append(SwapResult(Swap(0.5, "b2", True), 1.0, 1.2, 200, {"model_version": "v2"}))
+    run.swaps.append(
+        SwapResult(Swap(0.8, "bad", False), 2.0, 2.1, 422, {"detail": "x", "serving": "v2"})
+    )
+
+    def reply(start: float, end: float, version: str, p: float, status: int = 200) -> Reply:
+        return Reply(0, start, end, status, version, frozenset({version}), (p,), (0,))
+
+    good = [reply(0.1, 0.2, "v1", 0.1), reply(1.1, 1.3, "v1", 0.1), reply(1.1, 1.3, "v2", 0.3)]
+    run.replies.extend([*good, reply(1.5, 1.6, "v2", 0.3)])
+    assert check_run(run, expected) == []
+    run.replies.append(reply(1.5, 1.6, "v1", 0.1))  # the old model after the swap ended
+    run.replies.append(reply(2.5, 2.6, "v2", 0.1))  # named v2, numbers of v1
+    run.replies.append(reply(2.7, 2.8, "v2", 0.3, status=503))
+    problems = check_run(run, expected)
+    assert len(problems) == 3, problems
+    assert "only ['v2'] were in service" in problems[1] and "another model's" in problems[2]
+    run.swaps[1] = SwapResult(Swap(0.8, "bad", False), 2.0, 2.1, 200, {"model_version": "v3"})
+    assert any("not refused cleanly" in p for p in check_run(run, expected))
