@@ -8,6 +8,9 @@ and one load generator drives them in the same run, one after the other:
 * latency: one keep-alive connection, requests back to back (p50 / p99 of single-lead calls);
 * throughput: ``CONNECTIONS`` keep-alive connections, closed loop, requests per second.
 
+Phases are cut into slices and run round robin over the servers, so the load other work puts
+on the machine during the run falls on all of them alike.
+
 The load generator is a minimal asyncio HTTP/1.1 client (keep-alive, Content-Length bodies)
 rather than httpx, so that on a 2-core machine its own CPU cost does not cap the faster
 server. Every phase is bounded both in time and in request count, and only loopback
@@ -15,7 +18,7 @@ addresses are accepted. Before timing, both servers must return the same probabi
 the same leads (same model, same answer). Absolute numbers depend on the machine and its
 load; the ratios, measured in the same run, are the result. Writes bench/results/serve.md.
 
-    .venv/bin/python bench/bench_serve.py [--seconds 8] [--connections 4]
+    .venv/bin/python bench/bench_serve.py [--seconds 8] [--connections 4] [--rounds 4]
 """
 
 from __future__ import annotations
@@ -72,6 +75,14 @@ class Phase:
             "errors": self.errors,
             "requests": self.requests,
         }
+
+
+def merge(parts: list[Phase]) -> Phase:
+    return Phase(
+        [ms for p in parts for ms in p.latencies_ms],
+        sum(p.errors for p in parts),
+        sum(p.seconds for p in parts),
+    )
 
 
 def request_bytes(host: str, port: int, path: str, body: bytes) -> bytes:
@@ -182,6 +193,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="per phase")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved slices per phase")
     parser.add_argument("--rows", type=int, default=20_000, help="training leads")
     opts = parser.parse_args()
 
@@ -244,12 +256,25 @@ def main() -> None:
             ("leadml /v1/score?explain=false", ours_url, "/v1/score?explain=false", "leads"),
             ("mlflow models serve /invocations", theirs_url, "/invocations", "dataframe_records"),
         ]
+        bodies = {
+            name: [json.dumps({key: [lead]}).encode() for lead in leads]
+            for name, _, _, key in targets
+        }
+        for name, url, path, _ in targets:
+            run_phase(url, path, bodies[name], 1, 1.0)  # warm-up
+        # Round robin, a slice of each phase per target per round: the machine's load drifts
+        # (it is shared), and interleaving spreads that drift evenly over the servers.
+        slice_s = opts.seconds / opts.rounds
+        phases: dict[tuple[str, int], list[Phase]] = {}
+        for _ in range(opts.rounds):
+            for connections in (1, opts.connections):
+                for name, url, path, _ in targets:
+                    phase = run_phase(url, path, bodies[name], connections, slice_s)
+                    phases.setdefault((name, connections), []).append(phase)
         rows = []
-        for name, url, path, key in targets:
-            bodies = [json.dumps({key: [lead]}).encode() for lead in leads]
-            run_phase(url, path, bodies, 1, min(2.0, opts.seconds))  # warm-up
-            latency = run_phase(url, path, bodies, 1, opts.seconds).row()
-            load = run_phase(url, path, bodies, opts.connections, opts.seconds).row()
+        for name, _, _, _ in targets:
+            latency = merge(phases[(name, 1)]).row()
+            load = merge(phases[(name, opts.connections)]).row()
             rows.append(
                 {
                     "server": name,
@@ -284,7 +309,8 @@ def main() -> None:
     text = table(rows, columns)
     load_avg = os.getloadavg()[0]
     note = (
-        f"\nSingle-lead requests, {opts.seconds:.0f} s per phase, {os.cpu_count()} cores, "
+        f"\nSingle-lead requests, {opts.seconds:.0f} s per phase in {opts.rounds} interleaved "
+        f"rounds, {os.cpu_count()} cores, "
         f"load average {load_avg:.1f} at the end. Goal: leadml ≥ 10× mlflow's throughput.\n"
     )
     print("\n" + text + note)
