@@ -172,7 +172,8 @@ def _scoring_router(
     def lead_dicts(leads: list) -> tuple[list[dict[str, Any]], list[str | None]]:
         dicts = [lead.model_dump(by_alias=True) for lead in leads]
         ids = [d.get(id_column) for d in dicts] if id_column else [None] * len(dicts)
-        return dicts, ids
+        # A blank id is no id: history keyed on "" would give unrelated leads one timeline.
+        return dicts, [i if i is not None and i.strip() else None for i in ids]
 
     async def add_history(scores: list[dict], dicts: list[dict], features: list[str]) -> None:
         for s in scores:
@@ -322,7 +323,7 @@ def _history_router(history: ScoreHistory | None, keys: ApiKeys) -> APIRouter:
         },
     )
     def lead(
-        lead_id: Annotated[str, Path(max_length=500)],
+        lead_id: Annotated[str, Path(min_length=1, max_length=500)],
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> JSONResponse:
         try:

@@ -144,7 +144,7 @@ def keyed_server(bundle, tmp_path_factory) -> Iterator[tuple[str, Path]]:
 
 
 def test_schemathesis_cli_every_route_over_a_thousand_cases(keyed_server, tmp_path: Path) -> None:
-    """``st run`` with examples, coverage and fuzzing phases, positive and negative data.
+    """``st run`` with all four phases (examples, coverage, fuzzing, stateful), good and bad data.
 
     Checks: all of schemathesis's but ``negative_data_rejection``: the API deliberately accepts
     forms CRMs send that JSON Schema cannot state exactly (Yes/No and 0/1 for booleans,
@@ -159,7 +159,7 @@ def test_schemathesis_cli_every_route_over_a_thousand_cases(keyed_server, tmp_pa
         "run", f"{url}/openapi.json",
         "--header", f"Authorization: Bearer {KEY}",
         "--checks", "all", "--exclude-checks", "negative_data_rejection",
-        "--phases", "examples,coverage,fuzzing", "--mode", "all",
+        "--phases", "examples,coverage,fuzzing,stateful", "--mode", "all",
         # No --max-time: it makes fuzzing repeat until the time is spent. The bound is the
         # example count per operation (and the subprocess timeout below).
         "--max-examples", "150", "--seed", "20261123", "--workers", "2",

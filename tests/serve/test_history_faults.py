@@ -236,3 +236,18 @@ def test_postgres_killed_then_cut_mid_run_loses_nothing(
     back = [m for m in messages if "is back" in m]
     assert 1 <= len(down) <= 2 and len(back) == 1, messages
     assert all("leadml:leadml@" not in m for m in messages)  # the password stays out
+
+
+def test_blank_lead_ids_are_no_history_key(start_server) -> None:
+    """Found by the stateful fuzz: "" was a lead id, so unrelated id-less leads shared a trend."""
+    server = start_server()
+    with server.client() as client:
+        for lead_id in ["", "  ", ""]:
+            body = {"leads": [{"lead_id": lead_id, "employees": 5}, {"employees": 9000}]}
+            scores = client.post("/v1/score", json=body).json()["scores"]
+            assert [(s["lead_id"], s["trend"], s["previous_score"]) for s in scores] == [
+                (None, None, None)
+            ] * 2
+        assert server.history.flush()
+        assert client.get("/v1/history").json()["leads"] == []
+        assert client.get("/v1/history/%20").status_code == 404
