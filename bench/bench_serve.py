@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -291,6 +292,7 @@ def main() -> None:
     finally:
         stop(ours)
         stop(theirs)
+        shutil.rmtree(home, ignore_errors=True)
 
     base = rows[-1]
     for r in rows:
