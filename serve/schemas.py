@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from leadml.schema import FeatureSpec, LeadSchema
+from leadml.schema import DATE_KINDS, FeatureSpec, LeadSchema
 
 #: How many known categorical levels the field description lists before "...".
 LEVELS_SHOWN = 25
@@ -137,6 +137,11 @@ def lead_request_model(
             "Lead identifier from the CRM (string or integer); keys the score history.",
         )
     for spec in schema.features:
+        if spec.kind in DATE_KINDS:
+            # Weekday, month and age are computed from the raw date the CRM sends.
+            if spec.column not in columns:
+                add(spec.column, Text | None, "A date (ISO 8601); features are derived from it.")
+            continue
         extra = {"title": spec.label}
         if spec.kind == "categorical" and levels.get(spec.name):
             extra["examples"] = levels[spec.name][:3]
@@ -145,7 +150,7 @@ def lead_request_model(
     for column in schema.pii:
         add(column, JsonValue, "Personal data: accepted, never used, stored or logged.")
     if schema.time and schema.time not in columns:
-        add(schema.time, JsonValue, "Creation time: accepted for convenience, not used.")
+        add(schema.time, JsonValue, "Creation time: date-derived ages are measured from it.")
     return create_model(  # type: ignore[call-overload]
         "Lead",
         __config__=ConfigDict(

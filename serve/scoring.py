@@ -20,11 +20,10 @@ from serve.holder import LoadedModel
 def encode(loaded: LoadedModel, leads: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """(n, features) float64 matrix; absent or unusable values are NaN (LightGBM's missing)."""
     encoder = loaded.model.encoder
-    names = encoder.names
-    x = np.empty((len(leads), len(names)), dtype=np.float64)
+    x = np.empty((len(leads), len(encoder.names)), dtype=np.float64)
     for i, lead in enumerate(leads):
-        for j, name in enumerate(names):
-            x[i, j] = encoder.encode_value(j, lead.get(name))
+        # The encoder's own row path: date-derived features read their source column.
+        x[i] = encoder.encode_row(lead)[0]
     return x
 
 
