@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -197,6 +198,7 @@ def main() -> None:
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "load.md").write_text(report)
+    shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if problems else 0)
 
 
