@@ -195,8 +195,12 @@ def main() -> None:
 
     data, generated = ensure_leads(args.rows, args.parts)
     work = Path(tempfile.mkdtemp(prefix="leadml-bench-dask-"))
+    load_before = os.getloadavg()[0]
     try:
         bundle = train_model(work)
+        import lightgbm as lgb
+
+        trees = lgb.Booster(model_file=str(bundle / "model.txt")).num_trees()
         print("Scoring through Dask …", flush=True)
         dask = child(["--phase", "dask", str(bundle), str(data), str(work / "scored")])
         print("Bare booster.predict on the same rows, one process …", flush=True)
@@ -206,6 +210,7 @@ def main() -> None:
         share = child(["--phase", "pandas", str(data), str(min(args.pandas_parts, args.parts))])
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    load_after = os.getloadavg()[0]
 
     rows = dask["rows"]
     assert rows == args.rows, rows
@@ -217,6 +222,11 @@ def main() -> None:
     on = f"first {bare['rows']:,} of the rows"
     lines = [
         {"what": "rows scored", "value": f"{rows:,} in {dask['partitions']} Parquet parts"},
+        {"what": "model", "value": f"{trees} trees, trained on 200,000 other leads"},
+        {
+            "what": "machine load (1-min load average, 2 cores) at start / end",
+            "value": f"{load_before:.1f} / {load_after:.1f}",
+        },
         {
             "what": "Dask score (2 workers × 1 thread): read, encode, predict, label, write",
             "value": f"{dask['seconds']:.1f} s = {dask_rate:,.0f} rows/s",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import glob as globbing
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -29,7 +30,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 #: A LocalCluster as the 2-core machines run it: one single-threaded process per core.
 LOCAL_WORKERS = 2
 #: CSV bytes per partition: what one worker holds in memory at a time (a few times this).
-CSV_BLOCKSIZE = "64MB"
+CSV_BLOCKSIZE = "32MB"
 #: Rows of each slice the client may hold for calibration, evaluation and baselines.
 SAMPLE_ROWS = 200_000
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -84,37 +85,35 @@ def dask_client(address: str | None = None) -> Iterator[Client]:
     from distributed import Client, LocalCluster
 
     address = address or dask.config.get("scheduler-address", None)
-    cluster = None
-    try:
-        if address:
-            client = Client(address, timeout="15s")
-        else:
-            cluster = LocalCluster(
-                n_workers=LOCAL_WORKERS,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            client = Client(cluster)
-    except (OSError, TimeoutError) as exc:
-        raise LeadMLError(
-            f"cannot reach the Dask scheduler at {address}: {_first_line(exc)}"
-        ) from None
-    try:
-        _check_workers(client, local=cluster is not None)
+    with ExitStack() as stack:
+        try:
+            if address:
+                client = stack.enter_context(Client(address, timeout="15s"))
+            else:
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=LOCAL_WORKERS,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
+                )
+                client = stack.enter_context(Client(cluster))
+        except (OSError, TimeoutError) as exc:
+            where = f"reach the Dask scheduler at {address}" if address else "start local Dask"
+            raise LeadMLError(f"cannot {where}: {_first_line(exc)}") from None
+        _check_workers(client, address)
         yield client
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
-def _check_workers(client: Client, local: bool) -> None:
+def _check_workers(client: Client, address: str | None) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
-    if not client.scheduler_info().get("workers"):
+    try:
         client.wait_for_workers(1, timeout=30)
+    except TimeoutError:
+        raise LeadMLError(f"no Dask worker joined the scheduler at {address} in 30 s") from None
     try:
         versions = client.run(version, "leadml")
     except PackageNotFoundError:
@@ -127,7 +126,7 @@ def _check_workers(client: Client, local: bool) -> None:
             f"the Dask workers run leadml {', '.join(wrong)}, this client runs {__version__}; "
             "install the same version everywhere"
         )
-    if local:
+    if address is None:  # our own LocalCluster: its workers print to the user's terminal
         client.run(_quiet_worker)
 
 
@@ -945,7 +944,9 @@ def _fit_on_cluster(
             seed=params["seed"] + block,
             **fixed,
         )
-        with catch_warnings():  # "n_jobs will be ignored": the workers own their cores
+        # lightgbm.dask warns that n_jobs is ignored (the workers own their cores) and prints
+        # "Finding random open ports for workers" on every block: neither is for the user.
+        with catch_warnings(), redirect_stdout(io.StringIO()):
             simplefilter("ignore", UserWarning)
             model.fit(
                 x,
