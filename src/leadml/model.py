@@ -34,6 +34,21 @@ META_FILE = "leadml.json"
 METRICS_FILE = "metrics.json"
 
 
+def swap_in(staging: Path, target: Path) -> None:
+    """Rename a finished folder into place; the previous one goes only once the new one is.
+
+    Both renames stay on one filesystem (staging is made beside the target), so a reader sees
+    either the old folder or the new one, never a half-written one.
+    """
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
 @dataclass
 class LeadModel:
     """Booster + encoder + calibrator + grade bands; scoring and contributions in one place."""
@@ -99,13 +114,7 @@ class LeadModel:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
             self.write_files(staging)
-            if target.exists():
-                old = target.with_name(f".{target.name}.old-{os.getpid()}")
-                os.replace(target, old)
-                os.replace(staging, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(staging, target)
+            swap_in(staging, target)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)

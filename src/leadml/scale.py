@@ -44,7 +44,7 @@ from leadml.config import Settings
 from leadml.data import fingerprint, target_vector, validate
 from leadml.errors import DataError, LeadMLError
 from leadml.features import MAX_LEVELS, MIN_LEVEL_COUNT, FeatureEncoder, _clean_strings
-from leadml.model import LeadModel
+from leadml.model import LeadModel, swap_in
 from leadml.qualify import GRADES
 from leadml.schema import LeadSchema
 
@@ -346,7 +346,7 @@ def score_dask(
             finished.release()
             if on_partition:
                 on_partition(done, len(tasks))
-        _swap_in(staging, target)
+        swap_in(staging, target)
     except LeadMLError:
         raise
     except ValueError as exc:
@@ -378,17 +378,6 @@ def _check_output_folder(target: Path) -> None:
                 f"--out {target} holds other files ({', '.join(sorted(foreign)[:3])}); "
                 "give a new folder or an earlier run's output"
             )
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    """Rename the finished folder into place; an earlier output goes only once it is there."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
 
 
 # -- training ------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ registry version exist, so a failure at any step leaves the last good model as i
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -32,7 +31,7 @@ from leadml.config import Settings
 from leadml.data import Split, fingerprint, split_rows, validate
 from leadml.evaluate import baseline_predictions, classification_metrics, plot_evaluation
 from leadml.features import FeatureEncoder
-from leadml.model import LeadModel
+from leadml.model import LeadModel, swap_in
 from leadml.qualify import choose_bands
 from leadml.schema import LeadSchema
 
@@ -323,13 +322,7 @@ def _replace_folder(source: Path, target: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     shutil.rmtree(staging)
     shutil.copytree(source, staging)
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
+    swap_in(staging, target)
 
 
 def _log_run(
