@@ -46,15 +46,18 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trained(leads: pd.DataFrame, schema: LeadSchema, trained_home: Path) -> TrainResult:
-    """One model trained end to end with MLflow tracking and registration."""
-    settings = Settings(home=trained_home)
-    return train_leads(leads, schema, settings, out=trained_home / "models" / "leadml")
+def trained_settings(trained_home: Path) -> Settings:
+    """The store of the shared model, named outright so no other test's store can stand in."""
+    store = f"sqlite:///{trained_home / 'mlflow' / 'mlflow.db'}"
+    return Settings(home=trained_home, mlflow_tracking_uri=store)
 
 
 @pytest.fixture(scope="session")
-def trained_settings(trained: TrainResult, trained_home: Path) -> Settings:
-    return Settings(home=trained_home)
+def trained(
+    leads: pd.DataFrame, schema: LeadSchema, trained_home: Path, trained_settings: Settings
+) -> TrainResult:
+    """One model trained end to end with MLflow tracking and registration."""
+    return train_leads(leads, schema, trained_settings, out=trained_home / "models" / "leadml")
 
 
 @pytest.fixture()

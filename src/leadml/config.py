@@ -7,17 +7,16 @@ fresh clone with nothing running: an embedded SQLite MLflow store inside the pro
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Runtime configuration; every field can be set as ``LEADML_<FIELD>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="LEADML_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LEADML_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(
         default_factory=Path.cwd,
@@ -25,6 +24,9 @@ class Settings(BaseSettings):
     )
     mlflow_tracking_uri: str | None = Field(
         default=None,
+        # read once, when the settings are made: MLflow's set_tracking_uri rewrites this
+        # variable in-process, so reading it later would follow whatever store was used last
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "LEADML_MLFLOW_TRACKING_URI"),
         description="MLflow store; MLFLOW_TRACKING_URI wins, else embedded SQLite under home.",
     )
     experiment: str = Field(default="leadml", description="MLflow experiment name.")
@@ -44,12 +46,14 @@ class Settings(BaseSettings):
     )
     framework: str = Field(default="bant", description="Qualification framework for roll-ups.")
 
+    @field_validator("mlflow_tracking_uri")
+    @classmethod
+    def _empty_means_unset(cls, value: str | None) -> str | None:
+        return value or None
+
     @property
     def tracking_uri(self) -> str:
-        """The MLflow store to use: the standard variable first, then ours, then SQLite."""
-        env = os.environ.get("MLFLOW_TRACKING_URI")
-        if env:
-            return env
+        """The MLflow store to use: the one configured, else SQLite under home."""
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
         return f"sqlite:///{(self.home / 'mlflow' / 'mlflow.db').resolve()}"

@@ -217,8 +217,9 @@ def load_model(ref: str | Path, tracking_uri: str | None = None) -> LeadModel:
     import mlflow  # deferred: scoring a local bundle must not pay MLflow's import time
 
     if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_registry_uri(tracking_uri)
+        from leadml.tracking import use_store
+
+        use_store(tracking_uri)
     try:
         local = mlflow.artifacts.download_artifacts(artifact_uri=text)
     except Exception as exc:  # MLflow raises many types for "not found"

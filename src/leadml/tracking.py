@@ -34,9 +34,27 @@ def _quick_http():
                 os.environ[key] = value
 
 
+def use_store(uri: str) -> None:
+    """Point this process's MLflow at ``uri`` without rewriting its environment.
+
+    MLflow's setters also write MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI into ``os.environ``;
+    left there, every Settings made later in the same process (a notebook training a second
+    project, a test) would silently follow the store used last instead of its own.
+    """
+    import mlflow
+
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 def connect(settings: Settings, experiment: str | None = None) -> str:
     """Point MLflow at the configured store, check it answers, and return the experiment id."""
-    import mlflow
     from mlflow.tracking import MlflowClient
 
     uri = settings.tracking_uri
@@ -49,8 +67,7 @@ def connect(settings: Settings, experiment: str | None = None) -> str:
             raise TrackingError(
                 f"cannot create the MLflow store folder {db.parent}: {exc}"
             ) from None
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    use_store(uri)
     name = experiment or settings.experiment
     try:
         with _quick_http():
