@@ -194,7 +194,7 @@ def test_cli_score_dask(trained: TrainResult, leads: pd.DataFrame, tmp_path: Pat
 def test_category_levels_as_fitting_on_all_training_rows(
     leads: pd.DataFrame, schema: LeadSchema
 ) -> None:
-    from leadml.features import MIN_LEVEL_COUNT, _clean_strings
+    from leadml.features import MIN_LEVEL_COUNT, clean_text
 
     frame = leads.head(3000).copy()
     frame.loc[:2, "country"] = "Atlantis"  # exactly MIN_LEVEL_COUNT rows: kept
@@ -204,7 +204,7 @@ def test_category_levels_as_fitting_on_all_training_rows(
     halves = np.array_split(np.arange(len(frame)), 2)  # counted per partition, then summed
     counts = {
         f.name: pd.concat(
-            [_clean_strings(frame.iloc[h][f.name], missing).value_counts() for h in halves]
+            [clean_text(frame.iloc[h][f.name], missing).value_counts() for h in halves]
         )
         .groupby(level=0)
         .sum()

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from leadml.errors import DataError
-from leadml.features import parse_dates
+from leadml.features import clean_text, parse_dates
 from leadml.readers import read_table
 from leadml.readers import sniff_delimiter as sniff_delimiter  # still importable from here
 from leadml.schema import DATE_KINDS, LeadSchema
@@ -60,9 +61,11 @@ def target_vector(series: pd.Series, positive: str | None) -> np.ndarray:
     Values are compared case-insensitively ("Won" and "won" are one value), and numbers by
     value (1 and 1.0 are one value), because exports are rarely consistent about either.
     """
-    text = series.astype("string").str.strip().str.lower()
-    numbers = pd.to_numeric(text, errors="coerce")
-    text = text.where(numbers.isna(), numbers.map(_canonical, na_action="ignore").astype("string"))
+    # once per distinct value, not per row: a target has two values and maybe a million rows
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    spelled = pd.Series([_canonical(str(u).strip().lower()) for u in uniques], dtype="string")
+    text = spelled.reindex(codes)
+    text.index = series.index
     values = sorted(text.dropna().unique().tolist())
     if len(values) > 2:
         shown = ", ".join(repr(v) for v in values[:6])
@@ -166,21 +169,29 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
                 kept.append(spec)
             continue
         col = frame[spec.name]
-        text = col.astype("string").str.strip()
-        present = text.notna() & ~text.isin(missing_words)
+        if spec.kind == "numeric" and is_numeric_dtype(col) and not is_bool_dtype(col):
+            # already numbers (the usual CSV case): nothing to parse, only gaps and infinities
+            numbers = col.to_numpy(dtype=float, na_value=np.nan)
+            present = pd.Series(~np.isnan(numbers), index=col.index)
+        else:
+            text = clean_text(col, missing_words)
+            present = text.notna()
+            numbers = None
         if not present.any():
             warnings.append(f"column '{spec.name}' has no values at all and was left out")
             continue
         if spec.kind == "numeric":
-            numbers = pd.to_numeric(text.where(present), errors="coerce")
-            bad = (present & numbers.isna()).to_numpy(dtype=bool, na_value=False)
-            if bad.any():
-                example = col[bad].iloc[0]
-                raise DataError(
-                    f"column '{spec.name}' has {int(bad.sum())} non-numeric values "
-                    f"({_rows(bad)}, e.g. {example!r}); expected numbers"
-                )
-            infinite = np.isinf(numbers.to_numpy(dtype=float, na_value=np.nan))
+            if numbers is None:
+                parsed = pd.to_numeric(text, errors="coerce")
+                bad = (present & parsed.isna()).to_numpy(dtype=bool, na_value=False)
+                if bad.any():
+                    example = col[bad].iloc[0]
+                    raise DataError(
+                        f"column '{spec.name}' has {int(bad.sum())} non-numeric values "
+                        f"({_rows(bad)}, e.g. {example!r}); expected numbers"
+                    )
+                numbers = parsed.to_numpy(dtype=float, na_value=np.nan)
+            infinite = np.isinf(numbers)
             if infinite.any():
                 warnings.append(
                     f"column '{spec.name}' has {int(infinite.sum())} infinite values "
@@ -189,7 +200,7 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
         elif spec.kind == "categorical":
             # A "category" with a distinct value on most rows is an identifier in disguise:
             # it can only memorise leads, never generalise, so it is left out.
-            distinct = int(text.where(present).nunique())
+            distinct = int(text.nunique())
             if distinct > 1000 and distinct > 0.5 * int(present.sum()):
                 warnings.append(
                     f"column '{spec.name}' has {distinct:,} distinct values on "

@@ -43,7 +43,7 @@ from leadml import __version__
 from leadml.config import Settings
 from leadml.data import fingerprint, target_vector, validate
 from leadml.errors import DataError, LeadMLError
-from leadml.features import MAX_LEVELS, MIN_LEVEL_COUNT, FeatureEncoder, _clean_strings
+from leadml.features import MAX_LEVELS, MIN_LEVEL_COUNT, FeatureEncoder, clean_text
 from leadml.model import LeadModel, swap_in
 from leadml.qualify import GRADES
 from leadml.schema import LeadSchema
@@ -527,7 +527,7 @@ def _slice_partition(
         counts[s] = (int((slices == s).sum()), int(y[slices == s].sum()))
     missing = frozenset(plan.schema.missing_values)
     train = rows.loc[slices == TRAIN]
-    levels = {name: _clean_strings(train[name], missing).value_counts() for name in categorical}
+    levels = {name: clean_text(train[name], missing).value_counts() for name in categorical}
     lent = plan.lent(slices, index)
     sample = rows.loc[lent].assign(**{_SLICE: slices[lent], _Y: y[lent]})
     return {"counts": counts, "levels": levels, "sample": sample}
