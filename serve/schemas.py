@@ -140,7 +140,12 @@ def lead_request_model(
         if spec.kind in DATE_KINDS:
             # Weekday, month and age are computed from the raw date the CRM sends.
             if spec.column not in columns:
-                add(spec.column, Text | None, "A date (ISO 8601); features are derived from it.")
+                order = (
+                    "ISO 8601, or day first as in the training data: 05/11/2026 is 5 November"
+                    if schema.day_first
+                    else "ISO 8601"
+                )
+                add(spec.column, Text | None, f"A date ({order}); features are derived from it.")
             continue
         extra = {"title": spec.label}
         if spec.kind == "categorical" and levels.get(spec.name):

@@ -16,7 +16,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from leadml.errors import DataError
-from leadml.features import clean_text, parse_dates
+from leadml.features import clean_text, parse_dates, resolve_day_first
 from leadml.readers import read_table
 from leadml.readers import sniff_delimiter as sniff_delimiter  # still importable from here
 from leadml.schema import DATE_KINDS, LeadSchema
@@ -151,8 +151,14 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
                 f"id column '{schema.id}' has {int(dupes.sum())} duplicated values "
                 f"(e.g. {first!r} at {_rows(frame[schema.id] == first)})"
             )
+    day_first = resolve_day_first(schema, frame)
+    if day_first and schema.day_first is None:
+        warnings.append(
+            "dates such as 05/11/2026 were read day first (5 November), as the data's other "
+            "dates show; set day_first = false in the schema if that is wrong"
+        )
     if schema.time and schema.time in columns:
-        stamps = parse_dates(frame[schema.time])  # mixed UTC offsets (DST) too
+        stamps = parse_dates(frame[schema.time], day_first)  # mixed UTC offsets (DST) too
         bad = (stamps.isna() & frame[schema.time].notna()).to_numpy()
         if bad.any():
             example = frame[schema.time][bad].iloc[0]
@@ -165,7 +171,7 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
     missing_words = set(schema.missing_values)
     for spec in schema.features:
         if spec.kind in DATE_KINDS:
-            if _check_dates(frame, spec.name, str(spec.source), warnings):
+            if _check_dates(frame, spec.name, str(spec.source), warnings, day_first):
                 kept.append(spec)
             continue
         col = frame[spec.name]
@@ -219,17 +225,16 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
         kept.append(spec)
     if not kept:
         raise DataError("no usable feature columns: every feature is empty")
-    used = (
-        schema
-        if len(kept) == len(schema.features)
-        else schema.model_copy(update={"features": kept})
-    )
+    # the day order is settled here, once, so splitting, encoding and scoring all agree
+    used = schema.model_copy(update={"features": kept, "day_first": day_first})
     return Validated(frame=frame, y=y, schema=used, warnings=warnings)
 
 
-def _check_dates(frame: pd.DataFrame, name: str, source: str, warnings: list[str]) -> bool:
+def _check_dates(
+    frame: pd.DataFrame, name: str, source: str, warnings: list[str], day_first: bool
+) -> bool:
     """A date feature is kept when its source column holds dates; stray text becomes missing."""
-    stamps = parse_dates(frame[source])
+    stamps = parse_dates(frame[source], day_first)
     given = frame[source].notna().to_numpy() & (
         frame[source].astype("string").str.strip() != ""
     ).to_numpy(dtype=bool, na_value=False)
@@ -275,7 +280,7 @@ def split_rows(
     by_time = bool(schema.time and schema.time in frame.columns)
     if by_time or schema.rows_in_time_order:
         if by_time:
-            stamps = parse_dates(frame[schema.time])  # mixed UTC offsets (DST) too
+            stamps = parse_dates(frame[schema.time], schema.day_first)  # mixed UTC offsets too
             order = np.argsort(stamps.to_numpy(dtype="datetime64[ns]"), kind="stable")
             method = f"time ({schema.time})"
         else:
@@ -316,7 +321,7 @@ def fingerprint(frame: pd.DataFrame, y: np.ndarray, schema: LeadSchema) -> dict:
         "target_rate": float(np.mean(y)),
     }
     if schema.time and schema.time in frame.columns:
-        stamps = parse_dates(frame[schema.time])  # mixed UTC offsets (DST) too
+        stamps = parse_dates(frame[schema.time], schema.day_first)  # mixed UTC offsets too
         out["time_from"] = str(stamps.min())
         out["time_to"] = str(stamps.max())
     return out

@@ -17,6 +17,7 @@ for one lead dict (no pandas: a one-row DataFrame costs ~2 ms, a numpy row ~20 Â
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,11 +56,45 @@ def clean_text(series: pd.Series, missing: Collection[str]) -> pd.Series:
     return out
 
 
-def parse_dates(series: pd.Series) -> pd.Series:
+#: A numeric date whose first two fields could be day and month either way: 05/11/2026.
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?:\D|$)")
+
+
+def day_first_in(series: pd.Series) -> bool | None:
+    """Whether this column writes numeric dates day first (05/11/2026 = 5 November).
+
+    True when some value has a first field above 12 and none a second field above 12,
+    False for the reverse, None when the column cannot tell (no such dates, or both). Exports
+    from Europe and Latin America write day first; reading them month first would silently
+    swap days and months wherever both are 12 or less.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return None
+    values = pd.Series(series.dropna().unique()[:50_000], dtype=object).astype("string")
+    if values.empty:
+        return None
+    parts = values.str.extract(_NUMERIC_DATE)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+    return day_first if day_first != month_first else None
+
+
+def resolve_day_first(schema: LeadSchema, frame: pd.DataFrame) -> bool:
+    """The schema's choice, else what the data's date columns show (month first if unsure)."""
+    if schema.day_first is not None:
+        return schema.day_first
+    columns = {schema.time, *(f.source for f in schema.features if f.kind in DATE_KINDS)}
+    seen = {day_first_in(frame[c]) for c in columns if c and c in frame.columns}
+    return True in seen and False not in seen
+
+
+def parse_dates(series: pd.Series, day_first: bool | None = None) -> pd.Series:
     """Dates as naive UTC timestamps; anything that is not a date becomes NaT.
 
     Exports mix time zones and plain dates: aware values are converted to UTC and made naive
-    so that they compare with naive ones.
+    so that they compare with naive ones. ``day_first`` says how to read 05/11/2026; None
+    lets the column itself tell (``day_first_in``).
     """
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         return series.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -72,17 +107,27 @@ def parse_dates(series: pd.Series) -> pd.Series:
     stamps = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
     retry = (stamps.isna() & text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
     if retry.any():
+        rest = text[retry]
+        if day_first is None:
+            day_first = bool(day_first_in(rest))
         stamps = stamps.copy()
-        stamps[retry] = pd.to_datetime(text[retry], errors="coerce", format="mixed", utc=True)
+        stamps[retry] = pd.to_datetime(
+            rest, errors="coerce", format="mixed", dayfirst=day_first, utc=True
+        )
     return stamps.dt.tz_localize(None)
 
 
-def parse_date(value: Any) -> pd.Timestamp | None:
+def parse_date(value: Any, day_first: bool = False) -> pd.Timestamp | None:
     """One raw value as a naive UTC timestamp, or None (the one-lead path: no Series)."""
     if value is None or isinstance(value, bool | int | float):
         return None
+    if isinstance(value, str):
+        value = value.strip()
     try:
-        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+        if day_first and isinstance(value, str) and _NUMERIC_DATE.match(value):
+            stamp = pd.to_datetime(value, dayfirst=True)
+        else:
+            stamp = pd.Timestamp(value)
     except (TypeError, ValueError, OverflowError):
         return None
     if stamp is pd.NaT:
@@ -118,6 +163,8 @@ class FeatureEncoder:
     sources: dict[str, str] = field(default_factory=dict)
     #: The lead's time column: the reference for date ages (scoring time when absent).
     time: str | None = None
+    #: Numeric dates read day first (05/11/2026 = 5 November), as in the training data.
+    day_first: bool = False
     _codes: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +192,7 @@ class FeatureEncoder:
             monotone=[f.monotone for f in schema.features],
             sources={f.name: f.source for f in schema.features if f.source},
             time=schema.time,
+            day_first=resolve_day_first(schema, frame),
         )
 
     @property
@@ -157,7 +205,7 @@ class FeatureEncoder:
         out = np.full((len(frame), len(self.names)), np.nan, dtype=np.float64)
         reference = None
         if self.time and self.time in frame.columns and "age_days" in self.kinds:
-            reference = parse_dates(frame[self.time])
+            reference = parse_dates(frame[self.time], self.day_first)
         for j, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
             column = self.sources.get(name, name)
             if column not in frame.columns:
@@ -193,9 +241,10 @@ class FeatureEncoder:
         level[level < 0] = np.nan  # unseen and missing values alike
         return np.where(rows >= 0, level[rows] if len(level) else np.nan, np.nan)
 
-    @staticmethod
-    def _encode_dates(kind: str, series: pd.Series, reference: pd.Series | None) -> np.ndarray:
-        stamps = parse_dates(series)
+    def _encode_dates(
+        self, kind: str, series: pd.Series, reference: pd.Series | None
+    ) -> np.ndarray:
+        stamps = parse_dates(series, self.day_first)
         if kind == "month":
             values = stamps.dt.month
         elif kind == "weekday":
@@ -218,7 +267,8 @@ class FeatureEncoder:
             return math.nan
         kind = self.kinds[j]
         if kind in DATE_KINDS:
-            return date_part(kind, parse_date(value), parse_date(reference))
+            first = self.day_first
+            return date_part(kind, parse_date(value, first), parse_date(reference, first))
         if isinstance(value, str):
             value = value.strip()
             if value in self.missing_values:
@@ -245,7 +295,7 @@ class FeatureEncoder:
         reference = lead.get(self.time) if self.time else None
         # As in ``transform``: a time field that is sent but blank leaves ages unknown; only
         # a lead sent without one is aged at scoring time.
-        blank_time = self.time in lead and parse_date(reference) is None
+        blank_time = self.time in lead and parse_date(reference, self.day_first) is None
         for j, name in enumerate(self.names):
             if blank_time and self.kinds[j] == "age_days":
                 row[0, j] = math.nan
@@ -276,6 +326,7 @@ class FeatureEncoder:
             "monotone": self.monotone,
             "sources": self.sources,
             "time": self.time,
+            "day_first": self.day_first,
         }
 
     @classmethod
@@ -288,4 +339,5 @@ class FeatureEncoder:
             monotone=[int(m) for m in data["monotone"]],
             sources=dict(data.get("sources", {})),
             time=data.get("time"),
+            day_first=bool(data.get("day_first", False)),
         )

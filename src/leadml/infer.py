@@ -21,7 +21,7 @@ import pandas as pd
 
 from leadml.data import target_vector
 from leadml.errors import DataError
-from leadml.features import FALSE_WORDS, TRUE_WORDS, parse_dates
+from leadml.features import FALSE_WORDS, TRUE_WORDS, day_first_in, parse_dates
 from leadml.lexicon import (
     COMPANY_WORDS,
     CREATED_WORDS,
@@ -140,6 +140,8 @@ class Inference:
             lines.append(f"id: '{self.schema.id}'")
         if self.schema.time:
             lines.append(f"time column: '{self.schema.time}'")
+        if self.schema.day_first:
+            lines.append("dates are day first (05/11/2026 = 5 November): day_first = true")
         for role, title in (("pii", "personal data, never a feature"), ("excluded", "left out")):
             for column, report in self.role(role).items():
                 lines.append(f"{title}: '{column}' ({'; '.join(report.notes)})")
@@ -529,6 +531,11 @@ def infer(
             reports[column].notes.append("another identifier")
 
     dates = [c for c, r in reports.items() if r.role == "date"]
+    orders = {day_first_in(frame[c]) for c in dates}
+    day_first = None if orders >= {True, False} else (True if True in orders else None)
+    for column in dates:
+        if day_first_in(frame[column]) is True:
+            reports[column].notes.append("dates written day first (e.g. 23/11/2026)")
     time = _choose_time(frame, dates)
     features: list[FeatureSpec] = []
     taken = set(map(str, frame.columns))
@@ -568,6 +575,7 @@ def infer(
         pii=[c for c, r in reports.items() if r.role == "pii"],
         exclude=[c for c, r in reports.items() if r.role == "excluded"],
         missing_values=missing,
+        day_first=day_first,
         features=features,
     )
     return Inference(schema=schema, columns=reports)

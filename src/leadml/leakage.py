@@ -143,7 +143,7 @@ def _outcome_dates(frame: pd.DataFrame, schema: LeadSchema) -> dict[str, pd.Seri
         if column == schema.target or column in schema.pii:
             continue
         if tokens & OUTCOME_DATE_WORDS and tokens & DATE_WORDS:
-            stamps = parse_dates(frame[column])
+            stamps = parse_dates(frame[column], schema.day_first)
             if stamps.notna().any():
                 out[str(column)] = stamps
     return out
@@ -208,7 +208,9 @@ def audit_leakage(
     encoder = FeatureEncoder.fit(schema, rows)
     matrix = encoder.transform(rows)
     missing = set(schema.missing_values)
-    time = parse_dates(frame[schema.time]) if schema.time in frame.columns else None
+    time = None
+    if schema.time in frame.columns:
+        time = parse_dates(frame[schema.time], schema.day_first)
     outcomes = _outcome_dates(frame, schema)
 
     audit = LeakageAudit()
@@ -226,7 +228,7 @@ def audit_leakage(
                 f"(limit {auc_limit:.2f})"
             )
         if spec.kind in DATE_KINDS and spec.source != schema.time:
-            stamps = parse_dates(frame[spec.column])
+            stamps = parse_dates(frame[spec.column], schema.day_first)
             source_outcomes = {k: v for k, v in outcomes.items() if k != spec.column}
             if reason := date_evidence(stamps, time, schema.time, source_outcomes):
                 evidence.append(reason)

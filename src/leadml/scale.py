@@ -43,7 +43,14 @@ from leadml import __version__
 from leadml.config import Settings
 from leadml.data import fingerprint, target_vector, validate
 from leadml.errors import DataError, LeadMLError
-from leadml.features import MAX_LEVELS, MIN_LEVEL_COUNT, FeatureEncoder, clean_text
+from leadml.features import (
+    MAX_LEVELS,
+    MIN_LEVEL_COUNT,
+    FeatureEncoder,
+    clean_text,
+    parse_dates,
+    resolve_day_first,
+)
 from leadml.model import LeadModel, swap_in
 from leadml.qualify import GRADES
 from leadml.schema import LeadSchema
@@ -460,7 +467,7 @@ def _check_partition(frame: pd.DataFrame, index: int, schema: LeadSchema, total:
         refused,
     )
     if schema.time and schema.time in rows.columns:
-        stamps = _stamp_values(rows[schema.time])
+        stamps = _stamp_values(rows[schema.time], schema.day_first)
         stamps = stamps[~np.isnan(stamps)]
         if len(stamps):
             checked_rows.dated = len(stamps)
@@ -486,7 +493,7 @@ class _SplitPlan:
         n = len(rows)
         out = np.full(n, TRAIN, dtype=np.int8)
         if self.cuts is not None:
-            stamps = _stamp_values(rows[str(self.schema.time)])
+            stamps = _stamp_values(rows[str(self.schema.time)], self.schema.day_first)
             # As split_rows' stable sort, leads with no date count as the newest.
             out[stamps > self.cuts[0]] = VALID
             out[(stamps > self.cuts[1]) | np.isnan(stamps)] = TEST
@@ -507,9 +514,9 @@ class _SplitPlan:
         return draw < np.asarray(self.rates)[slices]
 
 
-def _stamp_values(series: pd.Series) -> np.ndarray:
+def _stamp_values(series: pd.Series, day_first: bool | None) -> np.ndarray:
     """The time column as float nanoseconds (NaN when not a date), as split_rows parses it."""
-    stamps = pd.to_datetime(series, errors="coerce", format="mixed")
+    stamps = parse_dates(series, day_first)
     values = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
     values[stamps.isna().to_numpy()] = np.nan
     return values
@@ -601,6 +608,9 @@ def train_dask(
     try:
         say(f"Validating {total} partitions against the schema")
         _check_columns(list(frame.columns), schema)
+        if schema.day_first is None:  # settled once, so every partition reads dates alike
+            first = frame.get_partition(0).compute()
+            schema = schema.model_copy(update={"day_first": resolve_day_first(schema, first)})
         checks: list[_Checked] = _run(client, frame, _check_partition, schema, total)
         schema, warnings = _check_table(checks, schema, settings)
         if schema.id and schema.id in frame.columns:
@@ -850,7 +860,7 @@ def _order_statistics(
 
 
 def _dates(frame: pd.DataFrame, schema: LeadSchema) -> np.ndarray:
-    stamps = _stamp_values(_labeled(frame, schema.target)[str(schema.time)])
+    stamps = _stamp_values(_labeled(frame, schema.target)[str(schema.time)], schema.day_first)
     return stamps[~np.isnan(stamps)]
 
 

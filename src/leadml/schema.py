@@ -99,6 +99,11 @@ class LeadSchema(BaseModel):
     pii: list[str] = Field(default_factory=list, description="Personal data: never used.")
     exclude: list[str] = Field(default_factory=list, description="Columns left out on purpose.")
     missing_values: list[str] = Field(default_factory=lambda: list(DEFAULT_MISSING))
+    day_first: bool | None = Field(
+        default=None,
+        description="Numeric dates are day first (05/11/2026 = 5 November), as in Europe; "
+        "unset: the data tells, month first when it cannot.",
+    )
     rows_in_time_order: bool = Field(
         default=False,
         description="No time column, but rows run oldest to newest: the last rows are the test.",
