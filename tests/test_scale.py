@@ -59,6 +59,14 @@ def leadml(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def train_on_cluster(parts: Path, address: str, home: Path, *extra: str):
+    """``leadml train`` on the running cluster, the bundle written to ``home/bundle``."""
+    return leadml(
+        "train", "--data", str(parts), "--schema", SCHEMA, *extra,
+        "--out", "bundle", "--scheduler", address, cwd=home,
+    )  # fmt: skip
+
+
 def plain(frame: pd.DataFrame) -> list[list]:
     """Cell values with every kind of missing (NaN, NA, None) as None, for comparing."""
     return frame.astype(object).where(frame.notna(), None).values.tolist()
@@ -252,18 +260,7 @@ def test_cli_train_dask_agrees_with_single_machine(
     The CLI joins a running cluster by its scheduler address, as it would a shared one."""
     parts = write_parts(leads, home / "parts")
     address = client.scheduler_info()["address"]
-    done = leadml(
-        "train",
-        "--data",
-        str(parts),
-        "--schema",
-        SCHEMA,
-        "--out",
-        "bundle",
-        "--scheduler",
-        address,
-        cwd=home,
-    )
+    done = train_on_cluster(parts, address, home)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "Test split: model vs baselines" in done.stdout
     assert "registered as" in done.stdout
@@ -287,3 +284,34 @@ def test_cli_train_dask_agrees_with_single_machine(
     single_auc = roc_auc_score(y, trained.model.score_frame(test)["probability"])
     assert abs(dask_auc - single_auc) < 0.01
     assert dask_auc > 0.8  # and both actually learned the synthetic signal
+
+
+def test_cli_train_dask_with_outcomes_from_a_second_table(
+    trained: TrainResult, leads: pd.DataFrame, home: Path, client
+) -> None:
+    """Leads and closed deals kept apart, as many CRMs do: the workers label the partitions
+    from the deal keys, giving the same labelled rows, and so the same model quality, as
+    training on the table that already holds the outcome."""
+    won = leads.loc[leads["converted"] == 1, ["lead_id"]]
+    deals = pd.concat([won, pd.DataFrame({"lead_id": ["L9999998", "L9999999"]})])
+    deals.assign(amount=1000).to_csv(home / "deals.csv", index=False)
+    parts = write_parts(leads.drop(columns=["converted"]), home / "parts", kind="csv")
+    address = client.scheduler_info()["address"]
+    done = train_on_cluster(parts, address, home, "--outcomes", "deals.csv", "--on", "lead_id")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert f"2 of {len(deals):,} outcome keys in 'lead_id' match no lead" in done.stderr
+
+    from leadml.model import LeadModel
+
+    model = LeadModel.load(home / "bundle")
+    assert model.meta["rows"] == trained.model.meta["rows"]
+    assert model.meta["data"]["target_rate"] == pytest.approx(leads["converted"].mean())
+    assert abs(model.metrics["roc_auc"] - trained.metrics["roc_auc"]) < 0.01
+    assert "amount" not in model.feature_names  # nothing of the deal table is a feature
+
+    missing_key = leadml(
+        "train", "--data", str(parts), "--outcomes", "deals.csv", "--on", "mql_id",
+        "--target", "converted", "--dask", cwd=home,
+    )  # fmt: skip
+    assert missing_key.returncode == 2
+    assert "--on column 'mql_id' is not in the" in missing_key.stdout + missing_key.stderr

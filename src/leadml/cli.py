@@ -287,8 +287,6 @@ def train(
     with console.status("Checking the MLflow store"):
         connect(settings, experiment)
     if dask or scheduler:
-        if outcomes is not None:
-            raise LeadMLError("--outcomes does not work with --dask: join the outcomes first")
         result = _train_on_dask(
             data,
             schema,
@@ -300,6 +298,8 @@ def train(
             bundle,
             experiment,
             scheduler,
+            outcomes,
+            on,
         )
     else:
         with console.status(f"Reading {describe_source(data)}"):
@@ -339,16 +339,39 @@ def _train_on_dask(
     bundle: Path,
     experiment: str | None,
     scheduler: str | None,
+    outcomes: str | None = None,
+    on: str | None = None,
 ) -> Any:
-    """``train --dask``: lightgbm.dask over the parts; a schema is inferred from the first part."""
+    """``train --dask``: lightgbm.dask over the parts; a schema is inferred from the first part.
+
+    With ``--outcomes`` the outcome table (keys only) is read here and the parts are labelled
+    on the workers.
+    """
     from contextlib import ExitStack
 
     from leadml.scale import dask_client, first_rows, train_dask
 
+    keys = None
+    if outcomes is not None or on is not None:
+        if on is None:
+            raise LeadMLError("--outcomes needs --on KEY: the column both tables share")
+        if outcomes is None:
+            raise LeadMLError("--on KEY goes with --outcomes FILE")
+        from leadml.data import read_leads
+        from leadml.readers import outcome_keys
+
+        target = target or "converted"
+        positive = "1"
+        keys = outcome_keys(read_leads(outcomes), on, target)
     with ExitStack() as stack:
         with console.status(f"Connecting to Dask at {scheduler}" if scheduler else "Starting Dask"):
             client = stack.enter_context(dask_client(scheduler))
         sample = first_rows(data) if schema is None else None
+        if sample is not None and keys is not None:
+            from leadml.readers import check_lead_columns, label_leads
+
+            check_lead_columns(list(map(str, sample.columns)), keys)
+            sample = label_leads(sample, keys)
         lead_schema = resolve_schema(data, sample, schema, target, positive)
         lead_schema = schema_options(lead_schema, allow, time_order)
         with console.status("Training on Dask") as status:
@@ -360,6 +383,7 @@ def _train_on_dask(
                 out=bundle,
                 experiment=experiment,
                 progress=lambda msg: status.update(msg),
+                outcomes=keys,
             )
 
 

@@ -17,6 +17,7 @@ import csv
 import gzip
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -288,6 +289,73 @@ def _keys(series: pd.Series) -> pd.Series:
     return text.mask(whole, numbers[whole].astype("Int64").astype("string"))
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """The keys of converted leads from a second table, and where the label goes.
+
+    Small enough to ship to every Dask worker once: only keys, never an outcome column.
+    """
+
+    on: str
+    target: str
+    won: frozenset[str]
+
+
+def outcome_keys(outcomes: pd.DataFrame, on: str, target: str = "converted") -> Outcomes:
+    """The set of keys in the outcome table (read once, on the client)."""
+    if on not in outcomes.columns:
+        raise DataError(
+            f"--on column '{on}' is not in the outcome table; its columns are: "
+            + ", ".join(map(str, list(outcomes.columns)[:30]))
+        )
+    won = frozenset(_keys(outcomes[on]).dropna())
+    if not won:
+        raise DataError(f"the outcome table has no values in '{on}'")
+    return Outcomes(on, target, won)
+
+
+def check_lead_columns(columns: list[str], outcomes: Outcomes) -> None:
+    if outcomes.on not in columns:
+        raise DataError(
+            f"--on column '{outcomes.on}' is not in the lead table; its columns are: "
+            + ", ".join(map(str, columns[:30]))
+        )
+    if outcomes.target in columns:
+        raise DataError(
+            f"the lead table already has a column '{outcomes.target}'; with --outcomes, "
+            "--target names the new outcome column: choose another name"
+        )
+
+
+def label_leads(leads: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
+    """``target`` = 1 where the lead's key is among the won keys, 0 where it is not, and no
+    value where the lead has no key (validation leaves those out with a warning)."""
+    lead_keys = _keys(leads[outcomes.on])
+    hit = lead_keys.isin(outcomes.won).to_numpy(dtype=bool, na_value=False)
+    label = pd.Series(np.where(hit, 1, 0), index=leads.index).astype("Int8")
+    return leads.assign(**{outcomes.target: label.mask(lead_keys.isna().to_numpy())})
+
+
+def matched_keys(leads: pd.DataFrame, outcomes: Outcomes) -> set[str]:
+    return set(_keys(leads[outcomes.on]).dropna()) & outcomes.won
+
+
+def outcome_notes(outcomes: Outcomes, matched: int) -> list[str]:
+    """An error when no outcome key matches a lead, a warning when some do not."""
+    won = len(outcomes.won)
+    if matched == 0:
+        raise DataError(
+            f"none of the {won:,} keys in the outcome table's '{outcomes.on}' match a lead; "
+            "check that both columns hold the same identifiers"
+        )
+    if matched < won:
+        return [
+            f"{won - matched:,} of {won:,} outcome keys in '{outcomes.on}' match no lead and "
+            "were ignored"
+        ]
+    return []
+
+
 def attach_outcomes(
     leads: pd.DataFrame, outcomes: pd.DataFrame, on: str, target: str = "converted"
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -297,35 +365,11 @@ def attach_outcomes(
     a key cannot be labelled and get no value (validation leaves them out with a warning).
     Returns the labelled leads and warnings about keys that did not match.
     """
-    for table, frame in (("lead", leads), ("outcome", outcomes)):
-        if on not in frame.columns:
-            raise DataError(
-                f"--on column '{on}' is not in the {table} table; its columns are: "
-                + ", ".join(map(str, list(frame.columns)[:30]))
-            )
-    if target in leads.columns:
-        raise DataError(
-            f"the lead table already has a column '{target}'; with --outcomes, --target names "
-            "the new outcome column: choose another name"
-        )
-    lead_keys = _keys(leads[on])
-    won = set(_keys(outcomes[on]).dropna())
-    if not won:
-        raise DataError(f"the outcome table has no values in '{on}'")
-    label = pd.Series(np.where(lead_keys.isin(won).to_numpy(dtype=bool), 1, 0), index=leads.index)
-    label = label.astype("Int8").mask(lead_keys.isna().to_numpy())
-    warnings: list[str] = []
-    unmatched = len(won - set(lead_keys.dropna()))
-    if unmatched == len(won):
-        raise DataError(
-            f"none of the {len(won):,} keys in the outcome table's '{on}' match a lead; "
-            "check that both columns hold the same identifiers"
-        )
-    if unmatched:
-        warnings.append(
-            f"{unmatched:,} of {len(won):,} outcome keys in '{on}' match no lead and were ignored"
-        )
-    return leads.assign(**{target: label}), warnings
+    keys = Outcomes(on, target, frozenset())
+    check_lead_columns(list(map(str, leads.columns)), keys)
+    keys = outcome_keys(outcomes, on, target)
+    labelled = label_leads(leads, keys)
+    return labelled, outcome_notes(keys, len(matched_keys(leads, keys)))
 
 
 def _first_line(exc: object) -> str:

@@ -53,6 +53,13 @@ from leadml.features import (
 )
 from leadml.model import LeadModel, swap_in
 from leadml.qualify import GRADES
+from leadml.readers import (
+    Outcomes,
+    check_lead_columns,
+    label_leads,
+    matched_keys,
+    outcome_notes,
+)
 from leadml.schema import LeadSchema
 
 if TYPE_CHECKING:
@@ -587,9 +594,14 @@ def train_dask(
     progress: Progress | None = None,
     sample_rows: int = SAMPLE_ROWS,
     blocksize: str | int = CSV_BLOCKSIZE,
+    outcomes: Outcomes | None = None,
 ) -> TrainResult:
     """Train on a partitioned table with ``lightgbm.dask``; same bundle and run as
-    ``train.train_leads``, whose steps after fitting (``finish_training``) it shares."""
+    ``train.train_leads``, whose steps after fitting (``finish_training``) it shares.
+
+    With ``outcomes`` the leads are labelled on the workers from the keys of converted leads
+    (``--outcomes FILE --on KEY``), exactly as single-machine training labels them.
+    """
     from leadml.leakage import audit_leakage
     from leadml.train import HeldOut, finish_training, lgb_params
 
@@ -606,6 +618,10 @@ def train_dask(
     frame = read_partitions(source, blocksize)
     total = frame.npartitions
     try:
+        notes: list[str] = []
+        if outcomes is not None:
+            say(f"Labelling {total} partitions from the outcome table")
+            frame, notes = label_partitions(client, frame, outcomes)
         say(f"Validating {total} partitions against the schema")
         _check_columns(list(frame.columns), schema)
         if schema.day_first is None:  # settled once, so every partition reads dates alike
@@ -613,6 +629,7 @@ def train_dask(
             schema = schema.model_copy(update={"day_first": resolve_day_first(schema, first)})
         checks: list[_Checked] = _run(client, frame, _check_partition, schema, total)
         schema, warnings = _check_table(checks, schema, settings)
+        warnings = [*notes, *warnings]
         if schema.id and schema.id in frame.columns:
             _check_ids(frame, schema)
 
@@ -693,6 +710,25 @@ def train_dask(
             }
         },
     )
+
+
+def label_partitions(
+    client: Client, frame: dd.DataFrame, outcomes: Outcomes
+) -> tuple[dd.DataFrame, list[str]]:
+    """The lead table with its outcome column added on the workers, and the notes on keys
+    that matched no lead. The key set travels to the cluster once, not once per task."""
+    import dask
+
+    check_lead_columns(list(map(str, frame.columns)), outcomes)
+    shared = dask.delayed(outcomes, pure=True)
+    found = _run(client, frame, _matched_in_partition, shared)
+    notes = outcome_notes(outcomes, len(set().union(*found)))
+    meta = label_leads(frame._meta, outcomes)
+    return frame.map_partitions(label_leads, shared, meta=meta), notes
+
+
+def _matched_in_partition(frame: pd.DataFrame, index: int, outcomes: Outcomes) -> set[str]:
+    return matched_keys(frame, outcomes)
 
 
 def _run(client: Client, frame: dd.DataFrame, func: Callable[..., Any], *args: Any) -> list:
