@@ -157,11 +157,13 @@ def baseline_predictions(
 
 
 # -- plots ---------------------------------------------------------------------------------------
-def _gains(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gains(y: np.ndarray, p: np.ndarray, points: int = 1001) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative gains at ``points`` evenly spaced shares of leads contacted: a line of a
+    thousand points looks the same as one of 200,000 and renders a hundred times faster."""
     order = np.argsort(-p, kind="stable")
     captured = np.concatenate([[0.0], np.cumsum(y[order]) / max(y.sum(), 1)])
-    contacted = np.linspace(0, 1, len(captured))
-    return contacted, captured
+    at = np.unique(np.linspace(0, len(captured) - 1, points).round().astype(int))
+    return at / (len(captured) - 1), captured[at]
 
 
 def plot_evaluation(
@@ -181,7 +183,7 @@ def plot_evaluation(
 
     fig, ax = plt.subplots(figsize=(5.5, 5))
     for name, p in ranked.items():
-        PrecisionRecallDisplay.from_predictions(y, p, name=name, ax=ax)
+        PrecisionRecallDisplay.from_predictions(y, p, name=name, ax=ax, drop_intermediate=True)
     ax.axhline(np.mean(y), ls=":", c="grey", label="base rate")
     ax.set_title("Precision–recall on the test split")
     files["pr"] = _save(fig, folder / "pr.png")

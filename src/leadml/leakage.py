@@ -47,7 +47,7 @@ FILL_MOSTLY = 0.30
 #: A date later than the lead's time for this share of rows records a later event.
 LATER_SHARE = 0.5
 #: Rows used to measure single-column AUC (a random sample beyond it: the number is stable).
-MAX_ROWS = 200_000
+MAX_ROWS = 100_000
 NUMERIC_BINS = 20
 
 
