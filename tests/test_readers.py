@@ -6,6 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -46,6 +47,21 @@ def test_european_excel_csv_latin1_semicolons_decimal_commas(tmp_path: Path) -> 
     ].to_csv(path, sep=";", decimal=",", index=False, encoding="latin-1")
     assert b"S\xe3o" in path.read_bytes()  # really Latin-1, not UTF-8
     _check(read_leads(path), ["São Paulo", "Málaga", "Köln", "Açores"])
+
+
+def test_decimal_commas_with_form_placeholders_and_thousands(tmp_path: Path) -> None:
+    """A CRM writes "N/A" or "-" where a number is unknown; the rest still reads as numbers,
+    thousands dots included; a column of plain text with commas stays text."""
+    path = tmp_path / "pt.csv"
+    path.write_text(
+        "receita;tempo;nota\n1.234,5;2,5;boa, mas cara\nN/A;-;ok\n2.000;10,25;ruim, lenta\n",
+        encoding="utf-8",
+    )
+    read = read_leads(path)
+    assert read["receita"].tolist()[0] == 1234.5 and read["receita"].tolist()[2] == 2000.0
+    assert np.isnan(read["receita"][1]) and np.isnan(read["tempo"][1])
+    assert read["tempo"].tolist()[2] == 10.25
+    assert read["nota"].tolist() == ["boa, mas cara", "ok", "ruim, lenta"]
 
 
 def test_polish_windows_export_cp1250(tmp_path: Path) -> None:

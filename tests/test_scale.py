@@ -136,6 +136,34 @@ def test_csv_parts_with_explanations_equal_single_process(
             assert got[column].astype(str).tolist() == reasons[column].astype(str).tolist()
 
 
+def test_european_csv_parts_score_as_the_same_leads_written_plainly(
+    trained: TrainResult, leads: pd.DataFrame, client, tmp_path: Path
+) -> None:
+    """;-separated parts with decimal commas (1234,5): the numbers are read in every part as
+    single-file reading reads them, so the scores are those of the plain table."""
+    fresh = leads.tail(600).drop(columns=["converted"]).reset_index(drop=True)
+    folder = tmp_path / "eu"
+    folder.mkdir()
+    for i, chunk in enumerate(np.array_split(np.arange(len(fresh)), 3)):
+        fresh.iloc[chunk].to_csv(folder / f"leads-{i}.csv", sep=";", decimal=",", index=False)
+    assert "," in (folder / "leads-2.csv").read_text().splitlines()[1]
+    score_dask(trained.model, folder, tmp_path / "scored", client)
+    got = pd.read_parquet(tmp_path / "scored")
+
+    want = trained.model.score_frame(fresh)
+    np.testing.assert_allclose(got["probability"], want["probability"], rtol=0, atol=1e-9)
+    for column in ("time_on_site_min", "annual_revenue", "employees"):
+        np.testing.assert_allclose(got[column], fresh[column], rtol=1e-12)
+
+    # text that is no number in one part stops the run, naming the column: never a silent gap
+    header, first, *_ = (folder / "leads-2.csv").read_text().splitlines()
+    cells = first.split(";")
+    cells[header.split(";").index("time_on_site_min")] = "about ten"
+    (folder / "leads-2.csv").write_text(f"{header}\n{';'.join(cells)}\n")
+    with pytest.raises(DataError, match=r"column 'time_on_site_min' holds numbers written with"):
+        score_dask(trained.model, folder, tmp_path / "scored-2", client)
+
+
 def test_an_earlier_output_is_replaced_but_a_foreign_folder_is_not(
     trained: TrainResult, parquet_parts: Path, client, tmp_path: Path
 ) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.errors import DataError
+from leadml.schema import DEFAULT_MISSING
 
 #: Candidate CSV delimiters, in order of preference when two fit equally well.
 DELIMITERS = ",;\t|"
@@ -216,18 +217,52 @@ def _check_not_cut(path: Path, sep: str, encoding: str, n_columns: int) -> None:
 
 def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers written 1.234,5 (the usual in ;-separated European exports) become floats."""
+    return parse_decimal_commas(frame, decimal_comma_columns(frame))
+
+
+def _given(col: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The column stripped, and which cells hold something (not blank, not a placeholder)."""
+    text = col.astype("string").str.strip()
+    blank = text.isna() | text.isin(DEFAULT_MISSING)
+    return text, ~blank.to_numpy(dtype=bool, na_value=True)
+
+
+def decimal_comma_columns(frame: pd.DataFrame) -> list[str]:
+    """Text columns whose every given value is a number written with a decimal comma."""
+    found = []
     for name in frame.columns:
         col = frame[name]
         if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
             continue
-        text = col.dropna().astype(str).str.strip()
-        text = text[text != ""]
+        text, given = _given(col)
+        text = text[given]
         if text.empty or not text.str.contains(",", regex=False).any():
             continue
         if text.str.fullmatch(_DECIMAL_COMMA.pattern).all():
-            cleaned = col.astype("string").str.strip().str.replace(".", "", regex=False)
-            frame[name] = pd.to_numeric(cleaned.str.replace(",", ".", regex=False))
-    return frame
+            found.append(str(name))
+    return found
+
+
+def parse_decimal_commas(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` read as decimal-comma numbers; placeholders ("N/A", "-", ...) are missing.
+
+    The columns are chosen once (on a whole file, or on the first part of a partitioned table)
+    and applied to every part, so that all parts agree; a part where such a column holds text
+    that is no number stops with the column and an example, never as a silent gap.
+    """
+    parsed = {}
+    for name in columns:
+        text, given = _given(frame[name])
+        ok = text.str.fullmatch(_DECIMAL_COMMA.pattern).to_numpy(dtype=bool, na_value=False)
+        bad = given & ~ok
+        if bad.any():
+            raise DataError(
+                f"column '{name}' holds numbers written with decimal commas (1.234,5) but also "
+                f"{int(bad.sum())} values that are not numbers (e.g. {text[bad].iloc[0]!r})"
+            )
+        cleaned = text.where(ok).str.replace(".", "", regex=False).str.replace(",", ".")
+        parsed[name] = pd.to_numeric(cleaned).to_numpy(dtype=float, na_value=np.nan)
+    return frame.assign(**parsed) if parsed else frame
 
 
 # -- databases -----------------------------------------------------------------------------------

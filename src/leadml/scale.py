@@ -194,11 +194,17 @@ def read_partitions(source: str | Path, blocksize: str | int = CSV_BLOCKSIZE) ->
     row-group run) or per ``blocksize`` of CSV, read only when a task needs it.
 
     CSV encoding and delimiter are detected on the first file, as ``leadml.readers`` does for
-    one file; column types come from a sample of it (Parquet files carry their own types).
+    one file; column types come from a sample of it (Parquet files carry their own types), and
+    so do the columns written with decimal commas, parsed the same way in every part.
     """
     import dask.dataframe as dd
 
-    from leadml.readers import detect_encoding, sniff_delimiter
+    from leadml.readers import (
+        decimal_comma_columns,
+        detect_encoding,
+        parse_decimal_commas,
+        sniff_delimiter,
+    )
 
     files, kind = partition_files(source)
     try:
@@ -210,14 +216,23 @@ def read_partitions(source: str | Path, blocksize: str | int = CSV_BLOCKSIZE) ->
             raise DataError(f"{files[0]} is empty")
         encoding = detect_encoding(raw)
         sep = sniff_delimiter(raw.decode(encoding, errors="replace"))
-        return dd.read_csv(
+        commas: list[str] = []
+        if sep != ",":  # ;-separated European exports write 1.234,5
+            head = pd.read_csv(files[0], sep=sep, encoding=encoding, nrows=50_000, dtype=str)
+            commas = decimal_comma_columns(head)
+        frame = dd.read_csv(
             files,
             sep=sep,
             encoding=encoding,
             blocksize=blocksize,
             assume_missing=True,  # integers with gaps further down stay readable
             sample=1 << 20,
+            dtype=dict.fromkeys(commas, "object"),
         )
+        if not commas:
+            return frame
+        meta = frame._meta.assign(**{c: pd.Series(dtype=float) for c in commas})
+        return frame.map_partitions(parse_decimal_commas, commas, meta=meta)
     except DataError:
         raise
     except (ValueError, OSError) as exc:
