@@ -109,6 +109,22 @@ def test_logged_pyfunc_predicts_like_the_bundle(project: Path, client: MlflowCli
     local = LeadModel.load(project / "models" / "leadml").score_frame(sample)
     np.testing.assert_allclose(served["probability"], local["probability"], atol=1e-12)
 
+    # the signature names the fields a CRM may send, all optional, and nothing private
+    signature = mlflow.models.get_model_info("models:/leadml@champion").signature
+    names = signature.inputs.input_names()
+    schema = LeadModel.load(project / "models" / "leadml").schema
+    assert set(names) == {f.column for f in schema.features}
+    assert signature.inputs.optional_input_names() == names
+    assert not set(names) & {*schema.pii, schema.id, schema.target}
+    assert signature.outputs.input_names() == ["probability", "score", "grade", "tier", "stage"]
+    # a lead with fields left out is scored with them missing, as the bundle does
+    few = sample[["lead_id", "budget_range", "demo_requested"]].head(5)
+    np.testing.assert_allclose(
+        pyfunc.predict(few)["probability"],
+        LeadModel.load(project / "models" / "leadml").score_frame(few)["probability"],
+        atol=1e-12,
+    )
+
 
 @pytest.mark.parametrize(
     ("breakage", "message"),

@@ -325,6 +325,28 @@ def _replace_folder(source: Path, target: Path) -> None:
     swap_in(staging, target)
 
 
+def pyfunc_signature(schema: LeadSchema) -> Any:
+    """The pyfunc's inputs and outputs for MLflow's UI, registry and ``mlflow models serve``.
+
+    Every input is optional and of any type: CRMs send numbers as text and leave fields out,
+    and the bundle's own encoder is what checks values. Columns not listed (the id, personal
+    data) are dropped by MLflow before the model sees them. The time column is listed when
+    present, as the reference for date ages.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    columns = list(dict.fromkeys([*(f.column for f in schema.features)]))
+    if schema.time and any(f.kind == "age_days" for f in schema.features):
+        columns = list(dict.fromkeys([*columns, schema.time]))
+    outputs = [("double", "probability"), ("long", "score")]
+    outputs += [("string", name) for name in ("grade", "tier", "stage")]
+    return ModelSignature(
+        inputs=Schema([ColSpec(AnyType(), name, required=False) for name in columns]),
+        outputs=Schema([ColSpec(kind, name) for kind, name in outputs]),
+    )
+
+
 def _log_run(
     settings: Settings,
     experiment_id: str,
@@ -389,6 +411,7 @@ def _log_run(
             python_model=str(Path(__file__).with_name("pyfunc.py")),
             artifacts={"bundle": str(bundle_dir)},
             pip_requirements=[f"leadml=={__version__}"],
+            signature=pyfunc_signature(model.schema),
         )
         run_id = run.info.run_id
     client = MlflowClient()
