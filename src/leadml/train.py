@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from warnings import catch_warnings, filterwarnings
 
 import lightgbm as lgb
 import numpy as np
@@ -406,13 +407,17 @@ def _log_run(
             mlflow.log_artifact(str(path), artifact_path="plots")
         if report is not None:
             mlflow.log_artifact(str(report), artifact_path="report")
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=str(Path(__file__).with_name("pyfunc.py")),
-            artifacts={"bundle": str(bundle_dir)},
-            pip_requirements=[f"leadml=={__version__}"],
-            signature=pyfunc_signature(model.schema),
-        )
+        with catch_warnings():
+            # No input example on purpose: it would have to be a real lead, personal data
+            # included; the signature already names every field.
+            filterwarnings("ignore", message=".*input example was not provided")
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(Path(__file__).with_name("pyfunc.py")),
+                artifacts={"bundle": str(bundle_dir)},
+                pip_requirements=[f"leadml=={__version__}"],
+                signature=pyfunc_signature(model.schema),
+            )
         run_id = run.info.run_id
     client = MlflowClient()
     version = register(client, info.model_uri, settings.registered_model, run_id)
