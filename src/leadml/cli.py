@@ -129,6 +129,15 @@ def resolve_schema(
     return inference.schema
 
 
+def outcome_options(outcomes: str | None, on: str | None) -> bool:
+    """``--outcomes FILE`` and ``--on KEY`` come together; True when both are given."""
+    if outcomes is None and on is not None:
+        raise LeadMLError("--on KEY goes with --outcomes FILE")
+    if outcomes is not None and on is None:
+        raise LeadMLError("--outcomes needs --on KEY: the column both tables share")
+    return outcomes is not None
+
+
 def read_with_outcomes(
     data: str, outcomes: str | None, on: str | None, target: str | None, positive: str | None
 ) -> tuple[Any, str | None, str | None]:
@@ -139,16 +148,12 @@ def read_with_outcomes(
     from leadml.data import read_leads
 
     frame = read_leads(data)
-    if outcomes is None:
-        if on is not None:
-            raise LeadMLError("--on KEY goes with --outcomes FILE")
+    if not outcome_options(outcomes, on):
         return frame, target, positive
-    if on is None:
-        raise LeadMLError("--outcomes needs --on KEY: the column both tables share")
     from leadml.readers import attach_outcomes
 
     target = target or "converted"
-    frame, notes = attach_outcomes(frame, read_leads(outcomes), on, target)
+    frame, notes = attach_outcomes(frame, read_leads(outcomes), str(on), target)
     for note in notes:
         console.print(f"[yellow]Warning:[/] {note}", highlight=False, soft_wrap=True)
     return frame, target, "1"
@@ -352,17 +357,13 @@ def _train_on_dask(
     from leadml.scale import dask_client, first_rows, train_dask
 
     keys = None
-    if outcomes is not None or on is not None:
-        if on is None:
-            raise LeadMLError("--outcomes needs --on KEY: the column both tables share")
-        if outcomes is None:
-            raise LeadMLError("--on KEY goes with --outcomes FILE")
+    if outcome_options(outcomes, on):
         from leadml.data import read_leads
         from leadml.readers import outcome_keys
 
         target = target or "converted"
         positive = "1"
-        keys = outcome_keys(read_leads(outcomes), on, target)
+        keys = outcome_keys(read_leads(str(outcomes)), str(on), target)
     with ExitStack() as stack:
         with console.status(f"Connecting to Dask at {scheduler}" if scheduler else "Starting Dask"):
             client = stack.enter_context(dask_client(scheduler))
@@ -370,7 +371,7 @@ def _train_on_dask(
         if sample is not None and keys is not None:
             from leadml.readers import check_lead_columns, label_leads
 
-            check_lead_columns(list(map(str, sample.columns)), keys)
+            check_lead_columns(list(map(str, sample.columns)), keys.on, keys.target)
             sample = label_leads(sample, keys)
         lead_schema = resolve_schema(data, sample, schema, target, positive)
         lead_schema = schema_options(lead_schema, allow, time_order)

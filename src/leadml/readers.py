@@ -349,15 +349,16 @@ def outcome_keys(outcomes: pd.DataFrame, on: str, target: str = "converted") -> 
     return Outcomes(on, target, won)
 
 
-def check_lead_columns(columns: list[str], outcomes: Outcomes) -> None:
-    if outcomes.on not in columns:
+def check_lead_columns(columns: list[str], on: str, target: str) -> None:
+    """The lead table must hold the key and must not already hold the outcome column."""
+    if on not in columns:
         raise DataError(
-            f"--on column '{outcomes.on}' is not in the lead table; its columns are: "
+            f"--on column '{on}' is not in the lead table; its columns are: "
             + ", ".join(map(str, columns[:30]))
         )
-    if outcomes.target in columns:
+    if target in columns:
         raise DataError(
-            f"the lead table already has a column '{outcomes.target}'; with --outcomes, "
+            f"the lead table already has a column '{target}'; with --outcomes, "
             "--target names the new outcome column: choose another name"
         )
 
@@ -400,8 +401,7 @@ def attach_outcomes(
     a key cannot be labelled and get no value (validation leaves them out with a warning).
     Returns the labelled leads and warnings about keys that did not match.
     """
-    keys = Outcomes(on, target, frozenset())
-    check_lead_columns(list(map(str, leads.columns)), keys)
+    check_lead_columns(list(map(str, leads.columns)), on, target)
     keys = outcome_keys(outcomes, on, target)
     labelled = label_leads(leads, keys)
     return labelled, outcome_notes(keys, len(matched_keys(leads, keys)))
