@@ -61,6 +61,13 @@ class LeakageAudit:
     allowed: list[str] = field(default_factory=list)
     single_column_auc: dict[str, float] = field(default_factory=dict)
 
+    def kept(self, schema: LeadSchema) -> LeadSchema:
+        """The schema without the dropped features: what training goes on with."""
+        if not self.dropped:
+            return schema
+        features = [f for f in schema.features if f.name not in self.dropped]
+        return schema.model_copy(update={"features": features})
+
     def to_dict(self) -> dict:
         """JSON for the bundle, MLflow (leakage_audit.json) and the model report."""
         return {

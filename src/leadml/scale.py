@@ -64,6 +64,7 @@ from leadml.schema import LeadSchema
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
+    from dask.delayed import Delayed
     from distributed import Client
 
     from leadml.train import TrainResult
@@ -434,6 +435,7 @@ class _Checked:
     dated: int = 0  # labeled rows with a date in the time column
     first: float = np.nan  # their earliest and latest dates (ns)
     last: float = np.nan
+    matched: set[str] = field(default_factory=set)  # outcome keys found here (--outcomes)
 
 
 def _labeled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
@@ -441,7 +443,13 @@ def _labeled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
     return frame.loc[frame[target].notna().to_numpy()].reset_index(drop=True)
 
 
-def _check_partition(frame: pd.DataFrame, index: int, schema: LeadSchema, total: int) -> _Checked:
+def _check_partition(
+    frame: pd.DataFrame,
+    index: int,
+    schema: LeadSchema,
+    total: int,
+    outcomes: Outcomes | None = None,
+) -> _Checked:
     """``data.validate``'s row checks on one partition, with messages naming the partition.
 
     ``validate`` also judges the whole table (both classes present, enough of each), which one
@@ -449,7 +457,8 @@ def _check_partition(frame: pd.DataFrame, index: int, schema: LeadSchema, total:
     checked here with ``target_vector`` and counted on the client, while ``validate`` sees a
     stand-in target that always has both classes: the partition's rows are 0 and one blank row
     is 1. The blank row (no values, an id of its own) passes every row check, and it comes
-    last, so row numbers in messages are the partition's own.
+    last, so row numbers in messages are the partition's own. With ``outcomes`` the outcome
+    keys found in the partition are collected in the same pass.
     """
     where = f"partition {index + 1} of {total}"
     try:
@@ -494,6 +503,8 @@ def _check_partition(frame: pd.DataFrame, index: int, schema: LeadSchema, total:
         if len(stamps):
             checked_rows.dated = len(stamps)
             checked_rows.first, checked_rows.last = float(stamps.min()), float(stamps.max())
+    if outcomes is not None:  # counted in this pass: no extra read of the table for it
+        checked_rows.matched = matched_keys(rows, outcomes)
     return checked_rows
 
 
@@ -618,31 +629,31 @@ def train_dask(
     (``--outcomes FILE --on KEY``), exactly as single-machine training labels them.
     """
     from leadml.leakage import audit_leakage
-    from leadml.train import HeldOut, finish_training, lgb_params
+    from leadml.train import HeldOut, finish_training, lgb_params, open_store
 
     settings = settings or Settings()
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    experiment_id = None
-    if track:
-        from leadml.tracking import connect
-
-        say("Checking the MLflow store")
-        experiment_id = connect(settings, experiment)
+    experiment_id = open_store(settings, experiment, track, say)
 
     frame = read_partitions(source, blocksize)
     total = frame.npartitions
     try:
-        notes: list[str] = []
+        shared = None
         if outcomes is not None:
-            say(f"Labelling {total} partitions from the outcome table")
-            frame, notes = label_partitions(client, frame, outcomes)
+            import dask
+
+            shared = dask.delayed(outcomes, pure=True)
+            frame = label_partitions(frame, outcomes, shared)
         say(f"Validating {total} partitions against the schema")
         _check_columns(list(frame.columns), schema)
         if schema.day_first is None:  # settled once, so every partition reads dates alike
             first = frame.get_partition(0).compute()
             schema = schema.model_copy(update={"day_first": resolve_day_first(schema, first)})
-        checks: list[_Checked] = _run(client, frame, _check_partition, schema, total)
+        checks: list[_Checked] = _run(client, frame, _check_partition, schema, total, shared)
+        notes = []
+        if outcomes is not None:  # before the table checks: "no key matched" says more
+            notes = outcome_notes(outcomes, len(set().union(*(c.matched for c in checks))))
         schema, warnings = _check_table(checks, schema, settings)
         warnings = [*notes, *warnings]
         if schema.id and schema.id in frame.columns:
@@ -663,10 +674,7 @@ def train_dask(
 
         rows = sample.drop(columns=[_SLICE, _Y])
         audit = audit_leakage(rows, sample[_Y].to_numpy(), schema)
-        if audit.dropped:
-            schema = schema.model_copy(
-                update={"features": [f for f in schema.features if f.name not in audit.dropped]}
-            )
+        schema = audit.kept(schema)
         warnings += audit.warnings
         plan = _replace_schema(plan, schema)
 
@@ -727,23 +735,12 @@ def train_dask(
     )
 
 
-def label_partitions(
-    client: Client, frame: dd.DataFrame, outcomes: Outcomes
-) -> tuple[dd.DataFrame, list[str]]:
-    """The lead table with its outcome column added on the workers, and the notes on keys
-    that matched no lead. The key set travels to the cluster once, not once per task."""
-    import dask
-
-    check_lead_columns(list(map(str, frame.columns)), outcomes)
-    shared = dask.delayed(outcomes, pure=True)
-    found = _run(client, frame, _matched_in_partition, shared)
-    notes = outcome_notes(outcomes, len(set().union(*found)))
+def label_partitions(frame: dd.DataFrame, outcomes: Outcomes, shared: Delayed) -> dd.DataFrame:
+    """The lead table with its outcome column added on the workers. ``shared`` is the outcome
+    keys as one graph node, so the key set travels to the cluster once, not once per task."""
+    check_lead_columns(list(map(str, frame.columns)), outcomes.on, outcomes.target)
     meta = label_leads(frame._meta, outcomes)
-    return frame.map_partitions(label_leads, shared, meta=meta), notes
-
-
-def _matched_in_partition(frame: pd.DataFrame, index: int, outcomes: Outcomes) -> set[str]:
-    return matched_keys(frame, outcomes)
+    return frame.map_partitions(label_leads, shared, meta=meta)
 
 
 def _run(client: Client, frame: dd.DataFrame, func: Callable[..., Any], *args: Any) -> list:

@@ -127,6 +127,19 @@ def fit_booster(
     )
 
 
+def open_store(
+    settings: Settings, experiment: str | None, track: bool, say: Progress
+) -> str | None:
+    """The experiment id, once the MLflow store has answered; before any work is done, so an
+    unreachable store costs nothing and leaves nothing half-written (None: not tracked)."""
+    if not track:
+        return None
+    from leadml.tracking import connect
+
+    say("Checking the MLflow store")
+    return connect(settings, experiment)
+
+
 def train_leads(
     frame: pd.DataFrame,
     schema: LeadSchema,
@@ -141,13 +154,7 @@ def train_leads(
     settings = settings or Settings()
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-
-    experiment_id = None
-    if track:
-        from leadml.tracking import connect
-
-        say("Checking the MLflow store")
-        experiment_id = connect(settings, experiment)
+    experiment_id = open_store(settings, experiment, track, say)
 
     say("Validating the data against the schema")
     checked = validate(frame, schema, min_class_count=settings.min_class_count)
@@ -155,10 +162,7 @@ def train_leads(
     from leadml.leakage import audit_leakage
 
     audit = audit_leakage(frame, y, schema)
-    if audit.dropped:
-        schema = schema.model_copy(
-            update={"features": [f for f in schema.features if f.name not in audit.dropped]}
-        )
+    schema = audit.kept(schema)
     warnings = [*checked.warnings, *audit.warnings]
     split = split_rows(
         frame, y, schema, settings.test_fraction, settings.valid_fraction, settings.seed
