@@ -25,18 +25,14 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BIN, RESULTS, table
+from common import BIN, RESULTS, free_port, start_process, stop_process, table
 from loadgen import (
     LoadRun,
     check_run,
@@ -57,35 +53,14 @@ KEY = "bench-load-key-0123456789"
 POOL = 500  # distinct new leads cycled through
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(bundle: Path, work: Path) -> tuple[subprocess.Popen, str, Path]:
+    """`leadml serve` with an API key, as a CRM-facing deployment runs it."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     log = work / "server.log"
     env = {**os.environ, "LEADML_HOME": str(work), "LEADML_API_KEYS": KEY}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(BIN / "leadml"), "serve", "--model", str(bundle), "--port", str(port)],
-            cwd=work,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"leadml serve did not start:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return proc, url, log
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    args = [str(BIN / "leadml"), "serve", "--model", str(bundle), "--port", str(port)]
+    return start_process(args, env, f"{url}/ready", log, cwd=work), url, log
 
 
 def row(name: str, run: LoadRun) -> dict[str, object]:
@@ -144,8 +119,7 @@ def main() -> None:
             )
         )  # fmt: skip
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop_process(proc)
 
     problems = check_run(steady, expected) + check_run(faults, expected)
     server_log = log.read_text()

@@ -28,9 +28,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BIN, RESULTS, table
+from common import BIN, RESULTS, free_port, start_process, stop_process, table
 
 from leadml.config import Settings
 from leadml.schema import bundled_schema
@@ -149,39 +146,6 @@ def run_phase(url: str, path: str, bodies: list[bytes], connections: int, second
     return asyncio.run(closed_loop(url, path, bodies, connections, seconds))
 
 
-# -- servers --------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(args: list[str], env: dict[str, str], ready_url: str, log: Path) -> subprocess.Popen:
-    handle = log.open("w")
-    proc = subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{args[0]} exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(ready_url, timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    proc.kill()
-    raise RuntimeError(f"{args[0]} did not answer {ready_url}: {log.read_text()[-3000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
 # -- main -----------------------------------------------------------------------------------------
 def lead_pool(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     leads = []
@@ -216,13 +180,13 @@ def main() -> None:
     }
     ours_port, theirs_port = free_port(), free_port()
     ours_url, theirs_url = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{theirs_port}"
-    ours = start(
+    ours = start_process(
         [str(BIN / "leadml"), "serve", "--model", str(result.bundle), "--port", str(ours_port)],
         env,
         f"{ours_url}/ready",
         home / "leadml-serve.log",
     )
-    theirs = start(
+    theirs = start_process(
         [
             str(BIN / "mlflow"),
             "models",
@@ -290,8 +254,8 @@ def main() -> None:
             )
             print(f"  {name}: {rows[-1]}", flush=True)
     finally:
-        stop(ours)
-        stop(theirs)
+        stop_process(ours)
+        stop_process(theirs)
         shutil.rmtree(home, ignore_errors=True)
 
     base = rows[-1]

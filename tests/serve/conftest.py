@@ -159,10 +159,3 @@ def postgres_url() -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema_name}" CASCADE'))
     admin.dispose()
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (for 'database is down' and CLI tests)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

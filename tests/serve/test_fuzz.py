@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from tests.serve.conftest import LiveServer, free_port, serve_settings
+from bench.common import free_port, start_process, stop_process
+from tests.serve.conftest import LiveServer, serve_settings
 
 #: Exercised by test_hot_swap.py: random model references would only ever hit "not found".
 SKIPPED = {"/v1/admin/reload"}
@@ -119,28 +119,11 @@ def keyed_server(bundle, tmp_path_factory) -> Iterator[tuple[str, Path]]:
         "LEADML_API_KEYS": KEY,
         "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
     }
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(BIN / "leadml"), "serve", "--model", str(bundle), "--port", str(port)],
-            cwd=home,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        assert proc.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    args = [str(BIN / "leadml"), "serve", "--model", str(bundle), "--port", str(port)]
+    proc = start_process(args, env, f"{url}/ready", log, cwd=home)
     yield url, log
-    proc.terminate()
-    proc.wait(30)
+    stop_process(proc)
 
 
 def test_schemathesis_cli_every_route_over_a_thousand_cases(keyed_server, tmp_path: Path) -> None:

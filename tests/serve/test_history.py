@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 import serve.history as history_module
+from bench.common import free_port
 from serve.history import ScoreHistory, ScoreRecord, trend
-from tests.serve.conftest import free_port
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -15,12 +14,13 @@ import httpx
 import pandas as pd
 import pytest
 
+from bench.common import free_port, start_process, stop_process
 from leadml.config import Settings
 from leadml.model import LeadModel
 from leadml.schema import LeadSchema
 from leadml.train import TrainResult, train_leads
 from serve.holder import ModelHolder, incompatibilities
-from tests.serve.conftest import free_port, lead_payloads
+from tests.serve.conftest import lead_payloads
 
 
 @pytest.fixture(scope="module")
@@ -177,14 +177,9 @@ def test_sighup_reloads_through_the_cli(
     leadml = Path(sys.executable).with_name("leadml")
     env = {**os.environ, "LEADML_HOME": str(tmp_path), "LEADML_API_KEYS": ""}
     log_path = tmp_path / "server.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [str(leadml), "serve", "--model", str(copied_bundle), "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
     url = f"http://127.0.0.1:{port}"
+    args = [str(leadml), "serve", "--model", str(copied_bundle), "--port", str(port)]
+    proc = start_process(args, env, f"{url}/ready", log_path)
 
     def version() -> str | None:
         try:
@@ -214,8 +209,7 @@ def test_sighup_reloads_through_the_cli(
         assert version() == second_model.version  # the bad bundle did not replace it
         assert httpx.post(f"{url}/v1/score", json={"leads": [{}]}).status_code == 200
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(20)
+        stop_process(proc)
     text = log_path.read_text()
     assert "corrupt bundle" in text and "Traceback" not in text
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status says why.
