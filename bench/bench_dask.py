@@ -45,7 +45,7 @@ MIB = 1024**2
 # -- data ----------------------------------------------------------------------------------------
 def _write_part(job: tuple[int, int, int, str]) -> int:
     """One part of the table: its own seed, lead ids unique across parts, no outcome column."""
-    from leadml.synth import generate_leads
+    from leadml.data.synthetic import generate_leads
 
     index, rows, seed, folder = job
     frame = generate_leads(rows, seed=seed).drop(columns=["converted"])
@@ -76,9 +76,9 @@ def ensure_leads(rows: int, parts: int) -> tuple[Path, float | None]:
 def train_model(folder: Path) -> Path:
     """A model trained single-process on 200,000 leads (another seed than the scored ones)."""
     from leadml.config import Settings
+    from leadml.data.synthetic import generate_leads
+    from leadml.modeling.train import train_leads
     from leadml.schema import bundled_schema
-    from leadml.synth import generate_leads
-    from leadml.train import train_leads
 
     bundle = folder / "bundle"
     print("Training the model to score with (200,000 leads) …", flush=True)
@@ -105,8 +105,9 @@ def peak_rss(pid: int) -> int:
 def phase_dask(bundle: str, data: str, out: str) -> dict:
     import psutil
 
-    from leadml.model import LeadModel
-    from leadml.scale import dask_client, score_dask
+    from leadml.bundle.model import LeadModel
+    from leadml.cluster.client import dask_client
+    from leadml.cluster.score import score_dask
 
     model = LeadModel.load(bundle)
     with dask_client() as client:
@@ -142,7 +143,7 @@ def phase_dask(bundle: str, data: str, out: str) -> dict:
 def phase_bare(bundle: str, data: str, parts: str) -> dict:
     import pandas as pd
 
-    from leadml.model import LeadModel
+    from leadml.bundle.model import LeadModel
 
     model = LeadModel.load(bundle)
     read = encode = predict = 0.0

@@ -41,12 +41,13 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import numpy as np
 
+    from leadml.bundle.model import LeadModel
     from leadml.config import Settings
-    from leadml.explain import explain_lead, explain_rows, explanation_columns, prepare
-    from leadml.model import LeadModel
+    from leadml.data.synthetic import generate_leads
+    from leadml.explain.attributions import explain_lead, explain_rows, explanation_columns
+    from leadml.explain.rollup import prepare
+    from leadml.modeling.train import train_leads
     from leadml.schema import bundled_schema
-    from leadml.synth import generate_leads
-    from leadml.train import train_leads
 
     work = Path(tempfile.mkdtemp(prefix="leadml-bench-explain-"))
     print(f"Training on {args.train_rows:,} synthetic leads …", flush=True)

@@ -45,9 +45,9 @@ from loadgen import (
 )
 
 from leadml.config import Settings
+from leadml.data.synthetic import generate_leads
+from leadml.modeling.train import train_leads
 from leadml.schema import bundled_schema
-from leadml.synth import generate_leads
-from leadml.train import train_leads
 
 KEY = "bench-load-key-0123456789"
 POOL = 500  # distinct new leads cycled through

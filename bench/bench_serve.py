@@ -44,9 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BIN, RESULTS, free_port, start_process, stop_process, table
 
 from leadml.config import Settings
+from leadml.data.synthetic import generate_leads
+from leadml.modeling.train import train_leads
 from leadml.schema import bundled_schema
-from leadml.synth import generate_leads
-from leadml.train import train_leads
 from serve.settings import is_loopback
 
 MAX_REQUESTS = 200_000

@@ -40,11 +40,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
-    from leadml.data import read_leads, split_rows, validate
-    from leadml.features import FeatureEncoder
+    from leadml.data.read import read_table
+    from leadml.data.split import split_rows
+    from leadml.data.synthetic import generate_leads
+    from leadml.data.validate import validate
+    from leadml.features.encoder import FeatureEncoder
+    from leadml.modeling.booster import lgb_params
     from leadml.schema import bundled_schema
-    from leadml.synth import generate_leads
-    from leadml.train import lgb_params
 
     work = Path(tempfile.mkdtemp(prefix="leadml-bench-train-"))
     csv = work / "leads.csv"
@@ -53,7 +55,7 @@ def main() -> None:
 
     # The matrix the bare run trains on: the same rows, split and encoding leadml uses.
     schema = bundled_schema()
-    checked = validate(read_leads(csv), schema)
+    checked = validate(read_table(csv), schema)
     split = split_rows(checked.frame, checked.y, schema)
     encoder = FeatureEncoder.fit(schema, checked.frame.iloc[split.train])
     import numpy as np

@@ -26,7 +26,8 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from leadml.model import MODEL_FILE, LeadModel
+from leadml.bundle.files import MODEL_FILE
+from leadml.bundle.model import LeadModel
 from serve.settings import is_loopback
 
 #: Leads per request, cycled: mostly single leads (a CRM form), now and then a page of them.
@@ -287,7 +288,7 @@ def variant_bundle(source: Path, target: Path, leads: pd.DataFrame, version: str
     """
     model = LeadModel.load(source)
     outcome = leads[model.schema.target].astype(str).str.lower() == model.schema.positive.lower()
-    x = model.encoder.transform(leads)
+    x = model.matrix(leads)
     model.booster = model.booster.refit(x, outcome.to_numpy(dtype=np.int32), decay_rate=0.5)
     model.meta = {**model.meta, "model_id": version, "version": version}
     model.save(target)

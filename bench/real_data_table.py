@@ -33,12 +33,14 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from leadml.bundle.model import LeadModel
 from leadml.config import Settings
-from leadml.data import read_leads, split_rows, validate
-from leadml.features import FeatureEncoder
-from leadml.infer import infer_schema
-from leadml.model import LeadModel
-from leadml.readers import attach_outcomes
+from leadml.data.outcomes import attach_outcomes
+from leadml.data.read import read_table
+from leadml.data.split import split_rows
+from leadml.data.suggest import suggest_schema
+from leadml.data.validate import validate
+from leadml.features.encoder import FeatureEncoder
 from leadml.schema import LeadSchema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,14 +139,15 @@ def evaluate(case: Case) -> dict:
     with tempfile.TemporaryDirectory(prefix="leadml-bench-") as tmp:
         home = Path(tmp)
         seconds = run_cli(case, home)
-        model = LeadModel.load(home / "models" / "leadml")
+        (bundle,) = (home / "models").iterdir()  # one project: named after its data file
+        model = LeadModel.load(bundle)
         metrics = model.metrics
-    frame = read_leads(case.data)
+    frame = read_table(case.data)
     target, positive = "y", "yes"
     if case.outcomes:
-        frame, _ = attach_outcomes(frame, read_leads(case.outcomes), str(case.on))
+        frame, _ = attach_outcomes(frame, read_table(case.outcomes), str(case.on))
         target, positive = "converted", "1"
-    full = infer_schema(frame, target, positive).model_copy(
+    full = suggest_schema(frame, target, positive).schema.model_copy(
         update={"rows_in_time_order": "--time-order" in case.args}
     )
     checked = validate(frame, full)

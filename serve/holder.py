@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from leadml.bundle.model import LeadModel
 from leadml.errors import LeadMLError, ModelLoadError
-from leadml.explain import explain_lead
-from leadml.frameworks import framework_criteria
-from leadml.model import LeadModel, load_model
-from leadml.schema import LeadSchema
+from leadml.explain.attributions import explain_lead
+from leadml.schema.frameworks import framework_criteria
+from leadml.schema.spec import LeadSchema
+from leadml.tracking.references import load_model
 
 log = logging.getLogger("serve.model")
 

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 from leadml.config import Settings
+from leadml.data.synthetic import generate_leads
+from leadml.modeling.finish import TrainResult
+from leadml.modeling.train import train_leads
 from leadml.schema import LeadSchema, bundled_schema
-from leadml.synth import generate_leads
-from leadml.train import TrainResult, train_leads
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -48,7 +49,7 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def trained_settings(trained_home: Path) -> Settings:
     """The store of the shared model, named outright so no other test's store can stand in."""
-    store = f"sqlite:///{trained_home / 'mlflow' / 'mlflow.db'}"
+    store = f"sqlite:///{trained_home / 'mlflow.db'}"
     return Settings(home=trained_home, mlflow_tracking_uri=store)
 
 
@@ -57,7 +58,7 @@ def trained(
     leads: pd.DataFrame, schema: LeadSchema, trained_home: Path, trained_settings: Settings
 ) -> TrainResult:
     """One model trained end to end with MLflow tracking and registration."""
-    return train_leads(leads, schema, trained_settings, out=trained_home / "models" / "leadml")
+    return train_leads(leads, schema, trained_settings, out=trained_home / "models" / schema.name)
 
 
 @pytest.fixture()

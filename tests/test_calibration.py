@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from leadml.calibration import Calibrator, fit_calibrator
+from leadml.bundle.calibration import Calibrator, fit_calibrator
 
 
 def test_overconfident_scores_get_fixed_and_survive_json() -> None:

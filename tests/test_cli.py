@@ -14,9 +14,11 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from leadml.model import LeadModel
+from leadml.bundle.model import LeadModel
 
 SCHEMA = str(Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml")
+#: The registered model (and bundle folder) of the synthetic project: the schema's name.
+NAME = "synthetic-crm"
 
 
 def leadml(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -51,16 +53,16 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def client(project: Path) -> MlflowClient:
-    uri = f"sqlite:///{project / 'mlflow' / 'mlflow.db'}"
+    uri = f"sqlite:///{project / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 def test_run_metrics_artifacts_and_aliases(project: Path, client: MlflowClient) -> None:
-    bundle = project / "models" / "leadml"
+    bundle = project / "models" / NAME
     assert {"model.txt", "leadml.json", "metrics.json"} <= {p.name for p in bundle.iterdir()}
-    runs = client.search_runs([client.get_experiment_by_name("leadml").experiment_id])
+    runs = client.search_runs([client.get_experiment_by_name(NAME).experiment_id])
     assert len(runs) == 1
     run = runs[0]
     assert run.data.metrics["test_roc_auc"] > 0.8
@@ -70,20 +72,20 @@ def test_run_metrics_artifacts_and_aliases(project: Path, client: MlflowClient) 
     assert {"data_fingerprint.json", "schema.toml", "plots", "metrics.json"} <= artifacts
     plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"roc.png", "pr.png", "reliability.png", "gains.png", "score_histogram.png"} <= plots
-    champion = client.get_model_version_by_alias("leadml", "champion")
-    challenger = client.get_model_version_by_alias("leadml", "challenger")
+    champion = client.get_model_version_by_alias(NAME, "champion")
+    challenger = client.get_model_version_by_alias(NAME, "challenger")
     assert str(champion.version) == str(challenger.version) == "1"
     assert champion.run_id == run.info.run_id
-    # Artifacts live in the project folder, not in a stray ./mlruns.
-    assert (project / "mlflow" / "artifacts").is_dir()
-    assert not (project / "mlruns").exists()
+    # The store lives in the project home, named as MLflow names it (mlflow ui finds it).
+    assert (project / "mlflow.db").is_file() and (project / "mlruns").is_dir()
+    assert not (project / "mlflow").exists()
 
 
 def test_score_from_the_registry_keeps_columns(project: Path) -> None:
     done = leadml(
         "score",
         "--model",
-        "models:/leadml@champion",
+        f"models:/{NAME}@champion",
         "--data",
         "leads.csv",
         "--out",
@@ -98,21 +100,21 @@ def test_score_from_the_registry_keeps_columns(project: Path) -> None:
     assert {"probability", "score", "grade", "tier", "stage"} <= set(scored.columns)
     assert scored["score"].between(0, 100).all()
     assert set(scored["grade"]) <= set("ABCD")
-    local = LeadModel.load(project / "models" / "leadml").score_frame(original)
+    local = LeadModel.load(project / "models" / NAME).score_frame(original)
     np.testing.assert_allclose(scored["probability"], local["probability"], rtol=0, atol=1e-12)
 
 
 def test_logged_pyfunc_predicts_like_the_bundle(project: Path, client: MlflowClient) -> None:
-    pyfunc = mlflow.pyfunc.load_model("models:/leadml@champion")
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{NAME}@champion")
     sample = pd.read_csv(project / "leads.csv").head(300)
     served = pyfunc.predict(sample.astype(str).replace("nan", None))
-    local = LeadModel.load(project / "models" / "leadml").score_frame(sample)
+    local = LeadModel.load(project / "models" / NAME).score_frame(sample)
     np.testing.assert_allclose(served["probability"], local["probability"], atol=1e-12)
 
     # the signature names the fields a CRM may send, all optional, and nothing private
-    signature = mlflow.models.get_model_info("models:/leadml@champion").signature
+    signature = mlflow.models.get_model_info(f"models:/{NAME}@champion").signature
     names = signature.inputs.input_names()
-    schema = LeadModel.load(project / "models" / "leadml").schema
+    schema = LeadModel.load(project / "models" / NAME).schema
     assert set(names) == {f.column for f in schema.features}
     assert signature.inputs.optional_input_names() == names
     assert not set(names) & {*schema.pii, schema.id, schema.target}
@@ -121,7 +123,7 @@ def test_logged_pyfunc_predicts_like_the_bundle(project: Path, client: MlflowCli
     few = sample[["lead_id", "budget_range", "demo_requested"]].head(5)
     np.testing.assert_allclose(
         pyfunc.predict(few)["probability"],
-        LeadModel.load(project / "models" / "leadml").score_frame(few)["probability"],
+        LeadModel.load(project / "models" / NAME).score_frame(few)["probability"],
         atol=1e-12,
     )
 
@@ -143,18 +145,19 @@ def test_logged_pyfunc_predicts_like_the_bundle(project: Path, client: MlflowCli
 def test_bad_training_files_fail_cleanly_and_lose_nothing(
     project: Path, client: MlflowClient, breakage, message: str
 ) -> None:
-    bundle = project / "models" / "leadml"
+    bundle = project / "models" / NAME
     before = folder_digest(bundle)
-    runs_before = len(client.search_runs([client.get_experiment_by_name("leadml").experiment_id]))
+    runs_before = len(client.search_runs([client.get_experiment_by_name(NAME).experiment_id]))
     broken = breakage(pd.read_csv(project / "leads.csv"))
     broken.to_csv(project / "broken.csv", index=False)
     done = leadml("train", "--data", "broken.csv", "--schema", SCHEMA, cwd=project)
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
-    assert len(done.stderr.strip().splitlines()) == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("Project home:")  # then one error line
     assert folder_digest(bundle) == before
-    runs_after = len(client.search_runs([client.get_experiment_by_name("leadml").experiment_id]))
+    runs_after = len(client.search_runs([client.get_experiment_by_name(NAME).experiment_id]))
     assert runs_after == runs_before
-    assert str(client.get_model_version_by_alias("leadml", "champion").version) == "1"
-    assert str(client.get_model_version_by_alias("leadml", "challenger").version) == "1"
+    assert str(client.get_model_version_by_alias(NAME, "champion").version) == "1"
+    assert str(client.get_model_version_by_alias(NAME, "challenger").version) == "1"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from leadml.config import Settings
-from leadml.tracking import connect
+from leadml.tracking.store import connect
 
 
 def test_a_second_home_does_not_inherit_the_first_store(
@@ -19,7 +19,7 @@ def test_a_second_home_does_not_inherit_the_first_store(
     first = Settings(home=tmp_path / "a")
     connect(first)
     second = Settings(home=tmp_path / "b")
-    assert second.tracking_uri.endswith(str(tmp_path / "b" / "mlflow" / "mlflow.db"))
+    assert second.tracking_uri.endswith(str(tmp_path / "b" / "mlflow.db"))
     assert first.tracking_uri != second.tracking_uri
 
 

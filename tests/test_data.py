@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.data import split_rows, target_vector, validate
+from leadml.data.parse import target_vector
+from leadml.data.split import split_rows
+from leadml.data.validate import validate
 from leadml.errors import DataError
 from leadml.schema import LeadSchema
 

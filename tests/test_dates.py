@@ -12,12 +12,14 @@ import pandas as pd
 import pytest
 
 from leadml.config import Settings
-from leadml.data import split_rows, validate
-from leadml.features import FeatureEncoder, day_first_in, parse_date, parse_dates
-from leadml.infer import infer
+from leadml.data.parse import date_value, day_first_in, parse_dates
+from leadml.data.split import split_rows
+from leadml.data.suggest import suggest_schema
+from leadml.data.synthetic import generate_leads
+from leadml.data.validate import validate
+from leadml.features.encoder import FeatureEncoder
+from leadml.modeling.train import train_leads
 from leadml.schema import FeatureSpec, LeadSchema, bundled_schema
-from leadml.synth import generate_leads
-from leadml.train import train_leads
 
 
 @pytest.mark.parametrize(
@@ -43,9 +45,9 @@ def test_ambiguous_dates_follow_the_rest_of_their_column() -> None:
     # a column that cannot tell follows the schema's choice
     told = parse_dates(pd.Series(["05/11/2026", "01/02/2025"]), day_first=True)
     assert list(told) == [pd.Timestamp("2026-11-05"), pd.Timestamp("2025-02-01")]
-    assert parse_date("05/11/2026", day_first=True) == pd.Timestamp("2026-11-05")
-    assert parse_date("05/11/2026") == pd.Timestamp("2026-05-11")
-    assert parse_date("2026-05-11", day_first=True) == pd.Timestamp("2026-05-11")
+    assert date_value("05/11/2026", day_first=True) == pd.Timestamp("2026-11-05")
+    assert date_value("05/11/2026") == pd.Timestamp("2026-05-11")
+    assert date_value("2026-05-11", day_first=True) == pd.Timestamp("2026-05-11")
 
 
 def _dated_schema() -> LeadSchema:
@@ -68,12 +70,13 @@ def test_a_single_lead_reads_dates_as_the_training_data_did() -> None:
             "won": [1, 0, 1],
         }
     )
-    encoder = FeatureEncoder.fit(_dated_schema(), frame)
+    checked = validate(frame, _dated_schema(), min_class_count=1)
+    encoder = FeatureEncoder.fit(checked.schema, checked.frame)
     assert encoder.day_first
     lead = {"created": "05/11/2026", "last_contact": "01/11/2026"}
     row = encoder.encode_row(lead)[0]
     np.testing.assert_allclose(row, [4.0, 11.0])  # 5 Nov - 1 Nov, November
-    np.testing.assert_allclose(encoder.transform(frame)[1], row)
+    np.testing.assert_allclose(encoder.transform(checked.frame)[1], row)
     # the day order travels with the bundle
     again = FeatureEncoder.from_dict(encoder.to_dict())
     np.testing.assert_allclose(again.encode_row(lead)[0], row)
@@ -124,8 +127,8 @@ def test_schema_infer_writes_the_day_order() -> None:
             "convertido": rng.choice(["sim", "não"], 300),
         }
     )
-    found = infer(frame, "convertido", positive="sim")
+    found = suggest_schema(frame, "convertido", positive="sim")
     assert found.schema.day_first is True
     assert "day_first = true" in found.to_toml()
     us = frame.assign(data_criacao=days.strftime("%m/%d/%Y"))
-    assert infer(us, "convertido", positive="sim").schema.day_first is None
+    assert suggest_schema(us, "convertido", positive="sim").schema.day_first is None

@@ -13,20 +13,19 @@ import pytest
 import shap
 from rich.console import Console
 
+from leadml.cli.render import explanation_cards
 from leadml.errors import SchemaError
-from leadml.explain import (
+from leadml.explain.attributions import (
     LeadExplanation,
-    explain_frame,
     explain_lead,
     explain_matrix,
     explanation_columns,
-    format_number,
-    reason_text,
-    waterfall_png,
 )
-from leadml.frameworks import framework_criteria, framework_names
+from leadml.explain.reasons import format_number, reason_text
+from leadml.modeling.finish import TrainResult
+from leadml.report.plots import waterfall_png
 from leadml.schema import BANT, FeatureSpec
-from leadml.train import TrainResult
+from leadml.schema.frameworks import framework_criteria, framework_names
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -286,7 +285,7 @@ def test_explanation_columns(trained: TrainResult, sample: pd.DataFrame) -> None
 
 
 def test_explain_frame_cards_render(trained: TrainResult, sample: pd.DataFrame) -> None:
-    cards = explain_frame(trained.model, sample.head(2))
+    cards = explanation_cards(trained.model, sample.head(2))
     console = Console(record=True, width=100)
     for card in cards:
         console.print(card)

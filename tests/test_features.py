@@ -5,14 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadml.features import FeatureEncoder
+from leadml.data.validate import validate
+from leadml.features.encoder import FeatureEncoder
 from leadml.schema import LeadSchema
 
 
+def fitted(leads: pd.DataFrame, schema: LeadSchema) -> FeatureEncoder:
+    """An encoder fitted as training fits it: on validated, typed leads."""
+    return FeatureEncoder.fit(schema, validate(leads, schema).frame)
+
+
 def test_row_path_equals_frame_path(leads: pd.DataFrame, schema: LeadSchema) -> None:
-    encoder = FeatureEncoder.fit(schema, leads)
+    encoder = fitted(leads, schema)
     sample = leads.sample(300, random_state=1)
-    matrix = encoder.transform(sample)
+    matrix = encoder.transform(encoder.parse(sample))
     rows = np.vstack(
         [
             encoder.encode_row(r)
@@ -26,7 +32,7 @@ def test_row_path_equals_frame_path(leads: pd.DataFrame, schema: LeadSchema) -> 
 def test_placeholders_unknown_levels_and_bad_numbers_are_missing(
     leads: pd.DataFrame, schema: LeadSchema
 ) -> None:
-    encoder = FeatureEncoder.fit(schema, leads)
+    encoder = fitted(leads, schema)
     lead = {
         "budget_range": "Select",
         "industry": "Underwater basket weaving",
@@ -47,18 +53,26 @@ def test_placeholders_unknown_levels_and_bad_numbers_are_missing(
 
 
 def test_ordinal_codes_follow_the_schema_order(leads: pd.DataFrame, schema: LeadSchema) -> None:
-    encoder = FeatureEncoder.fit(schema, leads)
+    encoder = fitted(leads, schema)
     levels = schema.feature("purchase_timeline").levels
     frame = pd.DataFrame({"purchase_timeline": levels})
     j = encoder.names.index("purchase_timeline")
-    assert encoder.transform(frame)[:, j].tolist() == list(range(len(levels)))
+    assert encoder.transform(encoder.parse(frame))[:, j].tolist() == list(range(len(levels)))
 
 
 def test_encoder_survives_json(leads: pd.DataFrame, schema: LeadSchema) -> None:
-    encoder = FeatureEncoder.fit(schema, leads)
+    encoder = fitted(leads, schema)
     again = FeatureEncoder.from_dict(encoder.to_dict())
     sample = leads.head(200)
     np.testing.assert_array_equal(
-        np.nan_to_num(encoder.transform(sample), nan=-1),
-        np.nan_to_num(again.transform(sample), nan=-1),
+        np.nan_to_num(encoder.transform(encoder.parse(sample)), nan=-1),
+        np.nan_to_num(again.transform(again.parse(sample)), nan=-1),
     )
+
+
+def test_raw_text_is_refused_not_misread(leads: pd.DataFrame, schema: LeadSchema) -> None:
+    import pytest
+
+    encoder = fitted(leads, schema)
+    with pytest.raises(TypeError, match="not typed"):
+        encoder.transform(leads.head(5))  # raw: " Decision maker " and "Select" unparsed

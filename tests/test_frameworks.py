@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from leadml.errors import SchemaError
-from leadml.frameworks import FRAMEWORKS, framework_criteria, framework_names, map_features
 from leadml.schema import BANT, LeadSchema
+from leadml.schema.criteria import FRAMEWORKS
+from leadml.schema.frameworks import framework_criteria, framework_names, map_features
 
 
 def test_the_five_frameworks_and_their_criteria() -> None:

@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from leadml.cli import app
-from leadml.synth import generate_leads
+from leadml.data.synthetic import generate_leads
 
 SCHEMA = str(Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml")
 runner = CliRunner()
@@ -142,13 +142,13 @@ def train(home: Path, data: Path, out: str = "models/leadml"):
 
 
 def store_state(home: Path) -> tuple:
-    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    uri = f"sqlite:///{home / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     mlflow.set_registry_uri(uri)
-    exp = client.get_experiment_by_name("leadml")
+    exp = client.get_experiment_by_name("synthetic-crm")  # the schema's name
     runs = client.search_runs([exp.experiment_id])
     aliases = {
-        a: str(client.get_model_version_by_alias("leadml", a).version)
+        a: str(client.get_model_version_by_alias("synthetic-crm", a).version)
         for a in ("champion", "challenger")
     }
     return len(runs), aliases, digest(home / "models" / "leadml")
@@ -163,8 +163,9 @@ def test_broken_file_stops_with_one_clear_line(project: Path, case: str) -> None
     result = train(project, path)
     assert result.exit_code == 2, result.output
     assert message in result.output
-    assert result.output.strip().startswith("Error:")
-    assert len(result.output.strip().splitlines()) == 1, result.output
+    home_line, *rest = result.output.strip().splitlines()
+    assert home_line.startswith(f"Project home: {project}"), result.output
+    assert len(rest) == 1 and rest[0].startswith("Error:"), result.output
     assert "Traceback" not in result.output
     assert store_state(project) == before
 

@@ -12,10 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from leadml.cli import app
-from leadml.data import split_rows, validate
+from leadml.data.column_roles import ordinal_levels
+from leadml.data.parse import parse_dates
+from leadml.data.split import split_rows
+from leadml.data.suggest import suggest_schema
+from leadml.data.validate import validate
 from leadml.errors import DataError
-from leadml.features import FeatureEncoder, parse_dates
-from leadml.infer import infer, infer_schema, ordinal_levels
+from leadml.features.encoder import FeatureEncoder
 from leadml.schema import LeadSchema
 
 N = 400
@@ -73,7 +76,7 @@ def export() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def inferred(export: pd.DataFrame):
-    return infer(export, "Status")
+    return suggest_schema(export, "Status")
 
 
 def spec(inferred, name: str):
@@ -146,16 +149,17 @@ def test_month_is_derived_from_a_long_history_and_earliest_date_is_time() -> Non
             "won": rng.choice(["yes", "no"], 300),
         }
     )
-    schema = infer_schema(frame, "won")
+    schema = suggest_schema(frame, "won").schema
     assert schema.time == "arrived"  # no "created" in any name: the earliest date wins
     kinds = {f.name: f.kind for f in schema.features if f.source == "arrived"}
     assert kinds == {"arrived_month": "month", "arrived_weekday": "weekday"}
 
 
 def test_date_features_are_computed_the_same_at_scoring_time(inferred, export) -> None:
-    schema = inferred.schema
-    encoder = FeatureEncoder.from_dict(FeatureEncoder.fit(schema, export).to_dict())
-    matrix = encoder.transform(export.head(25))
+    checked = validate(export, inferred.schema, min_class_count=1)
+    fitted = FeatureEncoder.fit(checked.schema, checked.frame)
+    encoder = FeatureEncoder.from_dict(fitted.to_dict())
+    matrix = encoder.transform(encoder.parse(export.head(25)))
     for i, lead in enumerate(export.head(25).to_dict(orient="records")):
         np.testing.assert_array_equal(encoder.encode_row(lead)[0], matrix[i])
     j = encoder.names.index("last_activity_date_age_days")
@@ -186,7 +190,7 @@ def test_high_cardinality_and_near_unique_text(inferred) -> None:
     rng = np.random.default_rng(3)
     notes = [f"note {i}" for i in rng.integers(0, 200, 300)]  # ~70% distinct: free text
     frame = pd.DataFrame({"notes": notes, "n": rng.integers(0, 9, 300), "y": [0, 1] * 150})
-    found = infer(frame, "y")
+    found = suggest_schema(frame, "y")
     assert found.schema.exclude == ["notes"]
     assert "near-unique text" in found.columns["notes"].notes[0]
 
@@ -209,12 +213,12 @@ def test_pii_by_name_but_not_lookalikes(inferred) -> None:
         frame = pd.DataFrame(
             {name: ["x", "y"] * 50, "y": [0, 1] * 50, "n": [i % 7 for i in range(100)]}
         )
-        assert infer_schema(frame, "y").pii == [name], name
+        assert suggest_schema(frame, "y").schema.pii == [name], name
     for name in ("company_name", "landing_page_name", "email_clicks"):
         frame = pd.DataFrame(
             {name: ["x", "y"] * 50, "y": [0, 1] * 50, "n": [i % 7 for i in range(100)]}
         )
-        assert infer_schema(frame, "y").pii == [], name
+        assert suggest_schema(frame, "y").schema.pii == [], name
 
 
 def test_pii_never_leaks_into_features_or_the_toml(inferred, export) -> None:
@@ -258,7 +262,7 @@ def test_bant_criteria_from_names_and_values(inferred, column: str, criterion: s
 )
 def test_multilingual_column_names(name: str, criterion: str) -> None:
     frame = pd.DataFrame({name: ["a", "b", "c", "d"] * 25, "y": [0, 1] * 50})
-    assert infer_schema(frame, "y").feature(name).criterion == criterion
+    assert suggest_schema(frame, "y").schema.feature(name).criterion == criterion
 
 
 def test_groups_and_unassigned_columns(inferred) -> None:
@@ -273,15 +277,15 @@ def test_groups_and_unassigned_columns(inferred) -> None:
 
 def test_target_values_and_positive() -> None:
     frame = crm_export(120)
-    assert infer_schema(frame, "Status").positive == "Won"
+    assert suggest_schema(frame, "Status").schema.positive == "Won"
     coded = frame.assign(Status=np.where(frame["Status"] == "Won", "A", "B"))
     with pytest.raises(DataError, match="--positive"):
-        infer_schema(coded, "Status")
-    assert infer_schema(coded, "Status", positive="A").positive == "A"
+        suggest_schema(coded, "Status")
+    assert suggest_schema(coded, "Status", positive="A").schema.positive == "A"
     with pytest.raises(DataError, match="target column 'converted' not found"):
-        infer_schema(frame, "converted")
+        suggest_schema(frame, "converted")
     with pytest.raises(DataError, match="3 distinct values"):
-        infer_schema(frame.assign(Status=["Won", "Lost", "Open"] * 40), "Status")
+        suggest_schema(frame.assign(Status=["Won", "Lost", "Open"] * 40), "Status")
 
 
 def test_the_toml_round_trips(inferred, tmp_path: Path) -> None:
@@ -336,7 +340,7 @@ def test_time_column_with_daylight_saving_offsets() -> None:
             "won": rng.choice(["yes", "no"], 300),
         }
     )
-    schema = infer_schema(frame, "won")
+    schema = suggest_schema(frame, "won").schema
     assert schema.time == "created_at"
     checked = validate(frame, schema, min_class_count=10)
     split = split_rows(checked.frame, checked.y, schema)

@@ -13,13 +13,15 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
+from leadml.bundle.model import LeadModel
 from leadml.cli import app
-from leadml.data import read_leads, validate
+from leadml.data.leakage import LeakageAudit, audit_leakage, single_column_auc
+from leadml.data.outcomes import attach_outcomes
+from leadml.data.read import read_table
+from leadml.data.suggest import suggest_schema
+from leadml.data.validate import Validated, validate
 from leadml.errors import DataError, SchemaError
-from leadml.infer import infer_schema
-from leadml.leakage import audit_leakage, single_column_auc
-from leadml.model import LeadModel
-from leadml.readers import attach_outcomes
+from leadml.features.encoder import FeatureEncoder
 from leadml.schema import LeadSchema
 
 N = 2000
@@ -45,10 +47,18 @@ def honest_frame(seed: int = 0) -> pd.DataFrame:
     )
 
 
+def run_audit(checked: Validated, **kwargs) -> LeakageAudit:
+    """The audit as training runs it on its training rows (here: every row), with the matrix
+    of an encoder fitted on them."""
+    encoder = FeatureEncoder.fit(checked.schema, checked.frame)
+    matrix = encoder.transform(checked.frame)
+    return audit_leakage(checked.frame, matrix, checked.y, checked.schema, **kwargs)
+
+
 def audit(frame: pd.DataFrame, **kwargs):
-    schema = infer_schema(frame, "converted")
+    schema = suggest_schema(frame, "converted").schema
     checked = validate(frame, schema)
-    return audit_leakage(checked.frame, checked.y, checked.schema, **kwargs), checked.schema
+    return run_audit(checked, **kwargs), checked.schema
 
 
 def test_honest_columns_are_not_flagged() -> None:
@@ -61,7 +71,7 @@ def test_honest_columns_are_not_flagged() -> None:
 
 def test_the_synthetic_crm_history_is_clean(leads: pd.DataFrame, schema: LeadSchema) -> None:
     checked = validate(leads, schema)
-    found = audit_leakage(checked.frame, checked.y, checked.schema)
+    found = run_audit(checked)
     assert found.flagged == {}
 
 
@@ -139,7 +149,7 @@ def test_dates_on_or_after_an_outcome_date() -> None:
         }
     )
     checked = validate(frame, schema)
-    found = audit_leakage(checked.frame, checked.y, checked.schema)
+    found = run_audit(checked)
     assert "on or after 'won_date' in 100% of rows" in found.flagged["invoice_sent_age"][-1]
 
 
@@ -178,13 +188,13 @@ def test_single_column_auc_directions_and_missing() -> None:
 def test_olist_deal_columns_cannot_leak_even_when_merged_in(shared_data: Path) -> None:
     """Had a user joined the closed-deals table onto the leads, the guard catches every column."""
     folder = shared_data / "olist-marketing-funnel"
-    leads = read_leads(folder / "olist_marketing_qualified_leads_dataset.csv")
-    deals = read_leads(folder / "olist_closed_deals_dataset.csv")
+    leads = read_table(folder / "olist_marketing_qualified_leads_dataset.csv")
+    deals = read_table(folder / "olist_closed_deals_dataset.csv")
     labelled, _ = attach_outcomes(leads, deals, "mql_id")
     merged = labelled.merge(deals, on="mql_id", how="left")
-    schema = infer_schema(merged, "converted")
+    schema = suggest_schema(merged, "converted").schema
     checked = validate(merged, schema)
-    found = audit_leakage(checked.frame, checked.y, checked.schema)
+    found = run_audit(checked)
     kept = {f.column for f in checked.schema.features if f.name not in found.dropped}
     assert kept <= {"origin", "landing_page_id", "first_contact_date"}
     deal_features = {
@@ -212,13 +222,13 @@ def test_cli_allow_keeps_a_column_and_the_audit_reaches_mlflow(
     )
     assert done.exit_code == 0, done.output
     assert "'deal_stage' is kept because you allowed it" in done.output
-    model = LeadModel.load(home / "models" / "leadml")
+    model = LeadModel.load(home / "models" / "leads")  # named after leads.csv
     assert "deal_stage" in model.feature_names
     assert model.schema.leakage_allowed == ["deal_stage"]
     assert model.meta["leakage"]["allowed"] == ["deal_stage"]
-    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    uri = f"sqlite:///{home / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri)
-    run = client.search_runs([client.get_experiment_by_name("leadml").experiment_id])[0]
+    run = client.search_runs([client.get_experiment_by_name("leads").experiment_id])[0]
     logged = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/leakage_audit.json")
     assert "deal_stage" in logged["flagged"]
     assert logged["allowed"] == ["deal_stage"]

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.model import LeadModel
+from leadml.bundle.model import LeadModel
+from leadml.modeling.finish import TrainResult
 from leadml.schema import LeadSchema
-from leadml.train import TrainResult
 
 BANT_ANSWERS = ("budget_range", "decision_role", "stated_need", "purchase_timeline")
 
@@ -100,7 +100,7 @@ def test_better_answers_flip_bant_verdicts_the_right_way(
     """Explanations follow the model: with the top answer to every BANT question, nearly every
     lead reads as BANT qualified (SHAP verdicts are not bound by the monotone constraint lead by
     lead, as other fields interact, so this is a share, not a rule)."""
-    from leadml.explain import explain_matrix
+    from leadml.explain.attributions import explain_matrix
 
     model = trained.model
     base = _answered(leads, schema, 300)

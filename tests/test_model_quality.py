@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadml.model import LeadModel
-from leadml.train import TrainResult
+from leadml.bundle.model import LeadModel
+from leadml.modeling.finish import TrainResult
 
 
 def test_beats_logistic_regression_and_bant_points(trained: TrainResult) -> None:

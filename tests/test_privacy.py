@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from leadml.config import Settings
-from leadml.train import TrainResult
+from leadml.modeling.finish import TrainResult
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 PHONE = re.compile(r"\+\d{1,3} \d{3} \d{3} \d{4}")
@@ -47,7 +47,7 @@ def test_no_email_or_phone_in_store_bundle_or_report(
 def test_training_logs_carry_no_personal_data(
     leads: pd.DataFrame, schema, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from leadml.train import train_leads
+    from leadml.modeling.train import train_leads
 
     broken = leads.head(4000).copy()
     broken.loc[5, "employees"] = float("inf")

@@ -10,9 +10,11 @@ from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from leadml.cli import app
-from leadml.synth import generate_leads
+from leadml.data.synthetic import generate_leads
 
 SCHEMA = str(Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml")
+#: The synthetic project's registered model: the schema's name.
+NAME = "synthetic-crm"
 runner = CliRunner()
 
 
@@ -46,19 +48,19 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def client(home: Path) -> MlflowClient:
-    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    uri = f"sqlite:///{home / 'mlflow.db'}"
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
 def test_worse_challenger_is_refused_with_both_numbers(home: Path) -> None:
     c = client(home)
-    assert str(c.get_model_version_by_alias("leadml", "champion").version) == "1"
-    assert str(c.get_model_version_by_alias("leadml", "challenger").version) == "2"
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == "1"
+    assert str(c.get_model_version_by_alias(NAME, "challenger").version) == "2"
     done = cli(home, "promote", "--data", str(home / "holdout.csv"))
     assert done.exit_code == 2
     assert "promotion refused" in done.output and "ROC AUC" in done.output
     assert "challenger v2" in done.output and "champion v1" in done.output
-    assert str(c.get_model_version_by_alias("leadml", "champion").version) == "1"
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == "1"
 
 
 def test_better_challenger_is_promoted_and_recorded(home: Path) -> None:
@@ -77,8 +79,8 @@ def test_better_challenger_is_promoted_and_recorded(home: Path) -> None:
     done = cli(home, "promote", "--data", str(home / "holdout.csv"))
     assert done.exit_code == 0, done.output
     c = client(home)
-    assert str(c.get_model_version_by_alias("leadml", "champion").version) == "3"
-    tags = c.get_model_version("leadml", "3").tags
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == "3"
+    tags = c.get_model_version(NAME, "3").tags
     assert tags["leadml.promoted_from"] == "1" and tags["leadml.promoted_to"] == "3"
     assert tags["leadml.promoted_by"] and tags["leadml.promoted_at"]
     assert "roc_auc" in tags["leadml.promotion_evidence"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from leadml.qualify import GradeBands, choose_bands, label_frame
+from leadml.qualify.grades import GradeBands, choose_bands
 
 
 def test_grade_cutoffs_are_inclusive_lower_bounds() -> None:
@@ -12,9 +12,11 @@ def test_grade_cutoffs_are_inclusive_lower_bounds() -> None:
     p = np.array([0.9, 0.5, 0.49, 0.2, 0.1, 0.05, 0.01])
     assert bands.grade(p).tolist() == ["A", "A", "B", "B", "C", "C", "D"]
     assert [bands.grade_one(float(v)) for v in p] == bands.grade(p).tolist()
-    labels = label_frame(p, bands)
+    labels = bands.labels(p)
     assert labels["score"].tolist() == [90, 50, 49, 20, 10, 5, 1]
     assert labels["tier"].tolist()[0] == "hot" and labels["stage"].tolist()[-1] == "nurture"
+    # one rule for a batch and for one lead (the serving path): the same labels to the bit
+    assert [bands.label_one(float(v)) for v in p] == labels.to_dict(orient="records")
 
 
 def test_chosen_bands_fall_strictly_on_informative_scores() -> None:

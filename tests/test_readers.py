@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.data import read_leads
+from leadml.data.outcomes import attach_outcomes
+from leadml.data.read import describe_source, read_table, sniff_delimiter
 from leadml.errors import DataError
-from leadml.readers import attach_outcomes, describe_source, read_table, sniff_delimiter
 
 LEADS = pd.DataFrame(
     {
@@ -36,7 +36,7 @@ def _check(frame: pd.DataFrame, cities: list[str] | None = None) -> None:
 def test_delimiters_are_detected(tmp_path: Path, sep: str) -> None:
     path = tmp_path / "leads.csv"
     LEADS.to_csv(path, sep=sep, index=False)
-    _check(read_leads(path))
+    _check(read_table(path))
 
 
 def test_european_excel_csv_latin1_semicolons_decimal_commas(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_european_excel_csv_latin1_semicolons_decimal_commas(tmp_path: Path) -> 
         list(LEADS.columns)
     ].to_csv(path, sep=";", decimal=",", index=False, encoding="latin-1")
     assert b"S\xe3o" in path.read_bytes()  # really Latin-1, not UTF-8
-    _check(read_leads(path), ["São Paulo", "Málaga", "Köln", "Açores"])
+    _check(read_table(path), ["São Paulo", "Málaga", "Köln", "Açores"])
 
 
 def test_decimal_commas_with_form_placeholders_and_thousands(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_decimal_commas_with_form_placeholders_and_thousands(tmp_path: Path) -> 
         "receita;tempo;nota\n1.234,5;2,5;boa, mas cara\nN/A;-;ok\n2.000;10,25;ruim, lenta\n",
         encoding="utf-8",
     )
-    read = read_leads(path)
+    read = read_table(path)
     assert read["receita"].tolist()[0] == 1234.5 and read["receita"].tolist()[2] == 2000.0
     assert np.isnan(read["receita"][1]) and np.isnan(read["tempo"][1])
     assert read["tempo"].tolist()[2] == 10.25
@@ -69,7 +69,7 @@ def test_polish_windows_export_cp1250(tmp_path: Path) -> None:
     names = ["Łódź", "Kraków", "Gdańsk", "Poznań"] * 30
     frame = pd.DataFrame({"miasto": names, "budżet": range(len(names))})
     frame.to_csv(path, sep=";", index=False, encoding="cp1250")
-    read = read_leads(path)
+    read = read_table(path)
     assert list(read.columns) == ["miasto", "budżet"]
     assert read["miasto"].tolist() == names
 
@@ -77,7 +77,7 @@ def test_polish_windows_export_cp1250(tmp_path: Path) -> None:
 def test_utf8_with_bom_and_tabs(tmp_path: Path) -> None:
     path = tmp_path / "leads.tsv"
     LEADS.to_csv(path, sep="\t", index=False, encoding="utf-8-sig")
-    _check(read_leads(path))
+    _check(read_table(path))
 
 
 def test_sniffer_ignores_delimiters_inside_quotes() -> None:
@@ -88,14 +88,14 @@ def test_sniffer_ignores_delimiters_inside_quotes() -> None:
 
 def test_parquet_and_excel(tmp_path: Path) -> None:
     LEADS.to_parquet(tmp_path / "leads.parquet", index=False)
-    _check(read_leads(tmp_path / "leads.parquet"))
+    _check(read_table(tmp_path / "leads.parquet"))
     with pd.ExcelWriter(tmp_path / "leads.xlsx", engine="openpyxl") as writer:
         LEADS.head(1).to_excel(writer, sheet_name="Notes", index=False)
         LEADS.to_excel(writer, sheet_name="Leads", index=False)
-    assert len(read_leads(tmp_path / "leads.xlsx")) == 1  # the first sheet by default
-    _check(read_leads(f"{tmp_path / 'leads.xlsx'}#Leads"))
+    assert len(read_table(tmp_path / "leads.xlsx")) == 1  # the first sheet by default
+    _check(read_table(f"{tmp_path / 'leads.xlsx'}#Leads"))
     with pytest.raises(DataError, match="no sheet 'Deals'; sheets are: Notes, Leads"):
-        read_leads(f"{tmp_path / 'leads.xlsx'}#Deals")
+        read_table(f"{tmp_path / 'leads.xlsx'}#Deals")
 
 
 @pytest.mark.parametrize(
@@ -112,14 +112,14 @@ def test_unreadable_files_say_why(tmp_path: Path, content: bytes, name: str, mes
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(DataError, match=message):
-        read_leads(path)
+        read_table(path)
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not found"):
-        read_leads(tmp_path / "nope.csv")
+        read_table(tmp_path / "nope.csv")
     with pytest.raises(DataError, match="is a folder"):
-        read_leads(tmp_path)
+        read_table(tmp_path)
 
 
 # -- SQL -----------------------------------------------------------------------------------------
@@ -135,25 +135,25 @@ def crm_db(tmp_path: Path) -> str:
 
 
 def test_sql_table_and_query(crm_db: str) -> None:
-    _check(read_leads(f"{crm_db}#leads"))
-    query = read_leads(f"{crm_db}#SELECT lead_id, budget FROM leads WHERE budget > 1000")
+    _check(read_table(f"{crm_db}#leads"))
+    query = read_table(f"{crm_db}#SELECT lead_id, budget FROM leads WHERE budget > 1000")
     assert query["lead_id"].tolist() == [101, 102, 104]
 
 
 def test_sql_without_a_table_lists_the_tables(crm_db: str) -> None:
     with pytest.raises(DataError, match=r"holds 2 tables \(deals, leads\)"):
-        read_leads(crm_db)
+        read_table(crm_db)
     with pytest.raises(DataError, match=r"no table 'contacts'.*tables are: deals, leads"):
-        read_leads(f"{crm_db}#contacts")
+        read_table(f"{crm_db}#contacts")
     with pytest.raises(DataError, match="cannot read from"):
-        read_leads(f"{crm_db}#SELECT nothing FROM leads")
+        read_table(f"{crm_db}#SELECT nothing FROM leads")
 
 
 def test_a_single_table_database_needs_no_table_name(tmp_path: Path) -> None:
     path = tmp_path / "one.db"
     with sqlite3.connect(path) as conn:
         LEADS.to_sql("only", conn, index=False)
-    _check(read_leads(f"sqlite:///{path}"))
+    _check(read_table(f"sqlite:///{path}"))
 
 
 def test_database_errors_never_show_the_password() -> None:
@@ -180,8 +180,8 @@ def test_postgres_table(tmp_path: Path) -> None:
     engine = create_engine(url)
     try:
         LEADS.to_sql(table, engine, index=False, if_exists="replace")
-        _check(read_leads(f"{url}#{table}"))
-        assert len(read_leads(f"{url}#SELECT * FROM {table} WHERE lead_id > 102")) == 2
+        _check(read_table(f"{url}#{table}"))
+        assert len(read_table(f"{url}#SELECT * FROM {table} WHERE lead_id > 102")) == 2
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
@@ -222,6 +222,6 @@ def test_outcome_join_errors(leads, deals, on: str, message: str) -> None:
 
 
 def test_bank_files_are_read_with_their_semicolons(shared_data: Path) -> None:
-    frame = read_leads(shared_data / "bank-marketing" / "bank-full.csv")
+    frame = read_table(shared_data / "bank-marketing" / "bank-full.csv")
     assert frame.shape == (45211, 17)
     assert frame["y"].value_counts().to_dict() == {"no": 39922, "yes": 5289}

@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from leadml.bundle.model import LeadModel
 from leadml.cli import app
-from leadml.data import read_leads, split_rows, validate
-from leadml.infer import infer_schema
-from leadml.model import LeadModel
+from leadml.data.read import read_table
+from leadml.data.split import split_rows
+from leadml.data.suggest import suggest_schema
+from leadml.data.validate import validate
 
 #: The README's honest range for a time split without duration starts here.
 BANK_TIME_SPLIT_FLOOR = 0.64
@@ -43,7 +45,8 @@ def train(*args: str) -> str:
 
 
 def bundle(home: Path) -> tuple[LeadModel, dict]:
-    folder = home / "models" / "leadml"
+    """The one bundle the test trained: each project's folder is named after its data file."""
+    (folder,) = (home / "models").iterdir()
     return LeadModel.load(folder), json.loads((folder / "metrics.json").read_text())
 
 
@@ -74,8 +77,8 @@ def test_bank_raw_export_trains_in_time_order_without_duration(
 
 
 def test_rows_are_split_by_position_only_when_the_user_says_so(shared_data: Path) -> None:
-    frame = read_leads(shared_data / "bank-marketing" / "bank-full.csv")
-    schema = infer_schema(frame, "y", "yes")
+    frame = read_table(shared_data / "bank-marketing" / "bank-full.csv")
+    schema = suggest_schema(frame, "y", "yes").schema
     assert schema.time is None  # no date column in this export
     checked = validate(frame, schema)
     shuffled = split_rows(checked.frame, checked.y, schema)

@@ -13,8 +13,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from leadml.config import Settings
-from leadml.report import REPORT_FILE, write_report
-from leadml.train import TrainResult
+from leadml.modeling.finish import TrainResult
+from leadml.report.html import REPORT_FILE, write_report
 
 IMG = re.compile(r'<img [^>]*src="([^"]+)"')
 
@@ -76,7 +76,7 @@ def test_report_samples_big_test_sets(
     frame = leads.tail(3000)
     x = model.matrix(frame)
     y = frame["converted"].to_numpy()
-    path = write_report(model, frame, x, y, {}, tmp_path, framework="champ", sample_size=700)
+    path = write_report(model, x, y, {}, tmp_path, framework="champ", sample_size=700)
     html = path.read_text(encoding="utf-8")
     assert path == tmp_path / REPORT_FILE
     assert "700 of 3,000 test leads" in html

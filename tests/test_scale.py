@@ -14,21 +14,19 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from leadml.cluster.client import dask_client
+from leadml.cluster.partitions import partition_files
+from leadml.cluster.score import score_dask
+from leadml.cluster.train import check_partition, fit_encoder, train_dask
 from leadml.config import Settings
-from leadml.data import split_rows, validate
+from leadml.data.split import split_rows
+from leadml.data.validate import combine_reports, validate
 from leadml.errors import DataError
-from leadml.explain import explanation_columns
-from leadml.features import FeatureEncoder
-from leadml.scale import (
-    _check_partition,
-    dask_client,
-    fit_encoder,
-    partition_files,
-    score_dask,
-    train_dask,
-)
+from leadml.explain.attributions import explanation_columns
+from leadml.explain.table import score_table
+from leadml.features.encoder import FeatureEncoder
+from leadml.modeling.finish import TrainResult
 from leadml.schema import LeadSchema
-from leadml.train import TrainResult
 
 SCHEMA = str(Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml")
 PARTS = 4
@@ -74,9 +72,8 @@ def plain(frame: pd.DataFrame) -> list[list]:
 
 def single_process_scores(model, frame: pd.DataFrame) -> pd.DataFrame:
     """What ``leadml score`` (no --dask) writes for the same rows."""
-    from leadml.cli import scored_output
 
-    return scored_output(frame, model.score_frame(frame), model.schema.id)
+    return score_table(model, frame)
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +227,8 @@ def test_cli_score_dask(trained: TrainResult, leads: pd.DataFrame, tmp_path: Pat
 def test_category_levels_as_fitting_on_all_training_rows(
     leads: pd.DataFrame, schema: LeadSchema
 ) -> None:
-    from leadml.features import MIN_LEVEL_COUNT, clean_text
+    from leadml.data.parse import clean_text
+    from leadml.features.encoder import MIN_LEVEL_COUNT
 
     frame = leads.head(3000).copy()
     frame.loc[:2, "country"] = "Atlantis"  # exactly MIN_LEVEL_COUNT rows: kept
@@ -248,7 +246,7 @@ def test_category_levels_as_fitting_on_all_training_rows(
         if f.kind == "categorical"
     }
     encoder = fit_encoder(schema, counts)
-    assert encoder == FeatureEncoder.fit(schema, frame)
+    assert encoder == FeatureEncoder.fit(schema, validate(frame, schema).frame)
     assert "Atlantis" in encoder.levels["country"] and "Mining" not in encoder.levels["industry"]
 
 
@@ -256,15 +254,18 @@ def test_a_partition_with_one_class_passes_and_bad_rows_name_the_partition(
     leads: pd.DataFrame, schema: LeadSchema
 ) -> None:
     quiet = leads.head(500).assign(converted=0)
-    checked = _check_partition(quiet, 2, schema, 8)
-    assert (checked.labeled, checked.positives) == (500, 0)
-    assert set(checked.kept) == set(schema.feature_names)
+    _, checked = check_partition(quiet, 2, schema, 8)
+    report = checked.report
+    assert (report.labeled, report.positives) == (500, 0)
+    assert {name for name, rows in report.present.items() if rows} == set(schema.feature_names)
+    assert not report.errors and not report.identifier_like
 
     bad = leads.head(500).copy()
     bad["employees"] = bad["employees"].astype(object)
     bad.loc[6, "employees"] = "lots"
-    with pytest.raises(DataError) as error:
-        _check_partition(bad, 2, schema, 8)
+    _, checked = check_partition(bad, 2, schema, 8)
+    with pytest.raises(DataError) as error:  # the table-wide check raises what a part found
+        combine_reports([report, checked.report], schema, min_class_count=1)
     message = str(error.value)
     assert message.startswith("partition 3 of 8:")
     assert "'employees'" in message and "rows 8" in message
@@ -293,7 +294,7 @@ def test_cli_train_dask_agrees_with_single_machine(
     assert "Test split: model vs baselines" in done.stdout
     assert "registered as" in done.stdout
 
-    from leadml.model import LeadModel
+    from leadml.bundle.model import LeadModel
 
     model = LeadModel.load(home / "bundle")
     assert model.meta["rows"] == trained.model.meta["rows"]
@@ -329,7 +330,7 @@ def test_cli_train_dask_with_outcomes_from_a_second_table(
     assert done.returncode == 0, done.stderr + done.stdout
     assert f"2 of {len(deals):,} outcome keys in 'lead_id' match no lead" in done.stderr
 
-    from leadml.model import LeadModel
+    from leadml.bundle.model import LeadModel
 
     model = LeadModel.load(home / "bundle")
     assert model.meta["rows"] == trained.model.meta["rows"]

@@ -33,7 +33,7 @@ def test_toml_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"target": "y", "features": {"a": {"kind": "text"}}}, "features.0.kind"),
+        ({"target": "y", "features": {"a": {"kind": "text"}}}, "kind 'text' of feature 'a'"),
         ({"target": "y", "features": {"y": {"kind": "numeric"}}}, "cannot be features"),
         ({"target": "y", "features": {"b": {"kind": "ordinal"}}}, "needs its levels"),
         (

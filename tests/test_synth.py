@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadml.synth import generate_leads
+from leadml.data.synthetic import generate_leads
 
 
 def test_same_seed_same_table_other_seed_other_table() -> None:

@@ -1,16 +1,56 @@
-"""One settings object for leadml, read from the environment (prefix ``LEADML_``).
+"""One settings object for leadml, read from the environment (prefix ``LEADML_``), and the
+project home it works in.
 
 Everything that a deployment may want to change lives here, so that no module keeps its own
 globals: paths, the MLflow store, the grade bands. The defaults make ``make demo`` work on a
-fresh clone with nothing running: an embedded SQLite MLflow store inside the project folder.
+fresh clone with nothing running: an embedded SQLite MLflow store in the project home, named as
+MLflow users expect (``mlflow.db`` beside ``mlruns/``), so ``mlflow ui`` run there finds it.
+
+The **project home** holds the store, ``models/`` and ``data/``. It is ``LEADML_HOME`` when set,
+else the nearest folder up from the working folder that holds a ``leadml.toml`` (an empty file
+will do) or is a leadml checkout, else the working folder itself. The CLI prints it on every
+run, so a command run from another folder never creates a second store without saying so.
 """
 
 from __future__ import annotations
 
+import os
+import tomllib
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: A file that marks a folder as a leadml project home.
+HOME_MARKER = "leadml.toml"
+#: The embedded store, as MLflow names it: the tracking database and the artifact folder.
+STORE_FILE = "mlflow.db"
+ARTIFACTS_DIR = "mlruns"
+
+
+def _is_checkout(folder: Path) -> bool:
+    """A clone of leadml itself: its own pyproject.toml beside src/leadml."""
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file() or not (folder / "src" / "leadml").is_dir():
+        return False
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return project.get("name") == "leadml"
+
+
+def find_home(start: Path | None = None) -> tuple[Path, str]:
+    """The project home for a command run in ``start`` (default: the working folder), and why."""
+    if os.environ.get("LEADML_HOME"):
+        return Path(os.environ["LEADML_HOME"]).resolve(), "LEADML_HOME"
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / HOME_MARKER).is_file():
+            return folder, f"it holds {HOME_MARKER}"
+        if _is_checkout(folder):
+            return folder, "the leadml checkout"
+    return here, f"the working folder: no {HOME_MARKER} here or above (set LEADML_HOME to choose)"
 
 
 class Settings(BaseSettings):
@@ -19,18 +59,23 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEADML_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(
-        default_factory=Path.cwd,
-        description="Project folder holding mlflow/, models/ and data/sample/.",
+        default_factory=lambda: find_home()[0],
+        description="Project home holding mlflow.db, mlruns/, models/ and data/.",
     )
     mlflow_tracking_uri: str | None = Field(
         default=None,
         # read once, when the settings are made: MLflow's set_tracking_uri rewrites this
         # variable in-process, so reading it later would follow whatever store was used last
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "LEADML_MLFLOW_TRACKING_URI"),
-        description="MLflow store; MLFLOW_TRACKING_URI wins, else embedded SQLite under home.",
+        description="MLflow store; MLFLOW_TRACKING_URI wins, else embedded SQLite in home.",
     )
-    experiment: str = Field(default="leadml", description="MLflow experiment name.")
-    registered_model: str = Field(default="leadml", description="MLflow registry model name.")
+    experiment: str | None = Field(
+        default=None, description="MLflow experiment name (default: the registered model's)."
+    )
+    registered_model: str | None = Field(
+        default=None,
+        description="MLflow registered model (default: the schema's name, one per project).",
+    )
     seed: int = Field(default=42, description="Seed for splits and model fitting.")
     test_fraction: float = Field(default=0.2, gt=0, lt=0.5)
     valid_fraction: float = Field(default=0.2, gt=0, lt=0.5)
@@ -46,22 +91,22 @@ class Settings(BaseSettings):
     )
     framework: str = Field(default="bant", description="Qualification framework for roll-ups.")
 
-    @field_validator("mlflow_tracking_uri")
+    @field_validator("mlflow_tracking_uri", "experiment", "registered_model")
     @classmethod
     def _empty_means_unset(cls, value: str | None) -> str | None:
         return value or None
 
     @property
     def tracking_uri(self) -> str:
-        """The MLflow store to use: the one configured, else SQLite under home."""
+        """The MLflow store to use: the one configured, else SQLite in the project home."""
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
-        return f"sqlite:///{(self.home / 'mlflow' / 'mlflow.db').resolve()}"
+        return f"sqlite:///{(self.home / STORE_FILE).resolve()}"
 
     @property
     def artifact_root(self) -> Path:
-        """Where a local store keeps artifacts; set explicitly so nothing lands in ./mlruns."""
-        return (self.home / "mlflow" / "artifacts").resolve()
+        """Where a local store keeps artifacts; set explicitly so nothing lands elsewhere."""
+        return (self.home / ARTIFACTS_DIR).resolve()
 
     @property
     def models_dir(self) -> Path:

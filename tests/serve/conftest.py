@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 
-from leadml.train import TrainResult
+from leadml.modeling.finish import TrainResult
 from serve.app import create_app
 from serve.settings import ServeSettings
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadml.modeling.finish import TrainResult
 from leadml.schema import BANT
-from leadml.train import TrainResult
-from serve.schemas import ExplainResponse, ScoreResponse
+from serve.response_models import ExplainResponse, ScoreResponse
 from tests.serve.conftest import LiveServer, lead_payloads
 
 
@@ -280,12 +280,12 @@ def test_unknown_route_and_method(http: httpx.Client) -> None:
 
 
 def test_serves_a_registry_alias(start_server, trained: TrainResult, trained_settings) -> None:
-    server = start_server(
-        "models:/leadml@champion", mlflow_tracking_uri=trained_settings.tracking_uri
-    )
+    ref = "models:/synthetic-crm@champion"  # the schema's name is the registered model
+    server = start_server(ref, mlflow_tracking_uri=trained_settings.tracking_uri)
     with server.client() as client:
         info = client.get("/v1/model").json()
-        assert info["model_version"] == trained.model.version == f"leadml-v{trained.version}"
-        assert info["ref"] == "models:/leadml@champion"
+        label = f"synthetic-crm-v{trained.version}-{trained.run_id[:8]}"
+        assert info["model_version"] == trained.model.version == label
+        assert info["ref"] == ref
         score = client.post("/v1/score", json={"leads": [{"employees": 50}]})
         assert score.status_code == 200

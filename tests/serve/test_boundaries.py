@@ -24,16 +24,43 @@ def loaded_after(*modules: str) -> set[str]:
     return set(json.loads(out.stdout))
 
 
+def library_modules() -> list[str]:
+    """Every module of the library but the command line (and ``python -m leadml``)."""
+    import pkgutil
+
+    import leadml
+
+    names = [m.name for m in pkgutil.walk_packages(leadml.__path__, "leadml.")]
+    return [n for n in names if not n.startswith("leadml.cli") and n != "leadml.__main__"]
+
+
+def forbidden(loaded: set[str], *prefixes: str) -> set[str]:
+    return {m for m in loaded if any(m == p or m.startswith(p + ".") for p in prefixes)}
+
+
 def test_the_library_does_not_import_the_service() -> None:
     loaded = loaded_after(
-        "leadml.cli", "leadml.model", "leadml.features", "leadml.explain", "leadml.schema"
+        "leadml.cli",
+        "leadml.bundle.model",
+        "leadml.features",
+        "leadml.explain.attributions",
+        "leadml.schema",
     )
     assert "leadml.cli" in loaded
-    assert not {m for m in loaded if m == "serve" or m.startswith(("serve.", "fastapi"))}
+    assert not forbidden(loaded, "serve", "fastapi")
+
+
+def test_no_module_of_the_library_imports_the_command_line() -> None:
+    modules = [m for m in library_modules() if m != "leadml.tracking.pyfunc"]  # see above
+    assert len(modules) > 40  # every package was found
+    loaded = loaded_after(*modules)
+    assert not forbidden(loaded, "leadml.cli", "serve")  # (MLflow's own FastAPI aside)
 
 
 def test_the_service_does_not_import_training_code() -> None:
     loaded = loaded_after("serve.server", "serve.app")
-    assert "serve.app" in loaded and "leadml.explain" in loaded
-    forbidden = ("leadml.train", "leadml.evaluate", "dask", "optuna", "mlflow", "shap")
-    assert not {m for m in loaded if m.split(".")[0] in forbidden or m in forbidden}
+    assert "serve.app" in loaded and "leadml.explain.attributions" in loaded
+    assert not forbidden(
+        loaded, "leadml.modeling", "leadml.cluster", "leadml.tracking.runs", "dask", "optuna"
+    )
+    assert not forbidden(loaded, "mlflow", "shap")

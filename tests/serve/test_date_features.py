@@ -9,21 +9,21 @@ import numpy as np
 import pytest
 
 from leadml.config import Settings
-from leadml.data import read_leads
-from leadml.infer import infer_schema
-from leadml.readers import attach_outcomes
-from leadml.train import train_leads
-from serve.scoring import encode
+from leadml.data.outcomes import attach_outcomes
+from leadml.data.read import read_table
+from leadml.data.suggest import suggest_schema
+from leadml.modeling.train import train_leads
+from serve.predict import encode
 from tests.serve.conftest import LiveServer, serve_settings
 
 
 @pytest.fixture(scope="module")
 def olist_bundle(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = shared_data / "olist-marketing-funnel"
-    leads = read_leads(folder / "olist_marketing_qualified_leads_dataset.csv")
-    deals = read_leads(folder / "olist_closed_deals_dataset.csv")
+    leads = read_table(folder / "olist_marketing_qualified_leads_dataset.csv")
+    deals = read_table(folder / "olist_closed_deals_dataset.csv")
     frame, _ = attach_outcomes(leads, deals, on="mql_id", target="converted")
-    schema = infer_schema(frame, target="converted")
+    schema = suggest_schema(frame, target="converted").schema
     assert any(f.source == "first_contact_date" for f in schema.features)
     home = tmp_path_factory.mktemp("olist-serve")
     result = train_leads(

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from bench.common import free_port, start_process, stop_process
+from leadml.bundle.model import LeadModel
 from leadml.config import Settings
-from leadml.model import LeadModel
+from leadml.modeling.finish import TrainResult
+from leadml.modeling.train import train_leads
 from leadml.schema import LeadSchema
-from leadml.train import TrainResult, train_leads
 from serve.holder import ModelHolder, incompatibilities
 from tests.serve.conftest import lead_payloads
 

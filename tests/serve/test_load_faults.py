@@ -28,7 +28,7 @@ from bench.loadgen import (
     standard_swaps,
     variant_bundle,
 )
-from leadml.model import LeadModel
+from leadml.bundle.model import LeadModel
 
 DURATION_S = 6.0
 KEY = "load-test-key-1"

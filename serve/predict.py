@@ -1,0 +1,118 @@
+"""The per-request path: lead dicts → numpy matrix → one-thread LightGBM → JSON-ready dicts.
+
+No pandas here: a one-row DataFrame costs milliseconds, a numpy row microseconds. The matrix
+is filled through the encoder's frozen category maps (the same ones training used), and
+``explain_matrix`` makes one ``pred_contrib`` call for the whole batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from leadml.explain.attributions import LeadExplanation, explain_matrix
+from serve.holder import LoadedModel
+
+
+def encode(loaded: LoadedModel, leads: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """(n, features) float64 matrix; absent or unusable values are NaN (LightGBM's missing)."""
+    encoder = loaded.model.encoder
+    x = np.empty((len(leads), len(encoder.names)), dtype=np.float64)
+    for i, lead in enumerate(leads):
+        # The encoder's own row path: date-derived features read their source column.
+        x[i] = encoder.encode_row(lead)[0]
+    return x
+
+
+def _reasons(explanation: LeadExplanation) -> tuple[list[dict], list[dict]]:
+    return (
+        [r.to_dict() for r in explanation.positive],
+        [r.to_dict() for r in explanation.negative],
+    )
+
+
+def score_leads(
+    loaded: LoadedModel,
+    leads: Sequence[Mapping[str, Any]],
+    lead_ids: Sequence[str | None],
+    explain: bool = True,
+) -> list[dict[str, Any]]:
+    """One dict per lead, in order: labels, and with ``explain`` criteria and reasons."""
+    x = encode(loaded, leads)
+    version = loaded.version
+    # The probability always comes from the booster's own prediction, so a score is identical
+    # to the last bit with or without explanations (and to ``leadml score``); the sum of the
+    # contributions agrees with it only to ~1e-15.
+    probabilities = loaded.model.predict_proba(x, num_threads=1).tolist()
+    bands = loaded.model.bands
+    out: list[dict[str, Any]] = []
+    if not explain:
+        for lead_id, p in zip(lead_ids, probabilities, strict=True):
+            out.append({"lead_id": lead_id, **bands.label_one(p), "model_version": version})
+        return out
+    explanations = explain_matrix(loaded.model, x, loaded.framework, num_threads=1)
+    for lead_id, p, e in zip(lead_ids, probabilities, explanations, strict=True):
+        reasons, concerns = _reasons(e)
+        out.append(
+            {
+                "lead_id": lead_id,
+                **bands.label_one(p),
+                "model_version": version,
+                "criteria": {
+                    name: {"contribution": c.contribution, "met": c.met}
+                    for name in loaded.criteria
+                    for c in (e.criteria[name],)
+                },
+                "bant_qualified": e.bant_qualified,
+                "reasons": reasons,
+                "concerns": concerns,
+            }
+        )
+    return out
+
+
+def explain_one(
+    loaded: LoadedModel, lead: Mapping[str, Any], lead_id: str | None
+) -> dict[str, Any]:
+    """Every feature's contribution, the criteria and the groups, for ``POST /v1/explain``."""
+    model = loaded.model
+    x = encode(loaded, [lead])
+    e = explain_matrix(model, x, loaded.framework, num_threads=1)[0]
+    probability = float(model.predict_proba(x, num_threads=1)[0])
+    specs = {f.name: f for f in model.schema.features}
+    features = []
+    for j, name in enumerate(model.encoder.names):
+        spec = specs.get(name)
+        code = float(x[0, j])
+        value = None if math.isnan(code) else model.encoder.decode_value(j, code)
+        features.append(
+            {
+                "name": name,
+                "display": spec.label if spec else name,
+                "value": value,
+                "contribution": e.contributions[name],
+                "criterion": spec.criterion if spec else "none",
+                "group": spec.group if spec else "other",
+            }
+        )
+    features.sort(key=lambda f: -abs(f["contribution"]))
+    criteria = {n: v.to_dict() for n, v in e.criteria.items() if n in loaded.criteria}
+    groups = {n: v.to_dict() for n, v in e.criteria.items() if n not in loaded.criteria}
+    reasons, concerns = _reasons(e)
+    return {
+        "lead_id": lead_id,
+        "model_version": loaded.version,
+        **model.bands.label_one(probability),
+        "framework": e.framework,
+        "base_value": e.base_value,
+        "raw_log_odds": e.raw_log_odds,
+        "features": features,
+        "criteria": criteria,
+        "groups": groups,
+        "bant_qualified": e.bant_qualified,
+        "reasons": reasons,
+        "concerns": concerns,
+    }

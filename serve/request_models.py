@@ -1,0 +1,207 @@
+"""Request models, built from the served model's ``LeadSchema``.
+
+Building the lead model from the schema means the OpenAPI document a CRM integrator reads at
+``/docs`` shows every field with its type, its allowed answers (ordinal levels), its BANT
+criterion and a description, and that a typo in a field name is rejected with its name instead
+of being silently scored as missing. Fields are declared by alias so that any column name a
+bring-your-own schema uses (spaces, dots, names clashing with pydantic's own) works.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from leadml.schema.spec import DATE_KINDS, FeatureSpec, LeadSchema
+
+#: How many known categorical levels the field description lists before "...".
+LEVELS_SHOWN = 25
+MAX_TEXT = 500
+
+
+def _int_to_text(value: Any) -> Any:
+    """CRMs send ids and codes as numbers as often as as strings; both mean the same text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Text = Annotated[
+    str,
+    BeforeValidator(_int_to_text),
+    StringConstraints(max_length=MAX_TEXT),
+    # Documented as accepted: integers are taken as text (the schemathesis fuzz checks this).
+    WithJsonSchema({"anyOf": [{"type": "string", "maxLength": MAX_TEXT}, {"type": "integer"}]}),
+]
+
+
+def _not_a_flag(value: Any) -> Any:
+    """pydantic would read true/false as 1/0: a flag in a number field is a mistake, not 0."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_type", "expected a number, not true or false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_a_flag), Field(allow_inf_nan=False)]
+
+
+def _describe(spec: FeatureSpec, known_levels: list[str] | None) -> str:
+    parts = [spec.description or spec.label]
+    where = spec.group if spec.criterion == "none" else f"{spec.group}, BANT {spec.criterion}"
+    parts.append(f"({where}).")
+    if spec.kind == "ordinal":
+        parts.append("One of the listed answers, worst to best.")
+    elif spec.kind == "categorical" and known_levels:
+        shown = ", ".join(known_levels[:LEVELS_SHOWN])
+        more = ", ..." if len(known_levels) > LEVELS_SHOWN else ""
+        parts.append(f"Known values: {shown}{more}; other values are scored as missing.")
+    elif spec.kind == "boolean":
+        parts.append("true or false.")
+    if spec.monotone == 1:
+        parts.append("More never lowers the score.")
+    elif spec.monotone == -1:
+        parts.append("More never raises the score.")
+    parts.append("Omit or send null when unknown (CRM placeholders such as 'Select' count too).")
+    return " ".join(parts)
+
+
+def _placeholders_are_missing(missing: frozenset[str]) -> BeforeValidator:
+    """CRM exports write "Select" or "N/A" for an unanswered field: that is a missing value."""
+
+    def to_none(value: Any) -> Any:
+        if isinstance(value, str) and value.strip() in missing:
+            return None
+        return value
+
+    return BeforeValidator(to_none)
+
+
+def _feature_type(spec: FeatureSpec, missing: frozenset[str]) -> Any:
+    if spec.kind == "numeric":
+        base: Any = Number
+    elif spec.kind == "boolean":
+        base = bool
+    elif spec.kind == "ordinal":
+        base = Literal[tuple(spec.levels or ())]  # type: ignore[valid-type]
+    else:
+        base = Text
+    return Annotated[base | None, _placeholders_are_missing(missing)]
+
+
+def _attribute(i: int, column: str) -> str:
+    """A safe Python attribute for a column; the column name itself is the JSON alias."""
+    plain = column.isidentifier() and not keyword.iskeyword(column)
+    if plain and not column.startswith(("model_", "_")) and column not in dir(BaseModel):
+        return column
+    return f"field_{i}"
+
+
+def lead_request_model(
+    schema: LeadSchema, levels: dict[str, list[str]] | None = None
+) -> type[BaseModel]:
+    """The ``Lead`` body model: the schema's features, its id, and its PII/time columns.
+
+    PII and time columns are accepted (CRMs send whole records) but never used, stored or
+    logged; their values are declared as free JSON so they can never fail validation and be
+    echoed in an error message.
+    """
+    levels = levels or {}
+    missing = frozenset(schema.missing_values)
+    fields: dict[str, Any] = {}
+    columns: list[str] = []
+
+    def add(column: str, annotation: Any, description: str, **extra: Any) -> None:
+        fields[_attribute(len(columns), column)] = (
+            annotation,
+            Field(default=None, alias=column, description=description, **extra),
+        )
+        columns.append(column)
+
+    if schema.id:
+        add(
+            schema.id,
+            Text | None,
+            "Lead identifier from the CRM (string or integer); keys the score history.",
+        )
+    for spec in schema.features:
+        if spec.kind in DATE_KINDS:
+            # Weekday, month and age are computed from the raw date the CRM sends.
+            if spec.column not in columns:
+                order = (
+                    "ISO 8601, or day first as in the training data: 05/11/2026 is 5 November"
+                    if schema.day_first
+                    else "ISO 8601"
+                )
+                add(spec.column, Text | None, f"A date ({order}); features are derived from it.")
+            continue
+        extra = {"title": spec.label}
+        if spec.kind == "categorical" and levels.get(spec.name):
+            extra["examples"] = levels[spec.name][:3]
+        description = _describe(spec, levels.get(spec.name))
+        add(spec.name, _feature_type(spec, missing), description, **extra)
+    for column in schema.pii:
+        add(column, JsonValue, "Personal data: accepted, never used, stored or logged.")
+    if schema.time and schema.time not in columns:
+        add(schema.time, JsonValue, "Creation time: date-derived ages are measured from it.")
+    return create_model(  # type: ignore[call-overload]
+        "Lead",
+        __config__=ConfigDict(
+            extra="forbid",
+            title="Lead",
+            json_schema_extra={"description": f"One lead as the '{schema.name}' schema says."},
+        ),
+        **fields,
+    )
+
+
+def score_request_model(lead: type[BaseModel], max_leads: int) -> type[BaseModel]:
+    """``{"leads": [...]}`` with a count check that runs before any lead is validated."""
+
+    def check_count(cls: type, value: Any) -> Any:
+        if isinstance(value, list):
+            if not value:
+                raise PydanticCustomError("too_few_leads", "send at least one lead")
+            if len(value) > max_leads:
+                raise PydanticCustomError(
+                    "too_many_leads",
+                    "{count} leads in one request; at most {limit} are accepted per request: "
+                    "split the batch",
+                    {"count": len(value), "limit": max_leads},
+                )
+        return value
+
+    return create_model(  # type: ignore[call-overload]
+        "ScoreRequest",
+        __config__=ConfigDict(extra="forbid"),
+        __validators__={"check_count": field_validator("leads", mode="before")(check_count)},
+        leads=(
+            list[lead],  # type: ignore[valid-type]
+            Field(
+                min_length=1,
+                max_length=max_leads,
+                description=f"1 to {max_leads} leads, scored in one call.",
+            ),
+        ),
+    )
+
+
+class ReloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Bundle folder or registry reference; omit to reload the current one.",
+    )

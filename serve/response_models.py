@@ -1,0 +1,143 @@
+"""Response models: what every route answers, documented field by field at ``/docs``.
+
+Routes build plain dicts on the hot path and return them as ``JSONResponse`` (validating what
+leadml itself just built would cost time for nothing); these models are the contract, and the
+tests check real responses against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Grade = Literal["A", "B", "C", "D"]
+Trend = Literal["improving", "steady", "declining"]
+
+
+class Reason(BaseModel):
+    text: str = Field(description="Plain words, from the lead's own answers.")
+    feature: str
+    contribution: float = Field(description="Push on the log-odds (positive raises the score).")
+
+
+class Criterion(BaseModel):
+    contribution: float = Field(description="Summed log-odds push of the criterion's features.")
+    met: bool | None = Field(description="True: pushes up; false: does not; null: no data.")
+
+
+class CriterionDetail(Criterion):
+    features: list[str]
+
+
+class LeadScore(BaseModel):
+    lead_id: str | None
+    probability: float = Field(ge=0, le=1, description="Calibrated conversion probability.")
+    score: int = Field(ge=0, le=100, description="The probability in percent, as CRMs show it.")
+    grade: Grade
+    tier: str
+    stage: str
+    model_version: str
+    criteria: dict[str, Criterion] | None = Field(
+        default=None, description="Per qualification criterion (BANT by default)."
+    )
+    bant_qualified: bool | None = Field(default=None, description="At least 3 of 4 BANT met.")
+    reasons: list[Reason] | None = Field(default=None, description="Top reasons for the score.")
+    concerns: list[Reason] | None = Field(default=None, description="Top reasons against.")
+    trend: Trend | None = Field(
+        default=None, description="Against this lead's previous score in the history."
+    )
+    previous_score: int | None = None
+
+
+class ScoreResponse(BaseModel):
+    model_version: str
+    scores: list[LeadScore]
+
+
+class FeatureContribution(BaseModel):
+    name: str
+    display: str
+    value: Any = Field(description="The value as the model read it (null: missing).")
+    contribution: float
+    criterion: str
+    group: str
+
+
+class ExplainResponse(BaseModel):
+    lead_id: str | None
+    model_version: str
+    probability: float
+    score: int
+    grade: Grade
+    tier: str
+    stage: str
+    framework: str
+    base_value: float = Field(description="Average lead's log-odds (the starting point).")
+    raw_log_odds: float = Field(description="base_value + the sum of all contributions.")
+    features: list[FeatureContribution]
+    criteria: dict[str, CriterionDetail]
+    groups: dict[str, CriterionDetail] = Field(
+        description="Features outside the framework's criteria, rolled up by group."
+    )
+    bant_qualified: bool
+    reasons: list[Reason]
+    concerns: list[Reason]
+
+
+class ReloadResponse(BaseModel):
+    model_version: str
+    previous_version: str
+    ref: str
+
+
+class HistoryRow(BaseModel):
+    lead_id: str
+    model_version: str
+    probability: float
+    score: int
+    grade: Grade
+    scored_at: str = Field(description="ISO 8601 time, UTC.")
+    features: dict[str, Any] | None = Field(
+        default=None, description="The lead's feature values as scored (never PII)."
+    )
+
+
+class RecentLeads(BaseModel):
+    leads: list[HistoryRow]
+
+
+class LeadHistory(BaseModel):
+    lead_id: str
+    scores: list[HistoryRow]
+
+
+class FeatureInfo(BaseModel):
+    name: str
+    display: str
+    kind: str
+    group: str
+    criterion: str
+    monotone: int
+    levels: list[str] | None
+
+
+class Thresholds(BaseModel):
+    grades: dict[str, float] = Field(description="Lowest probability of grades A, B and C.")
+    tiers: dict[str, str]
+    stages: dict[str, str]
+    trend_points: int = Field(description="Score change that counts as a trend.")
+
+
+class ModelInfo(BaseModel):
+    model_version: str
+    ref: str
+    loaded_at: str
+    trained_at: str | None
+    run_id: str | None
+    framework: str
+    criteria: list[str]
+    metrics: dict[str, Any]
+    features: list[FeatureInfo]
+    lead_id_field: str | None
+    thresholds: Thresholds

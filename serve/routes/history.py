@@ -1,0 +1,61 @@
+"""``/v1/history``: recently scored leads, and one lead's scores over time."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi.responses import JSONResponse
+
+from serve.deps import HistoryStore, require_key
+from serve.history import HistoryUnavailable
+from serve.response_models import LeadHistory, RecentLeads
+from serve.routes.scoring import AUTH
+
+router = APIRouter(prefix="/v1/history", tags=["history"], dependencies=[Depends(require_key)])
+
+UNAVAILABLE = {
+    404: {"description": "History is turned off on this server"},
+    503: {"description": "The history database cannot be read right now"},
+}
+
+
+def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**r, "scored_at": r["scored_at"].isoformat()} for r in rows]
+
+
+@router.get(
+    "",
+    response_model=RecentLeads,
+    summary="Recently scored leads, newest first (one row per lead)",
+    responses={**AUTH, **UNAVAILABLE, 422: {"description": "Invalid limit"}},
+)
+def recent(history: HistoryStore, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONResponse:
+    try:
+        rows = history.recent(limit)
+    except HistoryUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    return JSONResponse({"leads": _rows_json(rows)})
+
+
+@router.get(
+    "/{lead_id}",
+    response_model=LeadHistory,
+    summary="One lead's scores over time, oldest first",
+    responses={
+        **AUTH,
+        **UNAVAILABLE,
+        404: {"description": "No scores for this lead id, or history turned off"},
+        422: {"description": "Invalid lead id or limit"},
+    },
+)
+def lead(
+    history: HistoryStore,
+    lead_id: Annotated[str, Path(min_length=1, max_length=500)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSONResponse:
+    try:
+        rows = history.lead(lead_id, limit)
+    except HistoryUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    if not rows:
+        raise HTTPException(404, "no scores recorded for this lead id")
+    return JSONResponse({"lead_id": lead_id, "scores": _rows_json(rows)})

@@ -1,0 +1,172 @@
+"""``/v1/score``, ``/v1/explain`` and ``/v1/model``: what CRMs call.
+
+The request bodies are built from the served model's schema when the app is made (that is what
+puts field types, answers and descriptions into ``/docs``), so this router is made by a
+function that receives them; everything else comes in through typed dependencies.
+"""
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from serve.deps import History, Served, require_key
+from serve.history import ScoreHistory, ScoreRecord, trend
+from serve.predict import explain_one, score_leads
+from serve.response_models import ExplainResponse, ModelInfo, ScoreResponse
+
+#: Documented on every /v1 route: what a CRM integration must be ready for.
+AUTH = {401: {"description": "Missing or invalid API key (when the server has keys)"}}
+BAD_INPUT = {
+    400: {"description": "Malformed JSON"},
+    413: {"description": "Request body too large"},
+    422: {"description": "Invalid input: the message names the field (and the lead)"},
+}
+#: Numbers-only batches up to this size are scored on the event loop (tens of microseconds
+#: a lead: a thread hop would cost more). Explanations (TreeSHAP, about a millisecond a lead,
+#: with the GIL released inside LightGBM) and big batches go to worker threads, so they use
+#: every core and never stall the quick calls behind them.
+INLINE_LEADS = 20
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: metrics that could not be computed are reported as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def lead_dicts(
+    leads: list[BaseModel], id_column: str | None
+) -> tuple[list[dict[str, Any]], list[str | None]]:
+    """The validated leads as dicts under their column names, and their ids."""
+    dicts = [lead.model_dump(by_alias=True) for lead in leads]
+    ids = [d.get(id_column) for d in dicts] if id_column else [None] * len(dicts)
+    # A blank id is no id: history keyed on "" would give unrelated leads one timeline.
+    return dicts, [i if i is not None and i.strip() else None for i in ids]
+
+
+async def add_history(
+    history: ScoreHistory | None, scores: list[dict], dicts: list[dict], features: list[str]
+) -> None:
+    """Each score's trend against the lead's previous one; the new scores are recorded."""
+    for s in scores:
+        s["trend"] = s["previous_score"] = None
+    if history is None:
+        return
+    known = [(s, d) for s, d in zip(scores, dicts, strict=True) if s["lead_id"] is not None]
+    if not known:
+        return
+    previous, unknown = history.remembered([s["lead_id"] for s, _ in known])
+    if unknown:  # only the database knows: ask it off the event loop
+        previous.update(await anyio.to_thread.run_sync(history.look_up, unknown))
+    now = datetime.now(UTC)
+    records = []
+    for s, d in known:
+        before = previous.get(s["lead_id"])
+        s["previous_score"] = before
+        s["trend"] = trend(s["score"], before)
+        values = {n: d[n] for n in features if d.get(n) is not None}
+        records.append(
+            ScoreRecord(
+                s["lead_id"], s["model_version"], s["probability"], s["score"],
+                s["grade"], now, values,
+            )
+        )  # fmt: skip
+    history.record(records)
+
+
+def scoring_router(
+    lead_model: type[BaseModel], score_request: type[BaseModel], id_column: str | None
+) -> APIRouter:
+    """The scoring routes for request bodies built from the served schema."""
+    router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[Depends(require_key)])
+
+    @router.post(
+        "/score",
+        response_model=ScoreResponse,
+        summary="Score 1 to 1,000 leads",
+        responses={**AUTH, **BAD_INPUT},
+    )
+    async def score(
+        body: Annotated[score_request, Body()],  # type: ignore[valid-type]
+        loaded: Served,
+        history: History,
+        explain: Annotated[
+            bool, Query(description="Add criteria, BANT verdict and reasons (slower).")
+        ] = True,
+    ) -> JSONResponse:
+        dicts, ids = lead_dicts(body.leads, id_column)
+        if not explain and len(dicts) <= INLINE_LEADS:
+            scores = score_leads(loaded, dicts, ids, explain)
+        else:
+            scores = await anyio.to_thread.run_sync(score_leads, loaded, dicts, ids, explain)
+        await add_history(history, scores, dicts, loaded.model.encoder.names)
+        # Returned as a Response so FastAPI does not validate what we just built; the
+        # response_model above documents it, and the tests check responses against it.
+        return JSONResponse({"model_version": loaded.version, "scores": scores})
+
+    @router.post(
+        "/explain",
+        response_model=ExplainResponse,
+        summary="Explain one lead: every feature's contribution and the criterion roll-up",
+        responses={**AUTH, **BAD_INPUT},
+    )
+    async def explain(
+        lead: Annotated[lead_model, Body()],  # type: ignore[valid-type]
+        loaded: Served,
+    ) -> JSONResponse:
+        dicts, ids = lead_dicts([lead], id_column)
+        return JSONResponse(await anyio.to_thread.run_sync(explain_one, loaded, dicts[0], ids[0]))
+
+    @router.get(
+        "/model",
+        response_model=ModelInfo,
+        summary="The served model: version, metrics, features, thresholds",
+        responses=AUTH,
+    )
+    async def model_info(loaded: Served) -> JSONResponse:
+        model = loaded.model
+        features = [
+            {
+                "name": f.name,
+                "display": f.label,
+                "kind": f.kind,
+                "group": f.group,
+                "criterion": f.criterion,
+                "monotone": f.monotone,
+                "levels": model.encoder.levels.get(f.name),
+            }
+            for f in model.schema.features
+            if f.name in model.encoder.names
+        ]
+        bands = model.bands
+        body = {
+            "model_version": loaded.version,
+            "ref": loaded.ref,
+            "loaded_at": loaded.loaded_at.isoformat(timespec="seconds"),
+            "trained_at": model.meta.get("trained_at"),
+            "run_id": model.meta.get("run_id"),
+            "framework": loaded.framework,
+            "criteria": list(loaded.criteria),
+            "metrics": model.metrics,
+            "features": features,
+            "lead_id_field": model.schema.id,
+            "thresholds": {
+                "grades": dict(zip("ABC", bands.cutoffs, strict=True)),
+                "tiers": bands.tiers,
+                "stages": bands.stages,
+                "trend_points": 2,
+            },
+        }
+        return JSONResponse(_finite(body))
+
+    return router

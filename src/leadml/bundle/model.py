@@ -1,0 +1,152 @@
+"""``LeadModel``: a trained booster with everything needed to score and explain a lead.
+
+A bundle is a folder of plain files: ``model.txt`` (LightGBM's own text format),
+``leadml.json`` (schema, frozen encodings, calibrator, grade bands, metadata) and
+``metrics.json``. Nothing is pickled, so loading a model never runs code from the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from leadml.bundle.calibration import Calibrator
+from leadml.bundle.files import (
+    BUNDLE_FORMAT,
+    META_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    checked_model_text,
+    json_default,
+    swap_in,
+)
+from leadml.errors import ModelLoadError
+from leadml.features.encoder import FeatureEncoder
+from leadml.qualify.grades import GradeBands
+from leadml.schema.spec import LeadSchema
+
+
+@dataclass
+class LeadModel:
+    """Booster + encoder + calibrator + grade bands; scoring and contributions in one place."""
+
+    booster: lgb.Booster
+    encoder: FeatureEncoder
+    schema: LeadSchema
+    calibrator: Calibrator
+    bands: GradeBands
+    meta: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    # -- identity ----------------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """Registry version when registered, else the bundle's own id."""
+        return str(self.meta.get("version") or self.meta.get("model_id") or "unversioned")
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.encoder.names
+
+    # -- scoring -----------------------------------------------------------------------------
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """Raw leads (as read from a file) → the model's input, parsed by the training rules."""
+        return self.encoder.transform(self.encoder.parse(frame))
+
+    def raw_scores(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
+        """Log-odds straight from the booster (what the contributions add up to)."""
+        return self.booster.predict(x, raw_score=True, num_threads=num_threads)
+
+    def predict_proba(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
+        return self.calibrator(self.raw_scores(x, num_threads=num_threads))
+
+    def contributions(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
+        """Exact TreeSHAP per feature in log-odds; the last column is the base value."""
+        return self.booster.predict(x, pred_contrib=True, num_threads=num_threads)
+
+    def score_frame(self, frame: pd.DataFrame, num_threads: int = 0) -> pd.DataFrame:
+        """Probability, score, grade, tier, stage for each row (index follows ``frame``)."""
+        p = self.predict_proba(self.matrix(frame), num_threads=num_threads)
+        labels = self.bands.labels(p)
+        labels.index = frame.index
+        return labels
+
+    def score_one(self, lead: Mapping[str, Any]) -> dict[str, Any]:
+        """Fast path for one lead dict: numpy row, one thread, no pandas."""
+        row = self.encoder.encode_row(lead)
+        return self.bands.label_one(float(self.predict_proba(row, num_threads=1)[0]))
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the bundle atomically: a half-written folder never replaces a good one."""
+        target = Path(directory).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            self.write_files(staging)
+            swap_in(staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def write_files(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(folder / MODEL_FILE))
+        meta = {
+            "format": BUNDLE_FORMAT,
+            "model_sha256": hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest(),
+            "schema": self.schema.to_dict(),
+            "encoder": self.encoder.to_dict(),
+            "calibrator": self.calibrator.to_dict(),
+            "bands": self.bands.to_dict(),
+            "meta": self.meta,
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=json_default))
+        (folder / METRICS_FILE).write_text(json.dumps(self.metrics, indent=2, default=json_default))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> LeadModel:
+        folder = Path(directory)
+        if not (folder / MODEL_FILE).is_file() or not (folder / META_FILE).is_file():
+            raise ModelLoadError(
+                f"{folder} is not a leadml bundle (expected {MODEL_FILE} and {META_FILE})"
+            )
+        try:
+            meta = json.loads((folder / META_FILE).read_text())
+            if meta.get("format") != BUNDLE_FORMAT:
+                raise ModelLoadError(f"{folder}: unsupported bundle format {meta.get('format')}")
+            booster = lgb.Booster(model_str=checked_model_text(folder, meta))
+            encoder = FeatureEncoder.from_dict(meta["encoder"])
+            if booster.num_feature() != len(encoder.names):
+                raise ModelLoadError(
+                    f"{folder}: model has {booster.num_feature()} features, "
+                    f"metadata lists {len(encoder.names)}"
+                )
+            metrics_path = folder / METRICS_FILE
+            metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+            return cls(
+                booster=booster,
+                encoder=encoder,
+                schema=LeadSchema.from_dict(meta["schema"]),
+                calibrator=Calibrator.from_dict(meta["calibrator"]),
+                bands=GradeBands.from_dict(meta["bands"]),
+                meta=meta.get("meta", {}),
+                metrics=metrics,
+            )
+        except ModelLoadError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
+            raise ModelLoadError(
+                f"{folder}: corrupt bundle ({type(exc).__name__}: {exc})"
+            ) from None

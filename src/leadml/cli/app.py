@@ -1,0 +1,70 @@
+"""``leadml``: the command line, one verb per stage (typer + rich).
+
+Each command is a thin shell over a library function, kept in a module per stage (``data``,
+``train``, ``score``, ``registry``, ``serve``, ``demo``) and registered on one app here, so the
+verbs stay flat (``leadml train``, not ``leadml modeling train``). Input problems
+(``LeadMLError``) print one red line and exit with code 2, never a traceback; set
+``LEADML_DEBUG=1`` to see one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from leadml import __version__
+from leadml.cli.shell import friendly
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"leadml {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    name="leadml",
+    help="Open lead conversion scoring: train, score and explain leads against BANT.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print leadml's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Open lead conversion scoring: train, score and explain leads against BANT."""
+
+
+def _register() -> None:
+    """Every verb, flat on the one app; ``schema`` is a group of its own (``schema infer``)."""
+    from leadml.cli import data, demo, registry, score, serve, train
+
+    app.add_typer(data.schema_app, name="schema")
+    for command in (
+        data.generate,
+        train.train,
+        score.score,
+        score.explain_command,
+        score.evaluate,
+        registry.promote,
+        serve.serve,
+        demo.demo,
+    ):
+        app.command(name=command.__name__.removesuffix("_command"))(friendly(command))
+
+
+_register()
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app(prog_name="leadml")

@@ -1,0 +1,86 @@
+"""``leadml generate`` and ``leadml schema infer``: data to learn from, and what it means."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadml.cli.options import (
+    DATA_HELP,
+    OUTCOMES_HELP,
+    TIME_ORDER_HELP,
+    read_with_outcomes,
+    schema_options,
+)
+from leadml.cli.render import console
+from leadml.cli.shell import friendly, project_settings
+from leadml.errors import LeadMLError
+
+schema_app = typer.Typer(help="Lead schemas: infer one from a raw export.", no_args_is_help=True)
+
+
+def generate(
+    rows: Annotated[int, typer.Option(min=1, help="Number of leads.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same table.")] = 7,
+    out: Annotated[Path, typer.Option(help="CSV or .parquet file to write.")] = Path(
+        "data/sample/leads.csv"
+    ),
+) -> None:
+    """Write a synthetic CRM lead history with a known generating process."""
+    from leadml.data.synthetic import generate_leads, write_leads
+
+    with console.status(f"Generating {rows:,} leads"):
+        frame = generate_leads(rows, seed)
+        path = write_leads(frame, out)
+    console.print(
+        f"Wrote {len(frame):,} leads × {frame.shape[1]} columns to [bold]{path}[/] "
+        f"(converted {frame['converted'].mean():.1%})"
+    )
+
+
+@schema_app.command("infer")
+@friendly
+def schema_infer(
+    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    target: Annotated[str | None, typer.Option(help="Target column.", metavar="COL")] = None,
+    positive: Annotated[
+        str | None, typer.Option(help="Target value meaning converted.", metavar="VALUE")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="TOML file to write (default: print it).", metavar="FILE")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="The schema's name: the project's registered model.", metavar="NAME"),
+    ] = None,
+    outcomes: Annotated[str | None, typer.Option(help=OUTCOMES_HELP, metavar="FILE")] = None,
+    on: Annotated[
+        str | None, typer.Option(help="Key column shared with --outcomes.", metavar="KEY")
+    ] = None,
+    time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
+) -> None:
+    """Infer a schema from a raw export and write it as TOML, to review, edit and train with."""
+    from leadml.data.read import describe_source
+    from leadml.data.suggest import project_name, suggest_schema
+    from leadml.modeling.prepare import preview_leakage
+
+    if target is None and outcomes is None:
+        raise LeadMLError("give --target COLUMN (or --outcomes FILE --on KEY)")
+    with console.status(f"Reading {describe_source(data)}"):
+        frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
+    assert target is not None
+    suggestion = suggest_schema(frame, target, positive, name=name or project_name(data))
+    suggestion.schema = schema_options(suggestion.schema, None, time_order)
+    # What the leakage guard will leave out at training, so the user sees it now.
+    guard = preview_leakage(frame, suggestion.schema, project_settings())
+    text = suggestion.to_toml(describe_source(data), extra=guard)
+    for line in [*suggestion.summary(), *guard]:
+        console.print(f"[cyan]Schema:[/] {line}", highlight=False, soft_wrap=True)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Wrote [bold]{out}[/]: review it, then train with --schema {out}")

@@ -1,0 +1,107 @@
+"""Options several verbs share: their help, and how they turn into a table and a schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from leadml.cli.render import console
+from leadml.errors import LeadMLError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from leadml.schema.spec import LeadSchema
+
+DATA_HELP = (
+    "CSV/TSV, Parquet or .xlsx file of historical leads, or a SQLAlchemy URL "
+    "(URL#table or URL#SELECT ...)."
+)
+OUTCOMES_HELP = (
+    "A second table of conversions (e.g. closed deals): a lead converted when its --on key "
+    "appears there. Only the key is used."
+)
+TIME_ORDER_HELP = (
+    "The rows are oldest first: test on the newest (last) 20% when there is no date column."
+)
+DASK_HELP = (
+    "Run on Dask: --data is then a folder or glob of CSV or Parquet parts. Uses the cluster at "
+    "--scheduler, else at DASK_SCHEDULER_ADDRESS, else a local cluster of 2 worker processes."
+)
+SCHEDULER_HELP = "Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --dask)."
+MODEL_HELP = "Bundle folder, models:/<name>@champion, models:/<name>/<N> or runs:/<id>/model."
+NAME_HELP = (
+    "Registered model (and MLflow experiment) for this project; default: the schema's name, "
+    "else the data file's."
+)
+
+
+def outcome_options(outcomes: str | None, on: str | None) -> bool:
+    """``--outcomes FILE`` and ``--on KEY`` come together; True when both are given."""
+    if outcomes is None and on is not None:
+        raise LeadMLError("--on KEY goes with --outcomes FILE")
+    if outcomes is not None and on is None:
+        raise LeadMLError("--outcomes needs --on KEY: the column both tables share")
+    return outcomes is not None
+
+
+def read_with_outcomes(
+    data: str, outcomes: str | None, on: str | None, target: str | None, positive: str | None
+) -> tuple[pd.DataFrame, str | None, str | None]:
+    """The lead table, labelled from a second table of conversions when ``--outcomes`` is given.
+
+    Returns the frame and the target column and positive value to use with it.
+    """
+    from leadml.data.read import read_table
+
+    frame = read_table(data)
+    if not outcome_options(outcomes, on):
+        return frame, target, positive
+    from leadml.data.outcomes import attach_outcomes
+
+    target = target or "converted"
+    frame, notes = attach_outcomes(frame, read_table(str(outcomes)), str(on), target)
+    for note in notes:
+        console.print(f"[yellow]Warning:[/] {note}", highlight=False, soft_wrap=True)
+    return frame, target, "1"
+
+
+def resolve_schema(
+    data: str,
+    frame: pd.DataFrame | None,
+    schema: Path | None,
+    target: str | None,
+    positive: str | None,
+) -> LeadSchema:
+    """A schema file when given; else one suggested from the data around ``--target``, named
+    after the data file (so each project gets its own registered model)."""
+    from leadml.schema.spec import LeadSchema
+
+    if schema is not None:
+        loaded = LeadSchema.load(schema)
+        if positive is not None:
+            loaded = loaded.model_copy(update={"positive": positive})
+        return loaded
+    if target is None:
+        raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
+    from leadml.data.suggest import project_name, suggest_schema
+
+    suggestion = suggest_schema(frame, target=target, positive=positive, name=project_name(data))
+    for line in suggestion.summary():
+        console.print(f"[cyan]Schema:[/] {line}", highlight=False, soft_wrap=True)
+    return suggestion.schema
+
+
+def schema_options(lead_schema: LeadSchema, allow: list[str] | None, time_order: bool) -> Any:
+    """``--allow`` and ``--time-order`` written into the schema, so the bundle records them."""
+    update: dict[str, Any] = {}
+    if allow:
+        update["leakage_allowed"] = sorted({*lead_schema.leakage_allowed, *allow})
+    if time_order:
+        update["rows_in_time_order"] = True
+    return lead_schema.model_copy(update=update) if update else lead_schema
+
+
+def warn_all(warnings: list[str]) -> None:
+    for warning in warnings:
+        console.print(f"[yellow]Warning:[/] {warning}", highlight=False, soft_wrap=True)

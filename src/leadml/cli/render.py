@@ -1,0 +1,130 @@
+"""How results look in a terminal: rich tables and explanation cards, kept apart from the work.
+
+Everything a command prints beyond a status line is built here, from plain results (metrics
+dicts, ``LeadExplanation`` objects), so the library stays free of presentation and a notebook
+can print the very same cards.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from leadml.schema.frameworks import criterion_label
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from leadml.bundle.model import LeadModel
+    from leadml.explain.attributions import LeadExplanation
+
+#: Progress, warnings and errors (stderr), so that stdout can be piped.
+console = Console(stderr=True)
+#: Results (stdout).
+screen = Console()
+
+
+def metrics_table(metrics: dict[str, Any]) -> Table:
+    """Model next to its baselines, one row each, on the test split."""
+    cols = ["roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile"]
+    table = Table(title="Test split: model vs baselines")
+    table.add_column("model")
+    for c in cols:
+        table.add_column(c, justify="right")
+    rows = {"leadml (LightGBM)": metrics, **metrics.get("baselines", {})}
+    for name, values in rows.items():
+        table.add_row(name, *(f"{values.get(c, float('nan')):.3f}" for c in cols))
+    return table
+
+
+def grades_table(records: list[dict[str, Any]]) -> Table:
+    table = Table(title="Grade bands on the test split")
+    for c in ("grade", "min probability", "leads", "share", "observed conversion"):
+        table.add_column(c, justify="right")
+    for r in records:
+        conv = r.get("conversion")
+        table.add_row(
+            r["grade"],
+            f"{r['min_probability']:.3f}",
+            f"{r['leads']:,}",
+            f"{r['share']:.0%}",
+            "–" if conv is None or conv != conv else f"{conv:.1%}",
+        )
+    return table
+
+
+def _verdict_mark(met: bool | None) -> str:
+    return {True: "[green]✓ met[/]", False: "[red]✗ not met[/]", None: "[dim]? unknown[/]"}[met]
+
+
+def explanation_card(explanation: LeadExplanation, title: str = "Lead") -> Any:
+    """A rich panel: probability, the criteria with verdicts, and the reasons for and against."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    e = explanation
+    own = e.framework_criteria
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    table.add_column(e.framework.upper() if e.framework else "criterion")
+    table.add_column("push", justify="right")
+    table.add_column("verdict")
+    for name in own:
+        v = e.criteria[name]
+        table.add_row(criterion_label(name), f"{v.contribution:+.2f}", _verdict_mark(v.met))
+    others = [(n, v) for n, v in e.criteria.items() if n not in own and v.features]
+    for name, v in others:
+        table.add_row(f"[dim]{criterion_label(name)}[/]", f"[dim]{v.contribution:+.2f}[/]", "")
+    lines = Text()
+    for r in e.positive:
+        lines.append("  + ", style="green").append(f"{r.text}\n")
+    for r in e.negative:
+        lines.append("  − ", style="red").append(f"{r.text}\n")
+    lines.rstrip()
+    qualified = "[green]BANT qualified[/]" if e.bant_qualified else "[yellow]not BANT qualified[/]"
+    summary = f"[bold]{e.probability:.0%}[/] likely to convert · {qualified}"
+    return Panel(
+        Group(
+            summary,
+            Text(""),
+            table,
+            Text(""),
+            lines if lines.plain else Text("  (no strong reasons)"),
+        ),
+        title=f"[bold]{title}[/]",
+        title_align="left",
+        expand=False,
+    )
+
+
+def explanation_cards(model: LeadModel, frame: pd.DataFrame, framework: str = "bant") -> list[Any]:
+    """Rich cards for the rows of a lead frame (the CLI's ``demo`` and ``explain``)."""
+    from leadml.explain.attributions import explain_matrix
+
+    explanations = explain_matrix(model, model.matrix(frame), framework)
+    id_column = model.schema.id
+    ids = (
+        frame[id_column].astype(str).tolist()
+        if id_column and id_column in frame.columns
+        else [f"Row {i}" for i in frame.index]
+    )
+    return [
+        explanation_card(e, f"Lead {lead_id}") for lead_id, e in zip(ids, explanations, strict=True)
+    ]
+
+
+def hottest_table(scored: pd.DataFrame, id_column: str | None, title: str) -> Table:
+    """The top leads of a scored frame: id, probability, grade, stage and the first reason."""
+    table = Table(title=title)
+    for column in ("lead", "probability", "grade", "stage", "first reason"):
+        table.add_column(column)
+    for i, row in scored.iterrows():
+        lead = str(row[id_column]) if id_column and id_column in scored.columns else f"Row {i}"
+        reason = str(row.get("reasons", "") or "").split(" | ")[0]
+        table.add_row(
+            lead, f"{row['probability']:.1%}", str(row["grade"]), str(row["stage"]), reason
+        )
+    return table

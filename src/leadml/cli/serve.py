@@ -1,0 +1,40 @@
+"""``leadml serve``: the scoring API for CRMs and the page for sales ops."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from leadml.cli.options import MODEL_HELP
+from leadml.cli.shell import project_settings
+
+
+def serve(
+    model: Annotated[str, typer.Option(help=MODEL_HELP, metavar="REF")],
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on; beyond loopback needs LEADML_API_KEYS.", metavar="ADDR"
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.", metavar="PORT")] = 8000,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            help="Score history: SQLAlchemy URL or 'none' (default: SQLite in the project home).",
+            metavar="URL",
+        ),
+    ] = None,
+) -> None:
+    """Serve the scoring API for CRMs and the sales-ops page (FastAPI + uvicorn)."""
+    # The service lives in serve/, outside the library: only this verb loads it, at call
+    # time, so importing leadml never imports FastAPI.
+    from serve.server import run
+    from serve.settings import ServeSettings
+
+    project_settings()  # says which home (and so which store and history) is served
+    overrides: dict[str, Any] = {"model_ref": model}
+    if history is not None:
+        overrides["history_url"] = history
+    run(ServeSettings(**overrides), host=host, port=port)

@@ -1,0 +1,170 @@
+"""``leadml train``: a lead model from history, logged to MLflow and registered as challenger."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from leadml.cli.options import (
+    DASK_HELP,
+    DATA_HELP,
+    NAME_HELP,
+    OUTCOMES_HELP,
+    SCHEDULER_HELP,
+    TIME_ORDER_HELP,
+    outcome_options,
+    read_with_outcomes,
+    resolve_schema,
+    schema_options,
+    warn_all,
+)
+from leadml.cli.render import console, grades_table, metrics_table, screen
+from leadml.cli.shell import project_settings
+from leadml.errors import LeadMLError
+
+if TYPE_CHECKING:
+    from leadml.config import Settings
+    from leadml.modeling.finish import TrainResult
+
+
+def train(
+    data: Annotated[str, typer.Option(help=DATA_HELP, metavar="FILE|URL")],
+    schema: Annotated[Path | None, typer.Option(help="LeadSchema TOML.", metavar="FILE")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target column (infers a schema).", metavar="COL")
+    ] = None,
+    positive: Annotated[
+        str | None, typer.Option(help="Target value meaning converted.", metavar="VALUE")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help=NAME_HELP, metavar="NAME")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Bundle folder (default: models/<name> in the project home).", metavar="DIR"
+        ),
+    ] = None,
+    experiment: Annotated[
+        str | None, typer.Option(help="MLflow experiment (default: the name).", metavar="NAME")
+    ] = None,
+    outcomes: Annotated[str | None, typer.Option(help=OUTCOMES_HELP, metavar="FILE")] = None,
+    on: Annotated[
+        str | None, typer.Option(help="Key column shared with --outcomes.", metavar="KEY")
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep a column the leakage guard flags (repeatable).", metavar="COL"),
+    ] = None,
+    time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
+    dask: Annotated[bool, typer.Option("--dask", help=DASK_HELP)] = False,
+    scheduler: Annotated[str | None, typer.Option(help=SCHEDULER_HELP, metavar="ADDR")] = None,
+) -> None:
+    """Train a lead model, log it to MLflow, register it as challenger, write the bundle."""
+    from leadml.data.read import describe_source
+    from leadml.tracking.store import connect
+
+    settings = project_settings()
+    if target is None and schema is None and outcomes is None:
+        raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
+    # The store is checked before the data is even read: nothing is half-done if it is down.
+    with console.status("Checking the MLflow store"):
+        connect(settings)
+    if dask or scheduler:
+        result = _train_on_dask(
+            data, schema, target, positive, allow, time_order, settings, scheduler, outcomes, on,
+            name, out, experiment,
+        )  # fmt: skip
+    else:
+        from leadml.modeling.train import train_leads
+
+        with console.status(f"Reading {describe_source(data)}"):
+            frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
+        lead_schema = resolve_schema(data, frame, schema, target, positive)
+        lead_schema = schema_options(lead_schema, allow, time_order)
+        project = name or settings.registered_model or lead_schema.name
+        with console.status("Training") as status:
+            result = train_leads(
+                frame,
+                lead_schema,
+                settings,
+                out=out or settings.models_dir / project,
+                experiment=experiment,
+                progress=lambda msg: status.update(msg),
+                source=describe_source(data),
+                name=project,
+            )
+    show_result(result, settings)
+
+
+def show_result(result: TrainResult, settings: Settings) -> None:
+    """Warnings, the model against its baselines, the grade table, and where it all went."""
+    warn_all(result.warnings)
+    screen.print(metrics_table(result.metrics))
+    screen.print(grades_table(result.metrics["grades"]))
+    meta = result.model.meta
+    screen.print(
+        f"Bundle: [bold]{result.bundle}[/]\n"
+        f"MLflow run {result.run_id} → registered as [bold]{meta.get('registered_model')}[/] "
+        f"version {result.version} (alias challenger), model [bold]{result.model.version}[/]\n"
+        f"Store: {settings.tracking_uri}"
+    )
+
+
+def _train_on_dask(
+    data: str,
+    schema: Path | None,
+    target: str | None,
+    positive: str | None,
+    allow: list[str] | None,
+    time_order: bool,
+    settings: Settings,
+    scheduler: str | None,
+    outcomes: str | None,
+    on: str | None,
+    name: str | None,
+    out: Path | None,
+    experiment: str | None,
+) -> TrainResult:
+    """``train --dask``: lightgbm.dask over the parts; a schema is inferred from the first part.
+
+    With ``--outcomes`` the outcome table (keys only) is read here and the parts are labelled
+    on the workers.
+    """
+    from leadml.cluster.client import dask_client
+    from leadml.cluster.partitions import first_rows
+    from leadml.cluster.train import train_dask
+
+    keys = None
+    if outcome_options(outcomes, on):
+        from leadml.data.outcomes import outcome_keys
+        from leadml.data.read import read_table
+
+        target = target or "converted"
+        positive = "1"
+        keys = outcome_keys(read_table(str(outcomes)), str(on), target)
+    with ExitStack() as stack:
+        with console.status(f"Connecting to Dask at {scheduler}" if scheduler else "Starting Dask"):
+            client = stack.enter_context(dask_client(scheduler))
+        sample = first_rows(data) if schema is None else None
+        if sample is not None and keys is not None:
+            from leadml.data.outcomes import check_lead_columns, label_leads
+
+            check_lead_columns(list(map(str, sample.columns)), keys.on, keys.target)
+            sample = label_leads(sample, keys)
+        lead_schema = resolve_schema(data, sample, schema, target, positive)
+        lead_schema = schema_options(lead_schema, allow, time_order)
+        project = name or settings.registered_model or lead_schema.name
+        with console.status("Training on Dask") as status:
+            return train_dask(
+                data,
+                lead_schema,
+                client,
+                settings,
+                out=out or settings.models_dir / project,
+                experiment=experiment,
+                progress=lambda msg: status.update(msg),
+                outcomes=keys,
+                name=project,
+            )

@@ -1,0 +1,267 @@
+"""The leakage guard: find columns that give the outcome away, before a model learns from them.
+
+A lead model is trained on history, where every column was exported *after* the outcome was
+known. Some of them were only filled in because of it: the call's duration (known when the
+call ends), a rep's "Tags", a deal's close date or value. A model that uses them scores
+beautifully on history and is useless on a new lead. Public lead-scoring notebooks report ROC
+AUC 0.97 for exactly this reason.
+
+Four kinds of evidence, each stated with its number so a person can judge it:
+
+* **alone it separates the classes**: a single column reaches ROC AUC ≥ 0.90 by itself,
+  measured out of fold (cross-fitted target encoding, so a many-valued column cannot memorise);
+* **filled for one class only**: e.g. present for 100% of converted leads and 0% of the
+  others, as every column copied from a closed-deals table is;
+* **its name means an outcome or a post-contact event** (status, stage, duration, won, lost,
+  close date, tags, ... in English, Portuguese, Spanish and Polish);
+* **a date after the lead came in**: later than the lead's time column for most rows, or on or
+  after an outcome date (won/closed), so it records what happened next.
+
+Flagged columns are left out by default with a warning that names them and why; a user who
+knows better keeps one with ``--allow COL`` (``LeadSchema.leakage_allowed``).
+
+The audit sees the **training rows only**, typed, with the matrix of the training encoder: a
+column that gives the outcome away only among the test leads must not decide, from the test
+labels, what the model may learn from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import TargetEncoder
+
+from leadml.data.parse import parse_dates
+from leadml.errors import DataError, SchemaError
+from leadml.schema.lexicon import DATE_WORDS, OUTCOME_DATE_WORDS, OUTCOME_WORDS, name_words
+from leadml.schema.spec import DATE_KINDS, FeatureSpec, LeadSchema
+
+#: A single column this good on its own is more likely the outcome than a cause of it.
+AUC_LIMIT = 0.90
+#: "Filled for one class only": the other class's fill rate is at most this ...
+FILL_OTHER_MAX = 0.01
+#: ... while the first class's is at least this (and ten times the other's).
+FILL_ONE_MIN = 0.05
+#: Or, more loosely, "mostly filled for one class": at least this for one, a tenth for the other.
+FILL_MOSTLY = 0.30
+#: A date later than the lead's time for this share of rows records a later event.
+LATER_SHARE = 0.5
+#: Rows used to measure single-column AUC (a random sample beyond it: the number is stable).
+MAX_ROWS = 100_000
+NUMERIC_BINS = 20
+
+
+@dataclass
+class LeakageAudit:
+    """Columns flagged as probably leaking the outcome, with the evidence, and those dropped."""
+
+    flagged: dict[str, list[str]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+    single_column_auc: dict[str, float] = field(default_factory=dict)
+
+    def kept(self, schema: LeadSchema) -> LeadSchema:
+        """The schema without the dropped features: what training goes on with."""
+        if not self.dropped:
+            return schema
+        features = [f for f in schema.features if f.name not in self.dropped]
+        return schema.model_copy(update={"features": features})
+
+    def to_dict(self) -> dict:
+        """JSON for the bundle, MLflow (leakage_audit.json) and the model report."""
+        return {
+            "flagged": self.flagged,
+            "dropped": self.dropped,
+            "allowed": self.allowed,
+            "single_column_auc": self.single_column_auc,
+            "rules": {
+                "auc_limit": AUC_LIMIT,
+                "fill_one_class": f">= {FILL_ONE_MIN:.0%} vs <= {FILL_OTHER_MAX:.0%}, "
+                f"or >= {FILL_MOSTLY:.0%} vs <= a tenth of it",
+                "later_date_share": LATER_SHARE,
+            },
+        }
+
+
+# -- evidence, one rule at a time ----------------------------------------------------------------
+def name_evidence(spec: FeatureSpec) -> str | None:
+    """The outcome words in a feature's name (or its source column's)."""
+    hits = sorted((set(name_words(spec.name)) | set(name_words(spec.column))) & OUTCOME_WORDS)
+    if not hits:
+        return None
+    return f"its name means an outcome or a post-contact event ({', '.join(hits)})"
+
+
+def fill_evidence(present: np.ndarray, y: np.ndarray) -> str | None:
+    """A column filled for (almost) only one class, as columns copied from deals are."""
+    pos, neg = y == 1, y == 0
+    rates = {"converted leads": present[pos].mean(), "the others": present[neg].mean()}
+    (hi_name, hi), (lo_name, lo) = sorted(rates.items(), key=lambda kv: -kv[1])
+    only = hi >= FILL_ONE_MIN and lo <= FILL_OTHER_MAX and hi >= 10 * lo
+    mostly = hi >= FILL_MOSTLY and lo <= hi / 10
+    if not (only or mostly):
+        return None
+    return f"filled for {hi:.0%} of {hi_name} but {lo:.0%} of {lo_name}"
+
+
+def _oof_auc(codes: np.ndarray, y: np.ndarray, seed: int) -> float:
+    """ROC AUC of a category's out-of-fold conversion rate: what the column alone can tell."""
+    if len(np.unique(codes)) < 2:
+        return 0.5
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    encoder = TargetEncoder(target_type="binary", cv=folds)
+    encoded = encoder.fit_transform(codes.reshape(-1, 1), y)[:, 0]
+    return float(roc_auc_score(y, encoded))
+
+
+def single_column_auc(values: np.ndarray, kind: str, y: np.ndarray, seed: int = 0) -> float:
+    """How well one encoded column ranks converted above unconverted leads on its own.
+
+    Categories (and ordinal, boolean, month, weekday codes) are target-encoded out of fold;
+    numbers are ranked as they are (either direction, missing lowest) and, to catch a
+    non-monotone giveaway, also binned into quantiles and target-encoded.
+    """
+    missing = np.isnan(values)
+    if kind in ("numeric", "age_days"):
+        if missing.all():
+            return 0.5
+        filled = np.where(missing, np.nanmin(values) - 1.0, values)
+        ranked = roc_auc_score(y, filled) if np.ptp(filled) > 0 else 0.5
+        bins = pd.qcut(values, NUMERIC_BINS, labels=False, duplicates="drop")
+        codes = np.where(missing, -1, np.nan_to_num(bins, nan=-1)).astype(np.int64)
+        return float(max(ranked, 1.0 - ranked, _oof_auc(codes, y, seed)))
+    codes = np.where(missing, -1, np.nan_to_num(values, nan=-1)).astype(np.int64)
+    return _oof_auc(codes, y, seed)
+
+
+def _outcome_dates(frame: pd.DataFrame, schema: LeadSchema) -> dict[str, pd.Series]:
+    """Columns that hold the date an outcome was reached (won_date, close date, ...).
+
+    Columns the schema reads are typed already; others (an excluded close date) are parsed
+    here, the one place that looks at them.
+    """
+    typed = {f.column for f in schema.features if f.kind in DATE_KINDS} | {schema.time}
+    out = {}
+    for column in frame.columns:
+        tokens = set(name_words(str(column)))
+        if column == schema.target or column in schema.pii:
+            continue
+        if tokens & OUTCOME_DATE_WORDS and tokens & DATE_WORDS:
+            stamps = (
+                frame[column] if column in typed else parse_dates(frame[column], schema.day_first)
+            )
+            if stamps.notna().any():
+                out[str(column)] = stamps
+    return out
+
+
+def date_evidence(
+    stamps: pd.Series, time: pd.Series | None, time_name: str | None, outcomes: dict
+) -> str | None:
+    """A date that mostly falls after the lead came in, or on or after its outcome."""
+    for name, outcome in outcomes.items():
+        both = stamps.notna() & outcome.notna()
+        if both.sum() >= 10:
+            share = float((stamps[both] >= outcome[both]).mean())
+            if share >= LATER_SHARE:
+                return f"on or after '{name}' in {share:.0%} of rows: it is known only after it"
+    if time is not None:
+        both = stamps.notna() & time.notna()
+        if both.sum() >= 10:
+            share = float((stamps[both] > time[both]).mean())
+            if share >= LATER_SHARE:
+                return (
+                    f"later than the lead's '{time_name}' in {share:.0%} of rows: it records "
+                    "something that happened afterwards, maybe the outcome"
+                )
+    return None
+
+
+# -- the audit -----------------------------------------------------------------------------------
+def _check_allowed(allowed: set[str], frame: pd.DataFrame, schema: LeadSchema) -> None:
+    known = set(map(str, frame.columns)) | set(schema.feature_names)
+    unknown = sorted(allowed - known)
+    if unknown:
+        raise SchemaError(
+            f"--allow names {', '.join(repr(u) for u in unknown)}, not a column of the data; "
+            "features are: " + ", ".join(schema.feature_names[:30])
+        )
+
+
+def audit_leakage(
+    frame: pd.DataFrame,
+    matrix: np.ndarray,
+    y: np.ndarray,
+    schema: LeadSchema,
+    allow: list[str] | tuple[str, ...] | None = None,
+    *,
+    auc_limit: float = AUC_LIMIT,
+    seed: int = 0,
+) -> LeakageAudit:
+    """Check every feature of ``schema`` on the training rows; flagged ones are dropped unless
+    allowed.
+
+    ``frame`` holds the training rows as validation typed them, ``matrix`` the same rows
+    encoded by the training encoder (one column per feature, in the schema's order), ``y``
+    their outcomes. ``allow`` (and ``schema.leakage_allowed``) name features, or the raw
+    column a date feature comes from, to keep although flagged. Only column names and numbers
+    go into the audit: never a value, so it is safe to log.
+    """
+    allowed = set(allow or ()) | set(schema.leakage_allowed)
+    _check_allowed(allowed, frame, schema)
+    y = np.asarray(y)
+    sample = np.arange(len(frame))
+    if len(frame) > MAX_ROWS:
+        sample = np.sort(np.random.default_rng(seed).choice(len(frame), MAX_ROWS, replace=False))
+    x_rows, y_rows = matrix[sample], y[sample]
+    time = frame[schema.time] if schema.time in frame.columns else None
+    outcomes = _outcome_dates(frame, schema)
+
+    audit = LeakageAudit()
+    for j, spec in enumerate(schema.features):
+        evidence: list[str] = []
+        if reason := name_evidence(spec):
+            evidence.append(reason)
+        if reason := fill_evidence(frame[spec.column].notna().to_numpy(), y):
+            evidence.append(reason)
+        auc = single_column_auc(x_rows[:, j], spec.kind, y_rows, seed)
+        audit.single_column_auc[spec.name] = round(auc, 4)
+        if auc >= auc_limit:
+            evidence.append(
+                f"alone it separates the classes: ROC AUC {auc:.3f} out of fold "
+                f"(limit {auc_limit:.2f})"
+            )
+        if spec.kind in DATE_KINDS and spec.source != schema.time:
+            stamps = frame[spec.column]
+            source_outcomes = {k: v for k, v in outcomes.items() if k != spec.column}
+            if reason := date_evidence(stamps, time, schema.time, source_outcomes):
+                evidence.append(reason)
+        if evidence:
+            audit.flagged[spec.name] = evidence
+
+    for name, evidence in audit.flagged.items():
+        column = schema.feature(name).column
+        why = "; ".join(evidence)
+        if name in allowed or column in allowed:
+            audit.allowed.append(name)
+            audit.warnings.append(
+                f"LEAKAGE: '{name}' is kept because you allowed it, though flagged: {why}"
+            )
+        else:
+            audit.dropped.append(name)
+            audit.warnings.append(
+                f"LEAKAGE: '{name}' was left out: {why}. If it is known before the outcome, "
+                f"keep it with --allow {column}"
+            )
+    if audit.dropped and len(audit.dropped) == len(schema.features):
+        raise DataError(
+            "every feature was flagged as leaking the outcome ("
+            + "; ".join(f"'{n}': {audit.flagged[n][0]}" for n in audit.dropped)
+            + "); keep the honest ones with --allow COL"
+        )
+    return audit

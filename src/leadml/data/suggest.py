@@ -1,0 +1,266 @@
+"""Suggest a ``LeadSchema`` for a raw CRM export, so one command trains on a user's own leads.
+
+Each column is read by :mod:`leadml.data.column_roles`; here the readings become a schema: one
+identifier, the time column that drives the split, the features (with calendar parts derived
+from dates), the personal data and what is left out, each with its reason.
+
+The result is a suggestion for a person to review (``leadml schema infer`` writes it as TOML):
+columns that no rule places are listed as unassigned rather than guessed at. Whether a column
+leaks the outcome is not decided here but by the leakage guard, on every training.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadml.data.column_roles import ColumnReport, analyse_column, as_text, suggest_group
+from leadml.data.parse import day_first_in, parse_dates, target_vector
+from leadml.errors import DataError
+from leadml.schema.lexicon import CREATED_WORDS, ID_WORDS, name_words
+from leadml.schema.spec import DEFAULT_MISSING, FeatureSpec, LeadSchema
+
+#: History needed before a date's month is a feature: with less, month stands in for the date
+#: itself (and test months may never occur in training), instead of measuring seasonality.
+SEASON_DAYS = 730
+
+
+@dataclass
+class SchemaSuggestion:
+    """The suggested schema and the per-column reasons behind it."""
+
+    schema: LeadSchema
+    columns: dict[str, ColumnReport]
+
+    def role(self, role: str) -> dict[str, ColumnReport]:
+        return {c: r for c, r in self.columns.items() if r.role == role}
+
+    @property
+    def placeholders(self) -> dict[str, list[str]]:
+        """Column → the placeholder answers found in it (they are read as missing)."""
+        out = {}
+        for column, report in self.columns.items():
+            for note in report.notes:
+                if note.startswith("placeholders read as missing: "):
+                    out[column] = note.removeprefix("placeholders read as missing: ").split(", ")
+        return out
+
+    @property
+    def high_cardinality(self) -> list[str]:
+        return [c for c, r in self.columns.items() if any("high cardinality" in n for n in r.notes)]
+
+    @property
+    def unassigned(self) -> list[str]:
+        """Features no name or value rule placed in a group: the user should say."""
+        return [s.name for s in self.schema.features if s.group == "other"]
+
+    def summary(self) -> list[str]:
+        """One line per decision worth a look, naming columns only (never values)."""
+        lines = [f"target '{self.schema.target}' (converted = {self.schema.positive!r})"]
+        if self.schema.id:
+            lines.append(f"id: '{self.schema.id}'")
+        if self.schema.time:
+            lines.append(f"time column: '{self.schema.time}'")
+        if self.schema.day_first:
+            lines.append("dates are day first (05/11/2026 = 5 November): day_first = true")
+        for role, title in (("pii", "personal data, never a feature"), ("excluded", "left out")):
+            for column, report in self.role(role).items():
+                lines.append(f"{title}: '{column}' ({'; '.join(report.notes)})")
+        for column, values in self.placeholders.items():
+            lines.append(f"placeholders in '{column}' read as missing: {', '.join(values)}")
+        for column in self.high_cardinality:
+            lines.append(f"high-cardinality category: '{column}' (rare levels pooled)")
+        if self.unassigned:
+            lines.append(
+                "unassigned (no group or criterion suggested): " + ", ".join(self.unassigned)
+            )
+        return lines
+
+    def to_toml(self, source: str | None = None, extra: list[str] | None = None) -> str:
+        """The schema as TOML, headed by comments that say what to review."""
+        head = ["# Inferred by `leadml schema infer`: review it, then train with --schema."]
+        if source:
+            head.append(f"# Data: {source}")
+        head += [f"# {line}" for line in [*self.summary(), *(extra or [])]]
+        return "\n".join(head) + "\n\n" + self.schema.to_toml()
+
+
+def _choose_time(frame: pd.DataFrame, dates: list[str]) -> str | None:
+    """The date the lead came in: named so (created, first contact...), else the earliest.
+
+    Only a column whose every value is a date can drive the split (validation insists).
+    """
+    usable = []
+    for column in dates:
+        raw = (
+            as_text(frame[column])
+            if not pd.api.types.is_datetime64_any_dtype(frame[column])
+            else frame[column]
+        )
+        given = raw.notna() & (raw.astype("string") != "")
+        stamps = parse_dates(frame[column])
+        if (stamps.notna() | ~given).all() and stamps.notna().mean() >= 0.5:
+            usable.append((column, stamps))
+    if not usable:
+        return None
+    named = [c for c, _ in usable if set(name_words(c)) & CREATED_WORDS]
+    if named:
+        return named[0]
+    table = pd.DataFrame({c: s for c, s in usable})
+    earliest = table.eq(table.min(axis=1), axis=0).mean()
+    return str(earliest.idxmax())
+
+
+def _calendar_parts(series: pd.Series, report: ColumnReport) -> tuple[str, ...]:
+    """Weekday always; month only when the history is long enough to show seasons."""
+    stamps = parse_dates(series)
+    span = (stamps.max() - stamps.min()).days if stamps.notna().any() else 0
+    if span >= SEASON_DAYS:
+        report.notes.append("month and weekday derived")
+        return ("month", "weekday")
+    report.notes.append(
+        f"weekday derived; not month: {span} days of history cannot show seasons, so month "
+        "would stand in for the date"
+    )
+    return ("weekday",)
+
+
+def _derived(column: str, kinds: tuple[str, ...], taken: set[str], group: str, criterion: str):
+    specs = []
+    for kind in kinds:
+        name = f"{column}_{kind}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        label = column.replace("_", " ").strip()
+        display = {
+            "month": f"{label.capitalize()}: month",
+            "weekday": f"{label.capitalize()}: weekday",
+            "age_days": f"Days since {label}",
+        }[kind]
+        specs.append(
+            FeatureSpec(
+                name=name,
+                kind=kind,
+                source=column,
+                group=group,
+                criterion=criterion,
+                display=display,
+            )
+        )
+    return specs
+
+
+def suggest_schema(
+    frame: pd.DataFrame,
+    target: str,
+    positive: str | None = None,
+    *,
+    name: str = "leads",
+    seed: int = 0,
+) -> SchemaSuggestion:
+    """Read a raw lead table and suggest its schema; raise ``DataError`` for an unusable target.
+
+    ``name`` becomes the schema's name, and so the registered model's: give each project its
+    own (``project_name`` makes one from a file name).
+    """
+    if target not in frame.columns:
+        raise DataError(
+            f"target column '{target}' not found; columns are: "
+            + ", ".join(map(str, list(frame.columns)[:30]))
+        )
+    labelled = frame[target].dropna()
+    if labelled.empty:
+        raise DataError(f"target column '{target}' is empty")
+    y = target_vector(labelled, positive)  # raises on an ambiguous target
+    if positive is None:
+        values = as_text(labelled)
+        hits = values[y == 1]
+        positive = str(hits.iloc[0]) if len(hits) else "1"
+
+    rng = np.random.default_rng(seed)
+    reports: dict[str, ColumnReport] = {
+        target: ColumnReport(target, role="target", notes=[f"converted = {positive!r}"])
+    }
+    missing = list(DEFAULT_MISSING)
+    for column in frame.columns:
+        if column == target:
+            continue
+        if not isinstance(column, str):
+            raise DataError(f"column names must be text; got {column!r}")
+        report, found = analyse_column(column, frame[column], rng)
+        reports[column] = report
+        missing += [v for v in found if v not in missing]
+
+    ids = [c for c, r in reports.items() if r.role == "id"]
+    id_column = next((c for c in ids if set(name_words(c)) & ID_WORDS), ids[0] if ids else None)
+    for column in ids:
+        if column != id_column:
+            reports[column].role = "excluded"
+            reports[column].notes.append("another identifier")
+
+    dates = [c for c, r in reports.items() if r.role == "date"]
+    orders = {day_first_in(frame[c]) for c in dates}
+    day_first = None if orders >= {True, False} else (True if True in orders else None)
+    for column in dates:
+        if day_first_in(frame[column]) is True:
+            reports[column].notes.append("dates written day first (e.g. 23/11/2026)")
+    time = _choose_time(frame, dates)
+    features: list[FeatureSpec] = []
+    taken = set(map(str, frame.columns))
+    for column, report in reports.items():
+        if report.role == "feature":
+            spec = FeatureSpec(
+                name=column,
+                kind=report.kind or "categorical",
+                group=report.group,
+                criterion=report.criterion,
+                levels=report.levels,
+            )
+            features.append(spec)
+        elif report.role == "date":
+            group, criterion, notes = suggest_group(column, None)
+            report.notes += notes
+            if column == time or time is None:
+                parts = _calendar_parts(frame[column], report)
+                if column == time:
+                    report.role = "time"
+                    report.notes.append("the time column: it drives the split")
+                features += _derived(column, parts, taken, "calendar", "none")
+            else:
+                report.notes.append(f"a date: its age in days at the lead's '{time}' is derived")
+                features += _derived(column, ("age_days",), taken, group, criterion)
+    if not features:
+        raise DataError(
+            "no column can be a feature: every column is the target, an identifier, personal "
+            "data, empty or constant"
+        )
+    schema = LeadSchema(
+        name=name,
+        id=id_column,
+        target=target,
+        positive=positive,
+        time=time,
+        pii=[c for c, r in reports.items() if r.role == "pii"],
+        exclude=[c for c, r in reports.items() if r.role == "excluded"],
+        missing_values=missing,
+        day_first=day_first,
+        features=features,
+    )
+    return SchemaSuggestion(schema=schema, columns=reports)
+
+
+def project_name(source: str | Path) -> str:
+    """A registered-model name from a data source: ``exports/bank-full.csv`` → ``bank-full``.
+
+    Only the file's stem is used (never a database URL's host or password), in the letters,
+    digits, dots, dashes and underscores MLflow's registry accepts everywhere.
+    """
+    text = str(source).partition("#")[0].rstrip("/")
+    stem = Path(text).name.split(".")[0] if "://" not in text else text.rsplit("/", 1)[-1]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._").lower()
+    return slug or "leads"

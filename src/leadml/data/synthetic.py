@@ -1,0 +1,298 @@
+"""A deterministic synthetic CRM lead history with a known generating process.
+
+Why synthetic: real lead exports carry personal data and are never shared, yet the team needs
+data with *known* signal to test that a model finds it. The table mimics a CRM export: PII
+columns, BANT form answers with "Select" placeholders, firmographics with gaps, engagement
+counts, a lead source, 24 months of creation dates, and ``converted`` at about 15%.
+
+The generating process (log-odds of conversion, per lead):
+
+* **BANT answers** (ordinal), each a main effect of 0.4× its scale: budget -0.9 … +0.9 from
+  "< 10k" to "> 250k"; authority (``decision_role``) -0.7 … +0.8; need -1.0 … +0.9; timing
+  (``purchase_timeline``) -1.0 … +1.0. Unanswered ("Select" or blank) hides the true answer.
+* **The BANT rule**: +1.9 when at least three of the four are strong (budget ≥ 50k, role ≥
+  evaluator, need ≥ important, timeline ≤ 6 months): a threshold on a count.
+* A large budget claimed by a tiny company (< 20 employees) is discounted by 1.0: an
+  interaction a points score cannot express. Seniority drives the role, so job title and
+  seniority carry authority signal too.
+* **Engagement**, driven by a latent intent that also moves need and timing: demo requested
+  +0.3, and a further +1.6 when the requester has authority (evaluator or decision maker);
+  pricing-page views +0.55·log1p(n); pages viewed +0.5·tanh((n-8)/6); a recency cliff of
+  -2.2·sigmoid((days-30)/5) after a month without activity.
+* **Fit**: industry effects (software +0.35 … government -0.45); company size in a sweet spot
+  (50 to 2,000 employees +0.7) and very large companies (> 20,000) -0.5: non-monotone; lead
+  source (referral +0.6, partner +0.4, cold outbound -0.5).
+* **Drift**: webinar attendance is worth +0.9 at the start and fades linearly to 0 over the
+  24 months, while the base rate climbs by +0.35: an old model slowly goes stale.
+
+Name, email and phone are drawn independently of everything else: they carry no signal, and
+the invariance tests rely on that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leadml.data.write import write_table
+
+BUDGET_LEVELS = ["< 10k", "10k–50k", "50k–100k", "100k–250k", "> 250k"]
+ROLE_LEVELS = ["End user", "Influencer", "Evaluator", "Decision maker"]
+NEED_LEVELS = ["No clear need", "Exploring options", "Important", "Critical"]
+TIMELINE_LEVELS = ["Just researching", "12+ months", "6–12 months", "3–6 months", "< 3 months"]
+SENIORITY_LEVELS = ["Junior", "Mid-level", "Manager", "Director", "VP", "C-level"]
+DEPARTMENTS = ["Marketing", "Sales", "IT", "Finance", "Operations", "HR", "Engineering"]
+COUNTRIES = ["US", "UK", "DE", "FR", "BR", "IN", "ES", "PL", "CA", "AU"]
+COUNTRY_P = [0.30, 0.12, 0.10, 0.07, 0.09, 0.10, 0.06, 0.05, 0.06, 0.05]
+INDUSTRIES = {
+    "Software": 0.35,
+    "Financial services": 0.2,
+    "Healthcare": 0.1,
+    "Manufacturing": 0.0,
+    "Retail": -0.1,
+    "Education": -0.3,
+    "Government": -0.45,
+    "Logistics": 0.05,
+    "Media": -0.15,
+}
+SOURCES = {
+    "Organic search": 0.1,
+    "Paid search": 0.0,
+    "Referral": 0.6,
+    "Webinar": 0.2,
+    "Event": 0.15,
+    "Cold outbound": -0.5,
+    "Partner": 0.4,
+    "Social": -0.2,
+}
+FIRST = np.array(
+    [
+        "Ana",
+        "Ben",
+        "Carla",
+        "David",
+        "Elena",
+        "Farid",
+        "Grace",
+        "Hugo",
+        "Ines",
+        "Jakub",
+        "Kofi",
+        "Lena",
+        "Marta",
+        "Noah",
+        "Olga",
+        "Pedro",
+        "Qing",
+        "Rosa",
+        "Sam",
+        "Tomasz",
+        "Uma",
+        "Victor",
+        "Wen",
+        "Ximena",
+        "Yusuf",
+        "Zofia",
+    ]
+)
+LAST = np.array(
+    [
+        "Silva",
+        "Smith",
+        "Kowalski",
+        "Garcia",
+        "Müller",
+        "Dubois",
+        "Rossi",
+        "Nowak",
+        "Santos",
+        "Brown",
+        "Khan",
+        "Lopez",
+        "Novak",
+        "Tanaka",
+        "Okafor",
+        "Jensen",
+        "Costa",
+        "Fischer",
+        "Martin",
+        "Patel",
+    ]
+)
+TITLE_WORDS = {
+    "Junior": "Junior {d} Associate",
+    "Mid-level": "{d} Specialist",
+    "Manager": "{d} Manager",
+    "Director": "Director of {d}",
+    "VP": "VP {d}",
+    "C-level": "Chief {d} Officer",
+}
+
+BUDGET_EFFECT = np.array([-0.9, -0.3, 0.3, 0.7, 0.9])
+ROLE_EFFECT = np.array([-0.7, -0.2, 0.2, 0.8])
+NEED_EFFECT = np.array([-1.0, -0.3, 0.4, 0.9])
+TIMELINE_EFFECT = np.array([-1.0, -0.6, 0.0, 0.5, 1.0])
+INTERCEPT = -3.6
+
+
+def _ordinal_draw(rng: np.random.Generator, score: np.ndarray, n_levels: int) -> np.ndarray:
+    """Draw an ordinal answer whose level rises with a latent score (an ordered logit)."""
+    cuts = np.linspace(-1.5, 1.5, n_levels - 1)
+    noisy = score + rng.logistic(0, 0.6, size=score.shape)
+    return np.searchsorted(cuts, noisy)
+
+
+def _with_placeholders(
+    rng: np.random.Generator, codes: np.ndarray, levels: list[str], select: float, empty: float
+) -> np.ndarray:
+    """Turn codes into answers, with CRM placeholders ("Select") and blanks for unanswered."""
+    out = np.asarray(levels, dtype=object)[codes]
+    u = rng.random(codes.shape[0])
+    out[u < select] = "Select"
+    out[(u >= select) & (u < select + empty)] = None
+    return out
+
+
+def generate_leads(rows: int = 20_000, seed: int = 7, start: str = "2024-11-01") -> pd.DataFrame:
+    """Make ``rows`` leads over 24 months from ``start``, the same table for the same seed."""
+    if rows < 1:
+        raise ValueError("rows must be at least 1")
+    rng = np.random.default_rng(seed)
+    n = rows
+
+    t = np.sort(rng.random(n))  # position in the 24-month window, 0 → 1
+    created = pd.Timestamp(start) + pd.to_timedelta(t * 730, unit="D")
+    created = created.floor("s")
+
+    seniority = rng.choice(len(SENIORITY_LEVELS), size=n, p=[0.18, 0.3, 0.24, 0.14, 0.09, 0.05])
+    department = rng.choice(len(DEPARTMENTS), size=n, p=[0.25, 0.15, 0.2, 0.1, 0.12, 0.06, 0.12])
+    industry_names = np.array(list(INDUSTRIES))
+    industry = rng.choice(len(industry_names), size=n)
+    employees = np.round(np.exp(rng.normal(5.0, 1.8, size=n))).clip(1, 250_000)
+    rev_per_head = np.exp(rng.normal(11.9, 0.6, size=n))
+    revenue = np.round(employees * rev_per_head, -3)
+    company_age = np.round(rng.gamma(2.0, 7.0, size=n), 1)
+
+    intent = rng.normal(0, 1, size=n)
+    size_score = (np.log(employees) - 5.0) / 1.8
+    budget = _ordinal_draw(rng, 0.7 * size_score + 0.3 * intent, len(BUDGET_LEVELS))
+    role = _ordinal_draw(rng, 0.9 * (seniority - 2.2) / 1.4, len(ROLE_LEVELS))
+    need = _ordinal_draw(rng, 0.8 * intent, len(NEED_LEVELS))
+    timeline = _ordinal_draw(rng, 0.6 * intent + 0.2 * rng.normal(size=n), len(TIMELINE_LEVELS))
+
+    source_names = np.array(list(SOURCES))
+    source = rng.choice(len(source_names), size=n, p=[0.2, 0.16, 0.08, 0.1, 0.08, 0.2, 0.06, 0.12])
+
+    activity = np.exp(0.5 * intent + rng.normal(0, 0.4, size=n))
+    site_visits = rng.poisson(2.0 * activity)
+    pages_viewed = site_visits * rng.poisson(3.0, size=n) + rng.poisson(1.0, size=n)
+    time_on_site = np.round(pages_viewed * rng.gamma(2.0, 0.8, size=n), 1)
+    email_opens = rng.poisson(3.0 * activity)
+    email_clicks = rng.binomial(email_opens, 0.25)
+    webinar = rng.random(n) < 0.12 + 0.08 * (intent > 0.5)
+    downloads = rng.poisson(0.6 * activity)
+    demo = rng.random(n) < 1 / (1 + np.exp(-(-2.2 + 0.9 * intent + 0.3 * (need >= 2))))
+    pricing = rng.poisson(0.8 * activity * (1 + demo))
+    days_since = np.round(rng.exponential(25.0 / activity)).clip(0, 365)
+
+    # BANT's own rule: a lead strong on at least three of the four criteria is worth far
+    # more than the sum of its answers (a threshold on a count: invisible to a linear model).
+    strong = (budget >= 2).astype(int) + (role >= 2) + (need >= 2) + (timeline >= 3)
+    logit = (
+        INTERCEPT
+        + 0.4 * BUDGET_EFFECT[budget]
+        + 0.4 * ROLE_EFFECT[role]
+        + 0.4 * NEED_EFFECT[need]
+        + 0.4 * TIMELINE_EFFECT[timeline]
+        + 1.9 * (strong >= 3)
+        + 0.3 * demo
+        + 1.6 * demo * (role >= 2)
+        + 0.55 * np.log1p(pricing)
+        + 0.5 * np.tanh((pages_viewed - 8) / 6)
+        - 2.2 / (1 + np.exp(-(days_since - 30) / 5))
+        + np.array(list(INDUSTRIES.values()))[industry]
+        + 0.7 * ((employees >= 50) & (employees <= 2000))
+        - 0.5 * (employees > 20_000)
+        + np.array(list(SOURCES.values()))[source]
+        - 1.0 * ((budget >= 3) & (employees < 20))
+        + 0.9 * (1 - t) * webinar
+        + 0.35 * t
+    )
+    converted = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+
+    first = rng.choice(FIRST, size=n)
+    last = rng.choice(LAST, size=n)
+    domain = np.char.add(
+        np.char.lower(rng.choice(LAST, size=n)), rng.choice([".com", ".io", ".co"], size=n)
+    )
+    email = np.char.add(
+        np.char.add(np.char.lower(np.char.add(np.char.add(first, "."), last)), "@"), domain
+    )
+    phone = [
+        f"+{cc} {a:03d} {b:03d} {c:04d}"
+        for cc, a, b, c in zip(
+            rng.choice([1, 44, 49, 33, 55, 91, 34, 48], size=n),
+            rng.integers(200, 999, n),
+            rng.integers(100, 999, n),
+            rng.integers(0, 9999, n),
+            strict=True,
+        )
+    ]
+    title_table = np.array(
+        [[TITLE_WORDS[s].format(d=d) for d in DEPARTMENTS] for s in SENIORITY_LEVELS], dtype=object
+    )
+    titles = title_table[seniority, department]
+
+    frame = pd.DataFrame(
+        {
+            "lead_id": [f"L{i:07d}" for i in range(1, n + 1)],
+            "created_at": created.strftime("%Y-%m-%d %H:%M:%S"),
+            "full_name": np.char.add(np.char.add(first, " "), last),
+            "email": email,
+            "phone": phone,
+            "job_title": titles,
+            "seniority": np.asarray(SENIORITY_LEVELS, dtype=object)[seniority],
+            "department": np.asarray(DEPARTMENTS, dtype=object)[department],
+            "country": rng.choice(COUNTRIES, size=n, p=COUNTRY_P).astype(object),
+            "industry": industry_names[industry].astype(object),
+            "employees": employees,
+            "annual_revenue": revenue,
+            "company_age_years": company_age,
+            "budget_range": _with_placeholders(rng, budget, BUDGET_LEVELS, 0.12, 0.05),
+            "decision_role": _with_placeholders(rng, role, ROLE_LEVELS, 0.10, 0.04),
+            "stated_need": _with_placeholders(rng, need, NEED_LEVELS, 0.08, 0.04),
+            "purchase_timeline": _with_placeholders(rng, timeline, TIMELINE_LEVELS, 0.10, 0.05),
+            "site_visits": site_visits,
+            "pages_viewed": pages_viewed,
+            "time_on_site_min": time_on_site,
+            "email_opens": email_opens,
+            "email_clicks": email_clicks,
+            "webinar_attended": np.where(webinar, "Yes", "No").astype(object),
+            "content_downloads": downloads,
+            "demo_requested": np.where(demo, "Yes", "No").astype(object),
+            "pricing_page_views": pricing,
+            "days_since_last_activity": days_since,
+            "lead_source": source_names[source].astype(object),
+            "converted": converted,
+        }
+    )
+    # Realistic gaps: CRMs lose what enrichment did not find or forms did not ask.
+    holes = {
+        "annual_revenue": 0.25,
+        "employees": 0.06,
+        "company_age_years": 0.15,
+        "country": 0.03,
+        "job_title": 0.05,
+        "time_on_site_min": 0.05,
+        "industry": 0.04,
+    }
+    for column, share in holes.items():
+        frame[column] = frame[column].mask(rng.random(n) < share)
+    return frame
+
+
+def write_leads(frame: pd.DataFrame, out: str | Path) -> Path:
+    """Write as CSV or Parquet, by the file's suffix."""
+    return write_table(frame, out)

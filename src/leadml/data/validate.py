@@ -1,0 +1,283 @@
+"""Check a lead table against its schema and hand on typed columns: the one validation core.
+
+Validation is where bad data is stopped with a message a user can act on: which column, which
+rows, what was expected. Problems that leave the rest of the data honestly usable (an empty
+column, infinities, stray text in a date column) become warnings that say what was left out.
+
+The checks come in three layers, so that Dask runs the very same functions on its partitions
+and the messages cannot drift apart:
+
+* ``check_columns``: the header (target and schema columns present);
+* ``check_rows``: one table or one partition: types every column the schema uses (once,
+  :mod:`leadml.data.parse`) and returns the typed rows with a ``RowReport``; problems are
+  recorded, not raised, since only the whole table can say which matters first;
+* ``combine_reports``: the table-wide verdict from every part's report: the target's values
+  and classes, then the first row problem, then which features are kept.
+
+``validate`` is the three on one DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from leadml.data.parse import (
+    parse_columns,
+    resolve_day_first,
+    schema_column_kinds,
+    target_values,
+    target_vector,
+)
+from leadml.errors import DataError
+from leadml.schema.spec import DATE_KINDS, LeadSchema
+
+#: A categorical with more distinct values than this, on most of its rows, is an identifier.
+IDENTIFIER_LEVELS = 1000
+#: Warnings listed from the parts of a table before "… and N more".
+MAX_WARNINGS = 20
+
+
+def rows_text(mask: np.ndarray | pd.Series, limit: int = 5) -> str:
+    """Spreadsheet-style row numbers (header is row 1) of the first offending rows."""
+    idx = np.flatnonzero(np.asarray(mask))
+    shown = ", ".join(str(i + 2) for i in idx[:limit])
+    more = f", … ({len(idx)} in all)" if len(idx) > limit else ""
+    return f"rows {shown}{more}"
+
+
+# -- the header ----------------------------------------------------------------------------------
+def check_columns(columns: Sequence[str], schema: LeadSchema) -> None:
+    """The target and every column the schema reads must be there."""
+    if schema.target not in columns:
+        raise DataError(
+            f"target column '{schema.target}' not found; columns are: "
+            + ", ".join(map(str, list(columns)[:30]))
+        )
+    missing = list(dict.fromkeys(f.column for f in schema.features if f.column not in columns))
+    if missing:
+        raise DataError(f"columns in the schema but not in the data: {', '.join(missing)}")
+
+
+# -- one table or partition ----------------------------------------------------------------------
+@dataclass
+class RowReport:
+    """What the row checks found in one part of a table; small, it travels back from Dask."""
+
+    labeled: int
+    positives: int
+    unlabeled: int
+    #: The target's distinct values, canonically spelled (a handful at most).
+    target_values: list[str]
+    #: Feature → rows holding a usable value (for date features: a date).
+    present: dict[str, int]
+    #: Feature → why it looks like an identifier here (categoricals only).
+    identifier_like: dict[str, str] = field(default_factory=dict)
+    #: Problems that stop training, worded with the part's rows.
+    errors: list[str] = field(default_factory=list)
+    #: Problems left behind with a warning, worded with the part's rows.
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RowCheck:
+    """The labeled rows, typed, their 0/1 outcome, and the report."""
+
+    frame: pd.DataFrame
+    y: np.ndarray
+    report: RowReport
+
+
+def check_rows(frame: pd.DataFrame, schema: LeadSchema, where: str = "") -> RowCheck:
+    """Type the schema's columns of ``frame`` and check its rows; ``where`` names the part.
+
+    ``schema.day_first`` must be settled (``validate`` does it), so that every part reads
+    05/11/2026 the same way. Rows without an outcome are left out with a warning; row numbers
+    in messages are those of ``frame`` as given.
+    """
+    prefix = f"{where}: " if where else ""
+    labeled = frame[schema.target].notna().to_numpy()
+    rows = frame.loc[labeled]
+    values = sorted(target_values(rows[schema.target]).dropna().unique().tolist())
+    try:
+        y = target_vector(rows[schema.target], schema.positive)
+    except DataError:  # the table-wide check words it, from every part's values
+        y = np.zeros(len(rows), dtype=np.int8)
+    typed, parsed = parse_columns(
+        frame, schema_column_kinds(schema), schema.missing_values, schema.day_first
+    )
+    report = RowReport(
+        labeled=int(labeled.sum()),
+        positives=int(y.sum()),
+        unlabeled=int((~labeled).sum()),
+        target_values=values[:10],
+        present={},
+    )
+    if report.unlabeled:
+        report.warnings.append(
+            f"{prefix}{report.unlabeled} rows with no value in '{schema.target}' were left out "
+            f"({rows_text(~labeled)})"
+        )
+    if schema.time and schema.time in parsed:
+        bad = parsed[schema.time].unreadable & labeled
+        if bad.any():
+            example = frame[schema.time][bad].iloc[0]
+            report.errors.append(
+                f"{prefix}time column '{schema.time}' has {int(bad.sum())} values that are not "
+                f"dates (e.g. {example!r}, {rows_text(bad)})"
+            )
+    for spec in schema.features:
+        column = parsed[spec.column]
+        raw = frame[spec.column]
+        if spec.kind in DATE_KINDS:
+            report.present[spec.name] = int((column.values.notna().to_numpy() & labeled).sum())
+            bad = column.unreadable & labeled
+            if bad.any() and report.present[spec.name]:
+                report.warnings.append(
+                    f"{prefix}column '{spec.source}' has {int(bad.sum())} values that are not "
+                    f"dates ({rows_text(bad)}); '{spec.name}' treats them as missing"
+                )
+            continue
+        given = column.given & labeled
+        report.present[spec.name] = int(given.sum())
+        if not given.any():
+            continue
+        if spec.kind == "numeric":
+            bad = column.unreadable & labeled
+            if bad.any():
+                report.errors.append(
+                    f"{prefix}column '{spec.name}' has {int(bad.sum())} non-numeric values "
+                    f"({rows_text(bad)}, e.g. {raw[bad].iloc[0]!r}); expected numbers"
+                )
+            infinite = column.infinite & labeled
+            if infinite.any():
+                report.warnings.append(
+                    f"{prefix}column '{spec.name}' has {int(infinite.sum())} infinite values "
+                    f"({rows_text(infinite)}); they were treated as missing"
+                )
+        elif spec.kind == "ordinal":
+            known = set(spec.levels or [])
+            unknown = given & ~column.values.isin(known).to_numpy(dtype=bool, na_value=False)
+            if unknown.any():
+                answers = sorted(set(column.values[unknown].dropna().tolist()))[:5]
+                report.errors.append(
+                    f"{prefix}column '{spec.name}' has {int(unknown.sum())} answers not in its "
+                    f"levels ({rows_text(unknown)}: {answers}); add them to the schema's levels "
+                    "in order"
+                )
+        elif spec.kind == "categorical":
+            # A "category" with a distinct value on most rows is an identifier in disguise:
+            # it can only memorise leads, never generalise, so it is left out.
+            distinct = int(column.values[given].nunique())
+            if distinct > IDENTIFIER_LEVELS and distinct > 0.5 * int(given.sum()):
+                report.identifier_like[spec.name] = (
+                    f"column '{spec.name}' has {distinct:,} distinct values on "
+                    f"{int(given.sum()):,} rows: it looks like an identifier and was left out"
+                )
+    kept = typed.loc[labeled].reset_index(drop=True)
+    return RowCheck(frame=kept, y=y, report=report)
+
+
+# -- the whole table -----------------------------------------------------------------------------
+def combine_reports(
+    reports: Iterable[RowReport], schema: LeadSchema, min_class_count: int
+) -> tuple[LeadSchema, list[str]]:
+    """The table-wide checks over every part's report: raise the first problem that stops
+    training; else return the schema of the features kept, and the warnings."""
+    reports = list(reports)
+    labeled = sum(r.labeled for r in reports)
+    if not labeled:
+        raise DataError(f"target column '{schema.target}' is empty")
+    values = sorted({v for r in reports for v in r.target_values})
+    target_vector(pd.Series(values, name=schema.target, dtype="string"), schema.positive)
+    positives = sum(r.positives for r in reports)
+    negatives = labeled - positives
+    if positives == 0 or negatives == 0:
+        raise DataError(
+            f"target column '{schema.target}' has only one class "
+            f"({positives} converted, {negatives} not); a model needs both"
+        )
+    if min(positives, negatives) < min_class_count:
+        raise DataError(
+            f"too few examples to learn from: {positives} converted and {negatives} not "
+            f"converted leads; need at least {min_class_count} of each"
+        )
+    for report in reports:
+        if report.errors:
+            raise DataError(report.errors[0])
+
+    notes = [w for r in reports for w in r.warnings]
+    warnings = notes[:MAX_WARNINGS]
+    if len(notes) > MAX_WARNINGS:
+        warnings.append(f"… and {len(notes) - MAX_WARNINGS} more")
+    kept = []
+    for spec in schema.features:
+        said = (r.identifier_like[spec.name] for r in reports if spec.name in r.identifier_like)
+        identifier = next(said, None)
+        if identifier:
+            warnings.append(identifier)
+        elif not sum(r.present.get(spec.name, 0) for r in reports):
+            warnings.append(
+                f"feature '{spec.name}': column '{spec.source}' holds no dates and was left out"
+                if spec.kind in DATE_KINDS
+                else f"column '{spec.name}' has no values at all and was left out"
+            )
+        else:
+            kept.append(spec)
+    if not kept:
+        raise DataError("no usable feature columns: every feature is empty")
+    return schema.model_copy(update={"features": kept}), warnings
+
+
+def duplicate_ids_error(column: str, count: int, example: object, where: str) -> DataError:
+    """The one wording for repeated lead ids, however they were counted."""
+    return DataError(
+        f"id column '{column}' has {count} duplicated values (e.g. {example!r}{where})"
+    )
+
+
+def settle_day_first(schema: LeadSchema, frame: pd.DataFrame) -> tuple[LeadSchema, list[str]]:
+    """The schema with ``day_first`` decided once (from ``frame`` when the schema is silent),
+    so that splitting, encoding and scoring all read 05/11/2026 alike."""
+    day_first = resolve_day_first(schema, frame)
+    notes = []
+    if day_first and schema.day_first is None:
+        notes.append(
+            "dates such as 05/11/2026 were read day first (5 November), as the data's other "
+            "dates show; set day_first = false in the schema if that is wrong"
+        )
+    return schema.model_copy(update={"day_first": day_first}), notes
+
+
+# -- one DataFrame -------------------------------------------------------------------------------
+@dataclass
+class Validated:
+    """A checked table: its labeled rows typed, the target as 0/1, the schema actually used
+    (features left out removed, the day order settled) and what was left out."""
+
+    frame: pd.DataFrame
+    y: np.ndarray
+    schema: LeadSchema
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40) -> Validated:
+    """Check a training table against its schema; raise ``DataError`` naming what is wrong."""
+    if len(frame.columns) == 0 or len(frame) == 0:
+        raise DataError("the data has no rows" if len(frame.columns) else "the data is empty")
+    check_columns(list(frame.columns), schema)
+    schema, notes = settle_day_first(schema, frame)
+    checked = check_rows(frame, schema)
+    used, warnings = combine_reports([checked.report], schema, min_class_count)
+    if schema.id and schema.id in frame.columns:
+        ids = checked.frame[schema.id]
+        repeated = ids.duplicated(keep=False).to_numpy()
+        if repeated.any():
+            first = ids[repeated].iloc[0]
+            raise duplicate_ids_error(
+                schema.id, int(repeated.sum()), first, f" at {rows_text(ids == first)}"
+            )
+    return Validated(frame=checked.frame, y=checked.y, schema=used, warnings=notes + warnings)

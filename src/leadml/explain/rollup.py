@@ -1,0 +1,108 @@
+"""Which features feed which criterion, as index arrays built once per model and framework.
+
+The framework's reading of the schema's tags (:mod:`leadml.schema.frameworks`) becomes 0/1
+membership matrices, so that summing a batch of contributions per criterion is one matrix
+product, and index tuples, so that one lead's sums are a few additions. The tables are cached
+per booster: the serving path pays for them once, when a model is loaded (``prepare``).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from leadml.explain.reasons import reason_text
+from leadml.schema.criteria import BANT
+from leadml.schema.frameworks import map_features
+from leadml.schema.spec import FeatureSpec
+
+if TYPE_CHECKING:
+    from leadml.bundle.model import LeadModel
+
+
+@dataclass
+class Plan:
+    """Index arrays and templates for one (model, framework): nothing per lead is recomputed."""
+
+    framework: str
+    names: list[str]
+    kinds: list[str]
+    specs: list[FeatureSpec | None]
+    buckets: dict[str, tuple[str, ...]]
+    membership: np.ndarray  # (features, buckets) 0/1
+    bant_membership: np.ndarray  # (features, 4) 0/1
+    bucket_index: list[tuple[str, tuple[str, ...], tuple[int, ...]]]  # for one-lead sums
+    bant_index: list[tuple[int, ...]]
+    texts: dict[tuple[int, float | None], str] = field(default_factory=dict)
+
+    def text(self, model: LeadModel, j: int, code: float) -> str:
+        """Reason wording for feature ``j`` at encoded value ``code`` (cached when discrete)."""
+        missing = code != code
+        key = (j, None if missing else float(code))
+        cached = self.texts.get(key)
+        if cached is not None:
+            return cached
+        kind = self.kinds[j]
+        value = None if missing else model.encoder.decode_value(j, float(code))
+        text = reason_text(self.specs[j], self.names[j], kind, value)
+        if missing or kind not in ("numeric", "age_days"):  # a few values each: safe to keep
+            self.texts[key] = text
+        return text
+
+
+_PLANS: weakref.WeakKeyDictionary[Any, dict[str, Plan]] = weakref.WeakKeyDictionary()
+
+
+def membership(names: list[str], buckets: Mapping[str, tuple[str, ...]]) -> np.ndarray:
+    position = {n: i for i, n in enumerate(names)}
+    matrix = np.zeros((len(names), len(buckets)), dtype=np.float64)
+    for col, feats in enumerate(buckets.values()):
+        for name in feats:
+            matrix[position[name], col] = 1.0
+    return matrix
+
+
+def plan_for(model: LeadModel, framework: str) -> Plan:
+    """Cached per booster, so the serving path pays for the roll-up tables only once."""
+    per_model = _PLANS.setdefault(model.booster, {})
+    plan = per_model.get(framework)
+    if plan is not None and plan.names == model.encoder.names:
+        return plan
+    names = list(model.encoder.names)
+    specs_by_name = {f.name: f for f in model.schema.features}
+    # The encoder is the truth about the model's columns; the schema only adds words to them.
+    schema = model.schema.model_copy(
+        update={"features": [specs_by_name[n] for n in names if n in specs_by_name]}
+    )
+    rollup = map_features(schema, framework)
+    buckets = dict(rollup.buckets)
+    strays = tuple(n for n in names if n not in specs_by_name)
+    if strays:
+        buckets["other"] = buckets.get("other", ()) + strays
+    bant = {c: map_features(schema, "bant").criteria[c] for c in BANT}
+    position = {n: j for j, n in enumerate(names)}
+    plan = Plan(
+        framework=rollup.framework,
+        names=names,
+        kinds=list(model.encoder.kinds),
+        specs=[specs_by_name.get(n) for n in names],
+        buckets=buckets,
+        membership=membership(names, buckets),
+        bant_membership=membership(names, bant),
+        bucket_index=[
+            (name, feats, tuple(position[f] for f in feats)) for name, feats in buckets.items()
+        ],
+        bant_index=[tuple(position[f] for f in feats) for feats in bant.values()],
+    )
+    per_model[framework] = plan
+    return plan
+
+
+def prepare(model: LeadModel, framework: str = "bant") -> None:
+    """Build the roll-up tables now (call when a server loads a model), so the first lead
+    explained is as fast as the rest."""
+    plan_for(model, framework)

@@ -1,0 +1,133 @@
+"""The promotion gate: a challenger becomes champion only if it is not worse on the same leads.
+
+Both models are scored on the same held-out labelled leads (given, or the challenger's own
+test slice) and compared within stated tolerances: a challenger may lose a little ROC AUC to
+noise, never much, and its probabilities may not get noticeably less honest. The gate only
+judges; the CLI prints the evidence and moves the alias (:mod:`leadml.tracking.registry`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from leadml.bundle.model import LeadModel
+from leadml.config import Settings
+from leadml.data.read import read_table
+from leadml.data.split import split_rows
+from leadml.data.validate import validate
+from leadml.errors import LeadMLError, ModelLoadError
+from leadml.modeling.evaluate import evaluate_model
+
+#: The challenger may lose at most this much ROC AUC to the champion ...
+AUC_TOLERANCE = 0.005
+#: ... and its expected calibration error may rise at most this much.
+ECE_TOLERANCE = 0.01
+
+
+def promotion_verdict(
+    champion: dict[str, Any], challenger: dict[str, Any]
+) -> tuple[bool, list[str]]:
+    """Not worse than the champion on the same held-out data, within stated tolerances."""
+    reasons = []
+    if challenger["roc_auc"] < champion["roc_auc"] - AUC_TOLERANCE:
+        reasons.append(
+            f"ROC AUC {challenger['roc_auc']:.4f} is below the champion's "
+            f"{champion['roc_auc']:.4f} by more than {AUC_TOLERANCE}"
+        )
+    if challenger["ece"] > champion["ece"] + ECE_TOLERANCE:
+        reasons.append(
+            f"calibration error {challenger['ece']:.4f} exceeds the champion's "
+            f"{champion['ece']:.4f} by more than {ECE_TOLERANCE}"
+        )
+    return not reasons, reasons
+
+
+@dataclass
+class GateResult:
+    """The evidence for (or against) a promotion."""
+
+    name: str
+    challenger: str
+    champion: str | None
+    rows: int
+    challenger_metrics: dict[str, float]
+    champion_metrics: dict[str, float] | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "challenger": self.challenger_metrics,
+            "champion": self.champion_metrics,
+            "rows": self.rows,
+        }
+
+    def refusal(self) -> str:
+        return (
+            f"promotion refused: {'; '.join(self.reasons)} (tolerances: ROC AUC "
+            f"-{AUC_TOLERANCE}, ECE +{ECE_TOLERANCE}); champion stays v{self.champion}"
+        )
+
+
+def held_out_leads(challenger: LeadModel, data: str | Path | None) -> pd.DataFrame:
+    """The leads to judge on: ``data`` when given, else the challenger's own test slice (its
+    training file must still be readable)."""
+    if data is not None:
+        return read_table(data)
+    source = challenger.meta.get("source")
+    if not source or not Path(source).exists():
+        raise LeadMLError("give --data: the challenger's training file is not available")
+    checked = validate(read_table(source), challenger.schema)
+    part = split_rows(checked.frame, checked.y, challenger.schema)
+    return checked.frame.iloc[part.test]
+
+
+def promotion_gate(
+    challenger: LeadModel,
+    champion: LeadModel | None,
+    frame: pd.DataFrame,
+) -> GateResult:
+    """Judge ``challenger`` against ``champion`` (None: there is none) on ``frame``."""
+    name = challenger.meta.get("registered_model")
+    version = str(challenger.meta.get("registry_version") or "")
+    if not name or not version:
+        raise ModelLoadError("the challenger is not a registered model version; give models:/...")
+    new = evaluate_model(challenger, frame)
+    result = GateResult(
+        name=str(name),
+        challenger=version,
+        champion=str(champion.meta.get("registry_version")) if champion else None,
+        rows=int(new.pop("rows")),
+        challenger_metrics=new,
+    )
+    if champion is not None:
+        old = evaluate_model(champion, frame)
+        old.pop("rows")
+        result.champion_metrics = old
+        result.reasons = promotion_verdict(old, new)[1]
+    return result
+
+
+def default_challenger(settings: Settings) -> str:
+    """``models:/<name>@challenger`` for the store's only registered model; with several, the
+    user must say which."""
+    from mlflow.tracking import MlflowClient
+
+    from leadml.tracking.registry import CHALLENGER, registered_names
+
+    names = registered_names(MlflowClient())
+    if len(names) == 1:
+        return f"models:/{names[0]}@{CHALLENGER}"
+    shown = ", ".join(names) if names else "none"
+    raise LeadMLError(
+        f"say which model to promote with --model models:/<name>@challenger; registered models "
+        f"in {settings.tracking_uri}: {shown}"
+    )

@@ -1,0 +1,76 @@
+"""The training pipeline, end to end, as one function a data scientist can call from a notebook.
+
+read → validate → split by time → encode → leakage audit on the training rows → LightGBM with
+early stopping → calibrate on the validation slice → evaluate against baselines on the test
+slice → choose grade bands → log everything to MLflow → register as challenger → write the
+bundle (:mod:`leadml.modeling.prepare`, :mod:`leadml.modeling.booster`,
+:mod:`leadml.modeling.finish`).
+
+The MLflow store is checked before any work, and the data is validated before a run is opened,
+so an unreachable store or bad data costs nothing and leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from leadml.config import Settings
+from leadml.modeling.booster import fit_booster, lgb_params
+from leadml.modeling.finish import Progress, RunOptions, TrainResult, finish_training
+from leadml.modeling.prepare import prepare_training
+from leadml.schema.spec import LeadSchema
+
+
+def open_store(
+    settings: Settings, experiment: str | None, track: bool, say: Progress
+) -> str | None:
+    """The experiment id, once the MLflow store has answered; before any work is done, so an
+    unreachable store costs nothing and leaves nothing half-written (None: not tracked)."""
+    if not track:
+        return None
+    from leadml.tracking.store import connect
+
+    say("Checking the MLflow store")
+    return connect(settings, experiment)
+
+
+def train_leads(
+    frame: pd.DataFrame,
+    schema: LeadSchema,
+    settings: Settings | None = None,
+    out: str | Path | None = None,
+    experiment: str | None = None,
+    track: bool = True,
+    progress: Progress | None = None,
+    source: str | None = None,
+    name: str | None = None,
+) -> TrainResult:
+    """Train, evaluate, log and register a lead model; write its bundle to ``out``.
+
+    ``name`` is the registered model (default: the schema's name), and so the project: runs of
+    one project compete for its champion, never another project's. ``experiment`` defaults to
+    the same name.
+    """
+    settings = settings or Settings()
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    name = name or settings.registered_model or schema.name
+    run = RunOptions(
+        settings=settings,
+        name=name,
+        experiment_id=open_store(settings, experiment or name, track, say),
+        out=Path(out) if out is not None else None,
+        say=say,
+        source=source,
+        started=started,
+    )
+    data = prepare_training(frame, schema, settings, say)
+    say(
+        f"Fitting LightGBM on {len(data.train.y):,} leads (early stopping on {len(data.valid.y):,})"
+    )
+    params = lgb_params(data.encoder, settings.seed, settings.num_threads)
+    fitted = fit_booster(data.train, data.valid, data.encoder, params)
+    return finish_training(fitted, data, run)

@@ -1,0 +1,256 @@
+"""``LeadSchema``: what each column of a lead table means, loaded from TOML.
+
+The schema is the single place where a team says which column is the outcome, which hold
+personal data (never features, never logged), and how each feature maps onto the
+qualification frameworks sales already uses (BANT's budget, authority, need, timing). Training,
+explanations and the API request models are all derived from it, so a change here is a
+change everywhere, and nothing reaches back to guess.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from leadml.errors import SchemaError
+from leadml.schema.criteria import BANT, MAIN_TAGS, TAGS
+
+Kind = Literal["numeric", "categorical", "boolean", "ordinal", "month", "weekday", "age_days"]
+
+#: Kinds the encoder computes from a date column (``source``), the same way when scoring: the
+#: month and weekday of the date, or its age in days at the lead's time (else at scoring time).
+DATE_KINDS = ("month", "weekday", "age_days")
+
+#: Answers that CRMs export when a form field was left at its default: they mean "missing".
+DEFAULT_MISSING = ("", "Select", "select", "N/A", "n/a", "NA", "-", "--", "unknown", "Unknown")
+
+
+class FeatureSpec(BaseModel):
+    """One model input: its kind, where it sits in sales' vocabulary, and how to word it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Kind
+    group: str = Field(default="other", description="demographic, firmographic, engagement, ...")
+    criterion: str = Field(default="none", description="budget, authority, need, timing or none")
+    display: str | None = Field(default=None, description="Name a sales rep understands.")
+    description: str | None = None
+    levels: list[str] | None = Field(
+        default=None,
+        description="Ordinal: the answers from worst to best. Categorical: known levels.",
+    )
+    monotone: Literal[-1, 0, 1] = Field(
+        default=0, description="+1: more never lowers the score; -1: more never raises it."
+    )
+    reason: str | None = Field(
+        default=None,
+        description="Reason template with {value} and {display}, e.g. 'Budget {value}'.",
+    )
+    reason_true: str | None = Field(default=None, description="Boolean: wording when true.")
+    reason_false: str | None = Field(default=None, description="Boolean: wording when false.")
+    source: str | None = Field(
+        default=None, description="Date kinds: the raw date column this feature is computed from."
+    )
+
+    @field_validator("criterion")
+    @classmethod
+    def _known_criterion(cls, value: str) -> str:
+        if value not in TAGS:
+            others = sorted(TAGS - set(MAIN_TAGS))
+            raise ValueError(
+                f"criterion '{value}' is not one of {', '.join(MAIN_TAGS)} (or a framework's "
+                f"own: {', '.join(others)}){did_you_mean(value, TAGS)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> FeatureSpec:
+        if self.kind in DATE_KINDS and not self.source:
+            raise ValueError(f"feature '{self.name}' of kind {self.kind} needs its source column")
+        if self.source and self.kind not in DATE_KINDS:
+            raise ValueError(
+                f"feature '{self.name}': only date kinds {DATE_KINDS} are computed from a source"
+            )
+        if self.kind == "ordinal" and not self.levels:
+            raise ValueError(f"ordinal feature '{self.name}' needs its levels, worst first")
+        if self.monotone and self.kind == "categorical":
+            raise ValueError(
+                f"feature '{self.name}': LightGBM applies monotone constraints to numeric, "
+                "ordinal and boolean features only"
+            )
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.display or self.name.replace("_", " ").capitalize()
+
+    @property
+    def column(self) -> str:
+        """The raw column this feature reads: its source for date kinds, else its own name."""
+        return self.source or self.name
+
+
+class LeadSchema(BaseModel):
+    """The meaning of a lead table's columns, and the one source of the feature list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "leads"
+    id: str | None = Field(default=None, description="Lead identifier; never a feature.")
+    target: str
+    positive: str = Field(default="1", description="Target value that means 'converted'.")
+    time: str | None = Field(default=None, description="Creation time; drives the split.")
+    pii: list[str] = Field(default_factory=list, description="Personal data: never used.")
+    exclude: list[str] = Field(default_factory=list, description="Columns left out on purpose.")
+    missing_values: list[str] = Field(default_factory=lambda: list(DEFAULT_MISSING))
+    day_first: bool | None = Field(
+        default=None,
+        description="Numeric dates are day first (05/11/2026 = 5 November), as in Europe; "
+        "unset: the data tells, month first when it cannot.",
+    )
+    rows_in_time_order: bool = Field(
+        default=False,
+        description="No time column, but rows run oldest to newest: the last rows are the test.",
+    )
+    leakage_allowed: list[str] = Field(
+        default_factory=list,
+        description="Columns kept on purpose though the leakage guard flags them.",
+    )
+    features: list[FeatureSpec]
+
+    @model_validator(mode="after")
+    def _check(self) -> LeadSchema:
+        names = [f.name for f in self.features]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"features listed twice: {dupes}")
+        reserved = {self.target, self.id, self.time, *self.pii, *self.exclude} - {None}
+        clash = sorted(reserved & set(names))
+        if clash:
+            raise ValueError(
+                f"columns {clash} are the target, id, time, PII or excluded and cannot be features"
+            )
+        private = {self.target, self.id, *self.pii, *self.exclude} - {None}
+        bad_sources = sorted({f.source for f in self.features if f.source in private})
+        if bad_sources:
+            raise ValueError(
+                f"columns {bad_sources} are the target, id, PII or excluded: "
+                "no feature may be computed from them"
+            )
+        if not self.features:
+            raise ValueError("the schema lists no features")
+        # A raw column is typed once, as one thing: a date source cannot also be read as text.
+        sources = {f.source for f in self.features if f.source}
+        both = sorted(sources & {f.name for f in self.features if f.kind not in DATE_KINDS})
+        if both:
+            raise ValueError(
+                f"columns {both} are both features of their own and the source of date "
+                "features; derive every feature from a date column, or none"
+            )
+        return self
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def feature(self, name: str) -> FeatureSpec:
+        for spec in self.features:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def criteria(self) -> dict[str, list[str]]:
+        """Features per BANT criterion (only those with one)."""
+        out: dict[str, list[str]] = {c: [] for c in BANT}
+        for spec in self.features:
+            if spec.criterion != "none":
+                out.setdefault(spec.criterion, []).append(spec.name)
+        return out
+
+    # -- TOML ------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, raw: dict) -> LeadSchema:
+        """Accept features as a table keyed by column name (the readable TOML form)."""
+        raw = dict(raw)
+        feats = raw.get("features", {})
+        if isinstance(feats, dict):
+            raw["features"] = [{"name": k, **v} for k, v in feats.items()]
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise SchemaError(f"invalid schema: {_explain(exc.errors()[0], raw)}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> LeadSchema:
+        path = Path(path)
+        if not path.exists():
+            raise SchemaError(f"schema file not found: {path}")
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SchemaError(f"schema file {path} is not valid TOML: {exc}") from None
+        return cls.from_dict(raw)
+
+    def to_dict(self) -> dict:
+        data = self.model_dump(exclude_none=True, exclude={"features"})
+        data["features"] = {
+            f.name: f.model_dump(exclude_none=True, exclude={"name"}, exclude_defaults=True)
+            | {"kind": f.kind}
+            for f in self.features
+        }
+        return data
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_toml(), encoding="utf-8")
+
+
+def bundled_schema(name: str = "synthetic") -> LeadSchema:
+    """The schema shipped with the package for the synthetic demo data."""
+    return LeadSchema.load(Path(__file__).parent / f"{name}.toml")
+
+
+# -- messages a schema author can act on ---------------------------------------------------------
+def did_you_mean(word: str, choices: Any) -> str:
+    """' — did you mean 'timing'?' when a close spelling exists, else nothing."""
+    close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def _explain(error: Any, raw: dict[str, Any]) -> str:
+    """One pydantic error as a sentence naming the feature (not its index) and the key."""
+    loc = list(error.get("loc", ()))
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    where = "the schema"
+    owner: type[BaseModel] = LeadSchema
+    if len(loc) >= 2 and loc[0] == "features" and isinstance(loc[1], int):
+        features = raw.get("features") or []
+        entry = features[loc[1]] if loc[1] < len(features) else {}
+        name = entry.get("name") if isinstance(entry, dict) else None
+        where = f"feature '{name}'" if name else f"feature number {loc[1] + 1}"
+        loc, owner = loc[2:], FeatureSpec
+    key = str(loc[0]) if loc else ""
+    kind = error.get("type")
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key '{key}'{did_you_mean(key, owner.model_fields)}"
+    if kind == "missing":
+        return f"{where}: '{key}' is required"
+    if kind == "literal_error" and key:
+        allowed = get_args(owner.model_fields[key].annotation)
+        given = error.get("input")
+        return (
+            f"{key} '{given}' of {where} is not one of {', '.join(map(str, allowed))}"
+            f"{did_you_mean(given, allowed)}"
+        )
+    if key == "criterion" and message.startswith("criterion '"):
+        given = str(error.get("input"))
+        return message.replace(f"criterion '{given}'", f"criterion '{given}' of {where}", 1)
+    return f"{where}: {message}" if key else message

@@ -1,0 +1,114 @@
+"""One MLflow run per training: params, metrics, fingerprint, schema, plots, report, the pyfunc,
+and the registry version.
+
+Only derived numbers, the schema and plots are logged: never a row of data, so never personal
+data. The model is logged as a pyfunc "from code" (:mod:`leadml.tracking.pyfunc`) around the
+bundle's plain files, so ``mlflow models serve`` works and nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from warnings import catch_warnings, filterwarnings
+
+import numpy as np
+import pandas as pd
+
+from leadml import __version__
+from leadml.bundle.model import LeadModel
+from leadml.report.html import REPORT_FILE
+from leadml.schema.spec import LeadSchema
+
+
+def pyfunc_signature(schema: LeadSchema) -> Any:
+    """The pyfunc's inputs and outputs for MLflow's UI, registry and ``mlflow models serve``.
+
+    Every input is optional and of any type: CRMs send numbers as text and leave fields out,
+    and the bundle's own encoder is what checks values. Columns not listed (the id, personal
+    data) are dropped by MLflow before the model sees them. The time column is listed when
+    present, as the reference for date ages.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    columns = list(dict.fromkeys([*(f.column for f in schema.features)]))
+    if schema.time and any(f.kind == "age_days" for f in schema.features):
+        columns = list(dict.fromkeys([*columns, schema.time]))
+    outputs = [("double", "probability"), ("long", "score")]
+    outputs += [("string", name) for name in ("grade", "tier", "stage")]
+    return ModelSignature(
+        inputs=Schema([ColSpec(AnyType(), name, required=False) for name in columns]),
+        outputs=Schema([ColSpec(kind, name) for kind, name in outputs]),
+    )
+
+
+def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """MLflow metrics from the nested evaluation: test_*, baseline_<name>_*, grade_<G>_*."""
+    flat = {f"test_{k}": v for k, v in metrics.items() if isinstance(v, float)}
+    for base, values in metrics.get("baselines", {}).items():
+        flat |= {f"baseline_{base}_{k}": v for k, v in values.items()}
+    for row in metrics.get("grades", []):
+        flat[f"grade_{row['grade']}_conversion"] = row["conversion"]
+    return {k: v for k, v in flat.items() if v is not None and np.isfinite(v)}
+
+
+def log_run(
+    experiment_id: str, name: str, model: LeadModel, params: dict[str, Any], bundle_dir: Path
+) -> tuple[str, str]:
+    """Log the run that made ``model`` (its files are in ``bundle_dir``) and register it under
+    ``name``; returns the run id and the registry version."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from leadml.tracking.registry import register
+
+    metrics, meta = model.metrics, model.meta
+    logged_params = {
+        k: (json.dumps(v) if isinstance(v, list) else v) for k, v in params.items()
+    } | {
+        "best_iteration": metrics["best_iteration"],
+        "calibration": metrics["calibration"],
+        "split": metrics["split"],
+        "features": len(model.feature_names),
+        "rows_train": meta["rows"]["train"],
+        "rows_valid": meta["rows"]["valid"],
+        "rows_test": meta["rows"]["test"],
+    }
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.set_tags(
+            {
+                "leadml.version": __version__,
+                "leadml.schema": model.schema.name,
+                "leadml.data_sha256": meta["data"]["sha256"],
+            }
+        )
+        mlflow.log_params(logged_params)
+        mlflow.log_metrics(flat_metrics(metrics))
+        mlflow.log_dict(meta["data"], "data_fingerprint.json")
+        mlflow.log_dict(meta.get("leakage", {}), "leakage_audit.json")
+        mlflow.log_text(model.schema.to_toml(), "schema.toml")
+        mlflow.log_text("\n".join(meta.get("warnings", [])) or "none", "warnings.txt")
+        table = pd.DataFrame(metrics.get("grades", []))
+        mlflow.log_text(table.to_csv(index=False), "grade_table.csv")
+        mlflow.log_dict(metrics, "metrics.json")
+        for path in sorted((bundle_dir / "plots").glob("*.png")):
+            mlflow.log_artifact(str(path), artifact_path="plots")
+        report = bundle_dir / REPORT_FILE
+        if report.is_file():
+            mlflow.log_artifact(str(report), artifact_path="report")
+        with catch_warnings():
+            # No input example on purpose: it would have to be a real lead, personal data
+            # included; the signature already names every field.
+            filterwarnings("ignore", message=".*input example was not provided")
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(Path(__file__).with_name("pyfunc.py")),
+                artifacts={"bundle": str(bundle_dir)},
+                pip_requirements=[f"leadml=={__version__}"],
+                signature=pyfunc_signature(model.schema),
+            )
+        run_id = run.info.run_id
+    version = register(MlflowClient(), info.model_uri, name, run_id)
+    return run_id, version
