@@ -7,12 +7,16 @@ STAMP := $(VENV)/.installed
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 # Test PostgreSQL (Debian's server on loopback; started by `make postgres`).
 PG_PORT ?= 55432
+# The registered model `make serve` serves (the demo's: its schema's name).
+MODEL ?= synthetic-crm
 export LEADML_TEST_POSTGRES_URL ?= postgresql+psycopg://leadml:leadml@127.0.0.1:$(PG_PORT)/leadml_test
 
 .PHONY: help install demo test lint format bench mlflow-ui serve system-deps postgres clean
 
 help:  ## this menu
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
+	  | sed -e 's/\$$(PG_PORT)/$(PG_PORT)/g' -e 's/\$$(MODEL)/$(MODEL)/g' \
+	  | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is needed ($(PY) not found)"; exit 1; }
@@ -54,12 +58,13 @@ format:  ## ruff format and autofix
 bench: install  ## benchmarks: training, explaining, serving, Dask (minutes; prints ratios)
 	$(BIN)/python bench/run_all.py
 
-mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000 for the local store
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow/mlflow.db \
-	  --default-artifact-root $(CURDIR)/mlflow/artifacts --host 127.0.0.1 --port 5000
+mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000 for the project's store
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db \
+	  --default-artifact-root $(CURDIR)/mlruns --host 127.0.0.1 --port 5000
 
-serve: install  ## serve the demo model on http://127.0.0.1:8000
-	$(BIN)/leadml serve --model models/leadml
+serve: install  ## serve the champion of $(MODEL) on http://127.0.0.1:8000
+	$(BIN)/leadml serve --model models:/$(MODEL)@champion
 
-clean:  ## remove generated data, models and the local MLflow store (keeps .venv)
-	rm -rf mlflow data/sample/*.csv models/leadml
+clean:  ## remove sample data, bundles and the MLflow store (keeps .venv and the score history)
+	rm -rf mlflow.db mlruns mlflow data/sample/*.csv
+	find models -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

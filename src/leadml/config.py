@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     def _empty_means_unset(cls, value: str | None) -> str | None:
         return value or None
 
+    def project_name(self, schema_name: str, given: str | None = None) -> str:
+        """The registered model a training run belongs to: ``given`` (``--name``), else
+        ``LEADML_REGISTERED_MODEL``, else the schema's name."""
+        return given or self.registered_model or schema_name
+
     @property
     def tracking_uri(self) -> str:
         """The MLflow store to use: the one configured, else SQLite in the project home."""

@@ -12,9 +12,24 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from typer.core import TyperOption
 
 from leadml import __version__
 from leadml.cli.shell import friendly
+
+
+def _flags_without_a_type() -> None:
+    """Typer 0.29's rich help prints ``<bool>`` beside a flag, which takes no value at all
+    (``--explain``, not ``--explain true``); show nothing there, as click's plain help does."""
+    show_type = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag else show_type(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_a_type()
 
 
 def _version(value: bool) -> None:

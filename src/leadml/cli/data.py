@@ -22,11 +22,11 @@ schema_app = typer.Typer(help="Lead schemas: infer one from a raw export.", no_a
 
 
 def generate(
-    rows: Annotated[int, typer.Option(min=1, help="Number of leads.")] = 20_000,
-    seed: Annotated[int, typer.Option(help="Same seed, same table.")] = 7,
-    out: Annotated[Path, typer.Option(help="CSV or .parquet file to write.")] = Path(
-        "data/sample/leads.csv"
-    ),
+    rows: Annotated[int, typer.Option(min=1, help="Number of leads.", metavar="N")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same table.", metavar="S")] = 7,
+    out: Annotated[
+        Path, typer.Option(help="CSV or .parquet file to write.", metavar="FILE")
+    ] = Path("data/sample/leads.csv"),
 ) -> None:
     """Write a synthetic CRM lead history with a known generating process."""
     from leadml.data.synthetic import generate_leads, write_leads
@@ -43,7 +43,7 @@ def generate(
 @schema_app.command("infer")
 @friendly
 def schema_infer(
-    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    data: Annotated[str, typer.Option(help=DATA_HELP, metavar="FILE|URL")],
     target: Annotated[str | None, typer.Option(help="Target column.", metavar="COL")] = None,
     positive: Annotated[
         str | None, typer.Option(help="Target value meaning converted.", metavar="VALUE")

@@ -22,7 +22,9 @@ FRESH_LEADS = 2000
 
 
 def demo(
-    rows: Annotated[int, typer.Option(min=1000, help="Synthetic leads to generate.")] = 20_000,
+    rows: Annotated[
+        int, typer.Option(min=1000, help="Synthetic leads to generate.", metavar="N")
+    ] = 20_000,
 ) -> None:
     """Sample data → train → score → the ten hottest leads, end to end."""
     from leadml.data.read import read_table

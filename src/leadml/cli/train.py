@@ -83,7 +83,7 @@ def train(
             frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
         lead_schema = resolve_schema(data, frame, schema, target, positive)
         lead_schema = schema_options(lead_schema, allow, time_order)
-        project = name or settings.registered_model or lead_schema.name
+        project = settings.project_name(lead_schema.name, name)
         with console.status("Training") as status:
             result = train_leads(
                 frame,
@@ -155,7 +155,7 @@ def _train_on_dask(
             sample = label_leads(sample, keys)
         lead_schema = resolve_schema(data, sample, schema, target, positive)
         lead_schema = schema_options(lead_schema, allow, time_order)
-        project = name or settings.registered_model or lead_schema.name
+        project = settings.project_name(lead_schema.name, name)
         with console.status("Training on Dask") as status:
             return train_dask(
                 data,

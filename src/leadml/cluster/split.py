@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.config import Settings
+from leadml.data.split import slice_sizes
 from leadml.schema.spec import LeadSchema
 
 if TYPE_CHECKING:
@@ -115,20 +116,18 @@ def plan_split(
     expected = (n * (1 - test) * (1 - valid), n * (1 - test) * valid, n * test)
     rates = tuple(min(1.0, sample_rows / max(e, 1.0)) for e in expected)
     cuts = offsets = counts = None
+    n_train, n_valid, n_test = slice_sizes(n, test, valid)
     if has_time:
         # As split_rows' stable sort: oldest first, leads with no date last (i.e. newest).
-        n_test = max(1, round(n * test))
-        n_valid = max(1, round((n - n_test) * valid))
         dated = sum(s.dated for s in stats)
-        ranks = [n - n_test - n_valid - 1, n - n_test - 1]  # the last train and valid leads
+        ranks = [n_train - 1, n - n_test - 1]  # the last train and valid leads
         inner = [r for r in ranks if 0 <= r < dated]
         found = dict(zip(inner, order_statistics(client, parts, schema, inner, stats), strict=True))
         cuts = tuple(found.get(r, -np.inf if r < 0 else np.inf) for r in ranks)
         method = f"time ({schema.time})"
     elif schema.rows_in_time_order:
-        n_test = max(1, round(n * test))
         offsets = tuple(np.cumsum([0, *(s.rows for s in stats)]).tolist())
-        counts = (max(1, round((n - n_test) * valid)), n_test)
+        counts = (n_valid, n_test)
         method = "time (row order: the last rows are the newest)"
     else:
         method = "random (seeded, per partition)"

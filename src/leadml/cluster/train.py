@@ -19,7 +19,6 @@ Input and output paths must be reachable under the same name by the client and e
 from __future__ import annotations
 
 import io
-import time
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,7 +66,7 @@ from leadml.data.validate import (
 )
 from leadml.features.encoder import MAX_LEVELS, MIN_LEVEL_COUNT, FeatureEncoder
 from leadml.modeling.booster import EARLY_STOPPING_ROUNDS, MAX_ROUNDS, Fitted, lgb_params
-from leadml.modeling.finish import Progress, RunOptions, TrainResult, finish_training
+from leadml.modeling.finish import Progress, TrainResult, finish_training
 from leadml.modeling.prepare import Prepared, Rows
 from leadml.schema.spec import LeadSchema
 
@@ -224,21 +223,14 @@ def train_dask(
     With ``outcomes`` the leads are labelled on the workers from the keys of converted leads
     (``--outcomes FILE --on KEY``), exactly as single-machine training labels them.
     """
-    from leadml.modeling.train import open_store
+    from leadml.modeling.train import open_run
 
     settings = settings or Settings()
-    say = progress or (lambda _msg: None)
-    started = time.perf_counter()
-    name = name or settings.registered_model or schema.name
-    run = RunOptions(
-        settings=settings,
-        name=name,
-        experiment_id=open_store(settings, experiment or name, track, say),
-        out=Path(out) if out is not None else None,
-        say=say,
-        source=str(source),
-        started=started,
-    )
+    run = open_run(
+        settings, schema, name=name, experiment=experiment, track=track, out=out,
+        progress=progress, source=str(source),
+    )  # fmt: skip
+    say = run.say
     frame = read_partitions(source, blocksize)
     try:
         data = _prepare_on_cluster(client, frame, schema, settings, say, sample_rows, outcomes)

@@ -31,6 +31,15 @@ class Split:
         return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
 
 
+def slice_sizes(n: int, test_fraction: float, valid_fraction: float) -> tuple[int, int, int]:
+    """Rows in the train, validation and test slices of ``n`` leads (one rule, also on Dask):
+    the test is the newest ``test_fraction``, validation the newest ``valid_fraction`` of the
+    rest, each at least one lead."""
+    n_test = max(1, round(n * test_fraction))
+    n_valid = max(1, round((n - n_test) * valid_fraction))
+    return n - n_test - n_valid, n_valid, n_test
+
+
 def split_rows(
     frame: pd.DataFrame,
     y: np.ndarray,
@@ -54,8 +63,7 @@ def split_rows(
         else:
             order = np.arange(n)
             method = "time (row order: the last rows are the newest)"
-        n_test = max(1, round(n * test_fraction))
-        n_valid = max(1, round((n - n_test) * valid_fraction))
+        _, n_valid, n_test = slice_sizes(n, test_fraction, valid_fraction)
         test = order[n - n_test :]
         valid = order[n - n_test - n_valid : n - n_test]
         train = order[: n - n_test - n_valid]

@@ -37,6 +37,37 @@ def open_store(
     return connect(settings, experiment)
 
 
+def open_run(
+    settings: Settings,
+    schema: LeadSchema,
+    *,
+    name: str | None = None,
+    experiment: str | None = None,
+    track: bool = True,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    source: str | None = None,
+) -> RunOptions:
+    """Where a training run goes (one machine or Dask alike), once the store has answered.
+
+    ``name`` is the registered model (default: ``LEADML_REGISTERED_MODEL``, else the schema's
+    name), and so the project: runs of one project compete for its champion, never another
+    project's. ``experiment`` defaults to the same name.
+    """
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    name = settings.project_name(schema.name, name)
+    return RunOptions(
+        settings=settings,
+        name=name,
+        experiment_id=open_store(settings, experiment or name, track, say),
+        out=Path(out) if out is not None else None,
+        say=say,
+        source=source,
+        started=started,
+    )
+
+
 def train_leads(
     frame: pd.DataFrame,
     schema: LeadSchema,
@@ -48,27 +79,15 @@ def train_leads(
     source: str | None = None,
     name: str | None = None,
 ) -> TrainResult:
-    """Train, evaluate, log and register a lead model; write its bundle to ``out``.
-
-    ``name`` is the registered model (default: the schema's name), and so the project: runs of
-    one project compete for its champion, never another project's. ``experiment`` defaults to
-    the same name.
-    """
+    """Train, evaluate, log and register a lead model; write its bundle to ``out``
+    (``name`` and ``experiment``: see ``open_run``)."""
     settings = settings or Settings()
-    say = progress or (lambda _msg: None)
-    started = time.perf_counter()
-    name = name or settings.registered_model or schema.name
-    run = RunOptions(
-        settings=settings,
-        name=name,
-        experiment_id=open_store(settings, experiment or name, track, say),
-        out=Path(out) if out is not None else None,
-        say=say,
-        source=source,
-        started=started,
-    )
-    data = prepare_training(frame, schema, settings, say)
-    say(
+    run = open_run(
+        settings, schema, name=name, experiment=experiment, track=track, out=out,
+        progress=progress, source=source,
+    )  # fmt: skip
+    data = prepare_training(frame, schema, settings, run.say)
+    run.say(
         f"Fitting LightGBM on {len(data.train.y):,} leads (early stopping on {len(data.valid.y):,})"
     )
     params = lgb_params(data.encoder, settings.seed, settings.num_threads)

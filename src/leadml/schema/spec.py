@@ -184,7 +184,9 @@ class LeadSchema(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            raise SchemaError(f"invalid schema: {_explain(exc.errors()[0], raw)}") from None
+            # An unknown key explains the rest (a misspelt "target" is also a missing one).
+            errors = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
+            raise SchemaError(f"invalid schema: {_explain(errors[0], raw)}") from None
 
     @classmethod
     def load(cls, path: str | Path) -> LeadSchema:

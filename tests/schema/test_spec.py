@@ -20,7 +20,7 @@ def test_bundled_schema_tags_every_bant_criterion() -> None:
 
 
 def test_data_schemas_folder_holds_the_same_schema() -> None:
-    path = Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml"
+    path = Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml"
     assert LeadSchema.load(path) == bundled_schema()
 
 
@@ -59,3 +59,38 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     bad.write_text("target = [unclosed")
     with pytest.raises(SchemaError, match="not valid TOML"):
         LeadSchema.load(bad)
+
+
+@pytest.mark.parametrize(
+    ("feature", "message"),
+    [
+        (
+            {"kind": "numeric", "criterion": "timeing"},
+            "criterion 'timeing' of feature 'pdays' is not one of budget, authority, need, "
+            "timing, goals, none",
+        ),
+        ({"kind": "numeric", "criterion": "timeing"}, "did you mean 'timing'?"),
+        ({"kind": "numeric", "criterio": "timing"}, "feature 'pdays': unknown key 'criterio'"),
+        ({"kind": "numeric", "criterio": "timing"}, "did you mean 'criterion'?"),
+        ({"kind": "numerc"}, "kind 'numerc' of feature 'pdays' is not one of numeric"),
+        ({"kind": "numerc"}, "did you mean 'numeric'?"),
+    ],
+)
+def test_schema_errors_name_the_feature_and_the_nearest_word(feature: dict, message: str) -> None:
+    raw = {"target": "y", "features": {"age": {"kind": "numeric"}, "pdays": feature}}
+    with pytest.raises(SchemaError) as error:
+        LeadSchema.from_dict(raw)
+    assert message in str(error.value)
+    assert "features.1" not in str(error.value)  # named, never numbered
+
+
+def test_a_misspelt_top_level_key_is_named() -> None:
+    with pytest.raises(SchemaError, match="unknown key 'tagret' — did you mean 'target'"):
+        LeadSchema.from_dict({"tagret": "y", "features": {"a": {"kind": "numeric"}}})
+
+
+def test_a_frameworks_own_criterion_is_a_valid_tag() -> None:
+    schema = LeadSchema.from_dict(
+        {"target": "y", "features": {"deal": {"kind": "numeric", "criterion": "money"}}}
+    )
+    assert schema.features[0].criterion == "money"

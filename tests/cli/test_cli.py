@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from leadml.bundle.model import LeadModel
 
-SCHEMA = str(Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml")
+SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 #: The registered model (and bundle folder) of the synthetic project: the schema's name.
 NAME = "synthetic-crm"
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from leadml.cli import app
 from leadml.data.synthetic import generate_leads
 
-SCHEMA = str(Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml")
+SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 runner = CliRunner()
 
 

@@ -28,7 +28,7 @@ from leadml.features.encoder import FeatureEncoder
 from leadml.modeling.finish import TrainResult
 from leadml.schema import LeadSchema
 
-SCHEMA = str(Path(__file__).resolve().parents[1] / "data" / "schemas" / "synthetic.toml")
+SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 PARTS = 4
 
 
