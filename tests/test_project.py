@@ -106,3 +106,26 @@ def test_make_help_shows_values_not_variables() -> None:
     assert done.returncode == 0, done.stderr
     assert "make demo" in done.stdout and "make test" in done.stdout
     assert "$(" not in done.stdout
+
+
+def test_the_readme_layout_names_every_module() -> None:
+    """The map in the README's "Project layout" is the tree, module for module."""
+    import re
+    from collections import Counter
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Project layout", 1)[1].split("\n## ", 1)[0]
+    named = Counter(Path(p).name for p in re.findall(r"[\w/]+\.(?:py|html|toml)\b", section))
+    modules = [
+        p
+        for folder in (ROOT / "src" / "leadml", ROOT / "serve")
+        for p in folder.rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py")
+    ]
+    on_disk = Counter(p.name for p in modules)
+    missing = {name: n - named[name] for name, n in on_disk.items() if named[name] < n}
+    assert not missing, f"modules the README's layout does not list: {missing}"
+    files = {p.name for p in (ROOT / "src").rglob("*")} | {
+        p.name for p in (ROOT / "serve").rglob("*")
+    }
+    assert not set(named) - files, f"listed but not in the tree: {set(named) - files}"
