@@ -59,8 +59,8 @@ def friendly(func: F) -> F:
 
 def project_settings() -> Settings:
     """The settings, after saying which project home (and so which MLflow store) is used."""
-    settings = Settings()
-    _, why = find_home()
+    home, why = find_home()  # found once: the home printed is the home used
+    settings = Settings(home=home)
     store = settings.tracking_uri if settings.mlflow_tracking_uri else "embedded"
     console.print(
         f"[dim]Project home: {settings.home} ({why}); MLflow store: {store}[/]",

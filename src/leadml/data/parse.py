@@ -266,12 +266,17 @@ def target_vector(series: pd.Series, positive: str | None) -> np.ndarray:
     Values are compared case-insensitively ("Won" and "won" are one value), and numbers by
     value (1 and 1.0 are one value), because exports are rarely consistent about either.
     """
-    text = target_values(series)
+    return target_from_values(target_values(series), positive, str(series.name))
+
+
+def target_from_values(text: pd.Series, positive: str | None, name: str) -> np.ndarray:
+    """``target_vector`` for a target already spelled by ``target_values`` (so a caller that
+    needs the spellings too reads the column once)."""
     values = sorted(text.dropna().unique().tolist())
     if len(values) > 2:
         shown = ", ".join(repr(v) for v in values[:6])
         raise DataError(
-            f"target column '{series.name}' has {len(values)} distinct values ({shown}); "
+            f"target column '{name}' has {len(values)} distinct values ({shown}); "
             "expected two (converted / not converted)"
         )
     if positive is not None:
@@ -280,7 +285,7 @@ def target_vector(series: pd.Series, positive: str | None) -> np.ndarray:
             return (text == pos).fillna(False).to_numpy(dtype=np.int8)
         if len(values) == 2:
             raise DataError(
-                f"target column '{series.name}' has values {values}, none of them '{positive}'; "
+                f"target column '{name}' has values {values}, none of them '{positive}'; "
                 "say which value means converted with --positive"
             )
     truthy = {_canonical(v) for v in TARGET_TRUE}
@@ -288,10 +293,9 @@ def target_vector(series: pd.Series, positive: str | None) -> np.ndarray:
     if set(values) & truthy and set(values) <= truthy | falsy:
         return text.isin(truthy).fillna(False).to_numpy(dtype=np.int8)
     if len(values) < 2:
-        return np.zeros(len(series), dtype=np.int8)
+        return np.zeros(len(text), dtype=np.int8)
     raise DataError(
-        f"target column '{series.name}' has values {values}; say which one means converted "
-        "with --positive"
+        f"target column '{name}' has values {values}; say which one means converted with --positive"
     )
 
 

@@ -29,6 +29,7 @@ from leadml.data.parse import (
     parse_columns,
     resolve_day_first,
     schema_column_kinds,
+    target_from_values,
     target_values,
     target_vector,
 )
@@ -101,9 +102,10 @@ def check_rows(frame: pd.DataFrame, schema: LeadSchema, where: str = "") -> RowC
     prefix = f"{where}: " if where else ""
     labeled = frame[schema.target].notna().to_numpy()
     rows = frame.loc[labeled]
-    values = sorted(target_values(rows[schema.target]).dropna().unique().tolist())
+    spelled = target_values(rows[schema.target])
+    values = sorted(spelled.dropna().unique().tolist())
     try:
-        y = target_vector(rows[schema.target], schema.positive)
+        y = target_from_values(spelled, schema.positive, schema.target)
     except DataError:  # the table-wide check words it, from every part's values
         y = np.zeros(len(rows), dtype=np.int8)
     typed, parsed = parse_columns(

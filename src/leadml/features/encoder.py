@@ -30,7 +30,6 @@ from leadml.data.parse import (
     boolean_value,
     column_kinds,
     date_value,
-    distinct_text,
     number_value,
     parse_columns,
 )
@@ -167,8 +166,9 @@ class FeatureEncoder:
             return self._encode_dates(kind, series, reference)
         if kind in ("numeric", "boolean"):
             return series.to_numpy(dtype=np.float64, na_value=np.nan)
-        rows, text = distinct_text(series, ())
-        level = pd.Index(self.levels[name]).get_indexer(text).astype(np.float64)
+        # typed text is clean already: code each distinct value, not each row
+        rows, uniques = pd.factorize(series, use_na_sentinel=True)
+        level = pd.Index(self.levels[name]).get_indexer(uniques).astype(np.float64)
         level[level < 0] = np.nan  # unseen and missing values alike
         return np.where(rows >= 0, level[rows] if len(level) else np.nan, np.nan)
 
