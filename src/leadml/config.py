@@ -77,8 +77,21 @@ class Settings(BaseSettings):
         description="MLflow registered model (default: the schema's name, one per project).",
     )
     seed: int = Field(default=42, description="Seed for splits and model fitting.")
-    test_fraction: float = Field(default=0.2, gt=0, lt=0.5)
-    valid_fraction: float = Field(default=0.2, gt=0, lt=0.5)
+    test_fraction: float = Field(
+        default=0.2, gt=0, lt=0.5, description="Share of the leads in each backtest fold."
+    )
+    valid_fraction: float = Field(
+        default=0.2, gt=0, lt=0.5, description="Dask: share of the older leads sampled apart."
+    )
+    backtest_folds: int = Field(
+        default=4, ge=2, le=10, description="Time-ordered backtest folds (newest = headline)."
+    )
+    recency: str = Field(
+        default="auto", description="Recency weighting: auto, none or a half-life in days."
+    )
+    bootstrap: int = Field(
+        default=100, ge=10, description="Bootstrap resamples for the metrics' 95 % intervals."
+    )
     num_threads: int = Field(default=2, ge=1, description="LightGBM threads for training.")
     min_class_count: int = Field(
         default=40,

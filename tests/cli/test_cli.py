@@ -47,7 +47,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 0, done.stderr
     done = leadml("train", "--data", "leads.csv", "--schema", SCHEMA, cwd=home)
     assert done.returncode == 0, done.stderr + done.stdout
-    assert "Test split: model vs baselines" in done.stdout
+    assert "Headline fold" in done.stdout and "Backtest (" in done.stdout
     return home
 
 
@@ -67,11 +67,18 @@ def test_run_metrics_artifacts_and_aliases(project: Path, client: MlflowClient) 
     run = runs[0]
     assert run.data.metrics["test_roc_auc"] > 0.8
     assert "baseline_logistic_regression_roc_auc" in run.data.metrics
-    assert int(run.data.params["rows_test"]) == 1200
+    assert int(run.data.params["rows_headline_test"]) == 1200
+    assert int(run.data.params["rows_shipped"]) == 6000  # the shipped model: every lead
+    assert "pooled_roc_auc" in run.data.metrics
+    # the backtest's ROC AUC fold by fold, oldest first, as one metric's steps
+    steps = client.get_metric_history(run.info.run_id, "backtest_roc_auc")
+    assert [m.step for m in steps] == list(range(1, int(run.data.params["backtest_folds"]) + 1))
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"data_fingerprint.json", "schema.toml", "plots", "metrics.json"} <= artifacts
+    assert "backtest_folds.csv" in artifacts
     plots = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"roc.png", "pr.png", "reliability.png", "gains.png", "score_histogram.png"} <= plots
+    assert "backtest.png" in plots
     champion = client.get_model_version_by_alias(NAME, "champion")
     challenger = client.get_model_version_by_alias(NAME, "challenger")
     assert str(champion.version) == str(challenger.version) == "1"

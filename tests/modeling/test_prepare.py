@@ -91,11 +91,11 @@ def test_the_leakage_audit_never_sees_the_test_labels() -> None:
     frame = dated_leads(1)
     y = frame["converted"].to_numpy()
     noise = np.random.default_rng(2).integers(0, 2, N)
-    newest = np.arange(N) >= N - round(N * 0.2)  # the test slice: rows are in time order
+    newest = np.arange(N) >= N - round(N * 0.2)  # the headline fold: rows are in time order
     # the outcome itself, but only where the model is judged: the audit must not know
     frame["late_flag"] = np.where(newest, y, noise)
-    # the outcome itself among the training leads: flagged
-    frame["early_flag"] = np.where(np.arange(N) < N * 0.6, y, noise)
+    # the outcome itself among the headline fold's training leads: flagged
+    frame["early_flag"] = np.where(~newest, y, noise)
     schema = dated_schema().model_copy(
         update={
             "features": [
@@ -111,4 +111,4 @@ def test_the_leakage_audit_never_sees_the_test_labels() -> None:
     assert "late_flag" not in flagged
     assert "late_flag" in prepared.encoder.names and "early_flag" not in prepared.encoder.names
     # the matrix follows the encoder: the dropped column left both
-    assert prepared.train.x.shape[1] == len(prepared.encoder.names) == len(prepared.schema.features)
+    assert prepared.rows.x.shape[1] == len(prepared.encoder.names) == len(prepared.schema.features)

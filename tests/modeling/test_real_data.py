@@ -97,7 +97,7 @@ def test_olist_leads_with_outcomes_from_closed_deals(cli_home: Path, shared_data
     leads = folder / "olist_marketing_qualified_leads_dataset.csv"
     deals = folder / "olist_closed_deals_dataset.csv"
     output = train("--data", str(leads), "--outcomes", str(deals), "--on", "mql_id")
-    assert "Test split: model vs baselines" in output
+    assert "Headline fold" in output and "Backtest (time (first_contact_date))" in output
 
     model, metrics = bundle(cli_home)
     schema = model.schema

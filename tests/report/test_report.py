@@ -27,8 +27,8 @@ def page(trained: TrainResult) -> str:
 
 def test_training_writes_a_self_contained_report(page: str) -> None:
     sources = IMG.findall(page)
-    # criterion bar + beeswarm, field bar + beeswarm, and the five evaluation plots
-    assert len(sources) == 9
+    # criterion bar + beeswarm, field bar + beeswarm, the five evaluation plots, the backtest's
+    assert len(sources) == 10
     for src in sources:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"

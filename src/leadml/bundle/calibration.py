@@ -1,8 +1,9 @@
 """Turn LightGBM's raw log-odds into probabilities a sales team can take at face value.
 
 Boosted trees rank well but their probabilities drift, especially with early stopping and class
-imbalance. We fit scikit-learn's Platt (logistic) and isotonic maps on the validation slice,
-choose the one with the lower cross-validated log loss there, and keep it as plain numbers
+imbalance. We fit scikit-learn's Platt (logistic) and isotonic maps on the backtest's held-out
+predictions (each from a model that never saw that lead), choose the one with the lower
+cross-validated log loss there, and keep it as plain numbers
 (two coefficients, or the isotonic knots) so a bundle loads without pickle.
 """
 
@@ -57,12 +58,18 @@ class Calibrator:
         return cls(**data)
 
 
-def _fit(method: Method, raw: np.ndarray, y: np.ndarray) -> Calibrator:
+def _fit(
+    method: Method, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+) -> Calibrator:
     if method == "platt":
-        lr = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y)
+        lr = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y, sample_weight=weight)
+        if lr.coef_[0, 0] <= 0:  # a calibrator may not reverse the ranking: fall back to none
+            return Calibrator("none")
         return Calibrator("platt", coef=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]))
     if method == "isotonic":
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4).fit(raw, y)
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4).fit(
+            raw, y, sample_weight=weight
+        )
         return Calibrator(
             "isotonic",
             knots_x=[float(v) for v in iso.X_thresholds_],
@@ -71,19 +78,36 @@ def _fit(method: Method, raw: np.ndarray, y: np.ndarray) -> Calibrator:
     return Calibrator("none")
 
 
-def fit_calibrator(raw: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[Calibrator, dict]:
-    """Pick none / Platt / isotonic by 5-fold log loss on the validation slice, then refit.
+def fit_calibrator(
+    raw: np.ndarray,
+    y: np.ndarray,
+    seed: int = 0,
+    weight: np.ndarray | None = None,
+    methods: tuple[Method, ...] = ("none", "platt", "isotonic"),
+) -> tuple[Calibrator, dict]:
+    """Pick none / Platt / isotonic by 5-fold (weighted) log loss on held-out predictions,
+    then refit on all of them.
 
-    Returns the calibrator and the cross-validated log loss of each candidate, for the record.
+    ``raw`` must come from models that never learned from the lead it scores (the backtest's
+    out-of-time or out-of-fold predictions): a booster's scores on its own training leads are
+    over-confident, and a calibrator fitted on them would be too. ``weight`` (recency) lets
+    recent leads count more, as they did for the booster. ``methods`` limits the candidates:
+    under drift isotonic steps learned on older scores misplace newer ones, and a two-number
+    Platt map travels better. Returns the calibrator and the
+    cross-validated log loss of each candidate, for the record.
     """
     raw = np.asarray(raw, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+    splits = min(5, int(y.sum()), int(len(y) - y.sum()))
+    if splits < 2:
+        return Calibrator("none"), {}
+    folds = StratifiedKFold(n_splits=splits, shuffle=True, random_state=seed)
     losses: dict[str, float] = {}
-    for method in ("none", "platt", "isotonic"):
+    for method in methods:
         pred = np.empty_like(raw)
         for fit_idx, held_idx in folds.split(raw, y):
-            pred[held_idx] = _fit(method, raw[fit_idx], y[fit_idx])(raw[held_idx])
-        losses[method] = float(log_loss(y, np.clip(pred, 1e-6, 1 - 1e-6)))
+            pred[held_idx] = _fit(method, raw[fit_idx], y[fit_idx], w[fit_idx])(raw[held_idx])
+        losses[method] = float(log_loss(y, np.clip(pred, 1e-6, 1 - 1e-6), sample_weight=w))
     best: Method = min(losses, key=losses.__getitem__)  # type: ignore[assignment]
-    return _fit(best, raw, y), losses
+    return _fit(best, raw, y, w), losses

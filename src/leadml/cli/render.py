@@ -26,10 +26,46 @@ console = Console(stderr=True)
 screen = Console()
 
 
+def backtest_table(metrics: dict[str, Any]) -> Table:
+    """The backtest fold by fold (oldest first), the pooled folds, and what was shipped."""
+    backtest = metrics["backtest"]
+    shipped = metrics["shipped"]
+    table = Table(
+        title=f"Backtest ({backtest['method']}): each fold learned only from the leads before it"
+        if "time" in backtest["method"]
+        else f"Backtest ({backtest['method']})",
+        caption=f"Shipped: trained on all {shipped['rows']:,} leads, {shipped['rounds']} rounds, "
+        f"calibrated ({shipped['calibration']}) on {shipped['calibrated_on']:,} held-out scores. "
+        f"{backtest['recency']['note']}",
+    )
+    for c in ("fold", "leads judged", "learned from", "conversion", "roc_auc (95 %)", "ece"):
+        table.add_column(c, justify="right")
+    table.add_column("logistic regression roc_auc", justify="right")
+    for f in backtest["folds"]:
+        lo, hi = f["intervals"].get("roc_auc", [float("nan")] * 2)
+        lr = f["baselines"].get("logistic_regression", {}).get("roc_auc", float("nan"))
+        table.add_row(
+            f"{f['fold']}{' headline' if f is backtest['folds'][-1] else ''}",
+            f"{f['period']} ({f['test_rows']:,})",
+            f"{f['train_rows']:,}",
+            f"{f['conversion']:.1%}",
+            f"{f['roc_auc']:.3f} ({lo:.3f}–{hi:.3f})",
+            f"{f['ece']:.3f}",
+            f"{lr:.3f}",
+        )
+    pooled = backtest["pooled"]
+    lo, hi = pooled["intervals"].get("roc_auc", [float("nan")] * 2)
+    table.add_row(
+        "pooled", f"every fold ({pooled['rows']:,})", "", "",
+        f"{pooled['roc_auc']:.3f} ({lo:.3f}–{hi:.3f})", f"{pooled['ece']:.3f}", "",
+    )  # fmt: skip
+    return table
+
+
 def metrics_table(metrics: dict[str, Any]) -> Table:
-    """Model next to its baselines, one row each, on the test split."""
+    """Model next to its baselines, one row each, on the headline fold."""
     cols = ["roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile"]
-    table = Table(title="Test split: model vs baselines")
+    table = Table(title="Headline fold (newest leads with a time order): model vs baselines")
     table.add_column("model")
     for c in cols:
         table.add_column(c, justify="right")
@@ -40,7 +76,7 @@ def metrics_table(metrics: dict[str, Any]) -> Table:
 
 
 def grades_table(records: list[dict[str, Any]]) -> Table:
-    table = Table(title="Grade bands on the test split")
+    table = Table(title="Grade bands on the headline fold")
     for c in ("grade", "min probability", "leads", "share", "observed conversion"):
         table.add_column(c, justify="right")
     for r in records:

@@ -21,7 +21,7 @@ from leadml.cli.options import (
     schema_options,
     warn_all,
 )
-from leadml.cli.render import console, grades_table, metrics_table, screen
+from leadml.cli.render import backtest_table, console, grades_table, metrics_table, screen
 from leadml.cli.shell import project_settings
 from leadml.errors import LeadMLError
 
@@ -60,12 +60,25 @@ def train(
     time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
     dask: Annotated[bool, typer.Option("--dask", help=DASK_HELP)] = False,
     scheduler: Annotated[str | None, typer.Option(help=SCHEDULER_HELP, metavar="ADDR")] = None,
+    recency: Annotated[
+        str,
+        typer.Option(
+            help="Weight recent leads more: auto (the backtest chooses), none, or a half-life "
+            "in days.",
+            metavar="auto|none|DAYS",
+        ),
+    ] = "auto",
 ) -> None:
-    """Train a lead model, log it to MLflow, register it as challenger, write the bundle."""
+    """Train a lead model, log it to MLflow, register it as challenger, write the bundle.
+
+    A backtest judges it first (the newest leads, by a model trained on the older ones); the
+    model shipped is then trained on every lead."""
     from leadml.data.read import describe_source
+    from leadml.modeling.recency import parse_recency
     from leadml.tracking.store import connect
 
-    settings = project_settings()
+    parse_recency(recency)  # a bad value stops here, before any work
+    settings = project_settings().model_copy(update={"recency": recency})
     if target is None and schema is None and outcomes is None:
         raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
     # The store is checked before the data is even read: nothing is half-done if it is down.
@@ -101,6 +114,7 @@ def train(
 def show_result(result: TrainResult, settings: Settings) -> None:
     """Warnings, the model against its baselines, the grade table, and where it all went."""
     warn_all(result.warnings)
+    screen.print(backtest_table(result.metrics))
     screen.print(metrics_table(result.metrics))
     screen.print(grades_table(result.metrics["grades"]))
     meta = result.model.meta

@@ -73,7 +73,7 @@ class SplitPlan:
     counts: tuple[int, int] | None  # row order: rows in valid and test
     fractions: tuple[float, float]  # random: test, valid
     seed: int
-    rates: tuple[float, float, float]  # share of each slice sent to the client
+    rates: tuple[float, float, float]  # share of each slice sent to the client (uniform)
 
     def slices(self, rows: pd.DataFrame, index: int) -> np.ndarray:
         n = len(rows)
@@ -113,8 +113,9 @@ def plan_split(
     ``has_time``: the table has the schema's time column."""
     test, valid = settings.test_fraction, settings.valid_fraction
     n = sum(s.rows for s in stats)
-    expected = (n * (1 - test) * (1 - valid), n * (1 - test) * valid, n * test)
-    rates = tuple(min(1.0, sample_rows / max(e, 1.0)) for e in expected)
+    # One uniform sample of the table (``sample_rows`` per slice on average), so that the
+    # client's backtest folds span the same periods as the table's.
+    rates = (min(1.0, 3 * sample_rows / max(n, 1)),) * 3
     cuts = offsets = counts = None
     n_train, n_valid, n_test = slice_sizes(n, test, valid)
     if has_time:

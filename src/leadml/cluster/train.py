@@ -5,11 +5,15 @@ Nothing here re-implements leadml's rules; it decides *where* they run:
 1. every partition is read once and checked by ``data.validate.check_rows`` (the function
    ``validate`` calls): its rows are typed once and kept on the workers, its report comes back;
 2. ``data.validate.combine_reports`` judges the table from those reports, as for one file;
-3. the split (:mod:`leadml.cluster.split`), the category levels of the training rows, and a
-   seeded sample of each slice for the client, from the typed partitions;
-4. the leakage audit on the sample of training rows, with the training encoder;
-5. ``lightgbm.dask`` on the encoded training rows, stopping early on the validation sample;
-6. ``modeling.finish.finish_training``: calibration, evaluation, bands, the MLflow run and the
+3. the split (:mod:`leadml.cluster.split`): the newest leads apart, the category levels of the
+   older ones (the headline fold's training leads), and a seeded uniform sample of the table
+   for the client, from the typed partitions;
+4. on the client's sample, single-machine training's own steps: the backtest's folds, the
+   encoder, the leakage audit on the headline fold's training rows, and the backtest itself
+   (recency and rounds chosen, baselines beside it, held-out scores for calibration);
+5. ``lightgbm.dask`` on every lead of every partition, for the backtest's rounds (grown with
+   the rows) and with its recency weights: the shipped model learns from all of the history;
+6. ``modeling.finish.finish_training``: calibration, figures, bands, the MLflow run and the
    bundle are those of single-machine training.
 
 Input and output paths must be reachable under the same name by the client and every worker
@@ -35,7 +39,6 @@ from leadml.cluster.partitions import (
     type_drift,
 )
 from leadml.cluster.split import (
-    SLICES,
     TEST,
     TRAIN,
     VALID,
@@ -44,10 +47,10 @@ from leadml.cluster.split import (
     SplitPlan,
     part_stats,
     plan_split,
+    stamp_values,
 )
 from leadml.config import Settings
 from leadml.data.fingerprint import combine_fingerprints, fingerprint
-from leadml.data.leakage import audit_leakage
 from leadml.data.outcomes import (
     Outcomes,
     check_lead_columns,
@@ -55,7 +58,7 @@ from leadml.data.outcomes import (
     matched_keys,
     outcome_notes,
 )
-from leadml.data.split import check_both_classes
+from leadml.data.split import backtest_folds, check_both_classes
 from leadml.data.validate import (
     RowReport,
     check_columns,
@@ -65,9 +68,11 @@ from leadml.data.validate import (
     settle_day_first,
 )
 from leadml.features.encoder import MAX_LEVELS, MIN_LEVEL_COUNT, FeatureEncoder
-from leadml.modeling.booster import EARLY_STOPPING_ROUNDS, MAX_ROUNDS, Fitted, lgb_params
+from leadml.modeling.backtest import shipped_rounds
+from leadml.modeling.booster import Fitted, lgb_params
 from leadml.modeling.finish import Progress, TrainResult, finish_training
-from leadml.modeling.prepare import Prepared, Rows
+from leadml.modeling.prepare import Prepared, Rows, encode_and_audit
+from leadml.modeling.recency import Ages, lead_ages, parse_recency
 from leadml.schema.spec import LeadSchema
 
 if TYPE_CHECKING:
@@ -75,9 +80,13 @@ if TYPE_CHECKING:
     from dask.delayed import Delayed
     from distributed import Client, Future
 
-#: Rows of each slice the client may hold for calibration, evaluation and baselines.
+#: Rows of each slice the client may hold, on average, for the backtest.
 SAMPLE_ROWS = 200_000
+#: The backtest's folds on the client's sample (fewer than on one machine: it is a sample).
+DASK_FOLDS = 3
 _SLICE = "__leadml_slice__"
+_POSITION = "__leadml_position__"
+_DAY_NS = 86_400 * 10**9
 
 
 # -- one partition, on a worker ------------------------------------------------------------------
@@ -111,27 +120,57 @@ def check_partition(
 def slice_partition(
     typed: pd.DataFrame, index: int, plan: SplitPlan, categorical: list[str]
 ) -> dict[str, Any]:
-    """Per slice: rows and conversions; category counts of the training rows; the lent rows."""
+    """Per slice: rows and conversions; category counts of the older leads (all but the newest
+    slice: the headline fold's training leads); the lent rows with their position."""
     y = typed[Y_COLUMN].to_numpy()
     slices = plan.slices(typed, index)
     counts = np.zeros((3, 2), dtype=np.int64)
     for s in (TRAIN, VALID, TEST):
         counts[s] = (int((slices == s).sum()), int(y[slices == s].sum()))
-    train = typed.loc[slices == TRAIN]
-    levels = {name: train[name].value_counts() for name in categorical}
+    older = typed.loc[slices != TEST]
+    levels = {name: older[name].value_counts() for name in categorical}
     lent = plan.lent(slices, index)
-    sample = typed.loc[lent].assign(**{_SLICE: slices[lent]})
+    first = plan.offsets[index] if plan.offsets is not None else 0
+    sample = typed.loc[lent].assign(
+        **{_SLICE: slices[lent], _POSITION: first + np.flatnonzero(lent)}
+    )
     return {"counts": counts, "levels": levels, "sample": sample}
 
 
+@dataclass(frozen=True)
+class Recency:
+    """What a partition needs to weigh its leads as the backtest chose (None: equally)."""
+
+    half_life: float | None
+    newest: float  # time: the newest date (ns); row order: the number of rows
+    scale: float  # the weights' mean on the client's sample, so they average about 1
+
+
+def partition_weights(
+    typed: pd.DataFrame, index: int, plan: SplitPlan, recency: Recency
+) -> np.ndarray:
+    """``modeling.recency.recency_weights`` for one partition's leads, ages counted from the
+    table's newest lead (leads with no date count as the newest, as on one machine)."""
+    if recency.half_life is None:
+        return np.ones(len(typed))
+    if plan.schema.time and plan.schema.time in typed.columns:
+        stamps = stamp_values(typed[plan.schema.time])
+        ages = np.nan_to_num((recency.newest - stamps) / _DAY_NS, nan=0.0)
+    else:
+        first = plan.offsets[index] if plan.offsets is not None else 0
+        ages = recency.newest - 1 - (first + np.arange(len(typed)))
+    return np.power(0.5, ages / recency.half_life) / recency.scale
+
+
 def train_partition(
-    typed: pd.DataFrame, index: int, plan: SplitPlan, encoder: FeatureEncoder
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any] | None]:
-    """The training rows encoded for LightGBM, and the partition's data fingerprint."""
+    typed: pd.DataFrame, index: int, plan: SplitPlan, encoder: FeatureEncoder, recency: Recency
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any] | None]:
+    """Every lead encoded for LightGBM, its 0/1 outcome and recency weight, and the
+    partition's data fingerprint."""
     y = typed[Y_COLUMN].to_numpy(dtype=np.int8)
-    train = plan.slices(typed, index) == TRAIN
     print_ = fingerprint(typed, y, plan.schema) if len(typed) else None
-    return encoder.transform(typed.loc[train]), y[train].astype(np.float64), print_
+    weights = partition_weights(typed, index, plan, recency)
+    return encoder.transform(typed), y.astype(np.float64), weights, print_
 
 
 def fit_encoder(schema: LeadSchema, counts: dict[str, pd.Series]) -> FeatureEncoder:
@@ -223,9 +262,10 @@ def train_dask(
     With ``outcomes`` the leads are labelled on the workers from the keys of converted leads
     (``--outcomes FILE --on KEY``), exactly as single-machine training labels them.
     """
-    from leadml.modeling.train import open_run
+    from leadml.modeling.train import open_run, run_backtest
 
     settings = settings or Settings()
+    recency = parse_recency(settings.recency)
     run = open_run(
         settings, schema, name=name, experiment=experiment, track=track, out=out,
         progress=progress, source=str(source),
@@ -234,13 +274,22 @@ def train_dask(
     frame = read_partitions(source, blocksize)
     try:
         data = _prepare_on_cluster(client, frame, schema, settings, say, sample_rows, outcomes)
-        fitted = _fit_on_cluster(client, data, settings, say)
+        prepared = data.prepared
+        backtest = run_backtest(prepared, settings, recency, say)
+        rounds = shipped_rounds(backtest.chosen.rounds, prepared.folds, len(prepared.rows.y))
+        weights = backtest.weights
+        scale = 1.0
+        if weights is not None and prepared.ages is not None:  # the sample's unnormalised mean
+            raw = np.power(0.5, prepared.ages.values / float(backtest.chosen.half_life))
+            scale = float(raw.mean())
+        weighing = Recency(backtest.chosen.half_life, data.newest, scale)
+        fitted = _fit_on_cluster(client, data, settings, say, rounds, weighing)
     except ValueError as exc:
         drift = type_drift(exc, source)
         if drift is None:
             raise
         raise drift from None
-    return finish_training(fitted, data.prepared, run)
+    return finish_training(fitted, prepared, backtest, run)
 
 
 @dataclass
@@ -250,7 +299,8 @@ class _OnCluster:
     prepared: Prepared
     typed: list[Any]  # futures of the typed partitions
     plan: SplitPlan
-    sizes: list[int]  # training rows per partition
+    sizes: list[int]  # rows per partition
+    newest: float  # time: the newest date (ns); row order: the number of rows
 
 
 def _prepare_on_cluster(
@@ -291,129 +341,96 @@ def _prepare_on_cluster(
         check_both_classes(label, int(counts[s, 0]), int(counts[s, 1]))
     sample = pd.concat([p.pop("sample") for p in parts], ignore_index=True)
 
-    say(f"Encoding {len(schema.features)} features from {int(counts[TRAIN, 0]):,} leads")
     level_counts = {
         n: pd.concat([p["levels"][n] for p in parts]).groupby(level=0).sum() for n in categorical
     }
     encoder = fit_encoder(schema, level_counts)
-    lent = {
-        s: sample.loc[sample[_SLICE] == s].drop(columns=[_SLICE]).reset_index(drop=True)
-        for s in (TRAIN, VALID, TEST)
+    total = int(counts[:, 0].sum())
+    if has_time:  # the sample in time order, leads with no date last (as on one machine)
+        sample = sample.sort_values(str(schema.time), kind="stable", na_position="last")
+        sample = sample.reset_index(drop=True)
+    positions = sample[_POSITION].to_numpy(dtype=np.float64)
+    y = sample[Y_COLUMN].to_numpy(dtype=np.int8)
+    typed_sample = sample.drop(columns=[_SLICE, _POSITION, Y_COLUMN])
+    folds = backtest_folds(
+        typed_sample, y, schema, min(DASK_FOLDS, settings.backtest_folds),
+        settings.test_fraction, settings.seed,
+    )  # fmt: skip
+    ages: Ages | None = lead_ages(typed_sample, schema)
+    if ages is not None and ages.unit == "leads":  # positions in the table, not the sample
+        ages = Ages(total - 1 - positions, "leads")
+    newest = float(total)
+    if has_time:
+        newest = max((s.last for s in stats if s.dated), default=np.nan)
+    prepared = encode_and_audit(
+        Rows(typed_sample, np.empty((len(y), 0)), y), schema, folds, ages, settings, say,
+        warnings=warnings, data_print={}, encoder=encoder, total_rows=total,
+    )  # fmt: skip
+    prepared.meta = {
+        "dask": {
+            "workers": len(client.scheduler_info().get("workers", {})),
+            "partitions": frame.npartitions,
+            "client_rows": len(y),
+        }
     }
-    rows = {
-        s: Rows(f, encoder.transform(f), f[Y_COLUMN].to_numpy(dtype=np.int8))
-        for s, f in lent.items()
-    }
-
-    say("Checking the training leads for columns that leak the outcome")
-    train = rows[TRAIN]
-    audit = audit_leakage(train.frame, train.x, train.y, schema, seed=settings.seed)
-    if audit.dropped:
-        schema = audit.kept(schema)
-        keep = [encoder.names.index(n) for n in schema.feature_names]
-        encoder = encoder.select(schema.feature_names)
-        rows = {s: Rows(r.frame, r.x[:, keep], r.y) for s, r in rows.items()}
-        plan = replace(plan, schema=schema)
-    prepared = Prepared(
-        schema=schema,
-        encoder=encoder,
-        train=rows[TRAIN],
-        valid=rows[VALID],
-        test=rows[TEST],
-        split_method=plan.method,
-        rows={label: int(counts[s, 0]) for s, label in enumerate(SLICES)},
-        data_print={},
-        warnings=[*warnings, *audit.warnings],
-        leakage=audit.to_dict(),
-        meta={
-            "dask": {
-                "workers": len(client.scheduler_info().get("workers", {})),
-                "partitions": frame.npartitions,
-                "client_rows": {label: len(rows[s].y) for s, label in enumerate(SLICES)},
-            }
-        },
-    )
-    sizes = [int(p["counts"][TRAIN, 0]) for p in parts]
-    return _OnCluster(prepared, typed, plan, sizes)
+    plan = replace(plan, schema=prepared.schema)
+    sizes = [int(p["counts"][:, 0].sum()) for p in parts]
+    return _OnCluster(prepared, typed, plan, sizes, newest)
 
 
-def _fit_on_cluster(client: Client, data: _OnCluster, settings: Settings, say: Progress) -> Fitted:
-    """``lightgbm.dask`` in blocks of ``EARLY_STOPPING_ROUNDS``, each continuing the last, until
-    the validation log loss has not improved for that many rounds: single-machine training's
-    early stopping, which ``lightgbm.dask`` does not support. The best round is kept.
-
-    The training rows stay on the workers (persisted); the loss is computed on the client's
-    validation rows (the whole slice unless it is larger than ``sample_rows``).
-    """
+def _fit_on_cluster(
+    client: Client,
+    data: _OnCluster,
+    settings: Settings,
+    say: Progress,
+    rounds: int,
+    recency: Recency,
+) -> Fitted:
+    """``lightgbm.dask`` on every lead of every partition (they stay on the workers, persisted),
+    for the backtest's rounds and with its recency weights: the shipped model."""
     import dask
     import dask.array as da
     import lightgbm as lgb
     from distributed import wait
 
-    encoder, valid = data.prepared.encoder, data.prepared.valid
+    encoder = data.prepared.encoder
     params = lgb_params(encoder, settings.seed, settings.num_threads)
     width = len(encoder.names)
     pieces = [
-        dask.delayed(train_partition, pure=True, nout=3)(part, i, data.plan, encoder)
+        dask.delayed(train_partition, pure=True, nout=4)(part, i, data.plan, encoder, recency)
         for i, part in enumerate(data.typed)
     ]
-    x_parts = [
-        da.from_delayed(p[0], shape=(n, width), dtype=np.float64)
-        for p, n in zip(pieces, data.sizes, strict=True)
-        if n
-    ]
-    y_parts = [
-        da.from_delayed(p[1], shape=(n,), dtype=np.float64)
-        for p, n in zip(pieces, data.sizes, strict=True)
-        if n
-    ]
-    # Submitted together, so each partition is encoded once for both.
-    pending = client.compute([p[2] for p in pieces])
-    x, y = client.persist([da.concatenate(x_parts), da.concatenate(y_parts)])
+    sized = [(p, n) for p, n in zip(pieces, data.sizes, strict=True) if n]
+    x_parts = [da.from_delayed(p[0], shape=(n, width), dtype=np.float64) for p, n in sized]
+    y_parts = [da.from_delayed(p[1], shape=(n,), dtype=np.float64) for p, n in sized]
+    w_parts = [da.from_delayed(p[2], shape=(n,), dtype=np.float64) for p, n in sized]
+    # Submitted together, so each partition is encoded once for all of them.
+    pending = client.compute([p[3] for p in pieces])
+    x, y, w = client.persist(
+        [da.concatenate(x_parts), da.concatenate(y_parts), da.concatenate(w_parts)]
+    )
     data.prepared.data_print = combine_fingerprints(client.gather(pending))
-    wait([x, y])
+    wait([x, y, w])
     # The typed rows are encoded now: dropping the last reference frees the workers' memory
     # (cancelling them would cancel the encoded rows that depend on them too).
     data.typed.clear()
-    del pieces
+    del pieces, sized
 
-    fixed = {k: v for k, v in params.items() if k not in ("num_threads", "seed")}
-    booster = None
-    losses: list[float] = []
-    raw = np.zeros(len(valid.y))
-    block = 0
-    total = sum(data.sizes)
-    while True:
-        say(
-            f"Fitting LightGBM on {total:,} leads across the cluster "
-            f"(rounds {len(losses) + 1}–{len(losses) + EARLY_STOPPING_ROUNDS})"
+    fixed = {k: v for k, v in params.items() if k not in ("num_threads",)}
+    say(f"Fitting the shipped model on all {sum(data.sizes):,} leads across the cluster")
+    model = lgb.DaskLGBMClassifier(client=client, n_estimators=rounds, **fixed)
+    # lightgbm.dask warns that n_jobs is ignored (the workers own their cores) and prints
+    # "Finding random open ports for workers": neither is for the user.
+    with catch_warnings(), redirect_stdout(io.StringIO()):
+        simplefilter("ignore", UserWarning)
+        model.fit(
+            x,
+            y,
+            sample_weight=None if recency.half_life is None else w,
+            feature_name=encoder.names,
+            categorical_feature=encoder.categorical_indices,
         )
-        model = lgb.DaskLGBMClassifier(
-            client=client,
-            n_estimators=EARLY_STOPPING_ROUNDS,
-            seed=params["seed"] + block,
-            **fixed,
-        )
-        # lightgbm.dask warns that n_jobs is ignored (the workers own their cores) and prints
-        # "Finding random open ports for workers" on every block: neither is for the user.
-        with catch_warnings(), redirect_stdout(io.StringIO()):
-            simplefilter("ignore", UserWarning)
-            model.fit(
-                x,
-                y,
-                feature_name=encoder.names,
-                categorical_feature=encoder.categorical_indices,
-                init_model=booster,
-            )
-        booster = model.booster_
-        for k in range(len(losses), booster.current_iteration()):
-            raw += booster.predict(valid.x, raw_score=True, start_iteration=k, num_iteration=1)
-            losses.append(float(np.mean(np.logaddexp(0.0, raw) - valid.y * raw)))
-        best = int(np.argmin(losses)) + 1
-        if len(losses) - best >= EARLY_STOPPING_ROUNDS or len(losses) >= MAX_ROUNDS:
-            break
-        block += 1
-    client.cancel([x, y])
-    final = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-    final.best_iteration = best
+    client.cancel([x, y, w])
+    final = lgb.Booster(model_str=model.booster_.model_to_string())
+    final.best_iteration = rounds
     return Fitted(final, params)

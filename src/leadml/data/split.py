@@ -87,3 +87,95 @@ def check_both_classes(name: str, rows: int, positives: int) -> None:
         raise DataError(
             f"the {name} slice has only one class; more data or a different split is needed"
         )
+
+
+# -- the backtest's folds ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fold:
+    """One backtest fold: the leads a model learns from and the leads it is judged on."""
+
+    train: np.ndarray
+    test: np.ndarray
+
+
+@dataclass(frozen=True)
+class Folds:
+    """The backtest's folds, oldest first; the last is the headline fold (the newest leads
+    with a time order). ``by_time`` says whether a fold may only learn from the past."""
+
+    folds: tuple[Fold, ...]
+    method: str
+    by_time: bool
+    dropped: int = 0
+
+    @property
+    def headline(self) -> Fold:
+        return self.folds[-1]
+
+    def __len__(self) -> int:
+        return len(self.folds)
+
+
+def time_order(frame: pd.DataFrame, schema: LeadSchema) -> np.ndarray | None:
+    """Row positions oldest first (leads with no date last, i.e. newest), or None when the
+    leads have no time order."""
+    if schema.time and schema.time in frame.columns:
+        stamps = frame[schema.time].to_numpy(dtype="datetime64[ns]")
+        return np.argsort(stamps, kind="stable")
+    if schema.rows_in_time_order:
+        return np.arange(len(frame))
+    return None
+
+
+def backtest_folds(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    schema: LeadSchema,
+    n_folds: int = 4,
+    test_fraction: float = 0.2,
+    seed: int = 42,
+) -> Folds:
+    """Folds for an honest backtest of a lead model.
+
+    With a time order: a rolling origin over an expanding window. The newest ``test_fraction``
+    of the leads is the headline fold (what Dynamics 365 reports); each earlier fold is the
+    same number of leads just before it, and every fold learns from all the leads older than
+    its own, never from newer ones. Without one: stratified K folds, K = 1 / ``test_fraction``.
+
+    A fold whose leads hold one class only can neither learn nor be judged: it is left out
+    (oldest first) and counted in ``dropped``; the headline fold must hold both classes.
+    """
+    n = len(frame)
+    order = time_order(frame, schema)
+    if order is not None:
+        window = max(1, round(n * test_fraction))
+        n_folds = max(1, min(n_folds, (n - 1) // window))
+        folds = []
+        for k in range(n_folds, 0, -1):
+            end = n - (k - 1) * window
+            start = end - window
+            folds.append(Fold(np.sort(order[:start]), np.sort(order[start:end])))
+        method = (
+            f"time ({schema.time})"
+            if schema.time and schema.time in frame.columns
+            else "time (row order: the last rows are the newest)"
+        )
+        by_time = True
+    else:
+        from sklearn.model_selection import StratifiedKFold
+
+        k = max(2, round(1 / test_fraction))
+        splitter = StratifiedKFold(k, shuffle=True, random_state=seed)
+        folds = [Fold(np.sort(a), np.sort(b)) for a, b in splitter.split(np.zeros(n), y)]
+        method = "stratified random"
+        by_time = False
+    kept = [f for f in folds if _both_classes(y[f.train]) and _both_classes(y[f.test])]
+    if not kept or kept[-1] is not folds[-1]:
+        head = folds[-1]
+        for name, part in (("headline training", head.train), ("headline test", head.test)):
+            check_both_classes(name, len(part), int(y[part].sum()))
+    return Folds(tuple(kept), method, by_time, dropped=len(folds) - len(kept))
+
+
+def _both_classes(y: np.ndarray) -> bool:
+    return 0 < int(y.sum()) < len(y)

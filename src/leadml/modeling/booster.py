@@ -1,4 +1,4 @@
-"""LightGBM for lead tables: the settings, and a fit that stops when validation stops improving.
+"""LightGBM for lead tables: the settings, and the shipped model's fit on every lead.
 
 Monotone constraints come from the schema, so "more budget never lowers the score" is a
 property of the model, not a hope. Categorical columns use LightGBM's native handling.
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
+import numpy as np
 
 from leadml.features.encoder import FeatureEncoder
 from leadml.modeling.prepare import Rows
@@ -57,29 +58,24 @@ class Fitted:
     params: dict[str, Any]
 
 
-def fit_booster(
-    train: Rows,
-    valid: Rows,
+def fit_shipped(
+    rows: Rows,
     encoder: FeatureEncoder,
     params: dict[str, Any],
-    max_rounds: int = MAX_ROUNDS,
+    rounds: int,
+    weights: np.ndarray | None = None,
 ) -> Fitted:
-    """Fit on the training rows, stopping early on the validation rows' log loss."""
-    cats = encoder.categorical_indices
+    """The shipped booster: every lead, for the number of rounds the backtest chose (scaled to
+    these rows), with the recency weights it chose. Nothing is held out: the backtest already
+    said how good a model trained this way is."""
     train_set = lgb.Dataset(
-        train.x,
-        train.y,
+        rows.x,
+        rows.y,
+        weight=weights,
         feature_name=encoder.names,
-        categorical_feature=cats,
+        categorical_feature=encoder.categorical_indices,
         free_raw_data=True,
     )
-    valid_set = lgb.Dataset(valid.x, valid.y, reference=train_set, categorical_feature=cats)
-    booster = lgb.train(
-        params,
-        train_set,
-        num_boost_round=max_rounds,
-        valid_sets=[valid_set],
-        valid_names=["valid"],
-        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
-    )
+    booster = lgb.train(params, train_set, num_boost_round=rounds)
+    booster.best_iteration = rounds
     return Fitted(booster, params)

@@ -1,6 +1,12 @@
-"""Everything after the booster is fitted, the same for one machine and for Dask: calibrate,
-evaluate against the baselines, choose grade bands, write the bundle and its report, log the
-run, register the model, and put the bundle in place.
+"""Everything after the shipped booster is fitted, the same for one machine and for Dask:
+calibrate on the backtest's held-out scores, take the backtest's figures, choose grade bands,
+write the bundle and its report, log the run, register the model, and put the bundle in place.
+
+Which numbers belong to which model: the figures (top level of ``metrics.json``: the headline
+fold; ``backtest``: every fold and the pooled folds) are those of the backtest's models, each
+trained only on leads older than (or apart from) those it is judged on. The shipped model is
+trained on every lead; ``shipped`` says on how many, for how many rounds, with what weighting
+and calibration. It is judged by the backtest because nothing is left to judge it on.
 
 Order matters for safety: the bundle replaces the previous one only after the run and the
 registry version exist, so a failure at any step leaves the last good model as it was.
@@ -20,13 +26,11 @@ from typing import Any
 import pandas as pd
 
 from leadml import __version__
-from leadml.bundle.calibration import fit_calibrator
 from leadml.bundle.files import replace_folder
 from leadml.bundle.model import LeadModel
 from leadml.config import Settings
-from leadml.modeling.baselines import baseline_predictions
+from leadml.modeling.backtest import Backtest
 from leadml.modeling.booster import Fitted
-from leadml.modeling.metrics import classification_metrics
 from leadml.modeling.prepare import Prepared
 from leadml.qualify.grades import choose_bands
 
@@ -60,38 +64,58 @@ class TrainResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def finish_training(fitted: Fitted, data: Prepared, run: RunOptions) -> TrainResult:
-    """Calibrate on the validation rows, judge on the test rows, write, log and register."""
+def finish_training(
+    fitted: Fitted, data: Prepared, backtest: Backtest, run: RunOptions
+) -> TrainResult:
+    """Calibrate on the backtest's held-out scores, report its figures, write, log and register."""
     say, settings = run.say, run.settings
     booster, encoder, warnings = fitted.booster, data.encoder, list(data.warnings)
-    say("Calibrating probabilities on the validation slice")
-    raw_valid = booster.predict(data.valid.x, raw_score=True)
-    calibrator, calib_losses = fit_calibrator(raw_valid, data.valid.y, seed=settings.seed)
+    if backtest.folds.dropped:
+        warnings.append(
+            f"{backtest.folds.dropped} backtest fold(s) held one class only and were left out"
+        )
+    if len(backtest.folds) < 3:
+        warnings.append(f"the backtest has {len(backtest.folds)} fold(s); more leads give more")
+    say("Calibrating probabilities on the backtest's held-out scores")
+    calibrator, calib_losses = backtest.calibrator(data.rows.y, settings.seed)
 
-    say("Evaluating on the test slice against baselines")
-    test = data.test
-    p_test = calibrator(booster.predict(test.x, raw_score=True))
-    baselines = baseline_predictions(
-        data.train, test, encoder.names, data.schema, seed=settings.seed
-    )
-    predictions = {"model": p_test, **baselines}
-    scores = {name: classification_metrics(test.y, p) for name, p in predictions.items()}
-    bands, table, strict = choose_bands(p_test, test.y, settings.grade_shares)
+    head = data.folds.headline
+    y_head = data.rows.y[head.test]
+    predictions = {"model": backtest.honest[head.test], **backtest.headline_baselines}
+    report = backtest.reports[-1]
+    # Grade cut-offs in the shipped model's probability scale, on leads it was not fitted on.
+    p_bands = calibrator(backtest.chosen.raw[head.test])
+    bands, table, strict = choose_bands(p_bands, y_head, settings.grade_shares)
     if not strict:
         warnings.append("observed conversion does not fall strictly from grade A to D on test")
+    rounds = booster.current_iteration()
+    recency = backtest.to_dict()["recency"]
 
     trained_at = datetime.now(UTC).isoformat(timespec="seconds")
     metrics: dict[str, Any] = {
-        **scores["model"],
-        "baselines": {k: v for k, v in scores.items() if k != "model"},
-        "test_rows": len(test.y),
-        "test_positive_rate": float(test.y.mean()),
-        "best_iteration": booster.best_iteration,
+        **report.metrics,
+        "intervals": report.intervals,
+        "baselines": report.baselines,
+        "figures_from": "the backtest's headline fold: a model trained on the leads before it "
+        "(apart from it, without a time order), calibrated on earlier folds' scores",
+        "test_rows": len(y_head),
+        "test_positive_rate": float(y_head.mean()),
+        "best_iteration": backtest.chosen.rounds,
         "calibration": calibrator.method,
         "calibration_cv_log_loss": calib_losses,
-        "split": data.split_method,
+        "split": data.folds.method,
         "grades": table.to_dict(orient="records"),
         "grades_strictly_falling": strict,
+        "backtest": backtest.to_dict(),
+        "shipped": {
+            "rows": data.total_rows,
+            "rounds": rounds,
+            "recency_half_life": recency["half_life"],
+            "recency_unit": recency["unit"],
+            "calibration": calibrator.method,
+            "calibrated_on": len(backtest.judged),
+            "note": "trained on every lead; judged by the backtest above",
+        },
     }
     meta: dict[str, Any] = {
         "model_id": f"local-{trained_at}",
@@ -99,7 +123,11 @@ def finish_training(fitted: Fitted, data: Prepared, run: RunOptions) -> TrainRes
         "leadml_version": __version__,
         "data": data.data_print,
         "source": run.source,
-        "rows": data.rows,
+        "rows": {
+            "shipped": data.total_rows,
+            "headline train": len(head.train),
+            "headline test": len(head.test),
+        },
         "warnings": warnings,
         "leakage": data.leakage,
         **data.meta,
@@ -112,10 +140,14 @@ def finish_training(fitted: Fitted, data: Prepared, run: RunOptions) -> TrainRes
         bundle_dir = workdir / "bundle"
         model.write_files(bundle_dir)
         from leadml.report.html import write_report
-        from leadml.report.plots import plot_evaluation
+        from leadml.report.plots import plot_evaluation, plot_folds
 
-        plot_evaluation(test.y, predictions, bundle_dir / "plots")
-        write_report(model, test.x, test.y, predictions, bundle_dir, framework=settings.framework)
+        plot_evaluation(y_head, predictions, bundle_dir / "plots")
+        plot_folds(metrics["backtest"], bundle_dir / "plots" / "backtest.png")
+        write_report(
+            model, data.rows.x[head.test], y_head, predictions, bundle_dir,
+            framework=settings.framework,
+        )  # fmt: skip
 
         run_id = version = None
         if run.experiment_id is not None:

@@ -1,11 +1,12 @@
 """From a raw lead table to what the booster learns from, each step done once, in one direction.
 
-validate (every column typed once) → split (train / validation / test) → fit the encoder on the
-training rows → encode every row → leakage audit on the training rows with that same matrix →
-drop the flagged columns from the encoder and the matrix (nothing is fitted again).
+validate (every column typed once) → the backtest's folds → fit the encoder on the headline
+fold's training rows → encode every row → leakage audit on those same training rows with that
+same matrix → drop the flagged columns from the encoder and the matrix (nothing is fitted again).
 
-The audit comes after the split on purpose: which columns the model may use is part of
-fitting, so it must not look at the labels the model will be judged on.
+The audit comes after the folds on purpose: which columns the model may use is part of
+fitting, so it must not look at the labels of the leads the headline figures are judged on.
+The shipped model then learns from every row, with the columns the audit kept.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import pandas as pd
 from leadml.config import Settings
 from leadml.data.fingerprint import fingerprint
 from leadml.data.leakage import audit_leakage
-from leadml.data.split import split_rows
+from leadml.data.split import Folds, backtest_folds
 from leadml.data.validate import validate
 from leadml.features.encoder import FeatureEncoder
+from leadml.modeling.recency import Ages, lead_ages
 from leadml.schema.spec import LeadSchema
 
 Progress = Callable[[str], None]
@@ -46,17 +48,17 @@ class Rows:
 class Prepared:
     """Everything the model stage needs from the data stage, and what it found on the way.
 
-    On Dask the ``Rows`` are samples of the real slices (at most a few hundred thousand leads
-    each); ``rows`` always holds the real slice sizes.
+    ``rows`` holds every lead, ``folds`` the backtest's folds over them and ``ages`` how old
+    each lead is (None without a time order). On Dask ``rows`` is a sample of the table (at
+    most a few hundred thousand leads) and ``total_rows`` the table's size.
     """
 
     schema: LeadSchema
     encoder: FeatureEncoder
-    train: Rows
-    valid: Rows
-    test: Rows
-    split_method: str
-    rows: dict[str, int]
+    rows: Rows
+    folds: Folds
+    ages: Ages | None
+    total_rows: int
     data_print: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     leakage: dict[str, Any] = field(default_factory=dict)
@@ -77,34 +79,61 @@ def prepare_training(
     count = settings.min_class_count if min_class_count is None else min_class_count
     checked = validate(frame, schema, min_class_count=count)
     typed, y, schema = checked.frame, checked.y, checked.schema
-    split = split_rows(
-        typed, y, schema, settings.test_fraction, settings.valid_fraction, settings.seed
+    folds = backtest_folds(
+        typed, y, schema, settings.backtest_folds, settings.test_fraction, settings.seed
+    )
+    return encode_and_audit(
+        Rows(typed, np.empty((len(typed), 0)), y),
+        schema,
+        folds,
+        lead_ages(typed, schema),
+        settings,
+        say,
+        warnings=checked.warnings,
+        data_print=fingerprint(typed, y, schema),
     )
 
+
+def encode_and_audit(
+    rows: Rows,
+    schema: LeadSchema,
+    folds: Folds,
+    ages: Ages | None,
+    settings: Settings,
+    say: Progress,
+    *,
+    warnings: list[str],
+    data_print: dict[str, Any],
+    encoder: FeatureEncoder | None = None,
+    total_rows: int | None = None,
+) -> Prepared:
+    """Encode typed rows (the encoder fitted on the headline fold's training rows unless one
+    is given), audit those training rows for leakage, and drop what the audit flags."""
+    typed, y = rows.frame, rows.y
+    train_at = folds.headline.train
     say(f"Encoding {len(schema.features)} features for {len(typed):,} leads")
-    encoder = FeatureEncoder.fit(schema, typed.iloc[split.train])
+    encoder = encoder or FeatureEncoder.fit(schema, typed.iloc[train_at])
     x = encoder.transform(typed)
-    everything = Rows(typed, x, y)
-    train = everything.take(split.train)
 
     say("Checking the training leads for columns that leak the outcome")
-    audit = audit_leakage(train.frame, train.x, train.y, schema, seed=settings.seed)
+    audit = audit_leakage(
+        typed.iloc[train_at].reset_index(drop=True), x[train_at], y[train_at], schema,
+        seed=settings.seed,
+    )  # fmt: skip
     if audit.dropped:
         schema = audit.kept(schema)
         keep = [encoder.names.index(n) for n in schema.feature_names]
         encoder = encoder.select(schema.feature_names)
-        everything = Rows(typed, x[:, keep], y)
-        train = everything.take(split.train)
+        x = x[:, keep]
     return Prepared(
         schema=schema,
         encoder=encoder,
-        train=train,
-        valid=everything.take(split.valid),
-        test=everything.take(split.test),
-        split_method=split.method,
-        rows=split.sizes,
-        data_print=fingerprint(typed, y, schema),
-        warnings=[*checked.warnings, *audit.warnings],
+        rows=Rows(typed, x, y),
+        folds=folds,
+        ages=ages,
+        total_rows=len(typed) if total_rows is None else total_rows,
+        data_print=data_print,
+        warnings=[*warnings, *audit.warnings],
         leakage=audit.to_dict(),
     )
 

@@ -1,10 +1,11 @@
 """The training pipeline, end to end, as one function a data scientist can call from a notebook.
 
-read → validate → split by time → encode → leakage audit on the training rows → LightGBM with
-early stopping → calibrate on the validation slice → evaluate against baselines on the test
-slice → choose grade bands → log everything to MLflow → register as challenger → write the
-bundle (:mod:`leadml.modeling.prepare`, :mod:`leadml.modeling.booster`,
-:mod:`leadml.modeling.finish`).
+read → validate → backtest folds (by time when there is one) → encode → leakage audit on the
+headline fold's training rows → backtest (recency and rounds chosen, baselines on the same
+folds) → the shipped booster on every lead → calibrate on the backtest's held-out scores →
+grade bands → log everything to MLflow → register as challenger → write the bundle
+(:mod:`leadml.modeling.prepare`, :mod:`leadml.modeling.backtest`,
+:mod:`leadml.modeling.booster`, :mod:`leadml.modeling.finish`).
 
 The MLflow store is checked before any work, and the data is validated before a run is opened,
 so an unreachable store or bad data costs nothing and leaves nothing half-written.
@@ -18,9 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 from leadml.config import Settings
-from leadml.modeling.booster import fit_booster, lgb_params
+from leadml.modeling.backtest import Backtest, choose_recency, judge_folds, shipped_rounds
+from leadml.modeling.booster import fit_shipped, lgb_params
 from leadml.modeling.finish import Progress, RunOptions, TrainResult, finish_training
-from leadml.modeling.prepare import prepare_training
+from leadml.modeling.prepare import Prepared, prepare_training
+from leadml.modeling.recency import candidate_half_lives, parse_recency
 from leadml.schema.spec import LeadSchema
 
 
@@ -86,10 +89,28 @@ def train_leads(
         settings, schema, name=name, experiment=experiment, track=track, out=out,
         progress=progress, source=source,
     )  # fmt: skip
+    recency = parse_recency(settings.recency)
     data = prepare_training(frame, schema, settings, run.say)
-    run.say(
-        f"Fitting LightGBM on {len(data.train.y):,} leads (early stopping on {len(data.valid.y):,})"
-    )
+    backtest = run_backtest(data, settings, recency, run.say)
+    rounds = shipped_rounds(backtest.chosen.rounds, data.folds, data.total_rows)
+    run.say(f"Fitting the shipped model on all {data.total_rows:,} leads ({rounds} rounds)")
     params = lgb_params(data.encoder, settings.seed, settings.num_threads)
-    fitted = fit_booster(data.train, data.valid, data.encoder, params)
-    return finish_training(fitted, data, run)
+    fitted = fit_shipped(data.rows, data.encoder, params, rounds, backtest.weights)
+    return finish_training(fitted, data, backtest, run)
+
+
+def run_backtest(
+    data: Prepared, settings: Settings, recency: str | float, say: Progress
+) -> Backtest:
+    """The backtest on prepared leads (all of them, or Dask's sample): choose the recency
+    weighting and the rounds, then judge every fold with the baselines beside it."""
+    params = lgb_params(data.encoder, settings.seed, settings.num_threads)
+    candidates = candidate_half_lives(recency, data.ages)
+    chosen, tried = choose_recency(
+        data.rows, data.folds, data.encoder, params, candidates, data.ages, say
+    )
+    say(f"Judging {len(data.folds)} backtest folds against the baselines")
+    return judge_folds(
+        data.rows, data.folds, chosen, tried, data.ages, data.encoder, data.schema,
+        settings.seed, settings.bootstrap,
+    )  # fmt: skip

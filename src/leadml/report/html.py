@@ -97,6 +97,7 @@ def write_report(
             lambda: feature_plot(model, explained, x_sample, labels, "beeswarm")
         ),
         "evaluation_plots": _evaluation_plots(bundle_dir / "plots"),
+        "backtest": _backtest(model.metrics, bundle_dir / "plots" / "backtest.png"),
         "mapping": _mapping_rows(model, explained),
         "frameworks": {k: list(v) for k, v in FRAMEWORKS.items()},
         "warnings": list(model.meta.get("warnings", [])),
@@ -231,6 +232,50 @@ def _mapping_rows(model: LeadModel, explained: ExplainedRows) -> list[dict[str, 
             }
         )
     return rows
+
+
+def _backtest(metrics: dict[str, Any], plot: Path) -> dict[str, Any] | None:
+    """The fold table, the pooled row, what the shipped model is, and the fold plot."""
+    backtest = metrics.get("backtest")
+    if not backtest:
+        return None
+
+    def interval(values: dict[str, Any]) -> str:
+        lo, hi = values.get("intervals", {}).get("roc_auc", [None, None])
+        return f"{_fmt(lo)}–{_fmt(hi)}" if lo is not None else "—"
+
+    rows = [
+        {
+            "name": f"{f['fold']}{' (headline)' if f is backtest['folds'][-1] else ''}",
+            "period": f["period"],
+            "train": f"{f['train_rows']:,}",
+            "test": f"{f['test_rows']:,}",
+            "conversion": f"{f['conversion']:.1%}",
+            "interval": interval(f),
+            "cells": [_fmt(f.get(key)) for key, _, _ in METRIC_COLUMNS],
+            "lr": _fmt(f["baselines"].get("logistic_regression", {}).get("roc_auc")),
+        }
+        for f in backtest["folds"]
+    ]
+    pooled = backtest["pooled"]
+    shipped = metrics.get("shipped", {})
+    return {
+        "method": backtest["method"],
+        "rows": rows,
+        "pooled": {
+            "test": f"{pooled['rows']:,}",
+            "interval": interval(pooled),
+            "cells": [_fmt(pooled.get(key)) for key, _, _ in METRIC_COLUMNS],
+        },
+        "shipped": (
+            f"The shipped model learned from all {shipped.get('rows', 0):,} leads for "
+            f"{shipped.get('rounds')} rounds (the backtest's {backtest['rounds']}, grown with the "
+            f"rows); its probabilities are calibrated ({shipped.get('calibration')}) on the "
+            f"{shipped.get('calibrated_on', 0):,} held-out scores of the backtest."
+        ),
+        "recency": backtest.get("recency", {}).get("note", ""),
+        "plot": base64.b64encode(plot.read_bytes()).decode("ascii") if plot.is_file() else None,
+    }
 
 
 def _evaluation_plots(folder: Path) -> list[dict[str, str]]:

@@ -89,6 +89,28 @@ def plot_evaluation(
     return files
 
 
+def plot_folds(backtest: dict[str, Any], path: Path) -> Path:
+    """ROC AUC per backtest fold, oldest first, with its 95 % interval and the logistic
+    regression baseline: a business that drifts shows as a line that moves."""
+    folds = backtest["folds"]
+    x = np.arange(len(folds))
+    auc = np.array([f["roc_auc"] for f in folds], dtype=float)
+    lo, hi = (
+        np.array([f["intervals"].get("roc_auc", [np.nan, np.nan])[i] for f in folds])
+        for i in (0, 1)
+    )
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.errorbar(x, auc, yerr=[auc - lo, hi - auc], fmt="o-", capsize=4, label="leadml")
+    base = [f["baselines"].get("logistic_regression", {}).get("roc_auc") for f in folds]
+    if all(b is not None for b in base):
+        ax.plot(x, base, "s--", c="grey", label="logistic regression")
+    ax.set_xticks(x, [f"{f['fold']}: {f['period']}" for f in folds], rotation=20, ha="right")
+    ax.set_ylabel("ROC AUC (95 % interval)")
+    ax.set_title(f"Backtest, fold by fold ({backtest['method']})")
+    ax.legend()
+    return _save(fig, path)
+
+
 def _save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -45,8 +45,11 @@ def pyfunc_signature(schema: LeadSchema) -> Any:
 
 
 def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    """MLflow metrics from the nested evaluation: test_*, baseline_<name>_*, grade_<G>_*."""
+    """MLflow metrics from the nested evaluation: test_* (the headline fold), pooled_* (every
+    backtest fold), baseline_<name>_*, grade_<G>_*."""
     flat = {f"test_{k}": v for k, v in metrics.items() if isinstance(v, float)}
+    pooled = metrics.get("backtest", {}).get("pooled", {})
+    flat |= {f"pooled_{k}": v for k, v in pooled.items() if isinstance(v, float)}
     for base, values in metrics.get("baselines", {}).items():
         flat |= {f"baseline_{base}_{k}": v for k, v in values.items()}
     for row in metrics.get("grades", []):
@@ -72,9 +75,12 @@ def log_run(
         "calibration": metrics["calibration"],
         "split": metrics["split"],
         "features": len(model.feature_names),
-        "rows_train": meta["rows"]["train"],
-        "rows_valid": meta["rows"]["valid"],
-        "rows_test": meta["rows"]["test"],
+        "rows_shipped": meta["rows"]["shipped"],
+        "rows_headline_train": meta["rows"]["headline train"],
+        "rows_headline_test": meta["rows"]["headline test"],
+        "shipped_rounds": metrics["shipped"]["rounds"],
+        "recency_half_life": metrics["shipped"]["recency_half_life"],
+        "backtest_folds": len(metrics["backtest"]["folds"]),
     }
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.set_tags(
@@ -93,6 +99,15 @@ def log_run(
         table = pd.DataFrame(metrics.get("grades", []))
         mlflow.log_text(table.to_csv(index=False), "grade_table.csv")
         mlflow.log_dict(metrics, "metrics.json")
+        folds = pd.DataFrame(
+            [
+                {k: v for k, v in fold.items() if k not in ("intervals", "baselines")}
+                for fold in metrics["backtest"]["folds"]
+            ]
+        )
+        mlflow.log_text(folds.to_csv(index=False), "backtest_folds.csv")
+        for fold in metrics["backtest"]["folds"]:
+            mlflow.log_metric("backtest_roc_auc", fold["roc_auc"], step=fold["fold"])
         for path in sorted((bundle_dir / "plots").glob("*.png")):
             mlflow.log_artifact(str(path), artifact_path="plots")
         report = bundle_dir / REPORT_FILE
