@@ -23,6 +23,7 @@ from leadml.data.validate import Validated, validate
 from leadml.errors import DataError, SchemaError
 from leadml.features.encoder import FeatureEncoder
 from leadml.schema import LeadSchema
+from leadml.schema.spec import FeatureSpec
 
 N = 2000
 
@@ -94,7 +95,7 @@ def test_a_column_that_alone_separates_the_classes() -> None:
     frame["rep_note"] = np.where(frame["converted"] == 1, "call back", "no answer")
     found, _ = audit(frame)
     assert set(found.flagged) == {"rep_score", "rep_note"}
-    assert "alone it separates the classes: ROC AUC 0.9" in found.flagged["rep_score"][0]
+    assert any("alone it separates the classes: ROC AUC 0.9" in e for e in found.flagged["rep_score"])
     assert found.single_column_auc["rep_note"] == 1.0
 
 
@@ -151,6 +152,52 @@ def test_dates_on_or_after_an_outcome_date() -> None:
     checked = validate(frame, schema)
     found = run_audit(checked)
     assert "on or after 'won_date' in 100% of rows" in found.flagged["invoice_sent_age"][-1]
+
+
+def test_a_sequential_lead_number_is_an_identifier_not_a_feature() -> None:
+    frame = honest_frame()
+    # a CRM's lead number: unique per lead, rising with time, no word of "id" in its name
+    frame["counter"] = 579_533 + np.cumsum(np.random.default_rng(3).integers(1, 40, N))
+    # a unique whole number in random order, named like one
+    frame["Lead Number"] = np.random.default_rng(4).permutation(N) + 10_000
+    # unique whole numbers that neither rise with time nor are named like numbers: kept
+    frame["balance"] = np.random.default_rng(5).permutation(N) * 7
+    suggested = suggest_schema(frame, "converted").schema
+    # a hand-written schema that lists every column as a feature, as a user might
+    features = [f for f in suggested.features if f.name not in ("counter", "Lead Number")]
+    extra = [FeatureSpec(name="counter", kind="numeric"), FeatureSpec(name="Lead Number", kind="numeric")]
+    schema = suggested.model_copy(
+        update={"features": [*features, *extra], "id": None, "exclude": []}
+    )
+    found = run_audit(validate(frame, schema))
+    assert set(found.dropped) == {"counter", "Lead Number"}
+    assert found.flagged["counter"] == [
+        "an identifier: a different whole number for every lead, rising with time (Spearman 1.00)"
+    ]
+    assert found.flagged["Lead Number"] == [
+        "an identifier: a different whole number for every lead (2,000)"
+    ]
+    assert "balance" not in found.flagged
+
+
+def test_sales_judgement_after_contact_is_flagged_with_evidence_and_allow_keeps_it() -> None:
+    frame = honest_frame()
+    rng = np.random.default_rng(6)
+    # a rep's rating: not separating on its own, but set after contact
+    frame["Lead Quality"] = rng.choice(["High in Relevance", "Might be", "Not Sure", "Worst"], N)
+    levels = ["Email Opened", "SMS Sent", "Had a Phone Conversation", "Page Visited on Website"]
+    frame["Last Activity"] = rng.choice(levels, N)
+    frame["first_activity"] = rng.choice(levels, N)  # not a "last" field: kept
+    found, _ = audit(frame)
+    assert set(found.flagged) == {"Lead Quality", "Last Activity"}
+    assert "sales' own judgement of the lead after contact (quality)" in " ".join(
+        found.flagged["Lead Quality"]
+    )
+    last = " ".join(found.flagged["Last Activity"])
+    assert "levels record contact already made (1 of 4 levels" in last
+    assert "Phone" not in json.dumps(found.to_dict())  # counted, never quoted
+    kept, _ = audit(frame, allow=["Lead Quality"])
+    assert kept.dropped == ["Last Activity"] and kept.allowed == ["Lead Quality"]
 
 
 def test_allow_keeps_a_flagged_column_and_says_so() -> None:

@@ -6,7 +6,7 @@ call ends), a rep's "Tags", a deal's close date or value. A model that uses them
 beautifully on history and is useless on a new lead. Public lead-scoring notebooks report ROC
 AUC 0.97 for exactly this reason.
 
-Four kinds of evidence, each stated with its number so a person can judge it:
+Six kinds of evidence, each stated with its number so a person can judge it:
 
 * **alone it separates the classes**: a single column reaches ROC AUC ≥ 0.90 by itself,
   measured out of fold (cross-fitted target encoding, so a many-valued column cannot memorise);
@@ -15,7 +15,12 @@ Four kinds of evidence, each stated with its number so a person can judge it:
 * **its name means an outcome or a post-contact event** (status, stage, duration, won, lost,
   close date, tags, ... in English, Portuguese, Spanish and Polish);
 * **a date after the lead came in**: later than the lead's time column for most rows, or on or
-  after an outcome date (won/closed), so it records what happened next.
+  after an outcome date (won/closed), so it records what happened next;
+* **sales' own judgement after contact**: a rep's quality rating, a disposition, notes, another
+  scorer's score (by name), or a "last activity" field whose levels are calls or meetings
+  already held (counted, never quoted);
+* **an identifier**: a whole number different for every lead that rises with time or is named
+  like a number (a "lead number"): a model can only memorise it.
 
 Flagged columns are left out by default with a warning that names them and why; a user who
 knows better keeps one with ``--allow COL`` (``LeadSchema.leakage_allowed``).
@@ -37,7 +42,17 @@ from sklearn.preprocessing import TargetEncoder
 
 from leadml.data.parse import parse_dates
 from leadml.errors import DataError, SchemaError
-from leadml.schema.lexicon import DATE_WORDS, OUTCOME_DATE_WORDS, OUTCOME_WORDS, name_words
+from leadml.schema.lexicon import (
+    ACTIVITY_WORDS,
+    CONTACT_WORDS,
+    DATE_WORDS,
+    JUDGEMENT_WORDS,
+    LAST_WORDS,
+    NUMBER_WORDS,
+    OUTCOME_DATE_WORDS,
+    OUTCOME_WORDS,
+    name_words,
+)
 from leadml.schema.spec import DATE_KINDS, FeatureSpec, LeadSchema
 
 #: A single column this good on its own is more likely the outcome than a cause of it.
@@ -53,6 +68,10 @@ LATER_SHARE = 0.5
 #: Rows used to measure single-column AUC (a random sample beyond it: the number is stable).
 MAX_ROWS = 100_000
 NUMERIC_BINS = 20
+#: An identifier: distinct on this share of its filled rows (all of them: every lead differs) ...
+ID_DISTINCT = 1.0
+#: ... and rising with time at least this much (Spearman's rho), unless named like a number.
+ID_RISING = 0.9
 
 
 @dataclass
@@ -95,6 +114,63 @@ def name_evidence(spec: FeatureSpec) -> str | None:
     if not hits:
         return None
     return f"its name means an outcome or a post-contact event ({', '.join(hits)})"
+
+
+def judgement_evidence(spec: FeatureSpec, values: pd.Series) -> str | None:
+    """Sales' own judgement set after contact, by name; or a "last activity" field whose levels
+    are calls or meetings already held (counted: the levels themselves are never quoted)."""
+    names = set(name_words(spec.name)) | set(name_words(spec.column))
+    if hits := sorted(names & JUDGEMENT_WORDS):
+        return f"its name means sales' own judgement of the lead after contact ({', '.join(hits)})"
+    if not (names & LAST_WORDS and names & ACTIVITY_WORDS) or spec.kind != "categorical":
+        return None
+    levels = [str(v) for v in values.dropna().unique()]
+    contact = [v for v in levels if set(name_words(v)) & CONTACT_WORDS]
+    if not contact:
+        return None
+    return (
+        f"a last-activity field whose levels record contact already made ({len(contact)} of "
+        f"{len(levels)} levels name a call, meeting or conversation)"
+    )
+
+
+def id_evidence(spec: FeatureSpec, values: pd.Series, order: np.ndarray | None) -> str | None:
+    """A whole number different for every lead that rises with time (``order``: the leads'
+    time order as numbers, or None) or is named like a number: an identifier, not a signal."""
+    if spec.kind != "numeric":
+        return None
+    filled = values.dropna().to_numpy(dtype=np.float64)
+    if len(filled) < 20 or len(filled) < 0.95 * len(values):
+        return None
+    if not np.all(filled == np.round(filled)) or len(np.unique(filled)) < len(filled):
+        return None
+    named = set(name_words(spec.name)) | set(name_words(spec.column))
+    if named & NUMBER_WORDS:
+        return f"an identifier: a different whole number for every lead ({len(filled):,})"
+    if order is None:
+        return None
+    from scipy.stats import spearmanr
+
+    present = values.notna().to_numpy()
+    rho = float(spearmanr(filled, order[present]).statistic)
+    if rho < ID_RISING:
+        return None
+    return (
+        f"an identifier: a different whole number for every lead, rising with time "
+        f"(Spearman {rho:.2f})"
+    )
+
+
+def _time_order(frame: pd.DataFrame, schema: LeadSchema) -> np.ndarray | None:
+    """The leads' time order as numbers (row order when the rows are in time order)."""
+    if schema.time and schema.time in frame.columns:
+        stamps = frame[schema.time]
+        if stamps.notna().all():
+            return stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
+        return None
+    if schema.rows_in_time_order:
+        return np.arange(len(frame), dtype=np.float64)
+    return None
 
 
 def fill_evidence(present: np.ndarray, y: np.ndarray) -> str | None:
@@ -221,11 +297,16 @@ def audit_leakage(
     x_rows, y_rows = matrix[sample], y[sample]
     time = frame[schema.time] if schema.time in frame.columns else None
     outcomes = _outcome_dates(frame, schema)
+    order = _time_order(frame, schema)
 
     audit = LeakageAudit()
     for j, spec in enumerate(schema.features):
         evidence: list[str] = []
         if reason := name_evidence(spec):
+            evidence.append(reason)
+        if reason := judgement_evidence(spec, frame[spec.column]):
+            evidence.append(reason)
+        if reason := id_evidence(spec, frame[spec.column], order):
             evidence.append(reason)
         if reason := fill_evidence(frame[spec.column].notna().to_numpy(), y):
             evidence.append(reason)

@@ -53,6 +53,10 @@ class CvRun:
     raw: np.ndarray
     #: The ``lightgbm`` fits it made: rows learned from and rounds boosted, per fold.
     fits: list[dict[str, int]]
+    #: Per fold model: the rows LightGBM says it learned from (``used_indices``), and the
+    #: rows it scored; kept so that "never scored a lead it learned from" can be checked.
+    learned: list[np.ndarray] = field(default_factory=list)
+    scored: list[np.ndarray] = field(default_factory=list)
 
 
 def cross_validate(
@@ -102,7 +106,9 @@ def cross_validate(
     for booster, fold in zip(cv.boosters, folds.folds, strict=True):
         raw[fold.test] = booster.predict(rows.x[fold.test], raw_score=True, num_iteration=rounds)
     fits = [{"rows": len(f.train), "rounds": len(losses)} for f in folds.folds]
-    return CvRun(half_life, rounds, float(losses[rounds - 1]), raw, fits)
+    learned = [np.asarray(b.train_set.used_indices) for b in cv.boosters]
+    scored = [f.test for f in folds.folds]
+    return CvRun(half_life, rounds, float(losses[rounds - 1]), raw, fits, learned, scored)
 
 
 def choose_recency(

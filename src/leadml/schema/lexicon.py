@@ -207,6 +207,24 @@ OUTCOME_WORDS = words(
     "resultado fechamento fechado cierre cerrado wynik etap zamkniecia zamkniety wygrana",
     "przegrana trwania",
 )
+#: Name words for sales' own judgement of a lead, set after contact (a rep's quality rating, a
+#: disposition, notes, another scorer's score): the outcome seen through a person's eyes.
+JUDGEMENT_WORDS = words(
+    "quality rating rated disposition feedback notes note comment comments remark remarks",
+    "score scoring qualidade avaliacao calidad valoracion calificacion ocena jakosc",
+)
+#: Name words of a "last activity" field: ``last`` plus one of the second group.
+LAST_WORDS = words("last latest recent ultima ultimo ostatnia ostatni")
+ACTIVITY_WORDS = words(
+    "activity activities action actions contact touch interaction notable atividade actividad"
+)
+#: Words in a level of such a field that mean sales already spoke to the lead.
+CONTACT_WORDS = words(
+    "call called calls phone conversation meeting meet met spoke spoken talked approached",
+    "unreachable voicemail ligacao reuniao llamada reunion rozmowa spotkanie",
+)
+#: Name words of a column that numbers the leads.
+NUMBER_WORDS = words("id number no nr num numero code key ref seq sequence serial")
 #: Name words that mark the date an outcome was reached.
 OUTCOME_DATE_WORDS = words("won lost closed close closing fechamento cierre zamkniecia signed")
 
