@@ -10,7 +10,7 @@ HERE = Path(__file__).resolve().parent
 
 if __name__ == "__main__":
     failed = []
-    for script in sorted(HERE.glob("bench_*.py")):
+    for script in [*sorted(HERE.glob("bench_*.py")), HERE / "quality.py"]:
         print(f"\n=== {script.name} ===", flush=True)
         if subprocess.run([sys.executable, str(script)], cwd=HERE).returncode != 0:
             failed.append(script.name)

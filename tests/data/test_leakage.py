@@ -95,7 +95,9 @@ def test_a_column_that_alone_separates_the_classes() -> None:
     frame["rep_note"] = np.where(frame["converted"] == 1, "call back", "no answer")
     found, _ = audit(frame)
     assert set(found.flagged) == {"rep_score", "rep_note"}
-    assert any("alone it separates the classes: ROC AUC 0.9" in e for e in found.flagged["rep_score"])
+    assert any(
+        "alone it separates the classes: ROC AUC 0.9" in e for e in found.flagged["rep_score"]
+    )
     assert found.single_column_auc["rep_note"] == 1.0
 
 
@@ -165,7 +167,10 @@ def test_a_sequential_lead_number_is_an_identifier_not_a_feature() -> None:
     suggested = suggest_schema(frame, "converted").schema
     # a hand-written schema that lists every column as a feature, as a user might
     features = [f for f in suggested.features if f.name not in ("counter", "Lead Number")]
-    extra = [FeatureSpec(name="counter", kind="numeric"), FeatureSpec(name="Lead Number", kind="numeric")]
+    extra = [
+        FeatureSpec(name="counter", kind="numeric"),
+        FeatureSpec(name="Lead Number", kind="numeric"),
+    ]
     schema = suggested.model_copy(
         update={"features": [*features, *extra], "id": None, "exclude": []}
     )

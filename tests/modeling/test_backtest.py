@@ -20,7 +20,7 @@ from leadml.modeling import backtest as backtest_module
 from leadml.modeling.finish import TrainResult
 from leadml.modeling.prepare import prepare_training
 from leadml.modeling.recency import candidate_half_lives, lead_ages, parse_recency
-from leadml.modeling.train import run_backtest, train_leads
+from leadml.modeling.train import run_backtest
 from leadml.schema.spec import LeadSchema
 
 
