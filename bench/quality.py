@@ -207,6 +207,7 @@ def verdict(rows: list[dict]) -> tuple[bool, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--only", help="run only the data sets whose name contains this")
     args = parser.parse_args()
     lines = [
         "| data | model | ROC AUC | PR AUC | Brier | ECE |",
@@ -214,6 +215,8 @@ def main() -> None:
     ]
     notes, verdicts, ok = [], [], True
     for case in cases(args.data):
+        if args.only and args.only not in case.name:
+            continue
         print(f"{case.name}: training and scoring …", file=sys.stderr, flush=True)
         rows = evaluate(case)
         for r in rows:
