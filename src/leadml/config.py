@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     recency: str = Field(
         default="auto", description="Recency weighting: auto, none or a half-life in days."
     )
+    tune: int = Field(
+        default=0, ge=0, description="Optuna trials over LightGBM's settings (0: no tuning)."
+    )
+    tune_minutes: float | None = Field(
+        default=None, gt=0, description="Stop tuning after this many minutes."
+    )
     bootstrap: int = Field(
         default=100, ge=10, description="Bootstrap resamples for the metrics' 95 % intervals."
     )

@@ -68,6 +68,18 @@ def train(
             metavar="auto|none|DAYS",
         ),
     ] = "auto",
+    tune: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Tune LightGBM with N Optuna trials, judged by the backtest (off: 0).",
+            metavar="N",
+        ),
+    ] = 0,
+    tune_minutes: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Stop tuning after M minutes.", metavar="M"),
+    ] = None,
 ) -> None:
     """Train a lead model, log it to MLflow, register it as challenger, write the bundle.
 
@@ -78,7 +90,9 @@ def train(
     from leadml.tracking.store import connect
 
     parse_recency(recency)  # a bad value stops here, before any work
-    settings = project_settings().model_copy(update={"recency": recency})
+    settings = project_settings().model_copy(
+        update={"recency": recency, "tune": tune, "tune_minutes": tune_minutes}
+    )
     if target is None and schema is None and outcomes is None:
         raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
     # The store is checked before the data is even read: nothing is half-done if it is down.

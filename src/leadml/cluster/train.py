@@ -69,7 +69,7 @@ from leadml.data.validate import (
 )
 from leadml.features.encoder import MAX_LEVELS, MIN_LEVEL_COUNT, FeatureEncoder
 from leadml.modeling.backtest import shipped_rounds
-from leadml.modeling.booster import Fitted, lgb_params
+from leadml.modeling.booster import Fitted
 from leadml.modeling.finish import Progress, TrainResult, finish_training
 from leadml.modeling.prepare import Prepared, Rows, encode_and_audit
 from leadml.modeling.recency import Ages, lead_ages, parse_recency
@@ -283,7 +283,7 @@ def train_dask(
             raw = np.power(0.5, prepared.ages.values / float(backtest.chosen.half_life))
             scale = float(raw.mean())
         weighing = Recency(backtest.chosen.half_life, data.newest, scale)
-        fitted = _fit_on_cluster(client, data, settings, say, rounds, weighing)
+        fitted = _fit_on_cluster(client, data, backtest.params, say, rounds, weighing)
     except ValueError as exc:
         drift = type_drift(exc, source)
         if drift is None:
@@ -381,7 +381,7 @@ def _prepare_on_cluster(
 def _fit_on_cluster(
     client: Client,
     data: _OnCluster,
-    settings: Settings,
+    params: dict[str, Any],
     say: Progress,
     rounds: int,
     recency: Recency,
@@ -394,7 +394,6 @@ def _fit_on_cluster(
     from distributed import wait
 
     encoder = data.prepared.encoder
-    params = lgb_params(encoder, settings.seed, settings.num_threads)
     width = len(encoder.names)
     pieces = [
         dask.delayed(train_partition, pure=True, nout=4)(part, i, data.plan, encoder, recency)

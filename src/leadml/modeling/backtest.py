@@ -68,6 +68,7 @@ def cross_validate(
     weights: np.ndarray | None = None,
     half_life: float | None = None,
     max_rounds: int = MAX_ROUNDS,
+    callbacks: list[Callable[[Any], None]] | None = None,
 ) -> CvRun:
     """``lightgbm.cv`` over the backtest's folds, stopping on the folds' mean log loss.
 
@@ -97,7 +98,7 @@ def cross_validate(
         num_boost_round=max_rounds,
         folds=pairs,
         fpreproc=weigh,
-        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False), *(callbacks or [])],
         return_cvbooster=True,
     )
     cv = result["cvbooster"]
@@ -227,6 +228,9 @@ class Backtest:
     pooled: dict[str, Any] = field(default_factory=dict)
     #: Baseline probabilities on the headline fold (for the report's plots).
     headline_baselines: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The LightGBM settings of the chosen run (tuned or leadml's own), and the tuning record.
+    params: dict[str, Any] = field(default_factory=dict)
+    tuning: dict[str, Any] | None = None
 
     @property
     def judged(self) -> np.ndarray:
@@ -248,7 +252,7 @@ class Backtest:
         others = ", ".join(
             f"{describe(r.half_life, self.ages)} {r.log_loss:.4f}"
             for r in self.tried
-            if r is not self.chosen
+            if r.half_life != self.chosen.half_life
         )
         return (
             f"Recency: {chosen}, the lowest backtest log loss ({self.chosen.log_loss:.4f}; "
@@ -274,6 +278,7 @@ class Backtest:
                 "note": self.recency_note(),
             },
             "fits": [fit for run in self.tried for fit in run.fits],
+            "tuning": self.tuning,
         }
 
 
@@ -297,11 +302,12 @@ def judge_folds(
     schema: LeadSchema,
     seed: int,
     resamples: int = 100,
+    params: dict[str, Any] | None = None,
 ) -> Backtest:
     """Per-fold and pooled figures, with intervals, and the baselines on the same folds."""
     weights = recency_weights(ages, chosen.half_life) if ages is not None else None
     honest = honest_probabilities(chosen.raw, rows.y, weights, folds, seed)
-    result = Backtest(folds, chosen, tried, ages, weights, honest)
+    result = Backtest(folds, chosen, tried, ages, weights, honest, params=params or {})
     for k, fold in enumerate(folds.folds):
         y = rows.y[fold.test]
         p = honest[fold.test]

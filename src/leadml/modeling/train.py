@@ -94,8 +94,7 @@ def train_leads(
     backtest = run_backtest(data, settings, recency, run.say)
     rounds = shipped_rounds(backtest.chosen.rounds, data.folds, data.total_rows)
     run.say(f"Fitting the shipped model on all {data.total_rows:,} leads ({rounds} rounds)")
-    params = lgb_params(data.encoder, settings.seed, settings.num_threads)
-    fitted = fit_shipped(data.rows, data.encoder, params, rounds, backtest.weights)
+    fitted = fit_shipped(data.rows, data.encoder, backtest.params, rounds, backtest.weights)
     return finish_training(fitted, data, backtest, run)
 
 
@@ -103,14 +102,28 @@ def run_backtest(
     data: Prepared, settings: Settings, recency: str | float, say: Progress
 ) -> Backtest:
     """The backtest on prepared leads (all of them, or Dask's sample): choose the recency
-    weighting and the rounds, then judge every fold with the baselines beside it."""
+    weighting and the rounds (and, with ``settings.tune``, LightGBM's settings), then judge
+    every fold with the baselines beside it."""
     params = lgb_params(data.encoder, settings.seed, settings.num_threads)
     candidates = candidate_half_lives(recency, data.ages)
     chosen, tried = choose_recency(
         data.rows, data.folds, data.encoder, params, candidates, data.ages, say
     )
+    tuning = None
+    if settings.tune:
+        from leadml.modeling.recency import recency_weights
+        from leadml.modeling.tune import tune
+
+        weights = recency_weights(data.ages, chosen.half_life) if data.ages else None
+        found = tune(
+            data.rows, data.folds, data.encoder, params, weights, chosen.half_life,
+            settings.tune, settings.tune_minutes, settings.seed, say,
+        )  # fmt: skip
+        params, chosen, tuning = found.params, found.best, found.to_dict()
     say(f"Judging {len(data.folds)} backtest folds against the baselines")
-    return judge_folds(
+    result = judge_folds(
         data.rows, data.folds, chosen, tried, data.ages, data.encoder, data.schema,
-        settings.seed, settings.bootstrap,
+        settings.seed, settings.bootstrap, params,
     )  # fmt: skip
+    result.tuning = tuning
+    return result

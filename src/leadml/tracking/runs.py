@@ -108,6 +108,14 @@ def log_run(
         mlflow.log_text(folds.to_csv(index=False), "backtest_folds.csv")
         for fold in metrics["backtest"]["folds"]:
             mlflow.log_metric("backtest_roc_auc", fold["roc_auc"], step=fold["fold"])
+        for trial in (metrics["backtest"].get("tuning") or {}).get("trials", []):
+            with mlflow.start_run(
+                experiment_id=experiment_id, run_name=f"tuning trial {trial['number']}", nested=True
+            ):
+                mlflow.log_params(trial["params"])
+                mlflow.set_tag("leadml.trial_state", trial["state"])
+                if trial["log_loss"] is not None:
+                    mlflow.log_metric("backtest_log_loss", trial["log_loss"])
         for path in sorted((bundle_dir / "plots").glob("*.png")):
             mlflow.log_artifact(str(path), artifact_path="plots")
         report = bundle_dir / REPORT_FILE
