@@ -18,6 +18,7 @@ from leadml.data.validate import validate
 from leadml.errors import DataError
 from leadml.modeling import backtest as backtest_module
 from leadml.modeling.finish import TrainResult
+from leadml.modeling.metrics import bootstrap_intervals, classification_metrics, weighted_metrics
 from leadml.modeling.prepare import prepare_training
 from leadml.modeling.recency import candidate_half_lives, lead_ages, parse_recency
 from leadml.modeling.train import run_backtest
@@ -122,3 +123,19 @@ def test_recency_values_are_checked() -> None:
             parse_recency(bad)
     with pytest.raises(DataError, match="needs a time order"):
         candidate_half_lives(30.0, None)
+
+
+def test_the_bootstrap_counts_a_lead_as_if_it_were_there_that_many_times() -> None:
+    rng = np.random.default_rng(1)
+    y = (rng.random(3000) < 0.2).astype(int)
+    p = np.round(np.clip(y * 0.2 + rng.random(3000) * 0.7, 0, 1), 2)  # many ties
+    counts = rng.poisson(1.0, 3000)
+    copies = np.repeat(np.arange(3000), counts)
+    assert weighted_metrics(y, p, counts) == pytest.approx(
+        classification_metrics(y[copies], p[copies]), abs=1e-12
+    )
+    assert weighted_metrics(y, p, np.ones(3000)) == pytest.approx(
+        classification_metrics(y, p), abs=1e-12
+    )
+    low, high = bootstrap_intervals(y, p, resamples=200)["roc_auc"]
+    assert low < classification_metrics(y, p)["roc_auc"] < high and high - low < 0.1

@@ -121,4 +121,5 @@ def tune(
         }
         for t in study.trials
     ]
-    return Tuning(params | best.params, runs[best.number], runs[0].log_loss, record)
+    chosen = runs[best.number].score_held_out(rows.x)
+    return Tuning(params | best.params, chosen, runs[0].log_loss, record)
