@@ -19,6 +19,8 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 
 Method = Literal["none", "platt", "isotonic"]
+#: Held-out scores used to choose among the methods (a seeded sample beyond it).
+CHOICE_ROWS = 100_000
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -58,7 +60,7 @@ class Calibrator:
         return cls(**data)
 
 
-def _fit(
+def fit_method(
     method: Method, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
 ) -> Calibrator:
     if method == "platt":
@@ -103,11 +105,16 @@ def fit_calibrator(
     if splits < 2:
         return Calibrator("none"), {}
     folds = StratifiedKFold(n_splits=splits, shuffle=True, random_state=seed)
+    # The choice needs no more leads than this (a seeded sample); the chosen map uses all.
+    pick = np.arange(len(y))
+    if len(y) > CHOICE_ROWS:
+        pick = np.sort(np.random.default_rng(seed).choice(len(y), CHOICE_ROWS, replace=False))
+    r, t, v = raw[pick], y[pick], w[pick]
     losses: dict[str, float] = {}
     for method in methods:
-        pred = np.empty_like(raw)
-        for fit_idx, held_idx in folds.split(raw, y):
-            pred[held_idx] = _fit(method, raw[fit_idx], y[fit_idx], w[fit_idx])(raw[held_idx])
-        losses[method] = float(log_loss(y, np.clip(pred, 1e-6, 1 - 1e-6), sample_weight=w))
+        pred = np.empty_like(r)
+        for fit_idx, held_idx in folds.split(r, t):
+            pred[held_idx] = fit_method(method, r[fit_idx], t[fit_idx], v[fit_idx])(r[held_idx])
+        losses[method] = float(log_loss(t, np.clip(pred, 1e-6, 1 - 1e-6), sample_weight=v))
     best: Method = min(losses, key=losses.__getitem__)  # type: ignore[assignment]
-    return _fit(best, raw, y, w), losses
+    return fit_method(best, raw, y, w), losses

@@ -29,7 +29,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from leadml.bundle.calibration import Calibrator, Method, fit_calibrator
+from leadml.bundle.calibration import Calibrator, Method, fit_calibrator, fit_method
 from leadml.data.split import Folds
 from leadml.features.encoder import FeatureEncoder
 from leadml.modeling.baselines import baseline_predictions
@@ -201,9 +201,12 @@ def _cross_fitted(
     splits = min(5, int(y.sum()), int(len(y) - y.sum()))
     if splits < 2:
         return Calibrator("none")(raw)
+    # the method is chosen once on the fold (cross-validated); each fifth is then calibrated
+    # by a map fitted on the other four
+    chosen = fit_calibrator(raw, y, seed, w, methods)[0].method
     out = np.empty(len(y))
     for a, b in StratifiedKFold(splits, shuffle=True, random_state=seed).split(raw, y):
-        out[b] = fit_calibrator(raw[a], y[a], seed, w[a], methods)[0](raw[b])
+        out[b] = fit_method(chosen, raw[a], y[a], w[a])(raw[b])
     return out
 
 
