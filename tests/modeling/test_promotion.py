@@ -84,3 +84,9 @@ def test_better_challenger_is_promoted_and_recorded(home: Path) -> None:
     assert tags["leadml.promoted_from"] == "1" and tags["leadml.promoted_to"] == "3"
     assert tags["leadml.promoted_by"] and tags["leadml.promoted_at"]
     assert "roc_auc" in tags["leadml.promotion_evidence"]
+
+
+def test_promotion_needs_leads_neither_model_learned_from(home: Path) -> None:
+    done = cli(home, "promote")
+    assert done.exit_code != 0
+    assert "give --data FILE: labelled leads neither model learned from" in done.output

@@ -28,7 +28,7 @@ def promote(
     data: Annotated[
         Path | None,
         typer.Option(
-            help="Held-out labelled leads (default: the challenger's own test split).",
+            help="Labelled leads neither model learned from (newer ones); required.",
             metavar="FILE",
         ),
     ] = None,
@@ -56,7 +56,7 @@ def promote(
         return
     champion = load_model(f"models:/{name}/{old}", settings.tracking_uri) if old else None
     with console.status("Scoring the held-out leads with both models"):
-        result = promotion_gate(challenger, champion, held_out_leads(challenger, data))
+        result = promotion_gate(challenger, champion, held_out_leads(data))
     table = Table(title=f"Promotion gate on {result.rows:,} held-out leads")
     for column in ("model", *METRICS):
         table.add_column(column, justify="right")

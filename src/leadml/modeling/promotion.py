@@ -17,8 +17,6 @@ import pandas as pd
 from leadml.bundle.model import LeadModel
 from leadml.config import Settings
 from leadml.data.read import read_table
-from leadml.data.split import split_rows
-from leadml.data.validate import validate
 from leadml.errors import LeadMLError, ModelLoadError
 from leadml.modeling.evaluate import evaluate_model
 
@@ -77,17 +75,16 @@ class GateResult:
         )
 
 
-def held_out_leads(challenger: LeadModel, data: str | Path | None) -> pd.DataFrame:
-    """The leads to judge on: ``data`` when given, else the challenger's own test slice (its
-    training file must still be readable)."""
-    if data is not None:
-        return read_table(data)
-    source = challenger.meta.get("source")
-    if not source or not Path(source).exists():
-        raise LeadMLError("give --data: the challenger's training file is not available")
-    checked = validate(read_table(source), challenger.schema)
-    part = split_rows(checked.frame, checked.y, challenger.schema)
-    return checked.frame.iloc[part.test]
+def held_out_leads(data: str | Path | None) -> pd.DataFrame:
+    """The labelled leads to judge on. They must be given: a shipped model learns from every
+    lead of its training file, so no part of that file is held out from it any more, and
+    judging it there would favour it over the champion."""
+    if data is None:
+        raise LeadMLError(
+            "give --data FILE: labelled leads neither model learned from (newer than the "
+            "challenger's training data); the challenger learned from every lead of its own file"
+        )
+    return read_table(data)
 
 
 def promotion_gate(
