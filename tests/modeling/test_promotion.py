@@ -52,6 +52,13 @@ def client(home: Path) -> MlflowClient:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
+def test_promotion_needs_leads_neither_model_learned_from(home: Path) -> None:
+    done = cli(home, "promote")  # challenger v2, champion v1
+    assert done.exit_code == 2
+    assert "give --data FILE: labelled leads neither model learned from" in done.output
+    assert str(client(home).get_model_version_by_alias(NAME, "champion").version) == "1"
+
+
 def test_worse_challenger_is_refused_with_both_numbers(home: Path) -> None:
     c = client(home)
     assert str(c.get_model_version_by_alias(NAME, "champion").version) == "1"
@@ -84,9 +91,3 @@ def test_better_challenger_is_promoted_and_recorded(home: Path) -> None:
     assert tags["leadml.promoted_from"] == "1" and tags["leadml.promoted_to"] == "3"
     assert tags["leadml.promoted_by"] and tags["leadml.promoted_at"]
     assert "roc_auc" in tags["leadml.promotion_evidence"]
-
-
-def test_promotion_needs_leads_neither_model_learned_from(home: Path) -> None:
-    done = cli(home, "promote")
-    assert done.exit_code != 0
-    assert "give --data FILE: labelled leads neither model learned from" in done.output

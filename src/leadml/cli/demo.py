@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from leadml.cli.render import (
+    backtest_table,
     console,
     explanation_cards,
     grades_table,
@@ -53,6 +54,7 @@ def demo(
             source=str(data_path),
         )
     console.print(f"[green]✓[/] Trained {result.model.version} → {bundle}")
+    screen.print(backtest_table(result.metrics))
     screen.print(metrics_table(result.metrics))
     screen.print(grades_table(result.metrics["grades"]))
 
