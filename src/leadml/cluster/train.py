@@ -72,7 +72,7 @@ from leadml.modeling.backtest import shipped_rounds
 from leadml.modeling.booster import Fitted
 from leadml.modeling.finish import Progress, TrainResult, finish_training
 from leadml.modeling.prepare import Prepared, Rows, encode_and_audit
-from leadml.modeling.recency import Ages, lead_ages, parse_recency
+from leadml.modeling.recency import DAY_NS, Ages, decay, lead_ages, parse_recency
 from leadml.schema.spec import LeadSchema
 
 if TYPE_CHECKING:
@@ -86,7 +86,6 @@ SAMPLE_ROWS = 200_000
 DASK_FOLDS = 3
 _SLICE = "__leadml_slice__"
 _POSITION = "__leadml_position__"
-_DAY_NS = 86_400 * 10**9
 
 
 # -- one partition, on a worker ------------------------------------------------------------------
@@ -155,11 +154,11 @@ def partition_weights(
         return np.ones(len(typed))
     if plan.schema.time and plan.schema.time in typed.columns:
         stamps = stamp_values(typed[plan.schema.time])
-        ages = np.nan_to_num((recency.newest - stamps) / _DAY_NS, nan=0.0)
+        ages = np.nan_to_num((recency.newest - stamps) / DAY_NS, nan=0.0)
     else:
         first = plan.offsets[index] if plan.offsets is not None else 0
         ages = recency.newest - 1 - (first + np.arange(len(typed)))
-    return np.power(0.5, ages / recency.half_life) / recency.scale
+    return decay(ages, recency.half_life) / recency.scale
 
 
 def train_partition(
@@ -277,11 +276,10 @@ def train_dask(
         prepared = data.prepared
         backtest = run_backtest(prepared, settings, recency, say)
         rounds = shipped_rounds(backtest.chosen.rounds, prepared.folds, len(prepared.rows.y))
-        weights = backtest.weights
         scale = 1.0
-        if weights is not None and prepared.ages is not None:  # the sample's unnormalised mean
-            raw = np.power(0.5, prepared.ages.values / float(backtest.chosen.half_life))
-            scale = float(raw.mean())
+        half_life = backtest.chosen.half_life
+        if half_life is not None and prepared.ages is not None:  # the sample's unnormalised mean
+            scale = float(decay(prepared.ages.values, half_life).mean())
         weighing = Recency(backtest.chosen.half_life, data.newest, scale)
         fitted = _fit_on_cluster(client, data, backtest.params, say, rounds, weighing)
     except ValueError as exc:

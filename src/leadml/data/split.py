@@ -54,15 +54,9 @@ def split_rows(
     Leads with no date sort last, i.e. count as the newest: they cannot be placed in the past.
     """
     n = len(frame)
-    by_time = bool(schema.time and schema.time in frame.columns)
-    if by_time or schema.rows_in_time_order:
-        if by_time:
-            stamps = frame[schema.time].to_numpy(dtype="datetime64[ns]")
-            order = np.argsort(stamps, kind="stable")
-            method = f"time ({schema.time})"
-        else:
-            order = np.arange(n)
-            method = "time (row order: the last rows are the newest)"
+    order = time_order(frame, schema)
+    if order is not None:
+        method = time_method(frame, schema)
         _, n_valid, n_test = slice_sizes(n, test_fraction, valid_fraction)
         test = order[n - n_test :]
         valid = order[n - n_test - n_valid : n - n_test]
@@ -127,6 +121,13 @@ def time_order(frame: pd.DataFrame, schema: LeadSchema) -> np.ndarray | None:
     return None
 
 
+def time_method(frame: pd.DataFrame, schema: LeadSchema) -> str:
+    """How the leads were put in time order, as reports say it."""
+    if schema.time and schema.time in frame.columns:
+        return f"time ({schema.time})"
+    return "time (row order: the last rows are the newest)"
+
+
 def backtest_folds(
     frame: pd.DataFrame,
     y: np.ndarray,
@@ -155,11 +156,7 @@ def backtest_folds(
             end = n - (k - 1) * window
             start = end - window
             folds.append(Fold(np.sort(order[:start]), np.sort(order[start:end])))
-        method = (
-            f"time ({schema.time})"
-            if schema.time and schema.time in frame.columns
-            else "time (row order: the last rows are the newest)"
-        )
+        method = time_method(frame, schema)
         by_time = True
     else:
         from sklearn.model_selection import StratifiedKFold

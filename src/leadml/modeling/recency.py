@@ -22,7 +22,8 @@ from leadml.schema.spec import LeadSchema
 
 #: Candidate half-lives for ``auto``, as shares of the history's span.
 AUTO_SHARES = (1 / 2, 1 / 4, 1 / 8, 1 / 16)
-_DAY_NS = 86_400 * 10**9
+#: Nanoseconds in a day: ages of dated leads are in days.
+DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def lead_ages(frame: pd.DataFrame, schema: LeadSchema) -> Ages | None:
         if missing.all():
             return None
         newest = stamps[~missing].max()
-        days = (newest - stamps).astype(np.float64) / _DAY_NS
+        days = (newest - stamps).astype(np.float64) / DAY_NS
         return Ages(np.where(missing, 0.0, days), "days")
     if schema.rows_in_time_order:
         n = len(frame)
@@ -54,11 +55,16 @@ def lead_ages(frame: pd.DataFrame, schema: LeadSchema) -> Ages | None:
     return None
 
 
+def decay(ages: np.ndarray, half_life: float) -> np.ndarray:
+    """A lead's weight before normalising: it halves every ``half_life``."""
+    return np.power(0.5, ages / half_life)
+
+
 def recency_weights(ages: Ages, half_life: float | None) -> np.ndarray | None:
     """Weights with mean 1 (so LightGBM's regularisation means what it says), or None."""
     if half_life is None:
         return None
-    w = np.power(0.5, ages.values / half_life)
+    w = decay(ages.values, half_life)
     return w / w.mean()
 
 
