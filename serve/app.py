@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from leadml import __version__
 from leadml.errors import LeadMLError
 from serve import errors
-from serve.auth import ApiKeys
+from serve.auth import Auth, KeyRing
 from serve.history import ScoreHistory
 from serve.holder import ModelHolder
 from serve.request_models import lead_request_model, score_request_model
@@ -52,7 +52,7 @@ def create_app(
         holder = ModelHolder(settings.model_ref, settings.tracking_uri, settings.framework)
     history_url = settings.history_database
     store = ScoreHistory(history_url) if history_url else None
-    keys = ApiKeys(settings.keys)
+    auth = Auth(KeyRing(settings.keys), KeyRing(settings.operator_keys))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -63,7 +63,7 @@ def create_app(
             "serving %s from %s (auth %s, history %s)",
             holder.current.version,
             holder.current.ref,
-            "on" if keys.enabled else "off",
+            "on" if auth.enabled else "off",
             store.status()["database"] if store else "off",
         )
         yield
@@ -82,7 +82,7 @@ def create_app(
     app.state.holder = holder
     app.state.history = store
     app.state.settings = settings
-    app.state.keys = keys
+    app.state.auth = auth
     errors.install(app)
 
     first = holder.current.model
@@ -92,6 +92,6 @@ def create_app(
     app.include_router(scoring_router(lead_model, score_request, first.schema.id))
     app.include_router(history.router)
     app.include_router(admin.router)
-    app.include_router(page_router(holder, keys, store is not None, settings.max_leads))
+    app.include_router(page_router(holder, auth, store is not None, settings.max_leads))
     mount_static(app)
     return app

@@ -14,9 +14,21 @@ from serve.history import ScoreHistory
 from serve.holder import LoadedModel, ModelHolder
 
 
-async def require_key(request: Request) -> None:
-    """The API key check (``serve.auth``); a no-op when the server has no keys."""
-    await request.app.state.keys(request)
+async def require_key(request: Request) -> str:
+    """The caller's tenant (``serve.auth``): 401 without a valid key when the server has keys.
+
+    Also kept on ``request.state.tenant`` for the access log and the history.
+    """
+    tenant = request.app.state.auth.tenant(request)
+    request.state.tenant = tenant
+    return tenant
+
+
+async def require_admin(request: Request) -> str:
+    """The operator's key name: 403 for scoring keys, and when no admin key is configured."""
+    name = request.app.state.auth.operator(request)
+    request.state.tenant = f"admin:{name}"
+    return name
 
 
 async def _holder(request: Request) -> ModelHolder:
@@ -39,6 +51,8 @@ async def _history_store(request: Request) -> ScoreHistory:
     return history
 
 
+Tenant = Annotated[str, Depends(require_key)]
+Operator = Annotated[str, Depends(require_admin)]
 Holder = Annotated[ModelHolder, Depends(_holder)]
 Served = Annotated[LoadedModel, Depends(_served)]
 History = Annotated[ScoreHistory | None, Depends(_history)]

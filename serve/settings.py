@@ -12,13 +12,14 @@ from pathlib import Path
 from pydantic import Field
 
 from leadml.config import Settings
+from serve.auth import parse_keys
 
 #: Lead-count cap per request: CRMs send one lead or a small page of them, never a table.
 MAX_LEADS = 1000
 #: ~1,000 leads of ~1 kB each, with room to spare; anything larger is not a CRM call.
 MAX_BODY_BYTES = 2_000_000
-#: ``--history none`` (or ``LEADML_HISTORY_URL=none``) turns the score history off.
-NO_HISTORY = "none"
+#: Host names that only reach this machine: what the server answers by default.
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 class ServeSettings(Settings):
@@ -30,33 +31,50 @@ class ServeSettings(Settings):
     )
     api_keys: str = Field(
         default="",
-        description="Comma-separated API keys accepted as 'Authorization: Bearer <key>'. "
-        "Empty: no authentication, and the server only binds loopback.",
+        description="Scoring keys for CRMs, 'name:KEY,name:KEY' (a bare KEY is tenant "
+        "'default'), sent as 'Authorization: Bearer <KEY>'; the name is the tenant whose "
+        "history the key reads. Empty: no authentication, and the server only binds loopback.",
     )
-    history_url: str | None = Field(
+    admin_keys: str = Field(
+        default="",
+        description="Operator keys, 'name:KEY,...': only these may reload the model. "
+        "Empty: the reload route is off (SIGHUP still reloads).",
+    )
+    allowed_hosts: str = Field(
+        default=",".join(LOOPBACK_NAMES),
+        description="Host header values the server answers (comma-separated; '*' for any). "
+        "Loopback names by default, against DNS rebinding; `leadml serve --host` adds its own.",
+    )
+    models_root: Path | None = Field(
         default=None,
-        description="SQLAlchemy URL of the score history (PostgreSQL or SQLite); "
-        "default a SQLite file under home; 'none' turns it off.",
+        description="Bundle folders a reload may name must lie under this folder "
+        "(default: the project home's models/).",
+    )
+    reload_timeout_s: float = Field(
+        default=20.0, gt=0, le=600, description="Longest a reload may take (download included)."
     )
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     max_leads: int = Field(default=MAX_LEADS, ge=1, le=MAX_LEADS)
 
     @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(k.strip() for k in self.api_keys.split(",") if k.strip())
+    def keys(self) -> tuple[tuple[str, str], ...]:
+        """Scoring keys as (tenant, key) pairs."""
+        return parse_keys(self.api_keys, "LEADML_API_KEYS")
 
     @property
-    def history_database(self) -> str | None:
-        """The history URL to use, or None when history is turned off."""
-        if self.history_url is None:
-            return f"sqlite:///{self.history_file}"
-        if self.history_url.strip().lower() in (NO_HISTORY, ""):
-            return None
-        return self.history_url
+    def operator_keys(self) -> tuple[tuple[str, str], ...]:
+        """Admin keys as (name, key) pairs."""
+        return parse_keys(self.admin_keys, "LEADML_ADMIN_KEYS")
 
     @property
-    def history_file(self) -> Path:
-        return (self.home / "data" / "score_history.db").resolve()
+    def hosts(self) -> list[str]:
+        """The Host header values answered (``["*"]``: any)."""
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()] or ["*"]
+
+    @property
+    def reload_root(self) -> Path:
+        """The folder every bundle named by a reload must resolve into."""
+        return (self.models_root or self.models_dir).resolve()
 
 
 def is_loopback(host: str) -> bool:

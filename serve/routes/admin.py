@@ -6,12 +6,12 @@ from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from leadml.errors import LeadMLError
-from serve.deps import Holder, require_key
+from serve.deps import Holder, require_admin
 from serve.request_models import ReloadRequest
 from serve.response_models import ReloadResponse
 from serve.routes.scoring import AUTH, BAD_INPUT
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_key)])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
 
 @router.post(

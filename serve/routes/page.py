@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from leadml.schema.frameworks import criterion_label
-from serve.auth import ApiKeys
+from serve.auth import Auth
 from serve.holder import ModelHolder
 
 HERE = Path(__file__).parents[1]
@@ -23,7 +23,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 
 
 def page_router(
-    holder: ModelHolder, keys: ApiKeys, history_enabled: bool, max_leads: int
+    holder: ModelHolder, keys: Auth, history_enabled: bool, max_leads: int
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     schema = holder.api_schema

@@ -18,13 +18,15 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: A file that marks a folder as a leadml project home.
 HOME_MARKER = "leadml.toml"
 #: The embedded store, as MLflow names it: the tracking database and the artifact folder.
 STORE_FILE = "mlflow.db"
+#: ``--history none`` (or ``LEADML_HISTORY_URL=none``) turns the score history off.
+NO_HISTORY = "none"
 ARTIFACTS_DIR = "mlruns"
 
 
@@ -109,6 +111,27 @@ class Settings(BaseSettings):
         description="Cumulative shares of test leads in grades A, A+B, A+B+C (rest is D).",
     )
     framework: str = Field(default="bant", description="Qualification framework for roll-ups.")
+    history_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the score history (PostgreSQL or SQLite); "
+        "default a SQLite file under home; 'none' turns it off.",
+    )
+    history_days: int = Field(
+        default=365,
+        ge=1,
+        description="Scores older than this many days are purged from the history "
+        "(at service start and daily).",
+    )
+    bundle_key: SecretStr | None = Field(
+        default=None,
+        description="Secret that signs every bundle written (HMAC-SHA256 over its files); "
+        "a server holding it refuses bundles it does not verify.",
+    )
+
+    @field_validator("bundle_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: object) -> object:
+        return value or None
 
     @field_validator("mlflow_tracking_uri", "experiment", "registered_model")
     @classmethod
@@ -131,6 +154,19 @@ class Settings(BaseSettings):
     def artifact_root(self) -> Path:
         """Where a local store keeps artifacts; set explicitly so nothing lands elsewhere."""
         return (self.home / ARTIFACTS_DIR).resolve()
+
+    @property
+    def history_database(self) -> str | None:
+        """The history URL to use, or None when history is turned off."""
+        if self.history_url is None:
+            return f"sqlite:///{self.history_file}"
+        if self.history_url.strip().lower() in (NO_HISTORY, ""):
+            return None
+        return self.history_url
+
+    @property
+    def history_file(self) -> Path:
+        return (self.home / "data" / "score_history.db").resolve()
 
     @property
     def models_dir(self) -> Path:

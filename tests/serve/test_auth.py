@@ -7,17 +7,18 @@ from typer.testing import CliRunner
 
 from leadml.cli import app as cli_app
 from leadml.errors import LeadMLError
-from serve.auth import ApiKeys
+from serve.auth import KeyRing, parse_keys
 from serve.server import check_bind
 from serve.settings import ServeSettings, is_loopback
 
-KEYS = "k-first-0123456789,k-second-abcdef"
+KEYS = "crm-a:k-first-0123456789,k-second-abcdef"
+SCORING = ["k-first-0123456789", "k-second-abcdef"]
+ADMIN = "k-admin-9876543210"
 PROTECTED = [
     ("POST", "/v1/score", {"leads": [{"employees": 10}]}),
     ("POST", "/v1/explain", {"employees": 10}),
     ("GET", "/v1/model", None),
     ("GET", "/v1/history", None),
-    ("POST", "/v1/admin/reload", None),
 ]
 
 
@@ -26,7 +27,8 @@ def locked(tmp_path_factory, bundle):
     from tests.serve.conftest import LiveServer, serve_settings
 
     home = tmp_path_factory.mktemp("serve-auth")
-    server = LiveServer(serve_settings(home, bundle, api_keys=KEYS)).start()
+    settings = serve_settings(home, bundle, api_keys=KEYS, admin_keys=f"ops:{ADMIN}")
+    server = LiveServer(settings).start()
     yield server
     server.stop()
 
@@ -40,9 +42,32 @@ def test_every_v1_route_needs_a_key(locked, method: str, path: str, body) -> Non
         assert "Authorization: Bearer" in missing.json()["detail"]
         wrong = client.request(method, path, json=body, headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401 and wrong.json()["detail"] == "invalid API key"
-        for key in KEYS.split(","):
+        for key in SCORING:
             ok = client.request(method, path, json=body, headers={"Authorization": f"Bearer {key}"})
             assert ok.status_code == 200, ok.text
+
+
+def test_only_an_admin_key_may_reload(locked) -> None:
+    with locked.client() as client:
+        missing = client.post("/v1/admin/reload")
+        assert missing.status_code == 401 and "admin key" in missing.json()["detail"]
+        wrong = client.post("/v1/admin/reload", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        for key in SCORING:
+            scoring = client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {key}"})
+            assert scoring.status_code == 403, scoring.text
+            assert "not administer" in scoring.json()["detail"]
+        assert locked.app.state.holder.reloads == 0
+        ok = client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {ADMIN}"})
+        assert ok.status_code == 200, ok.text
+        assert locked.app.state.holder.reloads == 1
+
+
+def test_without_admin_keys_the_reload_route_is_off(api) -> None:
+    with api.client() as client:
+        response = client.post("/v1/admin/reload")
+        assert response.status_code == 403
+        assert "LEADML_ADMIN_KEYS" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -69,10 +94,18 @@ def test_no_keys_means_open_api(api) -> None:
 
 
 def test_every_key_is_compared_in_constant_time() -> None:
-    keys = ApiKeys(("alpha-key", "beta-key"))
-    assert keys.accepts("beta-key") and keys.accepts("alpha-key")
-    assert not keys.accepts("alpha-ke") and not keys.accepts("alpha-key ") and not keys.accepts("")
-    assert not ApiKeys(()).enabled and keys.enabled
+    keys = KeyRing(parse_keys("crm-a:alpha-key,beta-key"))
+    assert keys.match("beta-key") == "default" and keys.match("alpha-key") == "crm-a"
+    assert keys.match("alpha-ke") is None and keys.match("alpha-key ") is None
+    assert keys.match("") is None
+    assert not KeyRing().enabled and keys.enabled
+
+
+@pytest.mark.parametrize("text", ["crm-a:", "bad name:SECRET", "x" * 65 + ":SECRET"])
+def test_a_bad_key_list_names_the_entry_not_the_key(text: str) -> None:
+    with pytest.raises(ValueError, match="entry 1") as caught:
+        parse_keys(text)
+    assert "SECRET" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
