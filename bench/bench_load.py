@@ -50,15 +50,23 @@ from leadml.modeling.train import train_leads
 from leadml.schema import bundled_schema
 
 KEY = "bench-load-key-0123456789"
+ADMIN_KEY = "bench-load-admin-0123456789"
 POOL = 500  # distinct new leads cycled through
 
 
 def start_server(bundle: Path, work: Path) -> tuple[subprocess.Popen, str, Path]:
-    """`leadml serve` with an API key, as a CRM-facing deployment runs it."""
+    """`leadml serve` with an API key, as a CRM-facing deployment runs it; an admin key may
+    reload any bundle under ``work``."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = work / "server.log"
-    env = {**os.environ, "LEADML_HOME": str(work), "LEADML_API_KEYS": KEY}
+    env = {
+        **os.environ,
+        "LEADML_HOME": str(work),
+        "LEADML_API_KEYS": KEY,
+        "LEADML_ADMIN_KEYS": f"bench:{ADMIN_KEY}",
+        "LEADML_MODELS_ROOT": str(work),
+    }
     args = [str(BIN / "leadml"), "serve", "--model", str(bundle), "--port", str(port)]
     return start_process(args, env, f"{url}/ready", log, cwd=work), url, log
 
@@ -115,7 +123,7 @@ def main() -> None:
         faults = asyncio.run(
             run_load(
                 url, pool, clients=args.clients, duration=args.seconds, swaps=swaps,
-                headers=headers,
+                headers=headers, admin_headers={"Authorization": f"Bearer {ADMIN_KEY}"},
             )
         )  # fmt: skip
     finally:

@@ -254,9 +254,11 @@ async def run_load(
     duration: float = 30.0,
     swaps: Sequence[Swap] = (),
     headers: Mapping[str, str] | None = None,
+    admin_headers: Mapping[str, str] | None = None,
     max_requests: int = MAX_REQUESTS,
 ) -> LoadRun:
-    """Run the scenario against the server at ``base_url`` (loopback only)."""
+    """Run the scenario against the server at ``base_url`` (loopback only); the swaps are sent
+    with ``admin_headers`` (an admin key: only those may reload), default ``headers``."""
     check_loopback(base_url)
     headers = headers or {}
     async with httpx.AsyncClient(base_url=base_url, headers=dict(headers), timeout=10) as probe:
@@ -264,7 +266,7 @@ async def run_load(
     run = LoadRun(initial_version=initial, duration=duration)
     clock = _Clock(duration, max_requests, run.replies)
     tasks = [_client(i, base_url, pool, headers, clock, run.replies) for i in range(clients)]
-    tasks.append(_conductor(base_url, swaps, headers, clock, run.swaps))
+    tasks.append(_conductor(base_url, swaps, admin_headers or headers, clock, run.swaps))
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + SETTLE_S)
     run.duration = clock.now()
     return run

@@ -4,6 +4,11 @@ A thin factory: the model is loaded first, because the request bodies are built 
 (that is what puts field types, answers and descriptions into ``/docs``); then the routes are
 mounted, one module per resource (:mod:`serve.routes`), each reading the served model, the
 history and the key check through typed dependencies (:mod:`serve.deps`).
+
+Around every route sits pure ASGI middleware, outermost first: the headers every response
+carries (:mod:`serve.middleware`), the Host allow-list (Starlette's ``TrustedHostMiddleware``:
+a page on another site cannot reach a loopback server through DNS rebinding), and the
+deadline for request bodies.
 """
 
 from __future__ import annotations
@@ -13,13 +18,17 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp
 
 from leadml import __version__
 from leadml.errors import LeadMLError
-from serve import errors
+from leadml.history.store import ScoreHistory
+from serve import access_log, errors
 from serve.auth import Auth, KeyRing
-from serve.history import ScoreHistory
+from serve.docs import install_docs
 from serve.holder import ModelHolder
+from serve.middleware import BodyDeadline, ResponseHeaders
 from serve.request_models import lead_request_model, score_request_model
 from serve.routes import admin, health, history
 from serve.routes.page import mount_static, page_router
@@ -35,8 +44,22 @@ Lead conversion scores with their reasons, for CRMs and sales ops.
   qualification criteria (BANT by default) with their push and verdict, and plain reasons.
   `?explain=false` returns the numbers only (fastest).
 * `POST /v1/explain`: one lead → every feature's contribution and the criterion roll-up.
-* Send `Authorization: Bearer <key>` when the server has API keys (LEADML_API_KEYS).
+* Send `Authorization: Bearer <key>` when the server has API keys (LEADML_API_KEYS); an
+  admin key (LEADML_ADMIN_KEYS) for `/v1/admin`. **Authorize** above takes either.
+* Bodies are JSON (`Content-Type: application/json`), each key once.
 """
+
+
+class LeadmlAPI(FastAPI):
+    """FastAPI with :class:`ResponseHeaders` outside everything.
+
+    Starlette sends some answers from outside every ``add_middleware`` layer: the last-resort
+    500 and FastAPI's 413 for an oversized body. Wrapping the whole stack here puts the
+    security headers and the request id on those too.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ResponseHeaders(super().build_middleware_stack(), version=__version__)
 
 
 def create_app(
@@ -49,13 +72,20 @@ def create_app(
     if holder is None:
         if not settings.model_ref:
             raise LeadMLError("no model to serve: give --model REF (or LEADML_MODEL_REF)")
-        holder = ModelHolder(settings.model_ref, settings.tracking_uri, settings.framework)
-    history_url = settings.history_database
-    store = ScoreHistory(history_url) if history_url else None
+        holder = ModelHolder(
+            settings.model_ref,
+            settings.tracking_uri,
+            settings.framework,
+            bundle_key=settings.bundle_key,
+            models_root=settings.reload_root,
+            reload_timeout_s=settings.reload_timeout_s,
+        )
+    store = ScoreHistory.for_settings(settings)
     auth = Auth(KeyRing(settings.keys), KeyRing(settings.operator_keys))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        access_log.install()  # after uvicorn has set up its loggers
         if store is not None:
             await anyio.to_thread.run_sync(store.start)
         app.state.ready = True
@@ -71,12 +101,14 @@ def create_app(
         if store is not None:
             await anyio.to_thread.run_sync(store.close)
 
-    app = FastAPI(
+    app = LeadmlAPI(
         title="leadml",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
+        docs_url=None,  # served by serve.docs from local files
+        redoc_url=None,
     )
     app.state.ready = False
     app.state.holder = holder
@@ -84,6 +116,9 @@ def create_app(
     app.state.settings = settings
     app.state.auth = auth
     errors.install(app)
+    # add_middleware puts each one outside the ones before it (LeadmlAPI adds the headers).
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_s)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.hosts, www_redirect=False)
 
     first = holder.current.model
     lead_model = lead_request_model(first.schema, first.encoder.levels)
@@ -94,4 +129,5 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(page_router(holder, auth, store is not None, settings.max_leads))
     mount_static(app)
+    install_docs(app)
     return app

@@ -1,7 +1,9 @@
 """Typed dependencies: what a route needs, declared in its signature (``Annotated[...]``).
 
 Each is ``async`` on purpose: FastAPI runs plain-def dependencies in a worker thread, a hop
-that would cost more than the lookup itself on the scoring path.
+that would cost more than the lookup itself on the scoring path. The two key checks are
+OpenAPI security schemes too (``ScoringKey``, ``AdminKey``), so the spec says which key each
+route takes.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from serve.history import ScoreHistory
+from leadml.history.store import ScoreHistory
+from serve.auth import KeyScheme
 from serve.holder import LoadedModel, ModelHolder
 
 
-async def require_key(request: Request) -> str:
+def _tenant(request: Request) -> str:
     """The caller's tenant (``serve.auth``): 401 without a valid key when the server has keys.
 
     Also kept on ``request.state.tenant`` for the access log and the history.
@@ -24,11 +27,26 @@ async def require_key(request: Request) -> str:
     return tenant
 
 
-async def require_admin(request: Request) -> str:
+def _operator(request: Request) -> str:
     """The operator's key name: 403 for scoring keys, and when no admin key is configured."""
     name = request.app.state.auth.operator(request)
     request.state.tenant = f"admin:{name}"
     return name
+
+
+#: ``Depends(require_key)``: the caller's tenant (a scoring key, or an admin key, may read).
+require_key = KeyScheme(
+    "ScoringKey",
+    "A scoring key from LEADML_API_KEYS, sent as `Authorization: Bearer <key>` (an admin key "
+    "is accepted too). Servers without keys take requests without one.",
+    _tenant,
+)
+#: ``Depends(require_admin)``: the operator's key name.
+require_admin = KeyScheme(
+    "AdminKey",
+    "An operator key from LEADML_ADMIN_KEYS, sent as `Authorization: Bearer <key>`.",
+    _operator,
+)
 
 
 async def _holder(request: Request) -> ModelHolder:

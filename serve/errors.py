@@ -3,22 +3,34 @@
 Validation errors name the field and the lead (``leads[3].budget_range``) and, for unknown
 fields, list them all at once. Input values are never echoed back: a wrong value may sit next
 to personal data, and the message already says what was expected.
+
+Every error response carries the same headers as any other (:mod:`serve.middleware`), and
+the last-resort 500's incident id is the request id the client already holds.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from leadml.errors import LeadMLError
+from serve.middleware import request_id
 
 log = logging.getLogger("serve.errors")
+
+
+class BodyRejected(HTTPException):
+    """A body that parses but cannot be taken as it is (:mod:`serve.body`); a 422 with
+    ``errors`` like every validation error."""
+
+    def __init__(self, status_code: int, detail: str, errors: list[dict[str, str]]) -> None:
+        super().__init__(status_code, detail)
+        self.errors = errors
 
 
 def field_path(loc: Sequence[Any]) -> str:
@@ -45,10 +57,11 @@ def describe(errors: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, str]
     items: list[dict[str, str]] = []
     unknown: dict[str, list[str]] = {}
     for error in errors:
-        path = field_path(error.get("loc", ()))
-        if error.get("type") == "extra_forbidden":
-            parent, _, name = path.rpartition(".")
-            unknown.setdefault(name, []).append(parent or "body")
+        loc = tuple(error.get("loc", ()))
+        path = field_path(loc)
+        if error.get("type") == "extra_forbidden" and loc:
+            # From the loc, not the dotted path: a field named "jane.doe@example.com" is one name.
+            unknown.setdefault(str(loc[-1]), []).append(field_path(loc[:-1]))
         items.append({"field": path, "message": _message(error), "type": str(error.get("type"))})
     if unknown:
         names = ", ".join(f"'{n}'" for n in unknown)
@@ -82,13 +95,18 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": summary, "errors": items}, status_code=422)
 
 
+async def rejected_body(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BodyRejected)
+    return JSONResponse({"detail": exc.detail, "errors": exc.errors}, status_code=exc.status_code)
+
+
 async def leadml_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """Last resort: a bug in leadml, never the client's input. Logged with an id to quote."""
-    incident = uuid.uuid4().hex[:12]
+    incident = request_id(request.scope)
     log.error(
         "internal error %s on %s %s",
         incident,
@@ -104,5 +122,6 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(BodyRejected, rejected_body)
     app.add_exception_handler(LeadMLError, leadml_error)
     app.add_exception_handler(Exception, unexpected_error)

@@ -1,30 +1,49 @@
 """The model being served, and how it is swapped for a new one without failing a request.
 
 A request reads ``holder.current`` once and uses that object to the end, so a swap (one
-attribute assignment, atomic in Python) never changes a model under a request's feet. A new
-model is loaded, checked against the API's request fields and made to score a canary lead
-*before* the swap; if any of that fails, the old model keeps serving and the error says why.
+attribute assignment, atomic in Python) never changes a model under a request's feet. A reload
+
+* names only what this server may load (:mod:`serve.reload_refs`), checked before anything is
+  fetched;
+* runs one at a time: a second one is turned away at once (``ReloadBusy``, a 409), never queued
+  behind a slow download;
+* proves the candidate in a child process with a deadline (:mod:`serve.candidate`), so a bundle
+  that crashes LightGBM costs the candidate, not the server;
+* loads the checked private copy, checks it against the API's request fields and has it score a
+  test lead *before* the swap; if any of that fails, the old model keeps serving and the error
+  says why.
+
+The start-up load stays in-process: a bundle that crashes it only stops that start.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import shutil
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
+from pydantic import SecretStr
+
+from leadml.bundle.files import META_FILE, MODEL_FILE, holds_bundle
 from leadml.bundle.model import LeadModel
 from leadml.errors import LeadMLError, ModelLoadError
-from leadml.explain.attributions import explain_lead
 from leadml.schema.frameworks import framework_criteria
 from leadml.schema.spec import LeadSchema
-from leadml.tracking.references import load_model
+from leadml.tracking.references import is_registry_reference, load_model
+from serve.candidate import canary, check_in_child
+from serve.reload_refs import ReloadScope
 
 log = logging.getLogger("serve.model")
 
-Loader = Callable[[str, str | None], LeadModel]
+
+class ReloadBusy(LeadMLError):
+    """Another reload is running; this one was not started."""
 
 
 @dataclass(frozen=True)
@@ -73,15 +92,6 @@ def incompatibilities(api: LeadSchema, new: LeadSchema) -> list[str]:
     return problems
 
 
-def canary(model: LeadModel, framework: str) -> None:
-    """Score and explain an empty lead: a model that cannot do this must not go live."""
-    scored = model.score_one({})
-    explained = explain_lead(model, {}, framework)
-    for p in (scored["probability"], explained.probability):
-        if not (math.isfinite(p) and 0.0 <= p <= 1.0):
-            raise ModelLoadError(f"model answers probability {p} for an empty lead")
-
-
 class ModelHolder:
     """Holds the served model; ``reload`` swaps it only for a model that proved it works."""
 
@@ -90,63 +100,126 @@ class ModelHolder:
         ref: str,
         tracking_uri: str | None = None,
         framework: str = "bant",
-        loader: Loader = load_model,
+        *,
+        bundle_key: SecretStr | None = None,
+        models_root: Path | None = None,
+        reload_timeout_s: float = 20.0,
     ) -> None:
         self._tracking_uri = tracking_uri
         self._framework = framework
-        self._loader = loader
+        self._key = bundle_key
+        self._timeout = reload_timeout_s
         self._lock = threading.Lock()
-        self.current = self._load(ref, api=None)
+        self.current = self._start(str(ref))
         #: The schema the API's request models were built from; later models must fit it.
         self.api_schema = self.current.model.schema
+        #: What a reload may name: fixed by the operator's start-up model.
+        self.scope = ReloadScope(
+            startup=str(ref),
+            served_name=self.current.model.meta.get("registered_model") or None,
+            root=models_root.resolve() if models_root is not None else None,
+        )
         self.reloads = 0
 
-    def _load(self, ref: str, api: LeadSchema | None) -> LoadedModel:
+    def _start(self, ref: str) -> LoadedModel:
         try:
-            model = self._loader(ref, self._tracking_uri)
+            model = load_model(ref, self._tracking_uri, self._key)
         except LeadMLError:
             raise
         except Exception as exc:  # anything else a loader raises still means "not loadable"
             raise ModelLoadError(f"cannot load {ref}: {type(exc).__name__}: {exc}") from None
-        if api is not None:
-            problems = incompatibilities(api, model.schema)
-            if problems:
-                raise ModelLoadError(
-                    f"{ref} takes different inputs than the running API ("
-                    + "; ".join(problems)
-                    + "): restart the service to serve it"
-                )
+        self._prove(model, ref)
+        return LoadedModel(model=model, ref=ref, framework=self._framework)
+
+    def _prove(self, model: LeadModel, ref: str) -> None:
         try:
             canary(model, self._framework)
         except LeadMLError:
             raise
         except Exception as exc:  # a bundle that loads but cannot predict
             raise ModelLoadError(f"{ref} failed to score a test lead: {exc}") from None
-        return LoadedModel(model=model, ref=str(ref), framework=self._framework)
 
-    def reload(self, ref: str | None = None) -> tuple[LoadedModel, LoadedModel]:
+    def _candidate(self, ref: str) -> LoadedModel:
+        """Prove ``ref`` in a child process, then load the very copy it proved."""
+        if not is_registry_reference(ref) and not holds_bundle(Path(ref)):
+            # no process started for what is plainly not a bundle
+            raise ModelLoadError(
+                f"{ref} is not a leadml bundle (expected {MODEL_FILE} and {META_FILE})"
+            )
+        workdir = Path(tempfile.mkdtemp(prefix="leadml-reload-"))
+        try:
+            checked = check_in_child(
+                ref,
+                workdir,
+                tracking_uri=self._tracking_uri,
+                framework=self._framework,
+                key=self._key,
+                timeout_s=self._timeout,
+            )
+            try:
+                model = LeadModel.load(checked.folder, key=self._key)
+            except LeadMLError as exc:
+                raise ModelLoadError(str(exc).replace(str(checked.folder), ref)) from None
+            if is_registry_reference(ref):
+                model.meta["ref"] = ref
+            model.meta.update(checked.identity)
+            problems = incompatibilities(self.api_schema, model.schema)
+            if problems:
+                raise ModelLoadError(
+                    f"{ref} takes different inputs than the running API ("
+                    + "; ".join(problems)
+                    + "): restart the service to serve it"
+                )
+            self._prove(model, ref)
+            log.info("checked %s in a child process in %.2f s", ref, checked.seconds)
+            return LoadedModel(model=model, ref=ref, framework=self._framework)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    @contextmanager
+    def reload_slot(self) -> Iterator[None]:
+        """The one reload slot, taken without waiting: ``ReloadBusy`` while another holds it.
+
+        A reload waiting for another would hold a worker thread (or a caller) for as long as the
+        slowest download; turning it away at once costs nothing and says why.
+        """
+        if not self._lock.acquire(blocking=False):
+            raise ReloadBusy("another reload is running; try again when it has finished")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def swap_to(self, ref: str | None = None) -> tuple[LoadedModel, LoadedModel]:
         """Load ``ref`` (default: the current reference again) and swap; returns (old, new).
 
-        Raises ``LeadMLError`` with the reason when the new model is unusable; the old one is
-        then still ``current``. Reloads are serialised; scoring never waits for them.
+        The caller holds ``reload_slot``. Raises ``LeadMLError`` with the reason when the
+        reference is not allowed or the new model is unusable; the old one is then still
+        ``current``. Scoring never waits for any of this.
         """
-        with self._lock:
-            old = self.current
-            target = ref or old.ref
-            try:
-                new = self._load(target, api=self.api_schema)
-            except LeadMLError as exc:
-                log.warning("reload of %s refused, still serving %s: %s", target, old.version, exc)
-                raise
-            self.current = new
-            self.reloads += 1
-            log.info("now serving %s (from %s), was %s", new.version, new.ref, old.version)
-            return old, new
+        old = self.current
+        target = ref or old.ref
+        try:
+            new = self._candidate(self.scope.check(target))
+        except LeadMLError as exc:
+            log.warning("reload of %s refused, still serving %s: %s", target, old.version, exc)
+            raise
+        self.current = new
+        self.reloads += 1
+        log.info("now serving %s (from %s), was %s", new.version, new.ref, old.version)
+        return old, new
+
+    def reload(self, ref: str | None = None) -> tuple[LoadedModel, LoadedModel]:
+        """``swap_to`` in the reload slot: ``ReloadBusy`` at once if another reload runs."""
+        with self.reload_slot():
+            return self.swap_to(ref)
 
     def reload_quietly(self, ref: str | None = None) -> None:
         """For SIGHUP: the outcome goes to the log, since there is nobody to answer."""
         try:
             self.reload(ref)
+        except ReloadBusy:
+            log.warning("reload skipped: another reload is running")
         except LeadMLError:
             pass  # already logged with the reason
         except Exception:

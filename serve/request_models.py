@@ -13,6 +13,7 @@ import keyword
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -199,9 +200,14 @@ def score_request_model(lead: type[BaseModel], max_leads: int) -> type[BaseModel
 
 
 class ReloadRequest(BaseModel):
+    """``{"ref": REF}``, as the CLI's ``--model REF`` and the response's ``ref`` name it
+    (``model`` is still read: the first release called the field that)."""
+
     model_config = ConfigDict(extra="forbid")
-    model: str | None = Field(
+    ref: str | None = Field(
         default=None,
+        validation_alias=AliasChoices("ref", "model"),
         max_length=2000,
-        description="Bundle folder or registry reference; omit to reload the current one.",
+        description="models:/<served name>@<alias>, models:/<served name>/<version>, or a "
+        "bundle folder under the models root; omit to reload the current one.",
     )

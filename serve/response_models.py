@@ -99,7 +99,9 @@ class HistoryRow(BaseModel):
     grade: Grade
     scored_at: str = Field(description="ISO 8601 time, UTC.")
     features: dict[str, Any] | None = Field(
-        default=None, description="The lead's feature values as scored (never PII)."
+        default=None,
+        description="The lead's values as the model read them: numbers, booleans and known "
+        "answers only (free text, unknown categories and PII are never stored).",
     )
 
 

@@ -1,4 +1,4 @@
-"""Run the service with uvicorn: the loopback rule, SIGHUP reloads, one process.
+"""Run the service with uvicorn: the loopback rule, the Host allow-list, SIGHUP reloads.
 
 One worker process is the design: a request costs well under a millisecond of CPU, and one
 process keeps one model in memory and one history writer. Run more replicas behind a load
@@ -7,6 +7,7 @@ balancer to scale out.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import threading
@@ -28,6 +29,34 @@ def check_bind(settings: ServeSettings, host: str) -> None:
             f"refusing to listen on {host} without API keys: anyone on the network could use "
             "the API. Set LEADML_API_KEYS=<key>[,<key>...] or use --host 127.0.0.1"
         )
+
+
+def is_wildcard(host: str) -> bool:
+    """0.0.0.0, :: and the empty host: every interface, so no one name clients will use."""
+    try:
+        return host.strip() == "" or ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+def allow_bind_host(settings: ServeSettings, host: str) -> ServeSettings:
+    """``settings`` whose Host allow-list also holds ``host``, when it is one specific address.
+
+    ``--host 10.0.0.5`` means clients will write ``Host: 10.0.0.5``; answering them must not
+    need a second setting. An IPv6 address is added as clients send it, in brackets.
+    """
+    hosts = settings.hosts
+    if "*" in hosts or is_wildcard(host):
+        return settings
+    name = host.strip()
+    try:
+        if ipaddress.ip_address(name.strip("[]")).version == 6:
+            name = f"[{name.strip('[]')}]"
+    except ValueError:
+        pass  # a host name
+    if name.lower() in (h.lower() for h in hosts):
+        return settings
+    return settings.model_copy(update={"allowed_hosts": ",".join([*hosts, name])})
 
 
 def install_sighup(app: FastAPI) -> None:
@@ -53,6 +82,13 @@ def run(
     """Check the bind rule, load the model (errors surface before any socket opens), serve."""
     check_bind(settings, host)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
+    settings = allow_bind_host(settings, host)
+    if is_wildcard(host) and "*" not in settings.hosts:
+        log.warning(
+            "listening on every interface but answering only Host names %s: set "
+            "LEADML_ALLOWED_HOSTS to the names clients use (or '*')",
+            ",".join(settings.hosts),
+        )
     app = create_app(settings)
     install_sighup(app)
     uvicorn.run(

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from leadml.config import Settings
 from serve.auth import parse_keys
+from serve.middleware import BODY_TIMEOUT_S
 
 #: Lead-count cap per request: CRMs send one lead or a small page of them, never a table.
 MAX_LEADS = 1000
@@ -54,6 +55,13 @@ class ServeSettings(Settings):
         default=20.0, gt=0, le=600, description="Longest a reload may take (download included)."
     )
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
+    body_timeout_s: float = Field(
+        default=BODY_TIMEOUT_S,
+        gt=0,
+        le=600,
+        description="Longest a client may take to send a request body; then 408 and the "
+        "connection is closed (a stalled upload would otherwise hold it for ever).",
+    )
     max_leads: int = Field(default=MAX_LEADS, ge=1, le=MAX_LEADS)
 
     @property

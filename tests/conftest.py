@@ -8,10 +8,13 @@ that only needs *a* model. Tests that change the store train their own.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from leadml.config import Settings
 from leadml.data.synthetic import generate_leads
@@ -20,6 +23,7 @@ from leadml.modeling.train import train_leads
 from leadml.schema import LeadSchema, bundled_schema
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+POSTGRES_ENV = "LEADML_TEST_POSTGRES_URL"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
@@ -68,3 +72,20 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("LEADML_HOME", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL server (``make postgres``), dropped afterwards."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set: run through `make test` (starts PostgreSQL)")
+    schema_name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
+    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema_name}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+    admin.dispose()

@@ -1,17 +1,50 @@
-"""``/v1/admin/reload``: swap the served model for another one that proves it works."""
+"""``/v1/admin/reload``: swap the served model for another one that proves it works.
+
+The reload runs in a thread of its own (a capacity limiter of one), never in the worker threads
+scoring uses, so however long a download takes, scoring does not wait for a thread. A second
+reload while one runs is answered 409 at once rather than queued.
+"""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+import anyio
+from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from leadml.errors import LeadMLError
+from serve.body import StrictJSONRoute
+from serve.candidate import ReloadTimeout
 from serve.deps import Holder, require_admin
+from serve.holder import ReloadBusy
+from serve.reload_refs import RefusedReference
 from serve.request_models import ReloadRequest
 from serve.response_models import ReloadResponse
 from serve.routes.scoring import AUTH, BAD_INPUT
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admin"],
+    dependencies=[Depends(require_admin)],
+    route_class=StrictJSONRoute,
+)
+
+
+def reload_limiter(app: FastAPI) -> anyio.CapacityLimiter:
+    """The reload's own thread, made on first use inside the app's event loop."""
+    limiter = getattr(app.state, "reload_limiter", None)
+    if limiter is None:
+        limiter = app.state.reload_limiter = anyio.CapacityLimiter(1)
+    return limiter
+
+
+def _status(exc: LeadMLError) -> int:
+    if isinstance(exc, ReloadBusy):
+        return 409
+    if isinstance(exc, RefusedReference):
+        return 400
+    if isinstance(exc, ReloadTimeout):
+        return 504
+    return 422
 
 
 @router.post(
@@ -21,15 +54,24 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(req
     responses={
         **AUTH,
         **BAD_INPUT,
+        400: {"description": "A reference this server may not load (nothing was fetched)"},
+        403: {"description": "Not an admin key, or admin routes are off"},
+        409: {"description": "Another reload is running"},
         422: {"description": "Unusable model or bad body; the old model keeps serving"},
+        504: {"description": "The model was not fetched and checked in time"},
     },
 )
-def reload(holder: Holder, body: Annotated[ReloadRequest | None, Body()] = None) -> JSONResponse:
+async def reload(
+    request: Request, holder: Holder, body: Annotated[ReloadRequest | None, Body()] = None
+) -> JSONResponse:
     try:
-        old, new = holder.reload(body.model if body else None)
+        with holder.reload_slot():
+            old, new = await anyio.to_thread.run_sync(
+                holder.swap_to, body.ref if body else None, limiter=reload_limiter(request.app)
+            )
     except LeadMLError as exc:
         return JSONResponse(
-            {"detail": str(exc), "serving": holder.current.version}, status_code=422
+            {"detail": str(exc), "serving": holder.current.version}, status_code=_status(exc)
         )
     return JSONResponse(
         {"model_version": new.version, "previous_version": old.version, "ref": new.ref}

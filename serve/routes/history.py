@@ -1,12 +1,17 @@
-"""``/v1/history``: recently scored leads, and one lead's scores over time."""
+"""``/v1/history``: the caller's recently scored leads, and one lead's scores over time.
+
+Every read is the caller's tenant's (its API key's name): one CRM never sees another's leads,
+even under the same lead id. The store makes every row JSON-safe, so no stored value can turn
+these routes into a 500 for everyone.
+"""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
-from serve.deps import HistoryStore, require_key
-from serve.history import HistoryUnavailable
+from leadml.history.store import HistoryUnavailable
+from serve.deps import HistoryStore, Tenant, require_key
 from serve.response_models import LeadHistory, RecentLeads
 from serve.routes.scoring import AUTH
 
@@ -25,12 +30,16 @@ def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @router.get(
     "",
     response_model=RecentLeads,
-    summary="Recently scored leads, newest first (one row per lead)",
+    summary="Your recently scored leads, newest first (one row per lead)",
     responses={**AUTH, **UNAVAILABLE, 422: {"description": "Invalid limit"}},
 )
-def recent(history: HistoryStore, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONResponse:
+def recent(
+    tenant: Tenant,
+    history: HistoryStore,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> JSONResponse:
     try:
-        rows = history.recent(limit)
+        rows = history.recent(tenant, limit)
     except HistoryUnavailable as exc:
         raise HTTPException(503, str(exc)) from None
     return JSONResponse({"leads": _rows_json(rows)})
@@ -39,7 +48,7 @@ def recent(history: HistoryStore, limit: Annotated[int, Query(ge=1, le=500)] = 5
 @router.get(
     "/{lead_id}",
     response_model=LeadHistory,
-    summary="One lead's scores over time, oldest first",
+    summary="One of your leads' scores over time, oldest first",
     responses={
         **AUTH,
         **UNAVAILABLE,
@@ -48,12 +57,13 @@ def recent(history: HistoryStore, limit: Annotated[int, Query(ge=1, le=500)] = 5
     },
 )
 def lead(
+    tenant: Tenant,
     history: HistoryStore,
     lead_id: Annotated[str, Path(min_length=1, max_length=500)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
     try:
-        rows = history.lead(lead_id, limit)
+        rows = history.lead(tenant, lead_id, limit)
     except HistoryUnavailable as exc:
         raise HTTPException(503, str(exc)) from None
     if not rows:

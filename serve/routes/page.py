@@ -3,6 +3,8 @@
 The page calls the same ``/v1`` API a CRM does (so what sales ops sees is what the CRM gets);
 the template only hands it the field list, the criteria and whether a key is needed. Nothing
 here touches a lead's personal data: the page drops PII columns before anything is sent.
+Asset URLs in the template are root-relative (``/static/app.js``), never ``url_for``: that
+builds absolute URLs from the Host header, which the client chooses.
 """
 
 from __future__ import annotations

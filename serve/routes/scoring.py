@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from serve.deps import History, Served, require_key
-from serve.history import ScoreHistory, ScoreRecord, trend
+from leadml.features.encoder import FeatureEncoder
+from leadml.history.store import HistoryBusy, ScoreHistory, ScoreRecord, trend
+from serve.body import StrictJSONRoute
+from serve.deps import History, Served, Tenant, require_key
 from serve.predict import explain_one, score_leads
 from serve.response_models import ExplainResponse, ModelInfo, ScoreResponse
 
@@ -25,6 +27,12 @@ BAD_INPUT = {
     400: {"description": "Malformed JSON"},
     413: {"description": "Request body too large"},
     422: {"description": "Invalid input: the message names the field (and the lead)"},
+}
+BUSY = {
+    503: {
+        "description": "The score history is behind: nothing was scored; send the same "
+        "request again after Retry-After seconds"
+    }
 }
 #: Numbers-only batches up to this size are scored on the event loop (tens of microseconds
 #: a lead: a thread hop would cost more). Explanations (TreeSHAP, about a millisecond a lead,
@@ -54,10 +62,29 @@ def lead_dicts(
     return dicts, [i if i is not None and i.strip() else None for i in ids]
 
 
+def admit(history: ScoreHistory | None, ids: list[str | None]) -> None:
+    """503 with Retry-After, before any scoring, when the history could not take these scores.
+
+    Refusing up front is what lets the history keep every score it acknowledged: a CRM that
+    got a 200 has its scores stored; one that got a 503 sends the same leads again.
+    """
+    if history is None:
+        return
+    try:
+        history.admit(sum(1 for i in ids if i is not None))
+    except HistoryBusy as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+
+
 async def add_history(
-    history: ScoreHistory | None, scores: list[dict], dicts: list[dict], features: list[str]
+    history: ScoreHistory | None,
+    tenant: str,
+    scores: list[dict],
+    dicts: list[dict],
+    encoder: FeatureEncoder,
 ) -> None:
-    """Each score's trend against the lead's previous one; the new scores are recorded."""
+    """Each score's trend against the tenant's previous score of that lead; the new scores
+    are recorded with the values the model read (never free text)."""
     for s in scores:
         s["trend"] = s["previous_score"] = None
     if history is None:
@@ -65,20 +92,26 @@ async def add_history(
     known = [(s, d) for s, d in zip(scores, dicts, strict=True) if s["lead_id"] is not None]
     if not known:
         return
-    previous, unknown = history.remembered([s["lead_id"] for s, _ in known])
+    previous, unknown = history.remembered(tenant, [s["lead_id"] for s, _ in known])
     if unknown:  # only the database knows: ask it off the event loop
-        previous.update(await anyio.to_thread.run_sync(history.look_up, unknown))
+        previous.update(await anyio.to_thread.run_sync(history.look_up, tenant, unknown))
+    # Reading the values back through the encoder costs tens of microseconds a lead: a big
+    # batch does it off the event loop, as its scoring was.
+    leads = [d for _, d in known]
+    if len(leads) <= INLINE_LEADS:
+        values = [encoder.known_values(d) for d in leads]
+    else:
+        values = await anyio.to_thread.run_sync(lambda: [encoder.known_values(d) for d in leads])
     now = datetime.now(UTC)
     records = []
-    for s, d in known:
+    for (s, _), stored in zip(known, values, strict=True):
         before = previous.get(s["lead_id"])
         s["previous_score"] = before
         s["trend"] = trend(s["score"], before)
-        values = {n: d[n] for n in features if d.get(n) is not None}
         records.append(
             ScoreRecord(
-                s["lead_id"], s["model_version"], s["probability"], s["score"],
-                s["grade"], now, values,
+                tenant, s["lead_id"], s["model_version"], s["probability"], s["score"],
+                s["grade"], now, stored,
             )
         )  # fmt: skip
     history.record(records)
@@ -88,16 +121,22 @@ def scoring_router(
     lead_model: type[BaseModel], score_request: type[BaseModel], id_column: str | None
 ) -> APIRouter:
     """The scoring routes for request bodies built from the served schema."""
-    router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[Depends(require_key)])
+    router = APIRouter(
+        prefix="/v1",
+        tags=["scoring"],
+        dependencies=[Depends(require_key)],
+        route_class=StrictJSONRoute,
+    )
 
     @router.post(
         "/score",
         response_model=ScoreResponse,
         summary="Score 1 to 1,000 leads",
-        responses={**AUTH, **BAD_INPUT},
+        responses={**AUTH, **BAD_INPUT, **BUSY},
     )
     async def score(
         body: Annotated[score_request, Body()],  # type: ignore[valid-type]
+        tenant: Tenant,
         loaded: Served,
         history: History,
         explain: Annotated[
@@ -105,11 +144,12 @@ def scoring_router(
         ] = True,
     ) -> JSONResponse:
         dicts, ids = lead_dicts(body.leads, id_column)
+        admit(history, ids)
         if not explain and len(dicts) <= INLINE_LEADS:
             scores = score_leads(loaded, dicts, ids, explain)
         else:
             scores = await anyio.to_thread.run_sync(score_leads, loaded, dicts, ids, explain)
-        await add_history(history, scores, dicts, loaded.model.encoder.names)
+        await add_history(history, tenant, scores, dicts, loaded.model.encoder)
         # Returned as a Response so FastAPI does not validate what we just built; the
         # response_model above documents it, and the tests check responses against it.
         return JSONResponse({"model_version": loaded.version, "scores": scores})

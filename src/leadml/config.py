@@ -122,6 +122,18 @@ class Settings(BaseSettings):
         description="Scores older than this many days are purged from the history "
         "(at service start and daily).",
     )
+    history_queue: int = Field(
+        default=100_000,
+        ge=1,
+        description="Scores waiting for the history database at most; past it scoring answers "
+        "503 with Retry-After (nothing acknowledged is ever dropped to make room).",
+    )
+    history_flush_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds the service gives queued scores to reach the database when it "
+        "stops; what is still queued then is logged and counted as dropped.",
+    )
     bundle_key: SecretStr | None = Field(
         default=None,
         description="Secret that signs every bundle written (HMAC-SHA256 over its files); "

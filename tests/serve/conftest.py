@@ -7,12 +7,10 @@ would. Servers are stopped (graceful shutdown, history flushed) at the end of th
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,14 +18,11 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 import uvicorn
 
 from leadml.modeling.finish import TrainResult
 from serve.app import create_app
 from serve.settings import ServeSettings
-
-POSTGRES_ENV = "LEADML_TEST_POSTGRES_URL"
 
 
 class LiveServer:
@@ -142,20 +137,3 @@ def copied_bundle(bundle: Path, tmp_path: Path) -> Path:
     target = tmp_path / "bundle"
     shutil.copytree(bundle, target)
     return target
-
-
-@pytest.fixture()
-def postgres_url() -> Iterator[str]:
-    """A fresh schema in the test PostgreSQL server (``make postgres``), dropped afterwards."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"{POSTGRES_ENV} is not set: run through `make test` (starts PostgreSQL)")
-    schema_name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
-    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema_name}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-    admin.dispose()

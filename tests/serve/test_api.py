@@ -197,9 +197,10 @@ def test_body_over_the_limit_is_413(http: httpx.Client, api: LiveServer) -> None
     assert response.status_code == 413
 
 
-def test_wrong_content_type_is_not_a_server_error(http: httpx.Client) -> None:
+def test_wrong_content_type_is_415(http: httpx.Client) -> None:
     response = http.post("/v1/score", content=b"leads=1", headers={"content-type": "text/plain"})
-    assert response.status_code == 422
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
 
 
 def test_explain_route(http: httpx.Client, trained: TrainResult, payloads: list[dict]) -> None:

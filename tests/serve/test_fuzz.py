@@ -4,6 +4,9 @@ Schemathesis reads the live server's OpenAPI document and generates requests for
 operation, both fitting the schema (positive) and breaking it (negative); each response is
 checked: no server error, a body that conforms to the declared model, bad data rejected.
 The strategies are driven with plain Hypothesis ``@given`` so the test needs no plugin glue.
+Both servers have scoring and admin keys, and every operation is called with the key its
+security scheme names (``ScoringKey`` or ``AdminKey``), so schemathesis's ``ignored_auth`` check
+also proves that each route refuses a request without a key or with a wrong one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from bench.common import free_port, start_process, stop_process
@@ -29,18 +33,59 @@ from tests.serve.conftest import LiveServer, serve_settings
 
 #: Exercised by test_hot_swap.py: random model references would only ever hit "not found".
 SKIPPED = {"/v1/admin/reload"}
+KEY = "fuzz-key-0123456789"
+ADMIN_KEY = "fuzz-admin-9876543210"
+#: The key each security scheme of the OpenAPI document stands for.
+SCHEME_KEYS = {"ScoringKey": KEY, "AdminKey": ADMIN_KEY}
 EXAMPLES = 20
 #: The API deliberately accepts what CRMs send that JSON Schema cannot state exactly ("Select"
 #: and "" placeholders as missing answers, Yes/No for booleans, numeric text for numbers).
 EXCLUDED = [negative_data_rejection]
+#: Text with a NUL character is refused (422) on purpose, in keys and values alike: PostgreSQL
+#: cannot store it, and JSON Schema cannot say so. (Lone surrogates, refused too, are never
+#: generated: schemathesis draws UTF-8-encodable text.)
+GENERATION = """
+[generation]
+database = "none"
+allow-x00 = false
+"""
 
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory, bundle):
     home = tmp_path_factory.mktemp("serve-fuzz")
-    server = LiveServer(serve_settings(home, bundle)).start()
+    settings = serve_settings(home, bundle, api_keys=KEY, admin_keys=f"ops:{ADMIN_KEY}")
+    server = LiveServer(settings).start()
     yield server
     server.stop()
+
+
+def auth_headers(doc: dict, method: str, path: str) -> dict[str, str]:
+    """The Authorization header for the scheme the operation's security names (if any)."""
+    for requirement in doc["paths"][path][method.lower()].get("security", []):
+        for scheme in requirement:
+            return {"Authorization": f"Bearer {SCHEME_KEYS[scheme]}"}
+    return {}
+
+
+def run_cases(strategy, base_url: str, headers: dict[str, str]) -> None:
+    """Call and check every case the strategy draws: no 5xx, responses as documented."""
+
+    @given(case=strategy)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case) -> None:
+        response = case.call_and_validate(
+            base_url=base_url, headers=headers, excluded_checks=EXCLUDED
+        )
+        assert response.status_code < 500
+
+    check()
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -54,7 +99,7 @@ def test_every_operation_survives_generated_input(fuzz_server: LiveServer, mode)
         for method, op in item.items()
         if op.get("requestBody") or op.get("parameters")
     }
-    schema = schemathesis.openapi.from_url(url)
+    schema = schemathesis.openapi.from_url(url, config=SchemathesisConfig.from_str(GENERATION))
     operations = [result.ok() for result in schema.get_all_operations()]
     tested = []
     for operation in operations:
@@ -64,19 +109,8 @@ def test_every_operation_survives_generated_input(fuzz_server: LiveServer, mode)
         ):
             continue
 
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check(case) -> None:
-            response = case.call_and_validate(base_url=fuzz_server.url, excluded_checks=EXCLUDED)
-            assert response.status_code < 500
-
-        check()
+        headers = auth_headers(doc, operation.method, operation.path)
+        run_cases(operation.as_strategy(generation_mode=mode), fuzz_server.url, headers)
         tested.append(f"{operation.method.upper()} {operation.path}")
     assert {"POST /v1/score", "POST /v1/explain", "GET /v1/history/{lead_id}"} <= set(tested)
     if mode == GenerationMode.POSITIVE:
@@ -85,21 +119,31 @@ def test_every_operation_survives_generated_input(fuzz_server: LiveServer, mode)
 
 # -- the schemathesis CLI against `leadml serve` with API keys: every phase, every route ----------
 BIN = Path(sys.executable).parent
-KEY = "fuzz-key-0123456789"
 #: At least this many generated requests in all, or the run proves too little.
 MIN_CASES = 1000
-ST_CONFIG = """
+ST_CONFIG = (
+    """
 [cache]
 enabled = false
+"""
+    + GENERATION
+    + """
 
-[generation]
-database = "none"
+# Each security scheme of the OpenAPI document gets its own key.
+[auth.openapi.ScoringKey]
+bearer = "{KEY}"
 
-# A generated model reference never names a loadable model: refusing it (422) is the right answer.
+[auth.openapi.AdminKey]
+bearer = "{ADMIN_KEY}"
+
+# A generated model reference never names a loadable model: refusing it (400 for a reference
+# this server may not load, 422 for one that fails its checks) is the right answer; two
+# workers may also overlap (409).
 [[operations]]
 include-path = "/v1/admin/reload"
-checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "422"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "409", "422"]
 """
+)
 ACCESS_LINE = re.compile(r'"(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE) [^"]*" (\d{3})')
 
 
@@ -117,6 +161,7 @@ def keyed_server(bundle, tmp_path_factory) -> Iterator[tuple[str, Path]]:
         **os.environ,
         "LEADML_HOME": str(home),
         "LEADML_API_KEYS": KEY,
+        "LEADML_ADMIN_KEYS": f"ops:{ADMIN_KEY}",
         "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}",
     }
     url = f"http://127.0.0.1:{port}"
@@ -135,12 +180,11 @@ def test_schemathesis_cli_every_route_over_a_thousand_cases(keyed_server, tmp_pa
     """
     url, log = keyed_server
     config = tmp_path / "schemathesis.toml"
-    config.write_text(ST_CONFIG)
+    config.write_text(ST_CONFIG.format(KEY=KEY, ADMIN_KEY=ADMIN_KEY))
     report = tmp_path / "report.json"
     command = [
         str(BIN / "st"), "--config-file", str(config), "--no-color",
         "run", f"{url}/openapi.json",
-        "--header", f"Authorization: Bearer {KEY}",
         "--checks", "all", "--exclude-checks", "negative_data_rejection",
         "--phases", "examples,coverage,fuzzing,stateful", "--mode", "all",
         # No --max-time: it makes fuzzing repeat until the time is spent. The bound is the

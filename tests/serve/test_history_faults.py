@@ -67,17 +67,20 @@ def unavailable_url(kind: str, tmp_path: Path) -> str:
 def test_scoring_answers_when_the_history_cannot_be_written(
     kind: str, start_server, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="serve.history")
-    server = start_server(history_url=unavailable_url(kind, tmp_path), api_keys=KEY)
+    caplog.set_level(logging.WARNING, logger="leadml.history")
+    server = start_server(
+        history_url=unavailable_url(kind, tmp_path), api_keys=KEY, history_flush_s=0.5
+    )
     with server.client() as client:
         scores = score_leads(client, "U", 8)
         assert all(s["trend"] is None and s["previous_score"] is None for s in scores)
         assert not server.history.flush(timeout=0.5)
-        ready = client.get("/ready").json()
-        assert ready["status"] == "ready" and ready["history"]["ok"] is False
+        ready = client.get("/ready", headers=AUTH).json()
+        assert ready["status"] == "degraded" and ready["history"]["ok"] is False
         assert ready["history"]["pending"] == 8 and ready["history"]["written"] == 0
+        assert ready["history"]["dropped"] == 0
         assert client.get("/v1/history", headers=AUTH).status_code == 503
-    logged = [r for r in caplog.records if r.name == "serve.history"]
+    logged = [r for r in caplog.records if r.name == "leadml.history"]
     assert 1 <= len(logged) <= 3, "logged once (with its cause), not once per request"
     assert all(r.levelno == logging.WARNING and r.exc_info is None for r in logged)
     assert any("cannot" in r.getMessage() for r in logged)
@@ -188,7 +191,7 @@ def test_postgres_killed_then_cut_mid_run_loses_nothing(
     start_server,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="serve.history")
+    caplog.set_level(logging.INFO, logger="leadml.history")
     application = f"leadml-fault-{uuid.uuid4().hex[:8]}"
     via_link = (
         sa.make_url(postgres_url)
@@ -213,14 +216,14 @@ def test_postgres_killed_then_cut_mid_run_loses_nothing(
         score_leads(client, "C", 10)
         assert time.perf_counter() - started < 15
         assert not server.history.flush(timeout=1.0)
-        ready = client.get("/ready").json()
+        ready = client.get("/ready", headers=AUTH).json()
         assert ready["history"]["ok"] is False and ready["history"]["pending"] == 10
         assert client.get("/v1/history", headers=AUTH).status_code == 503
 
         # 3. The network comes back: the queued rows are written, none lost, none twice.
         link_to_postgres.restore()
         assert server.history.flush(timeout=60), server.history.status()
-        assert client.get("/ready").json()["history"]["ok"] is True
+        assert client.get("/ready", headers=AUTH).json()["history"]["ok"] is True
         assert len(client.get("/v1/history/C9", headers=AUTH).json()["scores"]) == 1
 
     engine = sa.create_engine(postgres_url)  # straight to the database, not through the link
@@ -231,7 +234,7 @@ def test_postgres_killed_then_cut_mid_run_loses_nothing(
     expected += [f"B{i}" for i in range(10)] + [f"C{i}" for i in range(10)]
     assert sorted(rows) == sorted(expected)
 
-    messages = [r.getMessage() for r in caplog.records if r.name == "serve.history"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "leadml.history"]
     down = [m for m in messages if "cannot" in m]
     back = [m for m in messages if "is back" in m]
     assert 1 <= len(down) <= 2 and len(back) == 1, messages

@@ -1,7 +1,12 @@
-"""Swapping models under load: zero failed requests, no mixed answers, bad models refused."""
+"""Swapping models under load: zero failed requests, no mixed answers, bad models refused.
+
+Reloads need an admin key, and name bundle folders under the models root (here the test's own
+folder): see test_reload_guard.py for everything a reload may not name.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,6 +20,7 @@ import pandas as pd
 import pytest
 
 from bench.common import free_port, start_process, stop_process
+from leadml.bundle.files import META_FILE
 from leadml.bundle.model import LeadModel
 from leadml.config import Settings
 from leadml.modeling.finish import TrainResult
@@ -22,6 +28,9 @@ from leadml.modeling.train import train_leads
 from leadml.schema import LeadSchema
 from serve.holder import ModelHolder, incompatibilities
 from tests.serve.conftest import lead_payloads
+
+ADMIN_KEY = "hot-swap-admin-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +58,12 @@ def expected(model: LeadModel, leads: list[dict]) -> list[float]:
 
 
 def test_hot_swap_under_concurrent_requests(
-    start_server, copied_bundle: Path, trained: TrainResult, second_model: LeadModel, probe
+    start_server,
+    copied_bundle: Path,
+    trained: TrainResult,
+    second_model: LeadModel,
+    probe,
+    tmp_path: Path,
 ) -> None:
     first = trained.model
     assert first.version != second_model.version
@@ -58,7 +72,8 @@ def test_hot_swap_under_concurrent_requests(
         second_model.version: expected(second_model, probe),
     }
     assert want[first.version] != want[second_model.version]
-    server = start_server(copied_bundle)
+    second = shutil.copytree(second_model.meta["bundle"], tmp_path / "second")
+    server = start_server(copied_bundle, admin_keys=f"ops:{ADMIN_KEY}", models_root=tmp_path)
     stop = threading.Event()
     results: list[tuple[int, str | None, list[float] | None]] = []
     errors: list[str] = []
@@ -88,9 +103,9 @@ def test_hot_swap_under_concurrent_requests(
         w.start()
     swaps = []
     try:
-        with server.client() as admin:
-            for _ in range(4):
-                for target in (second_model.meta["bundle"], str(copied_bundle)):
+        with server.client(headers=ADMIN) as admin:
+            for _ in range(2):  # each swap proves its candidate in a child process (~1.5 s)
+                for target in (str(second), str(copied_bundle)):
                     time.sleep(0.15)
                     r = admin.post("/v1/admin/reload", json={"model": target})
                     swaps.append((r.status_code, r.json().get("model_version")))
@@ -101,7 +116,7 @@ def test_hot_swap_under_concurrent_requests(
             w.join(30)
     assert errors == []
     assert [code for code, *_ in results if code != 200] == []
-    assert swaps == [(200, second_model.version), (200, first.version)] * 4
+    assert swaps == [(200, second_model.version), (200, first.version)] * 2
     seen = {version for _, version, _ in results}
     assert seen == {first.version, second_model.version}
     for _, version, probabilities in results:
@@ -109,20 +124,29 @@ def test_hot_swap_under_concurrent_requests(
     assert len(results) > 20
 
 
-def test_a_bad_model_leaves_the_old_one_serving(start_server, copied_bundle: Path, tmp_path):
-    server = start_server(copied_bundle)
+def test_a_bad_model_leaves_the_old_one_serving(
+    start_server, copied_bundle: Path, tmp_path, trained_settings: Settings, trained: TrainResult
+):
+    server = start_server(
+        copied_bundle,
+        admin_keys=f"ops:{ADMIN_KEY}",
+        models_root=tmp_path,
+        mlflow_tracking_uri=trained_settings.tracking_uri,
+    )
     broken = tmp_path / "broken"
     shutil.copytree(copied_bundle, broken)
     (broken / "model.txt").write_text("this is not a LightGBM model\n")
-    with server.client() as client:
+    name = trained.model.meta["registered_model"]
+    with server.client(headers=ADMIN) as client:
         before = client.get("/v1/model").json()["model_version"]
-        for target, reason in [
-            (str(broken), "corrupt bundle"),
-            (str(tmp_path / "absent"), "is not a leadml bundle"),
-            ("models:/no-such-model@champion", "cannot resolve model"),
+        for target, status, reason in [
+            (str(broken), 422, "corrupt bundle"),
+            (str(tmp_path / "absent"), 422, "is not a leadml bundle"),
+            (f"models:/{name}@no-such-alias", 422, "cannot resolve model"),
+            ("models:/no-such-model@champion", 400, "reload refused"),
         ]:
             r = client.post("/v1/admin/reload", json={"model": target})
-            assert r.status_code == 422, r.text
+            assert r.status_code == status, r.text
             assert reason in r.json()["detail"] and r.json()["serving"] == before
             assert client.post("/v1/score", json={"leads": [{}]}).status_code == 200
         assert client.get("/v1/model").json()["model_version"] == before
@@ -149,26 +173,25 @@ def test_a_model_with_other_inputs_is_refused(trained: TrainResult, schema: Lead
     assert len(problems) == 1 and "budget_range" in problems[0]
 
 
-def test_holder_refuses_an_incompatible_model(trained: TrainResult, bundle: Path) -> None:
-    def loader(ref: str, _uri: str | None) -> LeadModel:
-        model = LeadModel.load(bundle)
-        if ref == "other":
-            feats = [
-                f.model_copy(update={"kind": "numeric", "levels": None})
-                if f.name == "seniority"
-                else f
-                for f in model.schema.features
-            ]
-            model.schema = model.schema.model_copy(update={"features": feats})
-        return model
+def test_holder_refuses_an_incompatible_model(bundle: Path, tmp_path: Path) -> None:
+    first = Path(shutil.copytree(bundle, tmp_path / "first"))
+    other = Path(shutil.copytree(bundle, tmp_path / "other"))
+    meta = json.loads((other / META_FILE).read_text())
+    # seniority read as a number: a sound bundle, but the API's requests send its answers
+    meta["schema"]["features"]["seniority"].update(kind="numeric", levels=None)
+    index = meta["encoder"]["names"].index("seniority")
+    meta["encoder"]["kinds"][index] = "numeric"
+    del meta["encoder"]["levels"]["seniority"]
+    (other / META_FILE).write_text(json.dumps(meta))
+    LeadModel.load(other)  # passes every bundle check on its own
 
-    holder = ModelHolder("first", loader=loader)
+    holder = ModelHolder(str(first), models_root=tmp_path)
     before = holder.current
     with pytest.raises(Exception, match="restart the service"):
-        holder.reload("other")
+        holder.reload(str(other))
     assert holder.current is before and holder.reloads == 0
     old, new = holder.reload()
-    assert old is before and new.ref == "first" and holder.current is new
+    assert old is before and new.ref == str(first) and holder.current is new
 
 
 def test_sighup_reloads_through_the_cli(

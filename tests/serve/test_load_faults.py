@@ -30,8 +30,10 @@ from bench.loadgen import (
 )
 from leadml.bundle.model import LeadModel
 
-DURATION_S = 6.0
+#: Long enough for three reloads in turn: each proves its candidate in a child process first.
+DURATION_S = 12.0
 KEY = "load-test-key-1"
+ADMIN_KEY = "load-test-admin-1"
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,12 @@ def test_four_clients_through_two_swaps_and_a_corrupt_bundle(
     start_server, scenario: Scenario, new_leads: pd.DataFrame, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="serve.model")
-    server = start_server(scenario.first, api_keys=KEY)
+    server = start_server(
+        scenario.first,
+        api_keys=KEY,
+        admin_keys=f"ops:{ADMIN_KEY}",
+        models_root=scenario.second.parent,
+    )
     pool = json_leads(new_leads.head(300))
     expected = expected_probabilities(scenario.models, pool)
     versions = [m.version for m in scenario.models]
@@ -77,6 +84,7 @@ def test_four_clients_through_two_swaps_and_a_corrupt_bundle(
             duration=DURATION_S,
             swaps=swaps,
             headers={"Authorization": f"Bearer {KEY}"},
+            admin_headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         )
     )
     summary = run.summary()

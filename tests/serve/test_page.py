@@ -1,4 +1,8 @@
-"""The sales-ops page in a real headless Chromium (Debian's), driven by Playwright."""
+"""The sales-ops page and /docs in a real headless Chromium (Debian's), driven by Playwright.
+
+Both run under the server's Content-Security-Policy: any script, style or request the policy
+blocks shows up as a console message, and the tests fail on it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from leadml.modeling.finish import TrainResult
 
@@ -45,6 +49,17 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def blocked_by_csp(page: Page) -> list[str]:
+    """Console messages about what the Content-Security-Policy refused (filled as they come)."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on("pageerror", lambda e: refused.append(str(e)))
+    return refused
+
+
 @pytest.fixture(scope="module")
 def export(new_leads: pd.DataFrame, tmp_path_factory) -> Path:
     """A CRM export as sales ops would upload it: PII, the time column and all."""
@@ -57,6 +72,7 @@ def test_upload_a_csv_and_read_the_scores(
     start_server, page: Page, export: Path, trained: TrainResult, new_leads: pd.DataFrame
 ) -> None:
     server = start_server()
+    refused = blocked_by_csp(page)
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.post_data or "") if r.method == "POST" else None)
     page.goto(server.url + "/")
@@ -104,10 +120,12 @@ def test_upload_a_csv_and_read_the_scores(
     expect(cards.first.locator(".lead-id")).to_have_text(top["lead_id"])
     assert cards.first.locator(".prob").inner_text() == f"{top['probability'] * 100:.1f}%"
     expect(page.locator("#status")).to_contain_text("explained by")
+    assert refused == []
 
 
 def test_paste_json_and_see_errors(start_server, page: Page) -> None:
     server = start_server(api_keys="page-key")
+    refused = blocked_by_csp(page)
     page.goto(server.url + "/")
     leads = [
         {"lead_id": "P1", "budget_range": "> 250k", "purchase_timeline": "< 3 months"},
@@ -124,3 +142,31 @@ def test_paste_json_and_see_errors(start_server, page: Page) -> None:
     page.click("#score-button")
     expect(page.locator("#status")).to_contain_text("leads[0].budget_range")
     expect(page.locator("#status")).to_have_class("error")
+    assert refused == []
+
+
+def test_docs_work_offline_under_their_csp(start_server, page: Page) -> None:
+    """Swagger UI from the server's own files: nothing else is fetched, nothing is refused,
+    and Authorize offers both keys."""
+    server = start_server(api_keys="docs-key", admin_keys="ops:docs-admin")
+    refused = blocked_by_csp(page)
+    outside: list[str] = []
+
+    def only_this_server(route: Route) -> None:
+        if route.request.url.startswith(server.url + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(server.url + "/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("leadml")
+    expect(page.locator('.opblock-summary-path[data-path="/v1/score"]')).to_have_count(1)
+    page.click("button.authorize")
+    expect(page.locator(".modal-ux .auth-container")).to_have_count(2)
+    expect(page.locator(".modal-ux")).to_contain_text("ScoringKey")
+    expect(page.locator(".modal-ux")).to_contain_text("AdminKey")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "serve_docs.png"), full_page=False)
+    assert outside == [] and refused == []

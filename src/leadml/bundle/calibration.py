@@ -4,7 +4,9 @@ Boosted trees rank well but their probabilities drift, especially with early sto
 imbalance. We fit scikit-learn's Platt (logistic) and isotonic maps on the backtest's held-out
 predictions (each from a model that never saw that lead), choose the one with the lower
 cross-validated log loss there, and keep it as plain numbers
-(two coefficients, or the isotonic knots) so a bundle loads without pickle.
+(two coefficients, or the isotonic knots) so a bundle loads without pickle. Applying a
+calibrator needs numpy only; scikit-learn is imported to fit one, so a process that only loads
+and scores bundles (a reload's check process) can go without it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold
 
 Method = Literal["none", "platt", "isotonic"]
 #: Held-out scores used to choose among the methods (a seeded sample beyond it).
@@ -63,6 +61,9 @@ class Calibrator:
 def fit_method(
     method: Method, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
 ) -> Calibrator:
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
     if method == "platt":
         lr = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y, sample_weight=weight)
         if lr.coef_[0, 0] <= 0:  # a calibrator may not reverse the ranking: fall back to none
@@ -98,6 +99,9 @@ def fit_calibrator(
     Platt map travels better. Returns the calibrator and the
     cross-validated log loss of each candidate, for the record.
     """
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import StratifiedKFold
+
     raw = np.asarray(raw, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
     w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)

@@ -2,7 +2,9 @@
 
 A bundle is a folder of plain files: ``model.txt`` (LightGBM's own text format),
 ``leadml.json`` (schema, frozen encodings, calibrator, grade bands, metadata) and
-``metrics.json``. Nothing is pickled, so loading a model never runs code from the file.
+``metrics.json``. Nothing is pickled, so loading a model never runs code from the file; and
+nothing is built from the files before they pass :mod:`leadml.bundle.check` (and, with a bundle
+key, :mod:`leadml.bundle.signing`).
 """
 
 from __future__ import annotations
@@ -21,15 +23,23 @@ import numpy as np
 import pandas as pd
 
 from leadml.bundle.calibration import Calibrator
+from leadml.bundle.check import (
+    check_encoder,
+    check_meta,
+    check_model_header,
+    read_meta,
+)
 from leadml.bundle.files import (
     BUNDLE_FORMAT,
     META_FILE,
     METRICS_FILE,
     MODEL_FILE,
     checked_model_text,
+    holds_bundle,
     json_default,
     swap_in,
 )
+from leadml.bundle.signing import Key, sign_bundle, verify_bundle
 from leadml.errors import ModelLoadError
 from leadml.features.encoder import FeatureEncoder
 from leadml.qualify.grades import GradeBands
@@ -87,13 +97,16 @@ class LeadModel:
         return self.bands.label_one(float(self.predict_proba(row, num_threads=1)[0]))
 
     # -- persistence -------------------------------------------------------------------------
-    def save(self, directory: str | Path) -> Path:
-        """Write the bundle atomically: a half-written folder never replaces a good one."""
+    def save(self, directory: str | Path, key: Key | None = None) -> Path:
+        """Write the bundle atomically (a half-written folder never replaces a good one),
+        signed when a bundle key is given."""
         target = Path(directory).resolve()
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
             self.write_files(staging)
+            if key is not None:
+                sign_bundle(staging, key)
             swap_in(staging, target)
         finally:
             if staging.exists():
@@ -116,18 +129,31 @@ class LeadModel:
         (folder / METRICS_FILE).write_text(json.dumps(self.metrics, indent=2, default=json_default))
 
     @classmethod
-    def load(cls, directory: str | Path) -> LeadModel:
+    def load(cls, directory: str | Path, key: Key | None = None) -> LeadModel:
+        """Load a bundle that passes every check; with ``key``, only one signed with it.
+
+        The order matters: sizes before reading, the signature before parsing, the metadata's
+        numbers and names before building anything, the checksum and the feature names in
+        ``model.txt`` before LightGBM (which crashes, rather than raises, on a damaged file).
+        """
         folder = Path(directory)
-        if not (folder / MODEL_FILE).is_file() or not (folder / META_FILE).is_file():
+        if not holds_bundle(folder):
             raise ModelLoadError(
                 f"{folder} is not a leadml bundle (expected {MODEL_FILE} and {META_FILE})"
             )
         try:
-            meta = json.loads((folder / META_FILE).read_text())
+            if key is not None:
+                verify_bundle(folder, key)
+            meta = read_meta(folder)
             if meta.get("format") != BUNDLE_FORMAT:
                 raise ModelLoadError(f"{folder}: unsupported bundle format {meta.get('format')}")
-            booster = lgb.Booster(model_str=checked_model_text(folder, meta))
+            check_meta(folder, meta)
+            schema = LeadSchema.from_dict(meta["schema"])
             encoder = FeatureEncoder.from_dict(meta["encoder"])
+            check_encoder(folder, encoder, schema)
+            text = checked_model_text(folder, meta)
+            check_model_header(folder, text, encoder.names)
+            booster = lgb.Booster(model_str=text)
             if booster.num_feature() != len(encoder.names):
                 raise ModelLoadError(
                     f"{folder}: model has {booster.num_feature()} features, "
@@ -138,7 +164,7 @@ class LeadModel:
             return cls(
                 booster=booster,
                 encoder=encoder,
-                schema=LeadSchema.from_dict(meta["schema"]),
+                schema=schema,
                 calibrator=Calibrator.from_dict(meta["calibrator"]),
                 bands=GradeBands.from_dict(meta["bands"]),
                 meta=meta.get("meta", {}),
@@ -146,7 +172,14 @@ class LeadModel:
             )
         except ModelLoadError:
             raise
-        except (OSError, ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            RecursionError,
+            lgb.basic.LightGBMError,
+        ) as exc:
             raise ModelLoadError(
                 f"{folder}: corrupt bundle ({type(exc).__name__}: {exc})"
             ) from None

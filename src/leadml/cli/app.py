@@ -61,10 +61,12 @@ def main_options(
 
 
 def _register() -> None:
-    """Every verb, flat on the one app; ``schema`` is a group of its own (``schema infer``)."""
-    from leadml.cli import data, demo, registry, score, serve, train
+    """Every verb, flat on the one app; ``schema`` and ``history`` are groups of their own
+    (``schema infer``, ``history purge``)."""
+    from leadml.cli import data, demo, history, registry, score, serve, train
 
     app.add_typer(data.schema_app, name="schema")
+    app.add_typer(history.history_app, name="history")
     for command in (
         data.generate,
         train.train,

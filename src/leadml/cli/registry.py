@@ -44,7 +44,7 @@ def promote(
     settings = project_settings()
     connect(settings)
     ref = model or default_challenger(settings)
-    challenger = load_model(ref, settings.tracking_uri)
+    challenger = load_model(ref, settings.tracking_uri, settings.bundle_key)
     name = challenger.meta.get("registered_model")
     new = str(challenger.meta.get("registry_version") or "")
     if not name or not new:
@@ -54,7 +54,11 @@ def promote(
     if old == new:
         screen.print(f"{name} version {new} is already the champion.")
         return
-    champion = load_model(f"models:/{name}/{old}", settings.tracking_uri) if old else None
+    champion = (
+        load_model(f"models:/{name}/{old}", settings.tracking_uri, settings.bundle_key)
+        if old
+        else None
+    )
     with console.status("Scoring the held-out leads with both models"):
         result = promotion_gate(challenger, champion, held_out_leads(data))
     table = Table(title=f"Promotion gate on {result.rows:,} held-out leads")

@@ -50,7 +50,7 @@ def score(
 
     settings = project_settings()
     with console.status("Loading the model"):
-        lead_model = load_model(model, settings.tracking_uri)
+        lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
     if dask or scheduler:
         _score_on_dask(lead_model, data, out, explain, scheduler, settings)
         return
@@ -129,7 +129,7 @@ def explain_command(
     settings = project_settings()
     chosen = framework or settings.framework
     with console.status("Loading the model"):
-        lead_model = load_model(model, settings.tracking_uri)
+        lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
     id_column = lead_model.schema.id
     if not id_column:
         raise LeadMLError("the model's schema names no id column, so leads cannot be looked up")
@@ -160,7 +160,7 @@ def evaluate(
     from leadml.tracking.references import load_model
 
     settings = project_settings()
-    lead_model = load_model(model, settings.tracking_uri)
+    lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
     numbers = evaluate_model(lead_model, read_table(data))
     table = Table(title=f"{lead_model.version} on {data} ({numbers.pop('rows'):,} leads)")
     for key in numbers:

@@ -15,7 +15,9 @@ def serve(
     host: Annotated[
         str,
         typer.Option(
-            help="Address to listen on; beyond loopback needs LEADML_API_KEYS.", metavar="ADDR"
+            help="Address to listen on; beyond loopback needs LEADML_API_KEYS. A specific "
+            "address is also added to the Host names answered (LEADML_ALLOWED_HOSTS).",
+            metavar="ADDR",
         ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.", metavar="PORT")] = 8000,

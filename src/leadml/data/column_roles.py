@@ -119,6 +119,9 @@ def _share(values: pd.Series, test) -> float:
 
 
 def _is_phone(value: str) -> bool:
+    # A leading apostrophe is the formula-injection escape CSV writers (leadml's too) put
+    # before "+44 …" so spreadsheets do not read it as a formula.
+    value = value.removeprefix("'")
     if not PHONE.match(value) or DATE.match(value):
         return False
     digits = sum(c.isdigit() for c in value)

@@ -224,6 +224,22 @@ class FeatureEncoder:
             row[0, j] = self.encode_value(j, lead.get(self.sources.get(name, name)), reference)
         return row
 
+    def known_values(self, lead: Mapping[str, Any]) -> dict[str, Any]:
+        """The lead's values as the model read them: numbers, booleans and known answers.
+
+        What the model reads as missing is left out: blanks, placeholders, and any category
+        it never saw, so free text typed into a category field (a name, an email) is never
+        kept. Date features are left out too: they are read from their date column.
+        """
+        values: dict[str, Any] = {}
+        for j, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
+            if kind in DATE_KINDS:
+                continue
+            code = self.encode_value(j, lead.get(name))
+            if math.isfinite(code):
+                values[name] = self.decode_value(j, code)
+        return values
+
     def decode_value(self, j: int, code: float) -> Any:
         """The human value behind an encoded cell, for reasons and reports."""
         if code is None or (isinstance(code, float) and math.isnan(code)):

@@ -9,7 +9,9 @@ trained on every lead; ``shipped`` says on how many, for how many rounds, with w
 and calibration. It is judged by the backtest because nothing is left to judge it on.
 
 Order matters for safety: the bundle replaces the previous one only after the run and the
-registry version exist, so a failure at any step leaves the last good model as it was.
+registry version exist, so a failure at any step leaves the last good model as it was. With a
+bundle key (``LEADML_BUNDLE_KEY``) the folder is signed once every file is in it, each time it
+is (re)written: the copy MLflow logs and the one put in place both verify.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pandas as pd
 from leadml import __version__
 from leadml.bundle.files import replace_folder
 from leadml.bundle.model import LeadModel
+from leadml.bundle.signing import sign_bundle
 from leadml.config import Settings
 from leadml.modeling.backtest import Backtest
 from leadml.modeling.booster import Fitted
@@ -148,6 +151,8 @@ def finish_training(
             model, data.rows.x[head.test], y_head, predictions, bundle_dir,
             framework=settings.framework,
         )  # fmt: skip
+        if settings.bundle_key is not None:
+            sign_bundle(bundle_dir, settings.bundle_key)
 
         run_id = version = None
         if run.experiment_id is not None:
@@ -165,6 +170,8 @@ def finish_training(
                 }
             )
             model.write_files(bundle_dir)  # the on-disk bundle knows its registry version
+            if settings.bundle_key is not None:
+                sign_bundle(bundle_dir, settings.bundle_key)
         bundle = None
         if run.out is not None:
             bundle = Path(run.out).resolve()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from leadml import __version__
 from leadml.bundle.model import LeadModel
+from leadml.data.write import csv_text
 from leadml.report.html import REPORT_FILE
 from leadml.schema.spec import LeadSchema
 
@@ -97,7 +98,7 @@ def log_run(
         mlflow.log_text(model.schema.to_toml(), "schema.toml")
         mlflow.log_text("\n".join(meta.get("warnings", [])) or "none", "warnings.txt")
         table = pd.DataFrame(metrics.get("grades", []))
-        mlflow.log_text(table.to_csv(index=False), "grade_table.csv")
+        mlflow.log_text(csv_text(table), "grade_table.csv")
         mlflow.log_dict(metrics, "metrics.json")
         folds = pd.DataFrame(
             [
@@ -105,7 +106,7 @@ def log_run(
                 for fold in metrics["backtest"]["folds"]
             ]
         )
-        mlflow.log_text(folds.to_csv(index=False), "backtest_folds.csv")
+        mlflow.log_text(csv_text(folds), "backtest_folds.csv")
         for fold in metrics["backtest"]["folds"]:
             mlflow.log_metric("backtest_roc_auc", fold["roc_auc"], step=fold["fold"])
         for trial in (metrics["backtest"].get("tuning") or {}).get("trials", []):

@@ -1,0 +1,78 @@
+"""Retention: scores older than the history keeps are deleted, at start, daily, or on demand.
+
+A score history holds what leads looked like and how they scored; kept forever it becomes a
+record nobody decided to keep. The service purges rows older than ``history_days`` at start and
+then once a day; ``leadml history purge --before DATE`` does it by hand. Rows go in chunks of
+ids, so neither SQLite's single writer nor a PostgreSQL table is held for one long delete while
+scores keep arriving.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from leadml.errors import LeadMLError
+from leadml.history.engine import make_engine, redact, sqlite_file
+from leadml.history.tables import TABLE, lead_scores
+
+#: Rows deleted per statement (and transaction).
+CHUNK_ROWS = 10_000
+
+
+def cutoff(days: int, now: datetime | None = None) -> datetime:
+    """The oldest time a history of ``days`` days keeps (UTC)."""
+    return (now or datetime.now(UTC)) - timedelta(days=days)
+
+
+def parse_before(text: str) -> datetime:
+    """``--before``: a date (midnight UTC) or an ISO 8601 time (UTC unless it says otherwise)."""
+    try:
+        stamp = datetime.fromisoformat(text.strip())  # a bare date is its midnight
+    except ValueError:
+        raise LeadMLError(
+            f"--before {text!r} is not a date: give YYYY-MM-DD (midnight UTC) or an ISO 8601 time"
+        ) from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def purge(engine: sa.Engine, before: datetime) -> int:
+    """Delete every score made before ``before``; how many were deleted.
+
+    Raises ``LeadMLError`` when the database holds no score history, and ``SQLAlchemyError``
+    when it cannot be reached.
+    """
+    # SQLite keeps times as UTC text without a zone: compare in UTC, as they were written.
+    before = before.astimezone(UTC) if before.tzinfo else before.replace(tzinfo=UTC)
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(TABLE):
+            raise LeadMLError(f"no score history here (no table {TABLE})")
+    oldest = sa.select(lead_scores.c.id).where(lead_scores.c.scored_at < before).limit(CHUNK_ROWS)
+    deleted = 0
+    while True:
+        with engine.begin() as conn:
+            count = conn.execute(lead_scores.delete().where(lead_scores.c.id.in_(oldest))).rowcount
+        deleted += count
+        if count < CHUNK_ROWS:
+            return deleted
+
+
+def purge_history(url: str, before: datetime) -> int:
+    """``leadml history purge``: delete the scores made before ``before`` in the history at
+    ``url``; how many. Only an existing history: a mistyped SQLite path is an error, never a
+    new empty file."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise LeadMLError(f"no score history at {path}")
+    engine = make_engine(url)
+    try:
+        return purge(engine, before)
+    except SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LeadMLError(
+            f"score history {redact(url)} cannot be purged: {first.replace(url, redact(url))}"
+        ) from None
+    finally:
+        engine.dispose()

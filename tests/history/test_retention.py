@@ -1,0 +1,103 @@
+"""Retention: old scores are deleted, only old ones, at start and then on a timer, counted."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from leadml.errors import LeadMLError
+from leadml.history import retention, store
+from leadml.history.engine import make_engine
+from leadml.history.retention import parse_before, purge
+from leadml.history.store import ScoreHistory, ScoreRecord
+
+NOW = datetime.now(UTC)
+
+
+def aged(lead_id: str, days: float) -> ScoreRecord:
+    return ScoreRecord("crm-a", lead_id, "v1", 0.5, 50, "B", NOW - timedelta(days=days), None)
+
+
+def stored_ids(engine: sa.Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(sa.text("SELECT lead_id FROM lead_scores")).scalars())
+
+
+def write(url: str, records: list[ScoreRecord]) -> None:
+    """Rows as a store without retention writes them."""
+    keeper = ScoreHistory(url, days=None)
+    keeper.start()
+    keeper.record(records)
+    assert keeper.flush()
+    keeper.close()
+
+
+def test_purge_deletes_only_what_is_older_in_chunks(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention, "CHUNK_ROWS", 7)  # 3 full chunks and a partial one
+    old = [aged(f"OLD{i}", 400 + i) for i in range(25)]
+    new = [aged(f"NEW{i}", i) for i in range(5)] + [aged("EDGE", 99.9)]
+    write(db_url, old + new)
+    engine = make_engine(db_url)
+    try:
+        assert purge(engine, NOW - timedelta(days=100)) == 25
+        assert stored_ids(engine) == sorted(r.lead_id for r in new)
+        assert purge(engine, NOW - timedelta(days=100)) == 0
+        # A cutoff in another zone means the same instant (SQLite keeps UTC text).
+        plus_two = (NOW - timedelta(days=2, hours=12)).astimezone(timezone(timedelta(hours=2)))
+        assert purge(engine, plus_two) == 3  # NEW3, NEW4 and EDGE
+    finally:
+        engine.dispose()
+
+
+def test_purge_refuses_a_database_without_a_history(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(LeadMLError, match="no score history here"):
+            purge(engine, NOW)
+    finally:
+        engine.dispose()
+
+
+def test_the_store_purges_at_start_then_on_its_timer(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="leadml.history")
+    write(db_url, [aged("OLD1", 40), aged("OLD2", 31), aged("KEEP", 29)])
+    monkeypatch.setattr(store, "PURGE_EVERY_S", 0.5)  # "daily", sped up
+    history = ScoreHistory(db_url, days=30)
+    history.start()
+    try:
+        deadline = time.monotonic() + 10
+        while history.status()["purged"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert history.status()["purged"] == 2
+        assert stored_ids(history.engine) == ["KEEP"]
+        # A row that is already too old when it arrives (a replay) goes at the next round.
+        history.record([aged("LATE", 45), aged("NOW", 0)])
+        assert history.flush()
+        deadline = time.monotonic() + 10
+        while history.status()["purged"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stored_ids(history.engine) == ["KEEP", "NOW"]
+        assert history.status()["purged"] == 3
+    finally:
+        history.close()
+    counts = [m for m in caplog.messages if "deleted (history_days=30)" in m]
+    assert counts[0].startswith("score history: 2 scores from before")
+    assert any(m.startswith("score history: 1 scores from before") for m in counts[1:])
+
+
+def test_parse_before() -> None:
+    assert parse_before("2026-01-31") == datetime(2026, 1, 31, tzinfo=UTC)
+    assert parse_before(" 2026-01-31T12:30 ") == datetime(2026, 1, 31, 12, 30, tzinfo=UTC)
+    stamp = parse_before("2026-01-31T12:30+02:00")
+    assert stamp == datetime(2026, 1, 31, 10, 30, tzinfo=UTC)
+    for text in ("yesterday", "31/01/2026", "", "2026-13-01"):
+        with pytest.raises(LeadMLError, match="is not a date"):
+            parse_before(text)
