@@ -39,8 +39,9 @@ def score_leads(
     leads: Sequence[Mapping[str, Any]],
     lead_ids: Sequence[str | None],
     explain: bool = True,
-) -> list[dict[str, Any]]:
-    """One dict per lead, in order: labels, and with ``explain`` criteria and reasons."""
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """One dict per lead, in order: labels, and with ``explain`` criteria and reasons; and the
+    matrix they were scored from (the history keeps what the model read from it)."""
     x = encode(loaded, leads)
     version = loaded.version
     # The probability always comes from the booster's own prediction, so a score is identical
@@ -52,7 +53,7 @@ def score_leads(
     if not explain:
         for lead_id, p in zip(lead_ids, probabilities, strict=True):
             out.append({"lead_id": lead_id, **bands.label_one(p), "model_version": version})
-        return out
+        return out, x
     explanations = explain_matrix(loaded.model, x, loaded.framework, num_threads=1)
     for lead_id, p, e in zip(lead_ids, probabilities, explanations, strict=True):
         reasons, concerns = _reasons(e)
@@ -71,7 +72,7 @@ def score_leads(
                 "concerns": concerns,
             }
         )
-    return out
+    return out, x
 
 
 def explain_one(

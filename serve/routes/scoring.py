@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
+import numpy as np
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from leadml.features.encoder import FeatureEncoder
-from leadml.history.store import HistoryBusy, ScoreHistory, ScoreRecord, trend
+from leadml.history.rows import ScoreRecord, trend
+from leadml.history.store import HistoryBusy, ScoreHistory
 from serve.body import StrictJSONRoute
 from serve.deps import History, Served, Tenant, require_key
 from serve.predict import explain_one, score_leads
@@ -80,28 +82,28 @@ async def add_history(
     history: ScoreHistory | None,
     tenant: str,
     scores: list[dict],
-    dicts: list[dict],
+    x: np.ndarray,
     encoder: FeatureEncoder,
 ) -> None:
     """Each score's trend against the tenant's previous score of that lead; the new scores
-    are recorded with the values the model read (never free text)."""
+    are recorded with the values the model read from ``x`` (never free text)."""
     for s in scores:
         s["trend"] = s["previous_score"] = None
     if history is None:
         return
-    known = [(s, d) for s, d in zip(scores, dicts, strict=True) if s["lead_id"] is not None]
+    known = [(s, row) for s, row in zip(scores, x, strict=True) if s["lead_id"] is not None]
     if not known:
         return
     previous, unknown = history.remembered(tenant, [s["lead_id"] for s, _ in known])
     if unknown:  # only the database knows: ask it off the event loop
         previous.update(await anyio.to_thread.run_sync(history.look_up, tenant, unknown))
-    # Reading the values back through the encoder costs tens of microseconds a lead: a big
-    # batch does it off the event loop, as its scoring was.
-    leads = [d for _, d in known]
-    if len(leads) <= INLINE_LEADS:
-        values = [encoder.known_values(d) for d in leads]
+    # Decoding the matrix back to values costs microseconds a lead: a big batch does it off
+    # the event loop, as its scoring was.
+    rows = [row for _, row in known]
+    if len(rows) <= INLINE_LEADS:
+        values = [encoder.known_values(row) for row in rows]
     else:
-        values = await anyio.to_thread.run_sync(lambda: [encoder.known_values(d) for d in leads])
+        values = await anyio.to_thread.run_sync(lambda: [encoder.known_values(r) for r in rows])
     now = datetime.now(UTC)
     records = []
     for (s, _), stored in zip(known, values, strict=True):
@@ -146,10 +148,10 @@ def scoring_router(
         dicts, ids = lead_dicts(body.leads, id_column)
         admit(history, ids)
         if not explain and len(dicts) <= INLINE_LEADS:
-            scores = score_leads(loaded, dicts, ids, explain)
+            scores, x = score_leads(loaded, dicts, ids, explain)
         else:
-            scores = await anyio.to_thread.run_sync(score_leads, loaded, dicts, ids, explain)
-        await add_history(history, tenant, scores, dicts, loaded.model.encoder)
+            scores, x = await anyio.to_thread.run_sync(score_leads, loaded, dicts, ids, explain)
+        await add_history(history, tenant, scores, x, loaded.model.encoder)
         # Returned as a Response so FastAPI does not validate what we just built; the
         # response_model above documents it, and the tests check responses against it.
         return JSONResponse({"model_version": loaded.version, "scores": scores})

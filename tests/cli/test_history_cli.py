@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from leadml.cli import app
-from leadml.history.store import ScoreHistory, ScoreRecord
+from leadml.history.rows import ScoreRecord
+from leadml.history.store import ScoreHistory
 
 
 def history_with(url: str, days_ago: list[int]) -> None:

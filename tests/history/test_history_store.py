@@ -13,13 +13,8 @@ import sqlalchemy as sa
 
 from bench.common import free_port
 from leadml.errors import LeadMLError
-from leadml.history.store import (
-    RETRY_DOWN_S,
-    HistoryBusy,
-    ScoreHistory,
-    ScoreRecord,
-    trend,
-)
+from leadml.history.rows import ScoreRecord, trend
+from leadml.history.store import RETRY_DOWN_S, HistoryBusy, ScoreHistory
 from leadml.history.tables import head_revision
 
 

@@ -13,7 +13,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from leadml.history.engine import make_engine
-from leadml.history.store import ScoreHistory, ScoreRecord
+from leadml.history.rows import ScoreRecord
+from leadml.history.store import ScoreHistory
 from leadml.history.tables import (
     FIRST_REVISION,
     VERSION_TABLE,

@@ -13,7 +13,8 @@ from leadml.errors import LeadMLError
 from leadml.history import retention, store
 from leadml.history.engine import make_engine
 from leadml.history.retention import parse_before, purge
-from leadml.history.store import ScoreHistory, ScoreRecord
+from leadml.history.rows import ScoreRecord
+from leadml.history.store import ScoreHistory
 
 NOW = datetime.now(UTC)
 

@@ -9,7 +9,6 @@ key, :mod:`leadml.bundle.signing`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -35,6 +34,7 @@ from leadml.bundle.files import (
     METRICS_FILE,
     MODEL_FILE,
     checked_model_text,
+    file_sha256,
     holds_bundle,
     json_default,
     swap_in,
@@ -118,7 +118,7 @@ class LeadModel:
         self.booster.save_model(str(folder / MODEL_FILE))
         meta = {
             "format": BUNDLE_FORMAT,
-            "model_sha256": hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest(),
+            "model_sha256": file_sha256(folder / MODEL_FILE),
             "schema": self.schema.to_dict(),
             "encoder": self.encoder.to_dict(),
             "calibrator": self.calibrator.to_dict(),

@@ -224,19 +224,18 @@ class FeatureEncoder:
             row[0, j] = self.encode_value(j, lead.get(self.sources.get(name, name)), reference)
         return row
 
-    def known_values(self, lead: Mapping[str, Any]) -> dict[str, Any]:
-        """The lead's values as the model read them: numbers, booleans and known answers.
+    def known_values(self, row: np.ndarray) -> dict[str, Any]:
+        """An encoded lead's values as the model read them: numbers, booleans, known answers.
 
-        What the model reads as missing is left out: blanks, placeholders, and any category
-        it never saw, so free text typed into a category field (a name, an email) is never
-        kept. Date features are left out too: they are read from their date column.
+        Decoded from the row the lead was scored from, so what the model read as missing is
+        left out: blanks, placeholders, and any category it never saw, so free text typed into
+        a category field (a name, an email) is never kept. Date features are left out too:
+        they are read from their date column.
         """
         values: dict[str, Any] = {}
         for j, (name, kind) in enumerate(zip(self.names, self.kinds, strict=True)):
-            if kind in DATE_KINDS:
-                continue
-            code = self.encode_value(j, lead.get(name))
-            if math.isfinite(code):
+            code = float(row[j])
+            if kind not in DATE_KINDS and math.isfinite(code):
                 values[name] = self.decode_value(j, code)
         return values
 

@@ -1,5 +1,6 @@
 """The history's database engine: fail fast when the server is away, SQLite tuned for many
-writes and lenient on read, and URLs without their password for every log line and message."""
+writes and lenient on read, URLs without their password for every log line and message, and
+which errors mean the database will never take a row (dropped and counted, not retried)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,23 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database).expanduser()
+
+
+def refuses_for_good(exc: BaseException) -> bool:
+    """The database is there but will never take these rows (a value too long, a NUL byte, a
+    character the driver cannot encode): retrying them would stall every row behind."""
+    if isinstance(exc, sa.exc.DataError | sa.exc.IntegrityError):
+        return True
+    if isinstance(exc, sa.exc.DBAPIError):
+        return False  # the database or the network: retry
+    if isinstance(exc, sa.exc.StatementError):
+        return True  # a value SQLAlchemy could not bind
+    return isinstance(exc, ValueError | TypeError)  # e.g. UnicodeEncodeError from the driver
+
+
+def error_line(exc: BaseException, url: str) -> str:
+    """The error's type and first line, password hidden: SQLAlchemy appends the statement and
+    its parameters (a lead's values) after the first line, and those never go to a log."""
+    text = str(exc)
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}".replace(url, redact(url))

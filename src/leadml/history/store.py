@@ -23,15 +23,11 @@ stored value can make it fail: text is made valid, a row that cannot be read is 
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -39,7 +35,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leadml.errors import LeadMLError
 from leadml.history import retention, tables
-from leadml.history.engine import make_engine, redact
+from leadml.history.engine import error_line, make_engine, redact, refuses_for_good
+from leadml.history.rows import ScoreRecord, latest_query, lead_query, recent_query, served_row
 from leadml.history.tables import lead_scores
 
 if TYPE_CHECKING:
@@ -47,8 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("leadml.history")
 
-#: A score change of at least this many points (0–100) is a trend; less is "steady".
-TREND_POINTS = 2
 #: Latest score per lead kept in memory for trends (about 150 bytes each).
 RECENT_LEADS = 100_000
 #: Scores waiting for the database at most (``history_queue``); past it scoring answers 503.
@@ -73,43 +68,6 @@ RETRY_DOWN_S = 10
 JOIN_S = 5.0
 
 
-@dataclass(frozen=True)
-class ScoreRecord:
-    """One score as stored; ``features`` holds only values the model read (see above)."""
-
-    tenant: str
-    lead_id: str
-    model_version: str
-    probability: float
-    score: int
-    grade: str
-    scored_at: datetime
-    features: dict[str, Any] | None = None
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant,
-            "lead_id": self.lead_id,
-            "model_version": self.model_version,
-            "probability": self.probability,
-            "score": self.score,
-            "grade": self.grade,
-            "scored_at": self.scored_at,
-            "features": self.features,
-        }
-
-
-def trend(score: int, previous: int | None) -> str | None:
-    """improving / steady / declining against the lead's previous score (None: first score)."""
-    if previous is None:
-        return None
-    if score - previous >= TREND_POINTS:
-        return "improving"
-    if previous - score >= TREND_POINTS:
-        return "declining"
-    return "steady"
-
-
 class HistoryUnavailable(LeadMLError):
     """The history database cannot be read right now (scoring goes on without it)."""
 
@@ -127,25 +85,6 @@ class HistoryBusy(Exception):
             f"at most {limit:,}): retry in {retry_after} s"
         )
         self.retry_after = retry_after
-
-
-def _refused(exc: BaseException) -> bool:
-    """The database is there but will never take these rows (a value too long, a NUL byte, a
-    character the driver cannot encode): retrying them would stall every row behind."""
-    if isinstance(exc, sa.exc.DataError | sa.exc.IntegrityError):
-        return True
-    if isinstance(exc, sa.exc.DBAPIError):
-        return False  # the database or the network: retry
-    if isinstance(exc, sa.exc.StatementError):
-        return True  # a value SQLAlchemy could not bind
-    return isinstance(exc, ValueError | TypeError)  # e.g. UnicodeEncodeError from the driver
-
-
-def _reason(exc: BaseException, url: str) -> str:
-    # The exception's first line only: SQLAlchemy appends the statement and its parameters.
-    text = str(exc)
-    first = text.splitlines()[0] if text else ""
-    return f"{type(exc).__name__}: {first}".replace(url, redact(url))
 
 
 class ScoreHistory:
@@ -339,7 +278,7 @@ class ScoreHistory:
         try:
             self._insert(batch)
         except Exception as exc:
-            if not _refused(exc):
+            if not refuses_for_good(exc):
                 self._outage(f"cannot write {len(batch)} scores (kept for retry)", exc)
                 return list(batch)
             return self._write_each(batch)  # find the rows refused, keep the rest
@@ -353,11 +292,11 @@ class ScoreHistory:
             try:
                 self._insert([record])
             except Exception as exc:
-                if not _refused(exc):
+                if not refuses_for_good(exc):
                     self._outage(f"cannot write {len(batch) - i} scores (kept for retry)", exc)
                     left = list(batch[i:])
                     break
-                refused.append(_reason(exc, self.url))
+                refused.append(error_line(exc, self.url))
                 continue
             self._wrote(1)
         if refused:
@@ -386,10 +325,10 @@ class ScoreHistory:
         self._schema_ready = False  # the table may be gone too (a new schema, a restore)
 
     def _failed(self, what: str, exc: BaseException) -> None:
-        reason = _reason(exc, self.url)
+        why = error_line(exc, self.url)
         if self.last_error is None:
-            log.warning("score history %s: %s: %s", redact(self.url), what, reason)
-        self.last_error = f"{what}: {reason}"
+            log.warning("score history %s: %s: %s", redact(self.url), what, why)
+        self.last_error = f"{what}: {why}"
 
     def _purge(self) -> None:
         assert self.days is not None
@@ -440,17 +379,9 @@ class ScoreHistory:
         if not self._ensure_schema():
             self._reads_paused_until = time.monotonic() + READ_BACKOFF_S
             return {}
-        c = lead_scores.c
-        newest = (
-            sa.select(c.lead_id, sa.func.max(c.id).label("id"))
-            .where(c.tenant == tenant, c.lead_id.in_(lead_ids))
-            .group_by(c.lead_id)
-            .subquery()
-        )
-        query = sa.select(c.lead_id, c.score).join(newest, c.id == newest.c.id)
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
+                rows = conn.execute(latest_query(tenant, lead_ids)).all()
         except SQLAlchemyError as exc:
             self._failed("cannot read previous scores (trends skipped)", exc)
             self._reads_paused_until = time.monotonic() + READ_BACKOFF_S
@@ -465,31 +396,11 @@ class ScoreHistory:
 
     def recent(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
         """The tenant's most recently scored leads, newest first, one row per lead."""
-        c = lead_scores.c
-        newest = (
-            sa.select(sa.func.max(c.id).label("id"))
-            .where(c.tenant == tenant)
-            .group_by(c.lead_id)
-            .subquery()
-        )
-        query = (
-            sa.select(*_READ_COLUMNS)
-            .select_from(lead_scores.join(newest, c.id == newest.c.id))
-            .order_by(c.id.desc())
-            .limit(limit)
-        )
-        return self._rows(query)
+        return self._rows(recent_query(tenant, limit))
 
     def lead(self, tenant: str, lead_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """One of the tenant's leads' scores over time, oldest first (what a trend is read from)."""
-        c = lead_scores.c
-        query = (
-            sa.select(*_READ_COLUMNS)
-            .where(c.tenant == tenant, c.lead_id == lead_id)
-            .order_by(c.id.desc())
-            .limit(limit)
-        )
-        return list(reversed(self._rows(query)))
+        return list(reversed(self._rows(lead_query(tenant, lead_id, limit))))
 
     def _rows(self, query: sa.Select) -> list[dict[str, Any]]:
         if not self._ensure_schema():
@@ -508,79 +419,3 @@ class ScoreHistory:
                 len(raw) - len(rows),
             )
         return rows
-
-
-#: What reads select. Times and feature values are read as stored and converted row by row,
-#: so one odd value (text where a time should be, JSON that does not parse) costs its row,
-#: not the whole answer.
-_READ_COLUMNS = (
-    lead_scores.c.lead_id,
-    lead_scores.c.model_version,
-    lead_scores.c.probability,
-    lead_scores.c.score,
-    lead_scores.c.grade,
-    sa.type_coerce(lead_scores.c.scored_at, sa.String).label("scored_at"),
-    sa.cast(lead_scores.c.features, sa.Text).label("features"),
-)
-
-
-def valid_text(value: Any) -> str:
-    """Text that encodes as UTF-8 (hence as JSON): lone surrogates and bad bytes become U+FFFD."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    text = value if isinstance(value, str) else str(value)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Through UTF-16: a surrogate pair becomes its character, a lone one U+FFFD.
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
-
-
-def _json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {valid_text(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return valid_text(value)
-
-
-def _features(stored: Any) -> dict[str, Any] | None:
-    if stored is None:
-        return None
-    if isinstance(stored, str | bytes):
-        try:
-            stored = json.loads(stored)
-        except (ValueError, RecursionError):
-            return None
-    return _json_safe(stored) if isinstance(stored, dict) else None
-
-
-def _stamp(stored: Any) -> datetime:
-    stamp = stored if isinstance(stored, datetime) else datetime.fromisoformat(valid_text(stored))
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)  # SQLite keeps no zone: UTC
-
-
-def served_row(raw: sa.Row) -> dict[str, Any] | None:
-    """A stored row as JSON-safe values, or None when its numbers or time cannot be read."""
-    try:
-        probability = float(raw.probability)
-        score = int(raw.score)
-        scored_at = _stamp(raw.scored_at)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not math.isfinite(probability):
-        return None
-    return {
-        "lead_id": valid_text(raw.lead_id),
-        "model_version": valid_text(raw.model_version),
-        "probability": probability,
-        "score": score,
-        "grade": valid_text(raw.grade),
-        "scored_at": scored_at,
-        "features": _features(raw.features),
-    }

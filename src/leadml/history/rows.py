@@ -1,0 +1,175 @@
+"""One score as the history writes it and as it reads it back.
+
+Writing: a ``ScoreRecord`` per scored lead, and the trend between a score and the lead's
+previous one. Reading: the queries of every read, always one tenant's, and ``served_row``,
+which turns a stored row into JSON-safe values. Times and feature values are read as stored
+and converted row by row, so one odd value (text where a time should be, JSON that does not
+parse, a lone surrogate) costs its row or its characters, never the whole answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from leadml.history.tables import lead_scores
+
+#: A score change of at least this many points (0–100) is a trend; less is "steady".
+TREND_POINTS = 2
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """One score as stored; ``features`` holds only values the model read (see above)."""
+
+    tenant: str
+    lead_id: str
+    model_version: str
+    probability: float
+    score: int
+    grade: str
+    scored_at: datetime
+    features: dict[str, Any] | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "lead_id": self.lead_id,
+            "model_version": self.model_version,
+            "probability": self.probability,
+            "score": self.score,
+            "grade": self.grade,
+            "scored_at": self.scored_at,
+            "features": self.features,
+        }
+
+
+def trend(score: int, previous: int | None) -> str | None:
+    """improving / steady / declining against the lead's previous score (None: first score)."""
+    if previous is None:
+        return None
+    if score - previous >= TREND_POINTS:
+        return "improving"
+    if previous - score >= TREND_POINTS:
+        return "declining"
+    return "steady"
+
+
+#: What reads select: times and feature values as stored, converted by ``served_row``.
+READ_COLUMNS = (
+    lead_scores.c.lead_id,
+    lead_scores.c.model_version,
+    lead_scores.c.probability,
+    lead_scores.c.score,
+    lead_scores.c.grade,
+    sa.type_coerce(lead_scores.c.scored_at, sa.String).label("scored_at"),
+    sa.cast(lead_scores.c.features, sa.Text).label("features"),
+)
+
+
+def valid_text(value: Any) -> str:
+    """Text that encodes as UTF-8 (hence as JSON): lone surrogates and bad bytes become U+FFFD."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    text = value if isinstance(value, str) else str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Through UTF-16: a surrogate pair becomes its character, a lone one U+FFFD.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {valid_text(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return valid_text(value)
+
+
+def _features(stored: Any) -> dict[str, Any] | None:
+    if stored is None:
+        return None
+    if isinstance(stored, str | bytes):
+        try:
+            stored = json.loads(stored)
+        except (ValueError, RecursionError):
+            return None
+    return _json_safe(stored) if isinstance(stored, dict) else None
+
+
+def _stamp(stored: Any) -> datetime:
+    stamp = stored if isinstance(stored, datetime) else datetime.fromisoformat(valid_text(stored))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)  # SQLite keeps no zone: UTC
+
+
+def served_row(raw: sa.Row) -> dict[str, Any] | None:
+    """A stored row as JSON-safe values, or None when its numbers or time cannot be read."""
+    try:
+        probability = float(raw.probability)
+        score = int(raw.score)
+        scored_at = _stamp(raw.scored_at)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(probability):
+        return None
+    return {
+        "lead_id": valid_text(raw.lead_id),
+        "model_version": valid_text(raw.model_version),
+        "probability": probability,
+        "score": score,
+        "grade": valid_text(raw.grade),
+        "scored_at": scored_at,
+        "features": _features(raw.features),
+    }
+
+
+def latest_query(tenant: str, lead_ids: Sequence[str]) -> sa.Select:
+    """Each of these leads' newest (lead_id, score) in the tenant's history."""
+    c = lead_scores.c
+    newest = (
+        sa.select(c.lead_id, sa.func.max(c.id).label("id"))
+        .where(c.tenant == tenant, c.lead_id.in_(lead_ids))
+        .group_by(c.lead_id)
+        .subquery()
+    )
+    return sa.select(c.lead_id, c.score).join(newest, c.id == newest.c.id)
+
+
+def recent_query(tenant: str, limit: int) -> sa.Select:
+    """The tenant's newest row of each lead, newest first."""
+    c = lead_scores.c
+    newest = (
+        sa.select(sa.func.max(c.id).label("id"))
+        .where(c.tenant == tenant)
+        .group_by(c.lead_id)
+        .subquery()
+    )
+    return (
+        sa.select(*READ_COLUMNS)
+        .select_from(lead_scores.join(newest, c.id == newest.c.id))
+        .order_by(c.id.desc())
+        .limit(limit)
+    )
+
+
+def lead_query(tenant: str, lead_id: str, limit: int) -> sa.Select:
+    """One of the tenant's leads, newest row first."""
+    c = lead_scores.c
+    return (
+        sa.select(*READ_COLUMNS)
+        .where(c.tenant == tenant, c.lead_id == lead_id)
+        .order_by(c.id.desc())
+        .limit(limit)
+    )
