@@ -42,6 +42,15 @@ from serve.reload_refs import ReloadScope
 log = logging.getLogger("serve.model")
 
 
+#: A log line is for a person: a caller's 4,000-character reference is cut to this.
+LOG_LINE_CHARS = 400
+
+
+def clip(text: str, limit: int = LOG_LINE_CHARS // 2) -> str:
+    """``text`` at most ``limit`` characters long, saying how much was cut."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more)"
+
+
 class ReloadBusy(LeadMLError):
     """Another reload is running; this one was not started."""
 
@@ -202,7 +211,12 @@ class ModelHolder:
         try:
             new = self._candidate(self.scope.check(target))
         except LeadMLError as exc:
-            log.warning("reload of %s refused, still serving %s: %s", target, old.version, exc)
+            log.warning(
+                "reload of %s refused, still serving %s: %s",
+                clip(target),
+                old.version,
+                clip(str(exc), LOG_LINE_CHARS),
+            )
             raise
         self.current = new
         self.reloads += 1
