@@ -3,6 +3,7 @@ keeps every row through the upgrade, and the newest revision is what ``tables.py
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,17 +89,21 @@ def drop_all(engine: sa.Engine) -> None:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
 
 
-def test_revision_1_is_the_first_release_table(db_url: str) -> None:
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    """An engine on the test database, disposed whatever the test did."""
     engine = make_engine(db_url)
-    try:
-        RELEASE_1.create_all(engine)
-        written_by_release_1 = shape(engine)
-        drop_all(engine)
-        with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), FIRST_REVISION)
-        assert shape(engine) == written_by_release_1
-    finally:
-        engine.dispose()
+    yield engine
+    engine.dispose()
+
+
+def test_revision_1_is_the_first_release_table(engine: sa.Engine) -> None:
+    RELEASE_1.create_all(engine)
+    written_by_release_1 = shape(engine)
+    drop_all(engine)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), FIRST_REVISION)
+    assert shape(engine) == written_by_release_1
 
 
 def test_a_release_1_history_is_upgraded_without_losing_a_row(db_url: str) -> None:
@@ -144,43 +149,31 @@ def test_a_release_1_history_is_upgraded_without_losing_a_row(db_url: str) -> No
         again.dispose()
 
 
-def test_a_new_database_gets_the_newest_table(db_url: str) -> None:
-    engine = make_engine(db_url)
-    try:
-        assert upgrade(engine) == (None, head_revision())
-        with engine.connect() as conn:
-            assert differences(conn) == []
-    finally:
-        engine.dispose()
+def test_a_new_database_gets_the_newest_table(engine: sa.Engine) -> None:
+    assert upgrade(engine) == (None, head_revision())
+    with engine.connect() as conn:
+        assert differences(conn) == []
 
 
-def test_revisions_go_down_and_up_again(db_url: str) -> None:
-    engine = make_engine(db_url)
-    try:
-        upgrade(engine)
-        with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), FIRST_REVISION)
-        assert "tenant" not in {c[0] for c in shape(engine)["columns"]}
-        with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "head")
-            assert differences(conn) == []
-    finally:
-        engine.dispose()
+def test_revisions_go_down_and_up_again(engine: sa.Engine) -> None:
+    upgrade(engine)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), FIRST_REVISION)
+    assert "tenant" not in {c[0] for c in shape(engine)["columns"]}
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+        assert differences(conn) == []
 
 
-def test_a_history_beside_mlflow_ignores_mlflow_revisions(db_url: str) -> None:
+def test_a_history_beside_mlflow_ignores_mlflow_revisions(engine: sa.Engine) -> None:
     """MLflow's store also uses Alembic, with the default version table: not ours to read."""
-    engine = make_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
-            conn.execute(sa.text("INSERT INTO alembic_version VALUES ('1b5f0d9ad7c1')"))
-        assert upgrade(engine) == (None, head_revision())
-        with engine.connect() as conn:
-            mlflow = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert mlflow == "1b5f0d9ad7c1"
-    finally:
-        engine.dispose()
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        conn.execute(sa.text("INSERT INTO alembic_version VALUES ('1b5f0d9ad7c1')"))
+    assert upgrade(engine) == (None, head_revision())
+    with engine.connect() as conn:
+        mlflow = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    assert mlflow == "1b5f0d9ad7c1"
 
 
 @pytest.mark.postgres
@@ -208,17 +201,13 @@ def test_the_upgrade_stays_in_the_schema_the_url_names(postgres_url: str) -> Non
 
 
 def test_a_history_from_a_newer_release_is_left_as_it_is(
-    db_url: str, caplog: pytest.LogCaptureFixture
+    engine: sa.Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A rollback: the newer release's revision is not ours to undo; writing goes on."""
-    engine = make_engine(db_url)
-    try:
-        upgrade(engine)
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0099'"))
-        assert upgrade(engine) == ("0099", "0099")
-        assert any("does not know" in m for m in caplog.messages)
-        with engine.connect() as conn:
-            assert current_revision(conn) == "0099"
-    finally:
-        engine.dispose()
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0099'"))
+    assert upgrade(engine) == ("0099", "0099")
+    assert any("does not know" in m for m in caplog.messages)
+    with engine.connect() as conn:
+        assert current_revision(conn) == "0099"
