@@ -50,6 +50,13 @@ Lead conversion scores with their reasons, for CRMs and sales ops.
 """
 
 
+#: Any route may be answered 400 by uvicorn's HTTP parser (httptools) before it runs: a
+#: request whose framing or headers break HTTP/1.1. A route's own 400 (malformed JSON) wins.
+MALFORMED_HTTP: dict[int | str, dict] = {
+    400: {"description": "Malformed HTTP request (refused by the server's HTTP parser)"}
+}
+
+
 class LeadmlAPI(FastAPI):
     """FastAPI with :class:`ResponseHeaders` outside everything.
 
@@ -123,11 +130,14 @@ def create_app(
     first = holder.current.model
     lead_model = lead_request_model(first.schema, first.encoder.levels)
     score_request = score_request_model(lead_model, settings.max_leads)
-    app.include_router(health.router)
-    app.include_router(scoring_router(lead_model, score_request, first.schema.id))
-    app.include_router(history.router)
-    app.include_router(admin.router)
-    app.include_router(page_router(holder, auth, store is not None, settings.max_leads))
+    for router in (
+        health.router,
+        scoring_router(lead_model, score_request, first.schema.id),
+        history.router,
+        admin.router,
+        page_router(holder, auth, store is not None, settings.max_leads),
+    ):
+        app.include_router(router, responses=MALFORMED_HTTP)
     mount_static(app)
     install_docs(app)
     return app

@@ -2,7 +2,9 @@
 
 Every read is the caller's tenant's (its API key's name): one CRM never sees another's leads,
 even under the same lead id. The store makes every row JSON-safe, so no stored value can turn
-these routes into a 500 for everyone.
+these routes into a 500 for everyone. A read first lets the queued scores reach the database
+(the writer gathers them for a moment before writing), so a client reads the scores it was
+just given.
 """
 
 from typing import Annotated, Any
@@ -10,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
-from leadml.history.store import HistoryUnavailable
+from leadml.history.store import HistoryUnavailable, ScoreHistory
 from serve.deps import HistoryStore, Tenant, require_key
 from serve.response_models import LeadHistory, RecentLeads
 from serve.routes.scoring import AUTH
@@ -21,6 +23,16 @@ UNAVAILABLE = {
     404: {"description": "History is turned off on this server"},
     503: {"description": "The history database cannot be read right now"},
 }
+
+
+#: Longest a read waits for queued scores while the database is healthy (when it is away, the
+#: read is answered at once from what it holds, or 503).
+READ_WAIT_S = 1.0
+
+
+def _caught_up(history: ScoreHistory) -> None:
+    if history.healthy:
+        history.flush(READ_WAIT_S)
 
 
 def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,6 +50,7 @@ def recent(
     history: HistoryStore,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONResponse:
+    _caught_up(history)
     try:
         rows = history.recent(tenant, limit)
     except HistoryUnavailable as exc:
@@ -62,6 +75,7 @@ def lead(
     lead_id: Annotated[str, Path(min_length=1, max_length=500)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
+    _caught_up(history)
     try:
         rows = history.lead(tenant, lead_id, limit)
     except HistoryUnavailable as exc:

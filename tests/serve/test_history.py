@@ -109,6 +109,7 @@ def test_one_tenant_never_sees_another(start_server, tmp_path: Path) -> None:
         assert score_one(client, {"lead_id": "A-ONLY"}, B)["previous_score"] is None
         back = score_one(client, {"lead_id": "A-ONLY", "employees": 5000}, A)
         assert back["trend"] == "steady"
+    assert again.history.flush()  # the writer gathers rows for a moment before writing
     engine = sa.create_engine(history)
     with engine.connect() as conn:
         counts = dict(

@@ -40,6 +40,7 @@ from leadml.bundle.files import (
     swap_in,
 )
 from leadml.bundle.signing import Key, sign_bundle, verify_bundle
+from leadml.bundle.single_row import Kind, SingleRowPredictor
 from leadml.errors import ModelLoadError
 from leadml.features.encoder import FeatureEncoder
 from leadml.qualify.grades import GradeBands
@@ -57,6 +58,9 @@ class LeadModel:
     bands: GradeBands
     meta: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    _single: dict[str, SingleRowPredictor] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # -- identity ----------------------------------------------------------------------------
     @property
@@ -73,8 +77,23 @@ class LeadModel:
         """Raw leads (as read from a file) → the model's input, parsed by the training rules."""
         return self.encoder.transform(self.encoder.parse(frame))
 
+    def single_row(self, kind: Kind) -> SingleRowPredictor:
+        """LightGBM's prepared one-row predictor (:mod:`leadml.bundle.single_row`), made on
+        first use and kept with the model."""
+        predictor = self._single.get(kind)
+        if predictor is None:
+            predictor = self._single.setdefault(kind, SingleRowPredictor(self.booster, kind))
+        return predictor
+
+    def _one_row(self, x: np.ndarray, num_threads: int) -> bool:
+        # One lead on one thread is the serving path: the prepared predictor gives the same
+        # numbers as Booster.predict without its per-call set-up.
+        return num_threads == 1 and isinstance(x, np.ndarray) and x.ndim == 2 and len(x) == 1
+
     def raw_scores(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
         """Log-odds straight from the booster (what the contributions add up to)."""
+        if self._one_row(x, num_threads):
+            return self.single_row("raw")(x[0])
         return self.booster.predict(x, raw_score=True, num_threads=num_threads)
 
     def predict_proba(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
@@ -82,6 +101,8 @@ class LeadModel:
 
     def contributions(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
         """Exact TreeSHAP per feature in log-odds; the last column is the base value."""
+        if self._one_row(x, num_threads):
+            return self.single_row("contrib")(x[0])[np.newaxis, :]
         return self.booster.predict(x, pred_contrib=True, num_threads=num_threads)
 
     def score_frame(self, frame: pd.DataFrame, num_threads: int = 0) -> pd.DataFrame:
