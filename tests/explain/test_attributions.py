@@ -14,14 +14,19 @@ import shap
 from rich.console import Console
 
 from leadml.cli.render import explanation_cards
+from leadml.data.synthetic import generate_leads
 from leadml.errors import SchemaError
 from leadml.explain.attributions import (
     LeadExplanation,
+    _batch_reasons,
+    _reasons,
+    _top_reasons,
     explain_lead,
     explain_matrix,
     explanation_columns,
 )
-from leadml.explain.reasons import format_number, reason_text
+from leadml.explain.reasons import REASON_SEPARATOR, format_number, reason_text
+from leadml.explain.rollup import plan_for
 from leadml.modeling.finish import TrainResult
 from leadml.report.plots import waterfall_png
 from leadml.schema import BANT, FeatureSpec
@@ -282,6 +287,109 @@ def test_explanation_columns(trained: TrainResult, sample: pd.DataFrame) -> None
     assert cols["reasons"].tolist() == [" | ".join(r.text for r in e.positive) for e in expected]
     assert cols["concerns"].tolist() == [" | ".join(r.text for r in e.negative) for e in expected]
     assert explanation_columns(model, frame.head(0)).empty
+
+
+def reference_columns(model, frame: pd.DataFrame, framework: str) -> pd.DataFrame:
+    """``explanation_columns`` as it was before the batch reasons were vectorised: the same
+    numpy roll-ups, then ``_reasons`` (the per-lead path the API still uses) lead by lead."""
+    plan = plan_for(model, framework)
+    x = model.matrix(frame)
+    contrib = model.contributions(x)
+    k = len(plan.names)
+    phi, base = contrib[:, :k], contrib[:, k]
+    present = (~np.isnan(x)).astype(np.float64)
+    sums = phi @ plan.membership
+    known = present @ plan.membership > 0
+    bant_met = (phi @ plan.bant_membership > 0) & (present @ plan.bant_membership > 0)
+    verdicts = np.where(known, (sums > 0).astype(np.int8), np.int8(-1))
+    columns: dict = {}
+    for c, name in enumerate(plan.buckets):
+        columns[f"{name}_contribution"] = sums[:, c]
+    for c, name in enumerate(plan.buckets):
+        if name in framework_criteria(plan.framework):
+            met = pd.array(verdicts[:, c] == 1, dtype="boolean")
+            met[verdicts[:, c] < 0] = pd.NA
+            columns[f"{name}_met"] = met
+    columns["bant_qualified"] = bant_met.sum(axis=1) >= 3
+    reasons, concerns = [], []
+    phis, xs = phi.tolist(), x.tolist()
+    for i in range(len(x)):
+        positive, negative = _reasons(model, plan, phis[i], xs[i])
+        reasons.append(REASON_SEPARATOR.join(r.text for r in positive))
+        concerns.append(REASON_SEPARATOR.join(r.text for r in negative))
+    columns["reasons"] = reasons
+    columns["concerns"] = concerns
+    assert np.allclose(base + phi.sum(axis=1), model.raw_scores(x), atol=1e-6)
+    return pd.DataFrame(columns, index=frame.index)
+
+
+@pytest.fixture(scope="module")
+def blanked() -> pd.DataFrame:
+    """3,000 fresh leads with one cell in ten of every feature column blanked (plus the
+    synthetic data's own gaps), so missing values reach the reasons of many leads."""
+    frame = generate_leads(3_000, seed=2024).drop(columns=["converted"])
+    rng = np.random.default_rng(5)
+    skip = {"lead_id", "full_name", "email", "phone", "created_at"}
+    for col in frame.columns:
+        if col not in skip:
+            frame[col] = frame[col].astype(object).mask(rng.random(len(frame)) < 0.1, None)
+    frame.index = pd.RangeIndex(10_000, 10_000 + len(frame), name="row")
+    return frame
+
+
+@pytest.mark.parametrize("framework", ["bant", "gpct"])
+def test_explanation_columns_equal_the_per_lead_reference(
+    trained: TrainResult, blanked: pd.DataFrame, framework: str
+) -> None:
+    """The vectorised batch reasons are the per-lead ``_reasons`` to the character, and every
+    other column is unchanged (values, dtypes, order, index)."""
+    model = trained.model
+    expected = reference_columns(model, blanked, framework)
+    got = explanation_columns(model, blanked, framework)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got["reasons"].tolist() == expected["reasons"].tolist()
+    assert got["concerns"].tolist() == expected["concerns"].tolist()
+    # the data reaches the cases that matter: missing values worded, short lists, both signs
+    texts = " | ".join(got["reasons"]) + " | " + " | ".join(got["concerns"])
+    assert "not stated" in texts and "unknown" in texts
+    counts = got["reasons"].str.count(r" \| ")
+    assert counts.max() == 2
+    x = model.matrix(blanked)
+    given = explanation_columns(model, blanked, framework, x=x)
+    pd.testing.assert_frame_equal(given, expected, check_exact=True)
+
+
+def test_batch_reasons_break_ties_like_the_per_lead_sort(
+    trained: TrainResult, blanked: pd.DataFrame
+) -> None:
+    """Real contributions almost never tie; made-up ones on a grid of quarters tie all the
+    time, and hold exact zeros (also -0.0), so the stable order and the "0 says nothing" rule
+    are checked against ``_reasons`` feature by feature and character by character."""
+    model = trained.model
+    plan = plan_for(model, "bant")
+    x = model.matrix(blanked.head(2_000))
+    rng = np.random.default_rng(11)
+    phi = rng.integers(-2, 3, size=x.shape) * 0.25
+    phi[:20] = 0.0  # nothing to say
+    phi[20:40] = -0.0
+    phi[40:60] = 0.5  # every feature tied
+    phi[60:80] = -0.25
+    phi[80:100, ::2] = 0.0  # fewer than three of a sign
+    positive, positive_ok, negative, negative_ok = _top_reasons(phi)
+    reasons, concerns = _batch_reasons(model, plan, x, phi)
+    for i, (p, row) in enumerate(zip(phi.tolist(), x.tolist(), strict=True)):
+        pos, neg = _reasons(model, plan, p, row)
+        assert [plan.names[j] for j in positive[i][positive_ok[i]]] == [r.feature for r in pos]
+        assert [plan.names[j] for j in negative[i][negative_ok[i]]] == [r.feature for r in neg]
+        assert reasons[i] == REASON_SEPARATOR.join(r.text for r in pos)
+        assert concerns[i] == REASON_SEPARATOR.join(r.text for r in neg)
+    assert reasons[:40] == [""] * 40 and concerns[:40] == [""] * 40
+    # fewer features than reasons, and no rows at all
+    narrow = np.array([[0.5, 0.5], [-1.0, 2.0], [0.0, -0.0]])
+    pos, pos_ok, neg, neg_ok = _top_reasons(narrow)
+    assert [list(p[ok]) for p, ok in zip(pos, pos_ok, strict=True)] == [[1, 0], [1], []]
+    assert [list(n[ok]) for n, ok in zip(neg, neg_ok, strict=True)] == [[], [0], []]
+    assert _batch_reasons(model, plan, x[:0], phi[:0]) == ([], [])
 
 
 def test_explain_frame_cards_render(trained: TrainResult, sample: pd.DataFrame) -> None:
