@@ -41,7 +41,10 @@ from leadml.schema import bundled_schema
 RATE_HZ = 1000
 #: Frames every request passes through below the app (the CLI, uvicorn's loop): left out of
 #: the summary, kept in the flame graph.
-SCAFFOLD = ("<module>", "main", "Typer", "Command", "Context", "_main", "wrapper", "run", "Runner")
+SCAFFOLD = (
+    *("<module>", "main", "Typer", "Command", "Context", "_main", "wrapper", "run", "Runner"),
+    *("get_callback", "asyncio_run", "serve ", "friendly", "Server.run", "Thread", "Base"),
+)
 
 
 def frame_name(frame: str) -> str:
@@ -50,18 +53,57 @@ def frame_name(frame: str) -> str:
     return f"{name} ({where.split(':')[0].rsplit('/', 1)[-1]})" if where else name
 
 
+def read_stacks(collapsed: Path) -> list[tuple[list[str], int]]:
+    """py-spy's collapsed stacks: (frames from the thread's root down, samples)."""
+    stacks = []
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            stacks.append(([frame_name(f) for f in stack.split(";")], int(count)))
+    return stacks
+
+
+def flame_text(stacks: list[tuple[list[str], int]], floor: float = 0.02) -> str:
+    """The flame graph as indented text: every frame with at least ``floor`` of the samples,
+    under its caller. A chain of frames that each pass (almost) everything to one callee, such
+    as the middleware stack, is one line: its first and last frame and how many it holds."""
+    total = sum(n for _, n in stacks)
+    root: dict = {"n": 0, "kids": {}}
+    for frames, n in stacks:
+        node = root
+        for name in frames:
+            node = node["kids"].setdefault(name, {"n": 0, "kids": {}})
+            node["n"] += n
+    lines: list[str] = []
+
+    def walk(name: str, node: dict, depth: int) -> None:
+        chain = [name]
+        while len(node["kids"]) >= 1:
+            child_name, child = max(node["kids"].items(), key=lambda kv: kv[1]["n"])
+            if child["n"] < 0.98 * node["n"]:
+                break
+            chain.append(child_name)
+            node = child
+        label = chain[0] if len(chain) == 1 else f"{chain[0]} … {chain[-1]} ({len(chain)} frames)"
+        lines.append(f"{'  ' * depth}{100 * node['n'] / total:5.1f} %  {label}")
+        for kid_name, kid in sorted(node["kids"].items(), key=lambda kv: -kv[1]["n"]):
+            if kid["n"] >= floor * total:
+                walk(kid_name, kid, depth + 1)
+
+    for name, node in sorted(root["kids"].items(), key=lambda kv: -kv[1]["n"]):
+        if node["n"] >= floor * total:
+            walk(name, node, 0)
+    return "\n".join(lines) + "\n"
+
+
 def summary(collapsed: Path, top: int = 30) -> str:
     """Inclusive and self shares of the samples, from py-spy's collapsed stacks."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
+    stacks = read_stacks(collapsed)
+    for frames, n in stacks:
         total += n
-        frames = [frame_name(f) for f in stack.split(";")]
         for name in set(frames):
             inclusive[name] += n
         own[frames[-1]] += n
@@ -75,8 +117,10 @@ def summary(collapsed: Path, top: int = 30) -> str:
     head = "| share of samples | function |\n|---|---|\n"
     return (
         f"{total:,} samples at {RATE_HZ} Hz over every thread of the server.\n\n"
-        f"### Inclusive (the function and what it calls)\n\n{head}{rows(inclusive)}\n"
-        f"### By itself\n\n{head}{rows(own)}"
+        f"### The flame graph as text (frames with at least 2 % of the samples)\n\n"
+        f"```\n{flame_text(stacks)}```\n\n"
+        f"### By itself (where the time is spent)\n\n{head}{rows(own)}\n"
+        f"### Inclusive (the function and what it calls)\n\n{head}{rows(inclusive)}"
     )
 
 

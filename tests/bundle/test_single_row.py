@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import pickle
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -96,3 +97,13 @@ def test_prepared_predictors_are_freed_with_the_model(trained: TrainResult) -> N
     del model, predictor
     gc.collect()
     assert freed.is_set()
+
+
+def test_a_model_that_scored_one_lead_still_pickles(trained: TrainResult, rows: np.ndarray):
+    """Dask sends whole models to its workers; the copy prepares its own predictors."""
+    model = LeadModel.load(trained.bundle)
+    one = rows[:1]
+    before = model.contributions(one, num_threads=1)
+    copy = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copy.contributions(one, num_threads=1), before)
+    assert copy._single["contrib"] is not model._single["contrib"]

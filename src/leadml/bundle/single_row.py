@@ -14,7 +14,8 @@ and the same TreeSHAP, so the numbers are identical to the last bit (tested agai
 A prepared predictor serialises its callers behind a mutex (LightGBM recommends one per
 thread), so a pool keeps as many as there have been concurrent callers. They are freed when
 this object is collected, and they keep the booster alive until then: a prepared predictor
-points into the booster's trees.
+points into the booster's trees. A pickled copy (Dask sends whole models to its workers)
+prepares its own.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ class SingleRowPredictor:
         self.iterations = best if best > 0 else -1
         self._idle: queue.SimpleQueue = queue.SimpleQueue()
         weakref.finalize(self, _free, self._idle, booster)
+
+    def __reduce__(self) -> tuple:
+        # Prepared predictors live in this process's memory: a copy sent elsewhere (a Dask
+        # worker receives the whole LeadModel) prepares its own from the same booster.
+        return (SingleRowPredictor, (self.booster, self.kind))
 
     def _prepare(self) -> ctypes.c_void_p:
         handle = ctypes.c_void_p()
