@@ -48,6 +48,7 @@ from common import BIN, RESULTS, free_port, start_process, stop_process, table
 
 from leadml.config import Settings
 from leadml.data.synthetic import generate_leads
+from leadml.modeling.finish import TrainResult
 from leadml.modeling.train import train_leads
 from leadml.schema import bundled_schema
 from serve.settings import is_loopback
@@ -157,6 +158,17 @@ def lead_pool(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     return leads
 
 
+def train_with_pool(rows: int, settings: Settings) -> tuple[TrainResult, list[dict[str, Any]]]:
+    """A model trained on ``rows`` synthetic leads (store and bundle in ``settings.home``), and
+    ``POOL`` fresh leads as a CRM would send them."""
+    print(f"Training on {rows:,} synthetic leads (MLflow store in {settings.home})", flush=True)
+    frame = generate_leads(rows + POOL, seed=7)
+    schema = bundled_schema()
+    out = settings.home / "models" / "leadml"
+    result = train_leads(frame.head(rows), schema, settings, out=out)
+    return result, lead_pool(frame.tail(POOL), [schema.id, *result.model.encoder.names])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="per phase")
@@ -168,12 +180,7 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="leadml-bench-serve-"))
     settings = Settings(home=home)
-    print(f"Training on {opts.rows:,} synthetic leads (MLflow store in {home})", flush=True)
-    frame = generate_leads(opts.rows + POOL, seed=7)
-    schema = bundled_schema()
-    result = train_leads(frame.head(opts.rows), schema, settings, out=home / "models" / "leadml")
-    columns = [schema.id, *result.model.encoder.names]
-    leads = lead_pool(frame.tail(POOL), columns)
+    result, leads = train_with_pool(opts.rows, settings)
 
     env = {
         **os.environ,

@@ -30,13 +30,10 @@ import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_serve import POOL, lead_pool, run_phase
+from bench_serve import run_phase, train_with_pool
 from common import BIN, RESULTS, free_port, start_process, stop_process
 
 from leadml.config import Settings
-from leadml.data.synthetic import generate_leads
-from leadml.modeling.train import train_leads
-from leadml.schema import bundled_schema
 
 RATE_HZ = 1000
 #: Frames every request passes through below the app (the CLI, uvicorn's loop): left out of
@@ -135,12 +132,7 @@ def main() -> None:
         raise SystemExit("py-spy is not installed: make install (it is a test dependency)")
 
     home = Path(tempfile.mkdtemp(prefix="leadml-profile-serve-"))
-    settings = Settings(home=home)
-    print(f"Training on {opts.rows:,} synthetic leads", flush=True)
-    frame = generate_leads(opts.rows + POOL, seed=7)
-    schema = bundled_schema()
-    result = train_leads(frame.head(opts.rows), schema, settings, out=home / "models" / "leadml")
-    leads = lead_pool(frame.tail(POOL), [schema.id, *result.model.encoder.names])
+    result, leads = train_with_pool(opts.rows, Settings(home=home))
     bodies = [json.dumps({"leads": [lead]}).encode() for lead in leads]
     path = "/v1/score?explain=false" if opts.numbers else "/v1/score"
 
