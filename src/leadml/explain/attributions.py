@@ -288,7 +288,7 @@ def explain_lead(
     """Explain one lead dict: numpy row, one-thread ``pred_contrib``, no pandas (for the API)."""
     plan = plan_for(model, framework)
     row = model.encoder.encode_row(lead)
-    contrib = model.booster.predict(row, pred_contrib=True, num_threads=1)[0].tolist()
+    contrib = model.contributions(row, num_threads=1)[0].tolist()
     base = contrib.pop()
     raw = base + sum(contrib)
     p = float(model.calibrator(np.array([raw]))[0])

@@ -8,19 +8,14 @@ is a category the model never saw, so it is never stored, and PII columns are ne
 
 Scoring must not wait for, or fail because of, the database: rows are queued and written in
 batches by one background thread, which keeps them and retries while the database is down
-(logging the outage once, not per row). The writer is woken once per batch, not per request:
-it gathers what arrives in the next ``LINGER_S`` and writes it in one transaction. Waking it
-for every single-lead request handed it the GIL each time, and the request's own answer then
-waited for its SQLAlchemy work (a third of the serving time, measured with py-spy). Reads of
-the service's history routes wait for the queue first (``flush``), so a client reads its own
-scores at once.
+(logging the outage once, not per row). It is woken once per batch and gathers rows for
+``LINGER_S``: woken per request, it took the GIL from the answer (a third of the serving time).
 
 The queue has a cap, checked *before* a request is scored (``admit``): past it the service
 answers 503 with Retry-After and the CRM sends again, so no score that was acknowledged is
-ever thrown away to make room. What can still be lost is
-logged with its count and counted in ``status()``: rows the database refuses for good (a value
-it cannot store) and rows still queued when the process stops while the database stays away
-longer than ``flush_s``.
+ever thrown away to make room. What can still be lost is logged with its count and counted in
+``status()``: rows the database refuses for good (a value it cannot store) and rows still
+queued when the process stops while the database stays away longer than ``flush_s``.
 
 Trends need a lead's previous score: the latest are kept in memory per (tenant, lead id), and
 only unknown leads cost a query; while the database is down those queries are skipped for a
