@@ -36,6 +36,8 @@ class ScoreRecord:
     grade: str
     scored_at: datetime
     features: dict[str, Any] | None = None
+    #: A challenger's background score (``leadml serve --shadow``), never served.
+    shadow: bool = False
 
     def row(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class ScoreRecord:
             "grade": self.grade,
             "scored_at": self.scored_at,
             "features": self.features,
+            "shadow": self.shadow,
         }
 
 
@@ -140,7 +143,7 @@ def latest_query(tenant: str, lead_ids: Sequence[str]) -> sa.Select:
     c = lead_scores.c
     newest = (
         sa.select(c.lead_id, sa.func.max(c.id).label("id"))
-        .where(c.tenant == tenant, c.lead_id.in_(lead_ids))
+        .where(c.tenant == tenant, c.lead_id.in_(lead_ids), c.shadow == sa.false())
         .group_by(c.lead_id)
         .subquery()
     )
@@ -152,7 +155,7 @@ def recent_query(tenant: str, limit: int) -> sa.Select:
     c = lead_scores.c
     newest = (
         sa.select(sa.func.max(c.id).label("id"))
-        .where(c.tenant == tenant)
+        .where(c.tenant == tenant, c.shadow == sa.false())
         .group_by(c.lead_id)
         .subquery()
     )
@@ -169,7 +172,7 @@ def lead_query(tenant: str, lead_id: str, limit: int) -> sa.Select:
     c = lead_scores.c
     return (
         sa.select(*READ_COLUMNS)
-        .where(c.tenant == tenant, c.lead_id == lead_id)
+        .where(c.tenant == tenant, c.lead_id == lead_id, c.shadow == sa.false())
         .order_by(c.id.desc())
         .limit(limit)
     )

@@ -227,6 +227,8 @@ class ScoreHistory:
             return
         with self._latest_lock:
             for r in records:
+                if r.shadow:  # a challenger's score is no lead's previous score
+                    continue
                 key = (r.tenant, r.lead_id)
                 self._latest[key] = r.score
                 self._latest.move_to_end(key)

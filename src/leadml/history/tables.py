@@ -50,8 +50,24 @@ lead_scores = sa.Table(
     sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("features", sa.JSON, nullable=True),
     sa.Column("tenant", sa.String(TENANT_LENGTH), nullable=False, server_default=DEFAULT_TENANT),
+    # A challenger's background score (``leadml serve --shadow``): compared, never served.
+    sa.Column("shadow", sa.Boolean, nullable=False, server_default=sa.false()),
     # Every read is one tenant's: its leads, or one lead of it.
     sa.Index("ix_lead_scores_tenant_lead_id", "tenant", "lead_id"),
+)
+
+OUTCOMES = "lead_outcomes"
+#: What the CRM reported about a lead: one row per (tenant, lead id), updated when it changes.
+lead_outcomes = sa.Table(
+    OUTCOMES,
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("tenant", sa.String(TENANT_LENGTH), nullable=False),
+    sa.Column("lead_id", sa.String(500), nullable=False),
+    sa.Column("converted", sa.Boolean, nullable=False),
+    sa.Column("outcome_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("tenant", "lead_id", name="uq_lead_outcomes_tenant_lead_id"),
 )
 
 _upgrading = threading.Lock()
