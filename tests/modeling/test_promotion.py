@@ -91,3 +91,64 @@ def test_better_challenger_is_promoted_and_recorded(home: Path) -> None:
     assert tags["leadml.promoted_from"] == "1" and tags["leadml.promoted_to"] == "3"
     assert tags["leadml.promoted_by"] and tags["leadml.promoted_at"]
     assert "roc_auc" in tags["leadml.promotion_evidence"]
+
+
+def test_versions_lists_every_version_with_alias_window_and_figures(home: Path) -> None:
+    done = cli(home, "versions")
+    assert done.exit_code == 0, done.output
+    for version in ("v1", "v2", "v3"):
+        assert version in done.output
+    assert "champion" in done.output and "challenger" in done.output
+    assert "2024-11-01" in done.output  # the data window's first day
+    assert "promotion v1 → v3" in done.output
+
+
+def test_rollback_restores_the_previous_champion_and_records_it(home: Path) -> None:
+    c = client(home)
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == "3"
+    done = cli(home, "rollback", "--why", "grades drifted")
+    assert done.exit_code == 0, done.output
+    assert "v1 again (was v3)" in done.output
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == "1"
+    tags = c.get_model_version(NAME, "1").tags
+    assert tags["leadml.rolled_back_from"] == "3" and tags["leadml.rolled_back_to"] == "1"
+    assert tags["leadml.rolled_back_why"] == "grades drifted" and tags["leadml.rolled_back_by"]
+
+
+def test_rollback_with_nothing_before_says_so_and_changes_nothing(home: Path) -> None:
+    c = client(home)
+    before = c.get_registered_model(NAME).tags
+    done = cli(home, "rollback")  # v1 was the first champion: nothing before it
+    assert done.exit_code == 2
+    assert "nothing to roll back to" in done.output
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == "1"
+    assert c.get_registered_model(NAME).tags == before
+    done = cli(home, "rollback", "--to", "7")
+    assert done.exit_code == 2 and "no version 7" in done.output
+    done = cli(home, "rollback", "--to", "3")  # forward again, by name
+    assert done.exit_code == 0, done.output
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == "3"
+
+
+def test_retrain_keeps_the_champion_when_the_challenger_is_worse_on_the_newest_leads(
+    home: Path,
+) -> None:
+    c = client(home)
+    champion = str(c.get_model_version_by_alias(NAME, "champion").version)
+    done = cli(home, "retrain", "--data", str(home / "noisy.csv"), "--promote")
+    assert done.exit_code == 3, done.output  # kept
+    assert "Gate on the newest 1,000 leads" in done.output
+    assert f"Kept champion v{champion}" in done.output and "ROC AUC" in done.output
+    assert "learned from 1,000 of these leads" in done.output  # same leads as its own file
+    assert str(c.get_model_version_by_alias(NAME, "champion").version) == champion
+    new = str(c.get_model_version_by_alias(NAME, "challenger").version)
+    assert "'passed': False" in c.get_model_version(NAME, new).tags["leadml.retrain_gate"]
+    run = c.get_run(c.get_model_version(NAME, new).run_id)
+    assert run.data.metrics["gate_champion_roc_auc"] > run.data.metrics["gate_challenger_roc_auc"]
+
+
+def test_retrain_refuses_bad_input_before_training(home: Path) -> None:
+    done = cli(home, "retrain", "--data", str(home / "good.csv"), "--since", "someday")
+    assert done.exit_code == 2 and "--since 'someday' is not a date" in done.output
+    done = cli(home, "retrain", "--data", str(home / "good.csv"), "--since", "2031-01-01")
+    assert done.exit_code == 2 and "no lead in the data was created on or after" in done.output

@@ -63,7 +63,7 @@ def main_options(
 def _register() -> None:
     """Every verb, flat on the one app; ``schema`` and ``history`` are groups of their own
     (``schema infer``, ``history purge``)."""
-    from leadml.cli import data, demo, history, registry, score, serve, train
+    from leadml.cli import data, demo, history, registry, retrain, score, serve, train
 
     app.add_typer(data.schema_app, name="schema")
     app.add_typer(history.history_app, name="history")
@@ -74,6 +74,9 @@ def _register() -> None:
         score.explain_command,
         score.evaluate,
         registry.promote,
+        registry.rollback,
+        registry.versions,
+        retrain.retrain,
         serve.serve,
         demo.demo,
     ):

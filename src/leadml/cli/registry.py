@@ -72,3 +72,100 @@ def promote(
         raise LeadMLError(result.refusal())
     record_promotion(client, name, old, new, getpass.getuser(), result.evidence)
     screen.print(f"[green]✓[/] {name} v{new} is now champion (was v{old or '-'}).")
+
+
+def _project(name: str | None) -> str:
+    """The registered model meant: ``--name``, else the store's only one."""
+    from mlflow.tracking import MlflowClient
+
+    from leadml.tracking.registry import registered_names
+
+    names = registered_names(MlflowClient())
+    if name is not None:
+        if name not in names:
+            shown = ", ".join(names) if names else "none"
+            raise LeadMLError(f"no registered model '{name}' (registered: {shown})")
+        return name
+    if len(names) == 1:
+        return names[0]
+    shown = ", ".join(names) if names else "none"
+    raise LeadMLError(f"say which model with --name NAME; registered models: {shown}")
+
+
+NAME_OPTION = typer.Option(help="Registered model (default: the store's only one).", metavar="NAME")
+
+
+def rollback(
+    to: Annotated[
+        str | None,
+        typer.Option(help="Version to go back to (default: the previous champion).", metavar="N"),
+    ] = None,
+    name: Annotated[str | None, NAME_OPTION] = None,
+    why: Annotated[str, typer.Option(help="Why, kept with the move.", metavar="TEXT")] = (
+        "rollback"
+    ),
+) -> None:
+    """Move champion back to the champion before it (or to --to N), recorded like a promotion.
+
+    A server started with models:/<name>@champion serves it after a reload
+    (POST /v1/admin/reload or SIGHUP).
+    """
+    from mlflow.tracking import MlflowClient
+
+    from leadml.tracking.champions import move_champion, rollback_target
+    from leadml.tracking.store import connect
+
+    connect(project_settings())
+    project = _project(name)
+    client = MlflowClient()
+    current, target = rollback_target(client, project, to)
+    move_champion(client, project, target, who=getpass.getuser(), why=why, kind="rollback")
+    screen.print(
+        f"[green]✓[/] {project} champion is v{target} again (was v{current}). Servers of "
+        f"models:/{project}@champion pick it up on reload (POST /v1/admin/reload or SIGHUP)."
+    )
+
+
+def versions(name: Annotated[str | None, NAME_OPTION] = None) -> None:
+    """List the registered versions: alias, trained at, data window and headline figures."""
+    from mlflow.tracking import MlflowClient
+
+    from leadml.tracking.champions import champion_log
+    from leadml.tracking.registry import version_rows
+    from leadml.tracking.store import connect
+
+    connect(project_settings())
+    project = _project(name)
+    client = MlflowClient()
+    table = Table(title=f"{project}: registered versions")
+    for column in ("version", "alias", "trained at", "data window", "leads", "ROC AUC", "ECE"):
+        table.add_column(
+            column, justify="right" if column in ("leads", "ROC AUC", "ECE") else "left"
+        )
+
+    def figure(value: float | None) -> str:
+        return "—" if value is None else f"{value:.4f}"
+
+    for row in version_rows(client, project):
+        window = (
+            f"{row['data_from'][:10]} → {row['data_to'][:10]}"
+            if row["data_from"] and row["data_to"]
+            else "—"
+        )
+        table.add_row(
+            f"v{row['version']}",
+            ", ".join(row["aliases"]) or "",
+            (row["trained_at"] or "—")[:16].replace("T", " "),
+            window,
+            str(row["rows"] or "—"),
+            figure(row["test_roc_auc"]),
+            figure(row["test_ece"]),
+        )
+    screen.print(table)
+    moves = champion_log(client, project)
+    for move in moves[-5:]:
+        screen.print(
+            f"  {move.at} {move.by}: {move.kind} v{move.from_version or '-'} → "
+            f"v{move.to_version} ({move.why})",
+            highlight=False,
+        )

@@ -100,18 +100,46 @@ def registry_identity(client: MlflowClient, ref: str) -> dict[str, str]:
 def record_promotion(
     client: MlflowClient, name: str, old: str | None, new: str, who: str, numbers: dict[str, Any]
 ) -> None:
-    """Move the champion alias and leave the who / when / from / to trail in MLflow tags."""
-    when = datetime.now(UTC).isoformat(timespec="seconds")
-    client.set_registered_model_alias(name, CHAMPION, new)
-    tags = {
-        "leadml.promoted_by": who,
-        "leadml.promoted_at": when,
-        "leadml.promoted_from": old or "none",
-        "leadml.promoted_to": new,
-        "leadml.promotion_evidence": str(numbers),
-    }
-    for key, value in tags.items():
-        client.set_model_version_tag(name, new, key, value)
-    client.set_registered_model_tag(
-        name, "leadml.last_promotion", f"{when} {who}: v{old or '-'} → v{new}"
-    )
+    """Move the champion alias to ``new`` on the gate's evidence and record who, when, from and
+    to (:func:`leadml.tracking.champions.move_champion`); ``old`` is the champion judged."""
+    from leadml.tracking.champions import move_champion
+
+    why = f"passed the promotion gate against v{old}" if old else "first champion"
+    move_champion(client, name, new, who=who, why=why, kind="promotion", evidence=numbers)
+
+
+#: The figures ``leadml versions`` shows for each version (MLflow metric names of its run).
+HEADLINE = ("test_roc_auc", "test_ece", "test_log_loss")
+
+
+def version_rows(client: MlflowClient, name: str) -> list[dict[str, Any]]:
+    """Every registered version of ``name``, newest first: aliases, when it was trained, on
+    which leads (the data window) and its headline figures, read from its run."""
+    rows = []
+    # The registered model knows its aliases; the versions a search returns may not.
+    aliases = client.get_registered_model(name).aliases or {}
+    for mv in client.search_model_versions(f"name='{name}'"):
+        row: dict[str, Any] = {
+            "version": str(mv.version),
+            "aliases": sorted(a for a, v in aliases.items() if str(v) == str(mv.version)),
+            "run_id": mv.run_id,
+            "trained_at": None,
+            "data_from": None,
+            "data_to": None,
+            "rows": None,
+        }
+        row |= dict.fromkeys(HEADLINE)
+        try:
+            run = client.get_run(mv.run_id) if mv.run_id else None
+        except MlflowException:
+            run = None
+        if run is not None:
+            tags, metrics, params = run.data.tags, run.data.metrics, run.data.params
+            started = datetime.fromtimestamp(run.info.start_time / 1000, UTC)
+            row["trained_at"] = tags.get("leadml.trained_at") or started.isoformat("seconds")
+            row["data_from"] = tags.get("leadml.data_from") or None
+            row["data_to"] = tags.get("leadml.data_to") or None
+            row["rows"] = params.get("rows_shipped")
+            row |= {k: metrics.get(k) for k in HEADLINE}
+        rows.append(row)
+    return sorted(rows, key=lambda r: int(r["version"]), reverse=True)

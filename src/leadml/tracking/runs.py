@@ -89,6 +89,10 @@ def log_run(
                 "leadml.version": __version__,
                 "leadml.schema": model.schema.name,
                 "leadml.data_sha256": meta["data"]["sha256"],
+                # The data window, for `leadml versions` (the fingerprint's first and last lead).
+                "leadml.data_from": str(meta["data"].get("time_from") or ""),
+                "leadml.data_to": str(meta["data"].get("time_to") or ""),
+                "leadml.trained_at": str(meta.get("trained_at") or ""),
             }
         )
         mlflow.log_params(logged_params)

@@ -1,0 +1,144 @@
+"""``leadml retrain``: a challenger from the newest history, the gate, and (with ``--promote``)
+the promotion, in one command a timer can run.
+
+Exit codes, for cron and systemd: 0 promoted (without ``--promote``: it passed the gate and
+would be), 3 kept (the champion stays: the challenger is worse on the newest leads), anything
+else failed and changed nothing (2: bad input, as for every verb; 1: an unexpected error).
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from leadml.cli.options import DATA_HELP, OUTCOMES_HELP, read_with_outcomes
+from leadml.cli.registry import NAME_OPTION, _project
+from leadml.cli.render import console, screen
+from leadml.cli.shell import project_settings
+from leadml.errors import LeadMLError
+
+PROMOTED, KEPT = 0, 3
+FIGURES = ("roc_auc", "ece", "log_loss", "brier")
+
+
+def retrain(
+    data: Annotated[str, typer.Option(help=DATA_HELP, metavar="FILE|URL")],
+    outcomes: Annotated[str | None, typer.Option(help=OUTCOMES_HELP, metavar="FILE")] = None,
+    on: Annotated[
+        str | None, typer.Option(help="Key column shared with --outcomes.", metavar="KEY")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Learn only from leads created on or after DATE.", metavar="DATE"),
+    ] = None,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Make it champion if it passes the gate.")
+    ] = False,
+    name: Annotated[str | None, NAME_OPTION] = None,
+    schema: Annotated[
+        Path | None,
+        typer.Option(help="LeadSchema TOML (default: the champion's own).", metavar="FILE"),
+    ] = None,
+) -> None:
+    """Train a challenger on the newest history and judge it against the champion on the same
+    newest leads; promote only with --promote and only if it is not worse.
+
+    Exit code 0: promoted (or would be, without --promote); 3: kept the champion; 2: failed.
+    """
+    from mlflow.tracking import MlflowClient
+
+    from leadml.data.read import describe_source
+    from leadml.modeling.retrain import retrain_leads, since_filter
+    from leadml.schema.spec import LeadSchema
+    from leadml.tracking.references import load_model
+    from leadml.tracking.registry import CHAMPION, alias_version, record_promotion
+    from leadml.tracking.store import connect
+
+    settings = project_settings()
+    with console.status("Checking the MLflow store"):
+        connect(settings)
+    project = _project(name)
+    client = MlflowClient()
+    old = alias_version(client, project, CHAMPION)
+    champion = (
+        load_model(f"models:/{project}@{CHAMPION}", settings.tracking_uri, settings.bundle_key)
+        if old
+        else None
+    )
+    if schema is not None:
+        lead_schema = LeadSchema.load(schema)
+    elif champion is not None:
+        lead_schema = champion.schema
+    else:
+        raise LeadMLError(f"{project} has no champion to take the schema from: give --schema")
+    with console.status(f"Reading {describe_source(data)}"):
+        frame, target, positive = read_with_outcomes(
+            data, outcomes, on, lead_schema.target, lead_schema.positive
+        )
+    if target != lead_schema.target:
+        lead_schema = lead_schema.model_copy(update={"target": target, "positive": positive})
+    frame = since_filter(frame, lead_schema, since)
+    with console.status("Training the challenger") as status:
+        result, gate = retrain_leads(
+            frame,
+            lead_schema,
+            settings,
+            champion,
+            name=project,
+            out=settings.models_dir / f"{project}-challenger",
+            progress=lambda msg: status.update(msg),
+            source=describe_source(data),
+        )
+    new = str(result.version)
+    _log_evidence(client, project, new, result.run_id, gate.evidence())
+    screen.print(_gate_table(gate, new, old))
+    if gate.champion_saw:
+        screen.print(
+            f"[yellow]Note:[/] the champion learned from {gate.champion_saw:,} of these leads; "
+            "the comparison favours it."
+        )
+    if old is None or old == new:
+        screen.print(f"[green]✓[/] {project} v{new} is the champion (there was none before).")
+        raise typer.Exit(PROMOTED)
+    if not gate.passed:
+        screen.print(f"[red]Kept[/] champion v{old}: {'; '.join(gate.reasons)}.", highlight=False)
+        raise typer.Exit(KEPT)
+    if not promote:
+        screen.print(
+            f"Challenger v{new} passed the gate; champion stays v{old} (add --promote, or run "
+            f"`leadml promote --model models:/{project}/{new} --data NEWER.csv`)."
+        )
+        raise typer.Exit(PROMOTED)
+    record_promotion(client, project, old, new, getpass.getuser(), gate.evidence())
+    screen.print(
+        f"[green]✓[/] {project} v{new} is now champion (was v{old}); servers of "
+        f"models:/{project}@champion pick it up on reload."
+    )
+    raise typer.Exit(PROMOTED)
+
+
+def _gate_table(gate: Any, new: str, old: str | None) -> Table:
+    table = Table(title=f"Gate on {gate.evidence()['judged_on']}")
+    for column in ("model", *FIGURES):
+        table.add_column(column, justify="right")
+    table.add_row(f"challenger v{new}", *(f"{gate.challenger[c]:.4f}" for c in FIGURES))
+    if gate.champion is not None:
+        table.add_row(f"champion v{old}", *(f"{gate.champion[c]:.4f}" for c in FIGURES))
+    return table
+
+
+def _log_evidence(
+    client: Any, name: str, version: str, run_id: str | None, evidence: dict[str, Any]
+) -> None:
+    """The gate's figures on the challenger's run (``gate_*`` metrics) and version (a tag), so
+    the MLflow UI shows why it was or was not promoted."""
+    if run_id:
+        for who in ("challenger", "champion"):
+            for key, value in (evidence.get(who) or {}).items():
+                if isinstance(value, float):
+                    client.log_metric(run_id, f"gate_{who}_{key}", value)
+    client.set_model_version_tag(name, version, "leadml.retrain_gate", str(evidence))
