@@ -1,4 +1,5 @@
-"""Retention: old scores are deleted, only old ones, at start and then on a timer, counted."""
+"""Retention: old scores are deleted, only old ones, at start and then on a timer, counted;
+the outcomes of leads left without a score go with them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from leadml.errors import LeadMLError
 from leadml.history import retention, store
 from leadml.history.engine import make_engine
+from leadml.history.outcomes import Outcome, record_outcomes
 from leadml.history.retention import parse_before, purge
 from leadml.history.rows import ScoreRecord
 from leadml.history.store import ScoreHistory
@@ -52,6 +54,30 @@ def test_purge_deletes_only_what_is_older_in_chunks(
         # A cutoff in another zone means the same instant (SQLite keeps UTC text).
         plus_two = (NOW - timedelta(days=2, hours=12)).astimezone(timezone(timedelta(hours=2)))
         assert purge(engine, plus_two) == 3  # NEW3, NEW4 and EDGE
+    finally:
+        engine.dispose()
+
+
+def test_purge_takes_the_outcomes_of_leads_left_without_a_score(db_url: str) -> None:
+    write(
+        db_url,
+        [
+            aged("OLD", 400),
+            aged("MIXED", 400),
+            aged("MIXED", 1),
+            aged("NEW", 1),
+            ScoreRecord("crm-b", "OLD", "v1", 0.5, 50, "B", NOW, None),  # another tenant's
+        ],
+    )
+    engine = make_engine(db_url)
+    try:
+        for tenant, leads in (("crm-a", ["OLD", "MIXED", "NEW"]), ("crm-b", ["OLD"])):
+            assert record_outcomes(engine, tenant, [Outcome(i, True) for i in leads]).recorded
+        assert purge(engine, NOW - timedelta(days=100)) == 2  # scores, as before
+        with engine.connect() as conn:
+            kept = conn.execute(sa.text("SELECT tenant, lead_id FROM lead_outcomes")).all()
+        assert sorted(map(tuple, kept)) == [("crm-a", "MIXED"), ("crm-a", "NEW"), ("crm-b", "OLD")]
+        assert purge(engine, NOW - timedelta(days=100)) == 0
     finally:
         engine.dispose()
 

@@ -63,10 +63,22 @@ def main_options(
 def _register() -> None:
     """Every verb, flat on the one app; ``schema`` and ``history`` are groups of their own
     (``schema infer``, ``history purge``)."""
-    from leadml.cli import data, demo, history, registry, retrain, score, serve, train
+    from leadml.cli import (
+        data,
+        demo,
+        history,
+        monitor,
+        outcomes,
+        registry,
+        retrain,
+        score,
+        serve,
+        train,
+    )
 
     app.add_typer(data.schema_app, name="schema")
     app.add_typer(history.history_app, name="history")
+    app.add_typer(outcomes.outcomes_app, name="outcomes")
     for command in (
         data.generate,
         train.train,
@@ -77,6 +89,7 @@ def _register() -> None:
         registry.rollback,
         registry.versions,
         retrain.retrain,
+        monitor.monitor,
         serve.serve,
         demo.demo,
     ):

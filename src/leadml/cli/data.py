@@ -27,12 +27,32 @@ def generate(
     out: Annotated[
         Path, typer.Option(help="CSV or .parquet file to write.", metavar="FILE")
     ] = Path("data/sample/leads.csv"),
+    start: Annotated[
+        str,
+        typer.Option(
+            help="First day of the leads; a later start continues the process's trends "
+            "(2026-11-01: the month after the default history).",
+            metavar="DATE",
+        ),
+    ] = "2024-11-01",
+    months: Annotated[
+        float, typer.Option(min=0.01, help="Months of leads from --start.", metavar="M")
+    ] = 24,
+    drift: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A sudden change to rehearse monitoring, repeatable: budget=SHIFT (answers "
+            "pushed toward '< 10k'), new-source=SHARE (leads from a source never seen).",
+            metavar="KEY=VALUE",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic CRM lead history with a known generating process."""
-    from leadml.data.synthetic import generate_leads, write_leads
+    from leadml.data.synthetic import generate_leads, parse_drift, write_leads
 
+    changes = parse_drift(drift or [])
     with console.status(f"Generating {rows:,} leads"):
-        frame = generate_leads(rows, seed)
+        frame = generate_leads(rows, seed, start=start, months=months, drift=changes)
         path = write_leads(frame, out)
     console.print(
         f"Wrote {len(frame):,} leads × {frame.shape[1]} columns to [bold]{path}[/] "

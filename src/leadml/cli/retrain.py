@@ -43,9 +43,21 @@ def retrain(
         Path | None,
         typer.Option(help="LeadSchema TOML (default: the champion's own).", metavar="FILE"),
     ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            help="Whose posted outcomes label a --data without outcomes (default: every tenant's).",
+            metavar="NAME",
+        ),
+    ] = None,
 ) -> None:
-    """Train a challenger on the newest history and judge it against the champion on the same
-    newest leads; promote only with --promote and only if it is not worse.
+    """Train a challenger on the newest history; promote it only if it is not worse.
+
+    The challenger and the champion are judged on the same newest leads; --promote moves the
+    champion alias only when the gate passes.
+
+    Outcomes come from --data's target column, from --outcomes FILE --on KEY, or (when --data
+    has no target column) from the outcomes posted to the score history, by lead id.
 
     Exit code 0: promoted (or would be, without --promote); 3: kept the champion; 2: failed.
     """
@@ -81,6 +93,20 @@ def retrain(
         )
     if target != lead_schema.target:
         lead_schema = lead_schema.model_copy(update={"target": target, "positive": positive})
+    if outcomes is None and lead_schema.target not in frame.columns:
+        from leadml.history.labels import label_from_store, stored_outcomes
+
+        url = settings.history_database
+        if url is None or not lead_schema.id:
+            raise LeadMLError(
+                f"the data has no target column '{lead_schema.target}': give --outcomes FILE "
+                "--on KEY, or post outcomes to the score history"
+            )
+        frame, note = label_from_store(
+            frame, lead_schema.id, lead_schema.target, stored_outcomes(url, tenant)
+        )
+        lead_schema = lead_schema.model_copy(update={"positive": "1"})
+        console.print(f"[cyan]Outcomes:[/] {note}", highlight=False, soft_wrap=True)
     frame = since_filter(frame, lead_schema, since)
     with console.status("Training the challenger") as status:
         result, gate = retrain_leads(

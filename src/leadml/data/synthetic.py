@@ -23,7 +23,14 @@ The generating process (log-odds of conversion, per lead):
   (50 to 2,000 employees +0.7) and very large companies (> 20,000) -0.5: non-monotone; lead
   source (referral +0.6, partner +0.4, cold outbound -0.5).
 * **Drift**: webinar attendance is worth +0.9 at the start and fades linearly to 0 over the
-  24 months, while the base rate climbs by +0.35: an old model slowly goes stale.
+  24 months, while the base rate climbs by +0.35: an old model slowly goes stale. The clock is
+  the process's own (24 months from 1 November 2024, whatever ``start`` is), so leads made for
+  a later window (``start="2026-11-01", months=1``: the month after the data) continue the
+  trends: the base rate keeps climbing and the webinar stays worth nothing.
+* **Sudden drift**, on request only (:class:`Drift`), to rehearse monitoring: budget answers
+  pushed toward "< 10k" (the latent moved, so conversion follows the answers), and a share of
+  leads from a lead source the training data never had. Each knob draws nothing from the main
+  random stream, so every other field stays as it would have been, lead for lead.
 
 Name, email and phone are drawn independently of everything else: they carry no signal, and
 the invariance tests rely on that.
@@ -31,12 +38,15 @@ the invariance tests rely on that.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from leadml.data.write import write_table
+from leadml.errors import LeadMLError
 
 BUDGET_LEVELS = ["< 10k", "10k–50k", "50k–100k", "100k–250k", "> 250k"]
 ROLE_LEVELS = ["End user", "Influencer", "Evaluator", "Decision maker"]
@@ -136,6 +146,59 @@ NEED_EFFECT = np.array([-1.0, -0.3, 0.4, 0.9])
 TIMELINE_EFFECT = np.array([-1.0, -0.6, 0.0, 0.5, 1.0])
 INTERCEPT = -3.6
 
+#: The process's own clock: time drift is measured over 24 months (730 days) from here.
+ORIGIN = "2024-11-01"
+WINDOW_DAYS = 730
+#: How far ``Drift(budget_shift=1)`` lowers the budget answer's latent: two answers' worth
+#: (its cut-offs lie 1.0 apart), so the knob's useful range is 0 to 1.
+BUDGET_STEP = 2.0
+#: The lead source a ``Drift(new_source=...)`` brings in, and its effect on the log-odds.
+NEW_SOURCE = "AI chat assistant"
+NEW_SOURCE_EFFECT = 0.0
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Sudden changes to rehearse monitoring on; nothing else about the leads changes.
+
+    ``budget_shift`` lowers the latent behind the budget answer by ``BUDGET_STEP`` times
+    itself, in the ordered logit's units (its answers' cut-offs lie 1.0 apart): 0.5 moves
+    nearly every answer above "< 10k" one answer down; 0.8 puts about 44 % of leads at "< 10k",
+    against 10 % without drift. Conversion follows the answers, as it always does.
+    ``new_source`` is the share of leads that come from ``new_source_name``, a lead source
+    absent from any undrifted table.
+    """
+
+    budget_shift: float = 0.0
+    new_source: float = 0.0
+    new_source_name: str = NEW_SOURCE
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.new_source <= 1.0:
+            raise LeadMLError(f"drift new-source must be a share in [0, 1], not {self.new_source}")
+
+
+#: ``--drift KEY=VALUE`` keys → ``Drift`` fields.
+DRIFT_KEYS = {"budget": "budget_shift", "new-source": "new_source"}
+
+
+def parse_drift(items: Iterable[str]) -> Drift | None:
+    """``["budget=0.8", "new-source=0.3"]`` → ``Drift`` (None when no item is given)."""
+    values: dict[str, float] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in DRIFT_KEYS:
+            raise LeadMLError(
+                f"unknown drift '{item}'; use budget=SHIFT (e.g. budget=0.8) "
+                "or new-source=SHARE (e.g. new-source=0.3)"
+            )
+        try:
+            values[DRIFT_KEYS[key]] = float(raw)
+        except ValueError:
+            raise LeadMLError(f"drift '{item}' needs a number after '='") from None
+    return Drift(**values) if values else None
+
 
 def _ordinal_draw(rng: np.random.Generator, score: np.ndarray, n_levels: int) -> np.ndarray:
     """Draw an ordinal answer whose level rises with a latent score (an ordered logit)."""
@@ -155,16 +218,39 @@ def _with_placeholders(
     return out
 
 
-def generate_leads(rows: int = 20_000, seed: int = 7, start: str = "2024-11-01") -> pd.DataFrame:
-    """Make ``rows`` leads over 24 months from ``start``, the same table for the same seed."""
+def _start_date(start: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(start)
+    except ValueError:
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise LeadMLError(f"start '{start}' is not a date; give one as YYYY-MM-DD")
+    return stamp
+
+
+def generate_leads(
+    rows: int = 20_000,
+    seed: int = 7,
+    start: str = ORIGIN,
+    months: float = 24,
+    drift: Drift | None = None,
+) -> pd.DataFrame:
+    """Make ``rows`` leads over ``months`` months from ``start``, the same table for the same
+    arguments; ``drift`` changes only the fields it names (see :class:`Drift`)."""
     if rows < 1:
         raise ValueError("rows must be at least 1")
+    if months <= 0:
+        raise ValueError("months must be positive")
+    first_day = _start_date(start)
     rng = np.random.default_rng(seed)
     n = rows
 
-    t = np.sort(rng.random(n))  # position in the 24-month window, 0 → 1
-    created = pd.Timestamp(start) + pd.to_timedelta(t * 730, unit="D")
+    u = np.sort(rng.random(n))  # position in the window asked for, 0 → 1
+    created = first_day + pd.to_timedelta(u * (WINDOW_DAYS * months / 24), unit="D")
     created = created.floor("s")
+    # Position on the process's clock (0 → 1 over its 24 months): ``u`` itself by default.
+    offset = (first_day - pd.Timestamp(ORIGIN)) / pd.Timedelta(days=WINDOW_DAYS)
+    t = offset + u * (months / 24)
 
     seniority = rng.choice(len(SENIORITY_LEVELS), size=n, p=[0.18, 0.3, 0.24, 0.14, 0.09, 0.05])
     department = rng.choice(len(DEPARTMENTS), size=n, p=[0.25, 0.15, 0.2, 0.1, 0.12, 0.06, 0.12])
@@ -177,13 +263,23 @@ def generate_leads(rows: int = 20_000, seed: int = 7, start: str = "2024-11-01")
 
     intent = rng.normal(0, 1, size=n)
     size_score = (np.log(employees) - 5.0) / 1.8
-    budget = _ordinal_draw(rng, 0.7 * size_score + 0.3 * intent, len(BUDGET_LEVELS))
+    budget_latent = 0.7 * size_score + 0.3 * intent
+    if drift is not None and drift.budget_shift:
+        budget_latent = budget_latent - BUDGET_STEP * drift.budget_shift
+    budget = _ordinal_draw(rng, budget_latent, len(BUDGET_LEVELS))
     role = _ordinal_draw(rng, 0.9 * (seniority - 2.2) / 1.4, len(ROLE_LEVELS))
     need = _ordinal_draw(rng, 0.8 * intent, len(NEED_LEVELS))
     timeline = _ordinal_draw(rng, 0.6 * intent + 0.2 * rng.normal(size=n), len(TIMELINE_LEVELS))
 
     source_names = np.array(list(SOURCES))
+    source_effect = np.array(list(SOURCES.values()))
     source = rng.choice(len(source_names), size=n, p=[0.2, 0.16, 0.08, 0.1, 0.08, 0.2, 0.06, 0.12])
+    if drift is not None and drift.new_source > 0:
+        # A stream of its own, so the main one (and every other field) is left as it was.
+        arrivals = np.random.default_rng([seed, 20_260_101]).random(n) < drift.new_source
+        source_names = np.append(source_names, drift.new_source_name)
+        source_effect = np.append(source_effect, NEW_SOURCE_EFFECT)
+        source = np.where(arrivals, len(source_names) - 1, source)
 
     activity = np.exp(0.5 * intent + rng.normal(0, 0.4, size=n))
     site_visits = rng.poisson(2.0 * activity)
@@ -215,9 +311,9 @@ def generate_leads(rows: int = 20_000, seed: int = 7, start: str = "2024-11-01")
         + np.array(list(INDUSTRIES.values()))[industry]
         + 0.7 * ((employees >= 50) & (employees <= 2000))
         - 0.5 * (employees > 20_000)
-        + np.array(list(SOURCES.values()))[source]
+        + source_effect[source]
         - 1.0 * ((budget >= 3) & (employees < 20))
-        + 0.9 * (1 - t) * webinar
+        + 0.9 * np.clip(1 - t, 0.0, 1.0) * webinar  # worth nothing once faded
         + 0.35 * t
     )
     converted = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)

@@ -4,11 +4,13 @@ A score history holds what leads looked like and how they scored; kept forever i
 record nobody decided to keep. The service purges rows older than ``history_days`` at start and
 then once a day; ``leadml history purge --before DATE`` does it by hand. Rows go in chunks of
 ids, so neither SQLite's single writer nor a PostgreSQL table is held for one long delete while
-scores keep arriving.
+scores keep arriving. An outcome is kept as long as its lead has a score: once a purge took
+the lead's last one, its outcome goes too (it judged a score that no longer exists).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,7 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leadml.errors import LeadMLError
 from leadml.history.engine import make_engine, redact, sqlite_file
-from leadml.history.tables import TABLE, lead_scores
+from leadml.history.tables import OUTCOMES, TABLE, lead_outcomes, lead_scores
+
+log = logging.getLogger("leadml.history")
 
 #: Rows deleted per statement (and transaction).
 CHUNK_ROWS = 10_000
@@ -39,7 +43,8 @@ def parse_before(text: str) -> datetime:
 
 
 def purge(engine: sa.Engine, before: datetime) -> int:
-    """Delete every score made before ``before``; how many were deleted.
+    """Delete every score made before ``before``, then the outcomes of leads left without a
+    score; how many scores were deleted.
 
     Raises ``LeadMLError`` when the database holds no score history, and ``SQLAlchemyError``
     when it cannot be reached.
@@ -47,13 +52,36 @@ def purge(engine: sa.Engine, before: datetime) -> int:
     # SQLite keeps times as UTC text without a zone: compare in UTC, as they were written.
     before = before.astimezone(UTC) if before.tzinfo else before.replace(tzinfo=UTC)
     with engine.connect() as conn:
-        if not sa.inspect(conn).has_table(TABLE):
+        inspector = sa.inspect(conn)
+        if not inspector.has_table(TABLE):
             raise LeadMLError(f"no score history here (no table {TABLE})")
+        has_outcomes = inspector.has_table(OUTCOMES)  # not before revision 3
     oldest = sa.select(lead_scores.c.id).where(lead_scores.c.scored_at < before).limit(CHUNK_ROWS)
+    deleted = _delete_in_chunks(engine, lead_scores, oldest)
+    if has_outcomes:
+        # Every time, not only after deleting scores: a purge stopped between the two steps
+        # leaves orphans that the next one must still find.
+        orphans = _delete_in_chunks(engine, lead_outcomes, orphan_outcomes())
+        if orphans:
+            log.info("score history: %d outcomes of leads with no score left deleted", orphans)
+    return deleted
+
+
+def orphan_outcomes() -> sa.Select:
+    """Ids of outcomes whose lead has no served score left in its tenant's history."""
+    s, o = lead_scores.c, lead_outcomes.c
+    scored = sa.select(s.id).where(
+        s.tenant == o.tenant, s.lead_id == o.lead_id, s.shadow == sa.false()
+    )
+    return sa.select(o.id).where(~scored.exists()).limit(CHUNK_ROWS)
+
+
+def _delete_in_chunks(engine: sa.Engine, table: sa.Table, ids: sa.Select) -> int:
+    """Delete the rows ``ids`` selects (at most ``CHUNK_ROWS`` at a time) until none is left."""
     deleted = 0
     while True:
         with engine.begin() as conn:
-            count = conn.execute(lead_scores.delete().where(lead_scores.c.id.in_(oldest))).rowcount
+            count = conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
         deleted += count
         if count < CHUNK_ROWS:
             return deleted

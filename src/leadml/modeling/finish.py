@@ -35,6 +35,7 @@ from leadml.config import Settings
 from leadml.modeling.backtest import Backtest
 from leadml.modeling.booster import Fitted
 from leadml.modeling.prepare import Prepared
+from leadml.monitor.profile import reference_profile
 from leadml.qualify.grades import choose_bands
 
 Progress = Callable[[str], None]
@@ -136,6 +137,8 @@ def finish_training(
         **data.meta,
     }
     model = LeadModel(booster, encoder, data.schema, calibrator, bands, meta, metrics)
+    # What the training leads looked like, as numbers only: what monitoring measures drift from.
+    model.meta["reference"] = reference_profile(model, data.rows.x, seed=settings.seed)
 
     workdir = Path(tempfile.mkdtemp(prefix="leadml-train-"))
     try:

@@ -1,0 +1,124 @@
+"""``leadml monitor``: does the served model still fit the leads it scores?
+
+Drift against the training profile, realized performance where outcomes came back, estimated
+performance where they have not yet, and the shadow challenger beside the champion, from the
+score history (``--since``) or a file of leads (``--data``). ``--fail-on`` turns a finding into
+exit code 3, for cron and CI (``leadml monitor --fail-on drift && ... || leadml retrain ...``).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadml.cli.options import DATA_HELP, MODEL_HELP
+from leadml.cli.render import console, screen
+from leadml.cli.shell import project_settings
+from leadml.errors import LeadMLError
+
+ALARM = 3
+
+
+class FailOn(StrEnum):
+    drift = "drift"
+    performance = "performance"
+
+
+def monitor(
+    model: Annotated[str, typer.Option(help=MODEL_HELP, metavar="REF")],
+    data: Annotated[
+        str | None,
+        typer.Option(help=f"Recent leads from a file instead of the history. {DATA_HELP}"),
+    ] = None,
+    since: Annotated[
+        str,
+        typer.Option(help="History window: 30d, 12h, 2w or a date.", metavar="SPAN|DATE"),
+    ] = "30d",
+    out: Annotated[
+        Path | None, typer.Option(help="Write the monitoring page here.", metavar="FILE.html")
+    ] = None,
+    fail_on: Annotated[
+        list[FailOn] | None,
+        typer.Option(help="Exit with code 3 on this finding (repeatable).", metavar="KIND"),
+    ] = None,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="One tenant's leads (default: every tenant's).", metavar="NAME"),
+    ] = None,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            help="Score history URL (default: LEADML_HISTORY_URL, else SQLite in the home).",
+            metavar="URL",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+) -> None:
+    """Drift, realized and estimated performance of a model on recent leads.
+
+    Exit code 3 when a --fail-on finding is present; 2 on bad input.
+    """
+    from leadml.monitor.recent import from_file, from_history, parse_since
+    from leadml.monitor.report import monitor_model, write_monitor_html
+    from leadml.tracking.references import load_model
+
+    settings = project_settings()
+    if history is not None:
+        settings = settings.model_copy(update={"history_url": history})
+    with console.status(f"Loading {model}"):
+        lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
+    pairs = None
+    if data is not None:
+        from leadml.data.read import describe_source, read_table
+
+        with console.status(f"Reading {describe_source(data)}"):
+            recent = from_file(lead_model, read_table(data), describe_source(data))
+    else:
+        from leadml.history.engine import make_engine
+        from leadml.history.window import scored_leads, shadow_pairs
+
+        start = parse_since(since)
+        url = settings.history_database
+        if url is None:
+            raise LeadMLError("the score history is turned off ('none'): give --data FILE")
+        engine = make_engine(url)
+        try:
+            with console.status("Reading the score history"):
+                scored = scored_leads(engine, tenant, start)
+                pairs = shadow_pairs(engine, tenant, start)
+        finally:
+            engine.dispose()
+        window = f"since {start:%Y-%m-%d %H:%M} UTC" + (f" (tenant {tenant})" if tenant else "")
+        recent = from_history(lead_model, scored, window)
+    with console.status(f"Monitoring {len(recent.leads):,} leads"):
+        result = monitor_model(
+            lead_model,
+            recent.leads,
+            converted=recent.converted,
+            framework=settings.framework,
+            window=recent.window,
+            shadow=pairs if pairs is not None and len(pairs) else None,
+            unmeasured=recent.unmeasured,
+        )
+        result.notes.extend(recent.notes)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        for line in result.summary_lines():
+            screen.print(line, highlight=False, soft_wrap=True)
+    if out is not None:
+        written = write_monitor_html(result, out)
+        console.print(f"Wrote the monitoring page to [bold]{written}[/]")
+    found = [
+        kind.value
+        for kind in fail_on or []
+        if (kind is FailOn.drift and result.drift_alarm)
+        or (kind is FailOn.performance and result.performance_alarm)
+    ]
+    if found:
+        console.print(f"[bold red]Alarm:[/] {' and '.join(found)} over the threshold (exit 3)")
+        raise typer.Exit(ALARM)
