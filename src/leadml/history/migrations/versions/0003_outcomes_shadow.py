@@ -21,9 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("lead_scores") as table:
-        table.add_column(
-            sa.Column("shadow", sa.Boolean, nullable=False, server_default=sa.false())
-        )
+        table.add_column(sa.Column("shadow", sa.Boolean, nullable=False, server_default=sa.false()))
     op.create_table(
         "lead_outcomes",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
