@@ -30,10 +30,12 @@ from serve.docs import install_docs
 from serve.holder import ModelHolder
 from serve.middleware import BodyDeadline, ResponseHeaders
 from serve.request_models import lead_request_model, score_request_model
-from serve.routes import admin, health, history
+from serve.routes import admin, health, history, outcomes
+from serve.routes.monitor import monitor_router
 from serve.routes.page import mount_static, page_router
 from serve.routes.scoring import scoring_router
 from serve.settings import ServeSettings
+from serve.shadow import ShadowScorer
 
 log = logging.getLogger("serve")
 
@@ -88,6 +90,8 @@ def create_app(
             reload_timeout_s=settings.reload_timeout_s,
         )
     store = ScoreHistory.for_settings(settings)
+    # Loaded now, like the champion: a challenger that cannot serve stops the start, not later.
+    shadow = ShadowScorer.for_settings(settings, holder.api_schema, store)
     auth = Auth(KeyRing(settings.keys), KeyRing(settings.operator_keys))
 
     @asynccontextmanager
@@ -95,6 +99,8 @@ def create_app(
         access_log.install()  # after uvicorn has set up its loggers
         if store is not None:
             await anyio.to_thread.run_sync(store.start)
+        if shadow is not None:
+            shadow.start()
         app.state.ready = True
         log.info(
             "serving %s from %s (auth %s, history %s)",
@@ -105,6 +111,8 @@ def create_app(
         )
         yield
         app.state.ready = False
+        if shadow is not None:  # first: its last rows go to the history before that closes
+            await anyio.to_thread.run_sync(shadow.close)
         if store is not None:
             await anyio.to_thread.run_sync(store.close)
 
@@ -120,6 +128,7 @@ def create_app(
     app.state.ready = False
     app.state.holder = holder
     app.state.history = store
+    app.state.shadow = shadow
     app.state.settings = settings
     app.state.auth = auth
     errors.install(app)
@@ -134,6 +143,8 @@ def create_app(
         health.router,
         scoring_router(lead_model, score_request, first.schema.id),
         history.router,
+        outcomes.router,
+        monitor_router(),
         admin.router,
         page_router(holder, auth, store is not None, settings.max_leads),
     ):

@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request
 from leadml.history.store import ScoreHistory
 from serve.auth import KeyScheme
 from serve.holder import LoadedModel, ModelHolder
+from serve.shadow import ShadowScorer
 
 
 def _tenant(request: Request) -> str:
@@ -62,6 +63,10 @@ async def _history(request: Request) -> ScoreHistory | None:
     return request.app.state.history
 
 
+async def _shadow(request: Request) -> ShadowScorer | None:
+    return request.app.state.shadow
+
+
 async def _history_store(request: Request) -> ScoreHistory:
     history = request.app.state.history
     if history is None:
@@ -75,3 +80,5 @@ Holder = Annotated[ModelHolder, Depends(_holder)]
 Served = Annotated[LoadedModel, Depends(_served)]
 History = Annotated[ScoreHistory | None, Depends(_history)]
 HistoryStore = Annotated[ScoreHistory, Depends(_history_store)]
+#: The challenger of ``leadml serve --shadow`` (None without one).
+Shadow = Annotated[ShadowScorer | None, Depends(_shadow)]

@@ -101,6 +101,30 @@ def incompatibilities(api: LeadSchema, new: LeadSchema) -> list[str]:
     return problems
 
 
+def prove(model: LeadModel, ref: str, framework: str) -> None:
+    """Raise ``ModelLoadError`` unless ``model`` scores and explains a test lead."""
+    try:
+        canary(model, framework)
+    except LeadMLError:
+        raise
+    except Exception as exc:  # a bundle that loads but cannot predict
+        raise ModelLoadError(f"{ref} failed to score a test lead: {exc}") from None
+
+
+def load_proved(
+    ref: str, tracking_uri: str | None, framework: str, key: SecretStr | None
+) -> LoadedModel:
+    """A start-up load, in-process: ``ref`` loaded with every check, then proved."""
+    try:
+        model = load_model(ref, tracking_uri, key)
+    except LeadMLError:
+        raise
+    except Exception as exc:  # anything else a loader raises still means "not loadable"
+        raise ModelLoadError(f"cannot load {ref}: {type(exc).__name__}: {exc}") from None
+    prove(model, ref, framework)
+    return LoadedModel(model=model, ref=ref, framework=framework)
+
+
 class ModelHolder:
     """Holds the served model; ``reload`` swaps it only for a model that proved it works."""
 
@@ -131,22 +155,10 @@ class ModelHolder:
         self.reloads = 0
 
     def _start(self, ref: str) -> LoadedModel:
-        try:
-            model = load_model(ref, self._tracking_uri, self._key)
-        except LeadMLError:
-            raise
-        except Exception as exc:  # anything else a loader raises still means "not loadable"
-            raise ModelLoadError(f"cannot load {ref}: {type(exc).__name__}: {exc}") from None
-        self._prove(model, ref)
-        return LoadedModel(model=model, ref=ref, framework=self._framework)
+        return load_proved(ref, self._tracking_uri, self._framework, self._key)
 
     def _prove(self, model: LeadModel, ref: str) -> None:
-        try:
-            canary(model, self._framework)
-        except LeadMLError:
-            raise
-        except Exception as exc:  # a bundle that loads but cannot predict
-            raise ModelLoadError(f"{ref} failed to score a test lead: {exc}") from None
+        prove(model, ref, self._framework)
 
     def _candidate(self, ref: str) -> LoadedModel:
         """Prove ``ref`` in a child process, then load the very copy it proved."""

@@ -158,3 +158,37 @@ class ModelInfo(BaseModel):
     features: list[FeatureInfo]
     lead_id_field: str | None
     thresholds: Thresholds
+
+
+class OutcomesResponse(BaseModel):
+    recorded: int = Field(
+        ge=0,
+        description="Outcomes stored or changed by this request (the same outcome sent again "
+        "is not counted; a lead id sent twice counts once, its last outcome kept).",
+    )
+    unknown_leads: list[str] = Field(
+        description="Lead ids with no score in your history (never scored with that id, or "
+        "purged since): not stored, each listed once."
+    )
+
+
+class MonitorResponse(BaseModel):
+    """``leadml monitor --json`` for the caller's leads (see ``leadml.monitor.report``)."""
+
+    model: dict[str, Any] = Field(description="The monitored model: version, trained at, AUC.")
+    window: str
+    framework: str
+    leads: int = Field(ge=0, description="Leads monitored (each lead's latest score).")
+    labelled: int = Field(ge=0, description="Of those, leads whose outcome came back.")
+    alarms: dict[str, Any] = Field(description="drift, performance (true: over the threshold).")
+    notes: list[str]
+    drift: dict[str, Any] | None = Field(
+        description="PSI per feature, criterion push and score, with bands and sentences; "
+        "null when the model has no reference profile."
+    )
+    performance: dict[str, Any] = Field(
+        description="realized (leads with outcomes) and estimated (from the calibrated "
+        "probabilities, CBPE) figures, each with the count it rests on."
+    )
+    shadow: dict[str, Any] | None = Field(description="The shadow challenger beside the model.")
+    summary: list[str] = Field(description="The lines `leadml monitor` prints.")

@@ -14,6 +14,7 @@ from pydantic import Field
 from leadml.config import Settings
 from serve.auth import parse_keys
 from serve.middleware import BODY_TIMEOUT_S
+from serve.shadow import QUEUE_LEADS
 
 #: Lead-count cap per request: CRMs send one lead or a small page of them, never a table.
 MAX_LEADS = 1000
@@ -29,6 +30,17 @@ class ServeSettings(Settings):
     model_ref: str | None = Field(
         default=None,
         description="Model to serve: a bundle folder, models:/leadml@champion or runs:/<id>/model.",
+    )
+    shadow_ref: str | None = Field(
+        default=None,
+        description="A challenger that scores every request in the background (same reference "
+        "forms as model_ref): its scores go to the history marked shadow, never to a caller.",
+    )
+    shadow_queue: int = Field(
+        default=QUEUE_LEADS,
+        ge=1,
+        description="Leads waiting for the shadow model at most; past it shadow scores are "
+        "dropped (counted in /ready), never the answers.",
     )
     api_keys: str = Field(
         default="",

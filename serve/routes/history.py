@@ -30,7 +30,7 @@ UNAVAILABLE = {
 READ_WAIT_S = 1.0
 
 
-def _caught_up(history: ScoreHistory) -> None:
+def caught_up(history: ScoreHistory) -> None:
     if history.healthy:
         history.flush(READ_WAIT_S)
 
@@ -50,7 +50,7 @@ def recent(
     history: HistoryStore,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONResponse:
-    _caught_up(history)
+    caught_up(history)
     try:
         rows = history.recent(tenant, limit)
     except HistoryUnavailable as exc:
@@ -75,7 +75,7 @@ def lead(
     lead_id: Annotated[str, Path(min_length=1, max_length=500)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
-    _caught_up(history)
+    caught_up(history)
     try:
         rows = history.lead(tenant, lead_id, limit)
     except HistoryUnavailable as exc:

@@ -18,7 +18,7 @@ from leadml.features.encoder import FeatureEncoder
 from leadml.history.rows import ScoreRecord, trend
 from leadml.history.store import HistoryBusy, ScoreHistory
 from serve.body import StrictJSONRoute
-from serve.deps import History, Served, Tenant, require_key
+from serve.deps import History, Served, Shadow, Tenant, require_key
 from serve.predict import explain_one, score_leads
 from serve.response_models import (
     ExplainResponse,
@@ -163,6 +163,7 @@ def scoring_router(
         tenant: Tenant,
         loaded: Served,
         history: History,
+        shadow: Shadow,
         explain: Annotated[
             bool, Query(description="Add criteria, BANT verdict and reasons (slower).")
         ] = True,
@@ -182,7 +183,10 @@ def scoring_router(
             in_flight.count -= 1
         # Returned as a Response so FastAPI does not validate what we just built; the
         # response_model above documents it, and the tests check responses against it.
-        return FastJSONResponse({"model_version": loaded.version, "scores": scores})
+        response = FastJSONResponse({"model_version": loaded.version, "scores": scores})
+        if shadow is not None:  # the answer is rendered: the challenger cannot change it
+            shadow.submit(tenant, dicts, ids, x, loaded.model.encoder)
+        return response
 
     @router.post(
         "/explain",

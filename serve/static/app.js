@@ -221,7 +221,46 @@ $("score-button").addEventListener("click", async () => {
   finally { $("score-button").disabled = false; }
 });
 
+const percent = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)} %`);
+
+function gradeTable(realized, estimated) {
+  const table = el("table", "monitor-grades");
+  const head = el("tr");
+  for (const h of ["Grade", "Leads with outcome", "Converted", "Promised", "Estimated (no outcome yet)"]) head.append(el("th", "", h));
+  table.append(head);
+  const expected = new Map((estimated.grades || []).map((g) => [g.grade, g]));
+  for (const g of realized.grades || []) {
+    const row = el("tr");
+    const est = expected.get(g.grade);
+    row.append(el("td", "", g.grade), el("td", "", String(g.n)), el("td", "", percent(g.rate)),
+      el("td", "", percent(g.promised)), el("td", "", est && est.n ? `${percent(est.rate)} of ${est.n}` : "–"));
+    table.append(row);
+  }
+  return table;
+}
+
+function renderMonitor(data) {
+  const box = $("monitor");
+  const parts = [el("ul", "monitor-summary")];
+  for (const line of data.summary || []) parts[0].append(el("li", "", line));
+  const perf = data.performance || {};
+  if (perf.realized && (perf.realized.grades || []).length) {
+    parts.push(gradeTable(perf.realized, (perf.estimated || {}).unlabelled || {}));
+  }
+  box.replaceChildren(...parts);
+}
+
+async function loadMonitor() {
+  $("monitor").replaceChildren(el("p", "muted", "Checking…"));
+  try {
+    renderMonitor(await call("GET", `/v1/monitor?since=${encodeURIComponent($("monitor-since").value)}`));
+  } catch (e) {
+    $("monitor").replaceChildren(el("p", "error", "Monitor: " + e.message));
+  }
+}
+
 if (config.history) {
   $("refresh-recent").addEventListener("click", loadRecent);
+  $("monitor-button").addEventListener("click", loadMonitor);
   loadRecent();
 }

@@ -74,7 +74,7 @@ def promote(
     screen.print(f"[green]✓[/] {name} v{new} is now champion (was v{old or '-'}).")
 
 
-def _project(name: str | None) -> str:
+def registered_project(name: str | None) -> str:
     """The registered model meant: ``--name``, else the store's only one."""
     from mlflow.tracking import MlflowClient
 
@@ -116,7 +116,7 @@ def rollback(
     from leadml.tracking.store import connect
 
     connect(project_settings())
-    project = _project(name)
+    project = registered_project(name)
     client = MlflowClient()
     current, target = rollback_target(client, project, to)
     move_champion(client, project, target, who=getpass.getuser(), why=why, kind="rollback")
@@ -135,7 +135,7 @@ def versions(name: Annotated[str | None, NAME_OPTION] = None) -> None:
     from leadml.tracking.store import connect
 
     connect(project_settings())
-    project = _project(name)
+    project = registered_project(name)
     client = MlflowClient()
     table = Table(title=f"{project}: registered versions")
     for column in ("version", "alias", "trained at", "data window", "leads", "ROC AUC", "ECE"):

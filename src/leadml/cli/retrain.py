@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from leadml.cli.options import DATA_HELP, OUTCOMES_HELP, read_with_outcomes
-from leadml.cli.registry import NAME_OPTION, _project
+from leadml.cli.registry import NAME_OPTION, registered_project
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
 from leadml.errors import LeadMLError
@@ -73,7 +73,7 @@ def retrain(
     settings = project_settings()
     with console.status("Checking the MLflow store"):
         connect(settings)
-    project = _project(name)
+    project = registered_project(name)
     client = MlflowClient()
     old = alias_version(client, project, CHAMPION)
     champion = (

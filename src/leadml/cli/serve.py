@@ -28,6 +28,14 @@ def serve(
             metavar="URL",
         ),
     ] = None,
+    shadow: Annotated[
+        str | None,
+        typer.Option(
+            help="A challenger (same forms as --model) that scores every request in the "
+            "background: its scores go to the history marked shadow, never to a caller.",
+            metavar="REF",
+        ),
+    ] = None,
 ) -> None:
     """Serve the scoring API for CRMs and the sales-ops page (FastAPI + uvicorn)."""
     # The service lives in serve/, outside the library: only this verb loads it, at call
@@ -39,4 +47,6 @@ def serve(
     overrides: dict[str, Any] = {"model_ref": model}
     if history is not None:
         overrides["history_url"] = history
+    if shadow is not None:
+        overrides["shadow_ref"] = shadow
     run(ServeSettings(**overrides), host=host, port=port)
