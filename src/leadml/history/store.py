@@ -17,10 +17,9 @@ ever thrown away to make room. What can still be lost is logged with its count a
 ``status()``: rows the database refuses for good (a value it cannot store) and rows still
 queued when the process stops while the database stays away longer than ``flush_s``.
 
-Trends need a lead's previous score: the latest are kept in memory per (tenant, lead id), and
-only unknown leads cost a query; while the database is down those queries are skipped for a
-few seconds at a time, and such leads simply get no trend. Every read is one tenant's, and no
-stored value can make it fail: text is made valid, a row that cannot be read is skipped.
+Trends need a lead's previous (served, not shadow) score: the latest are kept in memory per
+(tenant, lead id), and only unknown leads cost a query, skipped for a few seconds after the
+database fails. Every read is one tenant's; text is made valid, unreadable rows skipped.
 """
 
 from __future__ import annotations
@@ -226,9 +225,7 @@ class ScoreHistory:
         if not records:
             return
         with self._latest_lock:
-            for r in records:
-                if r.shadow:  # a challenger's score is no lead's previous score
-                    continue
+            for r in (r for r in records if not r.shadow):  # a shadow is no previous score
                 key = (r.tenant, r.lead_id)
                 self._latest[key] = r.score
                 self._latest.move_to_end(key)
