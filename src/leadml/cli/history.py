@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
+from leadml.cli.options import HISTORY_HELP, history_url
 from leadml.cli.render import console
 from leadml.cli.shell import friendly, project_settings
-from leadml.errors import LeadMLError
 
 history_app = typer.Typer(help="The score history: delete old scores.", no_args_is_help=True)
 
@@ -30,26 +30,14 @@ def purge(
             metavar="DATE",
         ),
     ],
-    history: Annotated[
-        str | None,
-        typer.Option(
-            help="Score history: SQLAlchemy URL (default: LEADML_HISTORY_URL, else SQLite in "
-            "the project home).",
-            metavar="URL",
-        ),
-    ] = None,
+    history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
 ) -> None:
     """Delete every score made before DATE from the score history; print how many."""
     from leadml.history.engine import redact
     from leadml.history.retention import parse_before, purge_history
 
     cutoff = parse_before(before)  # a date that does not parse touches nothing
-    settings = project_settings()
-    if history is not None:
-        settings = settings.model_copy(update={"history_url": history})
-    url = settings.history_database
-    if url is None:
-        raise LeadMLError("the score history is turned off ('none'): there is nothing to purge")
+    url = history_url(project_settings(), history, "there is nothing to purge")
     deleted = purge_history(url, cutoff)
     console.print(
         f"Deleted {deleted:,} scores made before {cutoff.isoformat()} from {redact(url)}",

@@ -15,10 +15,9 @@ from typing import Annotated
 
 import typer
 
-from leadml.cli.options import DATA_HELP, MODEL_HELP
+from leadml.cli.options import DATA_HELP, HISTORY_HELP, MODEL_HELP, history_url
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
-from leadml.errors import LeadMLError
 
 ALARM = 3
 
@@ -49,13 +48,7 @@ def monitor(
         str | None,
         typer.Option(help="One tenant's leads (default: every tenant's).", metavar="NAME"),
     ] = None,
-    history: Annotated[
-        str | None,
-        typer.Option(
-            help="Score history URL (default: LEADML_HISTORY_URL, else SQLite in the home).",
-            metavar="URL",
-        ),
-    ] = None,
+    history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
 ) -> None:
     """Drift, realized and estimated performance of a model on recent leads.
@@ -67,8 +60,6 @@ def monitor(
     from leadml.tracking.references import load_model
 
     settings = project_settings()
-    if history is not None:
-        settings = settings.model_copy(update={"history_url": history})
     with console.status(f"Loading {model}"):
         lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
     pairs = None
@@ -82,10 +73,7 @@ def monitor(
         from leadml.history.window import scored_leads, shadow_pairs
 
         start = parse_since(since)
-        url = settings.history_database
-        if url is None:
-            raise LeadMLError("the score history is turned off ('none'): give --data FILE")
-        engine = make_engine(url)
+        engine = make_engine(history_url(settings, history, "give --data FILE"))
         try:
             with console.status("Reading the score history"):
                 scored = scored_leads(engine, tenant, start)

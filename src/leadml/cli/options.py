@@ -11,6 +11,7 @@ from leadml.errors import LeadMLError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from leadml.config import Settings
     from leadml.schema.spec import LeadSchema
 
 DATA_HELP = (
@@ -30,10 +31,24 @@ DASK_HELP = (
 )
 SCHEDULER_HELP = "Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --dask)."
 MODEL_HELP = "Bundle folder, models:/<name>@champion, models:/<name>/<N> or runs:/<id>/model."
+HISTORY_HELP = (
+    "Score history: SQLAlchemy URL (default: LEADML_HISTORY_URL, else SQLite in the project home)."
+)
 NAME_HELP = (
     "Registered model (and MLflow experiment) for this project; default: the schema's name, "
     "else the data file's."
 )
+
+
+def history_url(settings: Settings, given: str | None, when_off: str) -> str:
+    """The score history a verb works on: ``--history``, else the settings' (the one the
+    service writes); one line saying ``when_off`` when it is turned off."""
+    if given is not None:
+        settings = settings.model_copy(update={"history_url": given})
+    url = settings.history_database
+    if url is None:
+        raise LeadMLError(f"the score history is turned off ('none'): {when_off}")
+    return url
 
 
 def outcome_options(outcomes: str | None, on: str | None) -> bool:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from leadml.cli.options import HISTORY_HELP, history_url
 from leadml.cli.render import console
 from leadml.cli.shell import friendly, project_settings
 from leadml.errors import DataError, LeadMLError
@@ -225,14 +226,7 @@ def import_outcomes(
             metavar="NAME",
         ),
     ] = "default",  # history.tables.DEFAULT_TENANT
-    history: Annotated[
-        str | None,
-        typer.Option(
-            help="Score history: SQLAlchemy URL (default: LEADML_HISTORY_URL, else SQLite in "
-            "the project home).",
-            metavar="URL",
-        ),
-    ] = None,
+    history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
 ) -> None:
     """Record which scored leads converted, from an export of leads and their outcomes."""
     from leadml.data.read import describe_source, read_table
@@ -241,12 +235,7 @@ def import_outcomes(
 
     if not tenant.strip() or len(tenant) > TENANT_LENGTH:
         raise LeadMLError(f"--tenant must be a name of 1 to {TENANT_LENGTH} characters")
-    settings = project_settings()
-    if history is not None:
-        settings = settings.model_copy(update={"history_url": history})
-    url = settings.history_database
-    if url is None:
-        raise LeadMLError("the score history is turned off ('none'): outcomes are kept beside it")
+    url = history_url(project_settings(), history, "outcomes are kept beside it")
     with console.status(f"Reading {describe_source(data)}"):
         frame = read_table(data)
     column = target_column(list(map(str, frame.columns)), on, at, target)

@@ -5,7 +5,8 @@ It reads the result's JSON (``MonitorResult.to_dict()``), so the page shows exac
 API returns: the verdicts first, then drift (PSI per field coloured by band, a sentence per
 criterion), realized performance (conversion per grade against its promise, reliability) and,
 in a box of its own, the estimated figures, which rest on the model's calibration rather than
-on outcomes. Like the model report, only aggregates go in, never a lead's row.
+on outcomes. Like the model report, only aggregates go in, never a lead's row; its template
+(``report/monitor.html``) opens with the report's own head and styles.
 """
 
 from __future__ import annotations
@@ -17,79 +18,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from jinja2 import Environment
 
 from leadml.monitor.drift import ACT, STABLE
+from leadml.report.html import page_template
 from leadml.report.plots import png
 
 BAND_COLOURS = {"stable": "#4c9a5b", "watch": "#e0a030", "act": "#c8463d", "unknown": "#9aa6bf"}
-
-TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title>
-<style>
- body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1080px;
-      margin:2em auto;padding:0 1em;color:#1d2430}
- h1{font-size:1.6em;margin-bottom:.2em}
- h2{margin-top:2em;border-bottom:2px solid #e3e7ee;padding-bottom:.2em}
- table{border-collapse:collapse;margin:.8em 0}
- th,td{padding:.35em .8em;text-align:right;border-bottom:1px solid #e3e7ee}
- th:first-child,td:first-child{text-align:left} th{background:#f4f6fa}
- figure{margin:0} figure img{max-width:100%} .lead{color:#55607a}
- .alarm{background:#fbeceb;border-left:4px solid #c8463d;padding:.6em 1em}
- .ok{background:#eef7ee;border-left:4px solid #4c9a5b;padding:.6em 1em}
- .note{background:#f8f9fb;border-left:4px solid #9aa6bf;padding:.6em 1em}
- .estimated{background:#f6f3fb;border:1px dashed #8a76b8;padding:.2em 1.2em 1em;margin-top:2em}
- .stable{color:#2f6b3a} .watch{color:#8a5a00} .act{color:#a3302a;font-weight:600}
-</style></head><body>
-<h1>{{ title }}</h1>
-<p class="lead">{{ leads }} leads{{ window }}, {{ labelled }} with a known outcome ·
-framework {{ framework }} · model trained {{ trained_at }}</p>
-{% for line in alarms %}<p class="alarm">{{ line }}</p>{% endfor %}
-{% if not alarms %}<p class="ok">No alarm: no PSI above 0.25, and realized performance is
-within what training promised.</p>{% endif %}
-{% for note in notes %}<p class="note">{{ note }}</p>{% endfor %}
-
-{% if drift %}
-<h2>Do recent leads look like the training leads?</h2>
-<p>Population stability index (PSI) of each field, of each criterion's push on the score and
-of the score itself: below 0.1 stable, 0.1–0.25 watch, above 0.25 act.</p>
-<ul>{% for s in sentences %}<li>{{ s }}</li>{% endfor %}</ul>
-<figure><img alt="PSI per field" src="data:image/png;base64,{{ drift_plot }}"></figure>
-<table><tr><th>criterion</th><th>PSI</th><th>band</th></tr>
-{% for c in criteria %}<tr><td>{{ c.label }}</td><td>{{ fmt(c.psi) }}</td>
-<td class="{{ c.band }}">{{ c.band }}</td></tr>{% endfor %}
-<tr><td>Score</td><td>{{ fmt(score.psi) }}</td>
-<td class="{{ score.band }}">{{ score.band }}</td></tr></table>
-{% endif %}
-
-<h2>Realized: leads whose outcome is known</h2>
-{% if realized.available %}
-<p>{{ realized_line }}</p>
-<figure><img alt="conversion per grade" src="data:image/png;base64,{{ grade_plot }}"></figure>
-{% if reliability_plot %}
-<figure><img alt="reliability" src="data:image/png;base64,{{ reliability_plot }}"></figure>
-{% endif %}
-{% else %}<p class="note">{{ realized.reason }}</p>{% endif %}
-
-<div class="estimated"><h2>Estimated: leads whose outcome has not arrived</h2>
-<p>Not measured: expected from the calibrated probabilities (confidence-based estimation, as
-NannyML's CBPE does). It holds only while the model stays calibrated, so read it beside the
-drift above.</p>
-{% if estimated.available %}
-<p>{{ estimated_line }}</p>
-<table><tr><th>grade</th><th>leads</th><th>expected conversion</th></tr>
-{% for g in estimated.grades %}<tr><td>{{ g.grade }}</td><td>{{ g.n }}</td>
-<td>{{ '—' if g.rate is none else '%.1f %%'|format(100 * g.rate) }}</td></tr>{% endfor %}
-</table>
-{% else %}<p class="note">{{ estimated.reason }}</p>{% endif %}
-</div>
-
-{% if shadow_line %}<h2>Shadow model</h2><p>{{ shadow_line }}</p>{% endif %}
-<h2>Summary</h2><pre>{{ summary }}</pre>
-</body></html>
-"""
 
 
 def render_page(result: dict[str, Any], summary: list[str]) -> str:
@@ -130,7 +64,7 @@ def render_page(result: dict[str, Any], summary: list[str]) -> str:
         context["grade_plot"] = png(lambda: grade_plot(realized))
         if realized.get("reliability"):
             context["reliability_plot"] = png(lambda: reliability_plot(realized["reliability"]))
-    return Environment(autoescape=True).from_string(TEMPLATE).render(**context)
+    return page_template("monitor.html").render(**context)
 
 
 # -- plots ---------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def write_report(
         "test_rows": n,
     }
     context["elapsed"] = f"{time.perf_counter() - started:.1f}"
-    page = _template().render(**context)
+    page = page_template().render(**context)
     path = bundle_dir / REPORT_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
@@ -288,8 +288,9 @@ def _evaluation_plots(folder: Path) -> list[dict[str, str]]:
     return plots
 
 
-def _template() -> Any:
-    """The page (``template.html`` beside this module), autoescaped: only labels and numbers
+def page_template(name: str = "template.html") -> Any:
+    """A page beside this module (the model report, ``template.html``; the monitoring page,
+    ``monitor.html``), both opening with ``head.html``; autoescaped: only labels and numbers
     go in, but a schema's display names are the user's own text."""
     environment = Environment(
         loader=PackageLoader("leadml.report", "."),
@@ -297,4 +298,4 @@ def _template() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return environment.get_template("template.html")
+    return environment.get_template(name)
