@@ -23,6 +23,7 @@ from starlette.types import ASGIApp
 
 from leadml import __version__
 from leadml.errors import LeadMLError
+from leadml.features.inputs import never_negative
 from leadml.history.store import ScoreHistory
 from serve import access_log, errors
 from serve.auth import Auth, KeyRing
@@ -137,11 +138,12 @@ def create_app(
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.hosts, www_redirect=False)
 
     first = holder.current.model
-    lead_model = lead_request_model(first.schema, first.encoder.levels)
+    lead_model = lead_request_model(first.schema, first.encoder.levels, never_negative(first))
     score_request = score_request_model(lead_model, settings.max_leads)
+    min_share = None if settings.allow_sparse else settings.min_field_share
     for router in (
         health.router,
-        scoring_router(lead_model, score_request, first.schema.id),
+        scoring_router(lead_model, score_request, first.schema.id, min_share),
         history.router,
         outcomes.router,
         monitor_router(),

@@ -73,6 +73,13 @@ class LoadedModel:
         """The framework's own criteria: what ``criteria`` in a score holds."""
         return framework_criteria(self.framework)
 
+    @property
+    def base_score(self) -> float:
+        """The average lead's score (0–100), where criteria points start."""
+        from leadml.explain.attributions import explain_lead
+
+        return explain_lead(self.model, {}, self.framework).base_score
+
 
 def input_signature(schema: LeadSchema) -> dict[str, tuple[str, tuple[str, ...]]]:
     """What a lead must look like for this schema: feature → (kind, ordinal levels)."""

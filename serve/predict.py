@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from leadml.explain.attributions import LeadExplanation, explain_matrix
+from leadml.features.inputs import lead_warnings
 from serve.holder import LoadedModel
 
 
@@ -34,42 +35,54 @@ def _reasons(explanation: LeadExplanation) -> tuple[list[dict], list[dict]]:
     )
 
 
+def _criteria(explanation: LeadExplanation, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"contribution": c.contribution, "points": c.points, "met": c.met}
+        for name in names
+        for c in (explanation.criteria[name],)
+    }
+
+
 def score_leads(
     loaded: LoadedModel,
     leads: Sequence[Mapping[str, Any]],
     lead_ids: Sequence[str | None],
     explain: bool = True,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """One dict per lead, in order: labels, and with ``explain`` criteria and reasons; and the
-    matrix they were scored from (the history keeps what the model read from it)."""
+    """One dict per lead, in order: labels and warnings, and with ``explain`` criteria in
+    points, the verdict, reasons, concerns and questions; and the matrix they were scored from
+    (the history keeps what the model read from it)."""
     x = encode(loaded, leads)
     version = loaded.version
+    model = loaded.model
     # The probability always comes from the booster's own prediction, so a score is identical
     # to the last bit with or without explanations (and to ``leadml score``); the sum of the
     # contributions agrees with it only to ~1e-15.
-    probabilities = loaded.model.predict_proba(x, num_threads=1).tolist()
-    bands = loaded.model.bands
+    probabilities = model.predict_proba(x, num_threads=1).tolist()
+    bands = model.bands
+    warnings = [lead_warnings(model, lead, row) for lead, row in zip(leads, x, strict=True)]
     out: list[dict[str, Any]] = []
     if not explain:
-        for lead_id, p in zip(lead_ids, probabilities, strict=True):
-            out.append({"lead_id": lead_id, **bands.label_one(p), "model_version": version})
+        for lead_id, p, w in zip(lead_ids, probabilities, warnings, strict=True):
+            out.append(
+                {"lead_id": lead_id, **bands.label_one(p), "model_version": version, "warnings": w}
+            )
         return out, x
-    explanations = explain_matrix(loaded.model, x, loaded.framework, num_threads=1)
-    for lead_id, p, e in zip(lead_ids, probabilities, explanations, strict=True):
+    explanations = explain_matrix(model, x, loaded.framework, num_threads=1)
+    for lead_id, p, e, w in zip(lead_ids, probabilities, explanations, warnings, strict=True):
         reasons, concerns = _reasons(e)
         out.append(
             {
                 "lead_id": lead_id,
                 **bands.label_one(p),
                 "model_version": version,
-                "criteria": {
-                    name: {"contribution": c.contribution, "met": c.met}
-                    for name in loaded.criteria
-                    for c in (e.criteria[name],)
-                },
-                "bant_qualified": e.bant_qualified,
+                "framework": e.framework,
+                "criteria": _criteria(e, loaded.criteria),
+                "qualified": e.qualified,
                 "reasons": reasons,
                 "concerns": concerns,
+                "questions": [q.to_dict() for q in e.questions],
+                "warnings": w,
             }
         )
     return out, x
@@ -95,6 +108,7 @@ def explain_one(
                 "display": spec.label if spec else name,
                 "value": value,
                 "contribution": e.contributions[name],
+                "points": e.feature_points[name],
                 "criterion": spec.criterion if spec else "none",
                 "group": spec.group if spec else "other",
             }
@@ -109,11 +123,14 @@ def explain_one(
         **model.bands.label_one(probability),
         "framework": e.framework,
         "base_value": e.base_value,
+        "base_score": e.base_score,
         "raw_log_odds": e.raw_log_odds,
         "features": features,
         "criteria": criteria,
         "groups": groups,
-        "bant_qualified": e.bant_qualified,
+        "qualified": e.qualified,
         "reasons": reasons,
         "concerns": concerns,
+        "questions": [q.to_dict() for q in e.questions],
+        "warnings": lead_warnings(model, lead, x[0]),
     }

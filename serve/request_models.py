@@ -10,7 +10,9 @@ bring-your-own schema uses (spaces, dots, names clashing with pydantic's own) wo
 from __future__ import annotations
 
 import keyword
-from typing import Annotated, Any, Literal
+import math
+from collections.abc import Collection
+from typing import Annotated, Any
 
 from pydantic import (
     AliasChoices,
@@ -26,6 +28,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from leadml.data.parse import FALSE_WORDS, TRUE_WORDS
+from leadml.data.values import (
+    canonical,
+    is_placeholder,
+    level_lookup,
+    number_from_text,
+    placeholder_keys,
+)
 from leadml.schema.spec import DATE_KINDS, FeatureSpec, LeadSchema
 
 #: How many known categorical levels the field description lists before "...".
@@ -56,7 +66,67 @@ def _not_a_flag(value: Any) -> Any:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_not_a_flag), Field(allow_inf_nan=False)]
+def _number(floor: float | None) -> BeforeValidator:
+    """Numbers as CRMs send them: 1200, "1,200", "$50,000", "2.4M" (:mod:`leadml.data.values`);
+    with ``floor`` 0, a negative value is refused: the field was never negative in training.
+    The value itself is never echoed (it may sit next to personal data)."""
+
+    def read(value: Any) -> Any:
+        value = _not_a_flag(value)
+        if isinstance(value, str):
+            number = number_from_text(value)
+            if math.isnan(number):
+                raise PydanticCustomError(
+                    "number_parsing", "expected a number (such as 1200, 1,200 or $50,000)"
+                )
+            value = number
+        if floor is not None and isinstance(value, int | float) and value < floor:
+            raise PydanticCustomError(
+                "negative_count",
+                "cannot be negative: the model only ever saw values from 0 up for this field",
+            )
+        return value
+
+    return BeforeValidator(read)
+
+
+def _answer(levels: list[str]) -> BeforeValidator:
+    """An ordinal answer in any case, spacing or dash ("vp", "100k-250k") is the level it
+    names; anything else is refused, listing the answers (never echoing the value)."""
+    lookup = level_lookup(levels)
+    known = set(levels)
+
+    def read(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            found = text if text in known else canonical(text, lookup)
+            if found is not None:
+                return found
+        raise PydanticCustomError(
+            "literal_error",
+            "expected one of {expected}",
+            {"expected": ", ".join(repr(level) for level in levels)},
+        )
+
+    return BeforeValidator(read)
+
+
+def _flag(value: Any) -> Any:
+    """Yes/no as CRMs and forms write it, in the languages the training data comes in."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    return value
+
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+#: Documented as accepted: numbers, and text holding one (the schemathesis fuzz checks this).
+NUMBER_SCHEMA = WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}]})
 
 
 def _describe(spec: FeatureSpec, known_levels: list[str] | None) -> str:
@@ -80,26 +150,33 @@ def _describe(spec: FeatureSpec, known_levels: list[str] | None) -> str:
 
 
 def _placeholders_are_missing(missing: frozenset[str]) -> BeforeValidator:
-    """CRM exports write "Select" or "N/A" for an unanswered field: that is a missing value."""
+    """CRM exports write "Select", "N/A" or "--None--" for an unanswered field: missing."""
+    keys = placeholder_keys(missing)
 
     def to_none(value: Any) -> Any:
-        if isinstance(value, str) and value.strip() in missing:
+        if isinstance(value, str) and (value.strip() in missing or is_placeholder(value, keys)):
             return None
         return value
 
     return BeforeValidator(to_none)
 
 
-def _feature_type(spec: FeatureSpec, missing: frozenset[str]) -> Any:
+def _feature_type(spec: FeatureSpec, missing: frozenset[str], floor: float | None) -> Any:
     if spec.kind == "numeric":
-        base: Any = Number
-    elif spec.kind == "boolean":
-        base = bool
-    elif spec.kind == "ordinal":
-        base = Literal[tuple(spec.levels or ())]  # type: ignore[valid-type]
-    else:
-        base = Text
-    return Annotated[base | None, _placeholders_are_missing(missing)]
+        return Annotated[
+            Number | None, _number(floor), _placeholders_are_missing(missing), NUMBER_SCHEMA
+        ]
+    if spec.kind == "boolean":
+        base: Any = bool
+        flag = BeforeValidator(_flag)
+        return Annotated[base | None, flag, _placeholders_are_missing(missing)]
+    if spec.kind == "ordinal":
+        levels = list(spec.levels or ())
+        shown = WithJsonSchema(
+            {"anyOf": [{"enum": levels}, {"type": "null"}], "title": spec.label},
+        )
+        return Annotated[str | None, _answer(levels), _placeholders_are_missing(missing), shown]
+    return Annotated[Text | None, _placeholders_are_missing(missing)]
 
 
 def _attribute(i: int, column: str) -> str:
@@ -111,7 +188,9 @@ def _attribute(i: int, column: str) -> str:
 
 
 def lead_request_model(
-    schema: LeadSchema, levels: dict[str, list[str]] | None = None
+    schema: LeadSchema,
+    levels: dict[str, list[str]] | None = None,
+    never_negative: Collection[str] = (),
 ) -> type[BaseModel]:
     """The ``Lead`` body model: the schema's features, its id, and its PII/time columns.
 
@@ -152,7 +231,8 @@ def lead_request_model(
         if spec.kind == "categorical" and levels.get(spec.name):
             extra["examples"] = levels[spec.name][:3]
         description = _describe(spec, levels.get(spec.name))
-        add(spec.name, _feature_type(spec, missing), description, **extra)
+        floor = 0.0 if spec.name in never_negative else None
+        add(spec.name, _feature_type(spec, missing, floor), description, **extra)
     for column in schema.pii:
         add(column, JsonValue, "Personal data: accepted, never used, stored or logged.")
     if schema.time and schema.time not in columns:

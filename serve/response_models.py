@@ -31,14 +31,40 @@ Trend = Literal["improving", "steady", "declining"]
 
 
 class Reason(BaseModel):
-    text: str = Field(description="Plain words, from the lead's own answers.")
+    text: str = Field(
+        description="Plain words, from a value the lead has (a missing value is never a "
+        "reason: it is a question)."
+    )
     feature: str
     contribution: float = Field(description="Push on the log-odds (positive raises the score).")
+    points: float = Field(
+        description="The same push in points of the 0–100 score, from the average lead's."
+    )
 
 
 class Criterion(BaseModel):
     contribution: float = Field(description="Summed log-odds push of the criterion's features.")
+    points: float = Field(
+        description="What the criterion adds to (or takes from) the 0–100 score, against the "
+        "average lead; all criteria and groups add up to score − base score."
+    )
     met: bool | None = Field(description="True: pushes up; false: does not; null: no data.")
+
+
+class Question(BaseModel):
+    criterion: str
+    text: str = Field(description="What to ask, e.g. 'Ask about budget: not stated'.")
+    fields: list[str] = Field(description="The fields an answer would fill.")
+
+
+class Warning(BaseModel):
+    field: str | None = Field(description="The field (null for a warning about several).")
+    kind: Literal["unseen", "left_out", "clipped", "unreadable"]
+    message: str
+    value: Any = Field(
+        default=None, description="unseen: the category as sent; clipped: the number."
+    )
+    fields: list[str] | None = Field(default=None, description="left_out: the fields not sent.")
 
 
 class CriterionDetail(Criterion):
@@ -53,12 +79,26 @@ class LeadScore(BaseModel):
     tier: str
     stage: str
     model_version: str
-    criteria: dict[str, Criterion] | None = Field(
-        default=None, description="Per qualification criterion (BANT by default)."
+    framework: str | None = Field(
+        default=None, description="The qualification framework the criteria belong to."
     )
-    bant_qualified: bool | None = Field(default=None, description="At least 3 of 4 BANT met.")
+    criteria: dict[str, Criterion] | None = Field(
+        default=None, description="Per criterion of the framework (BANT by default)."
+    )
+    qualified: bool | None = Field(
+        default=None,
+        description="At least 3 of 4 criteria met (4 of FAINT's 5); null: cannot judge yet, "
+        "too many criteria unknown.",
+    )
     reasons: list[Reason] | None = Field(default=None, description="Top reasons for the score.")
     concerns: list[Reason] | None = Field(default=None, description="Top reasons against.")
+    questions: list[Question] | None = Field(
+        default=None, description="What to ask: unknown criteria and unanswered questions."
+    )
+    warnings: list[Warning] = Field(
+        description="What the model could not read as sent: unseen categories, fields not "
+        "sent, numbers beyond training, unreadable values."
+    )
     trend: Trend | None = Field(
         default=None, description="Against this lead's previous score in the history."
     )
@@ -75,6 +115,7 @@ class FeatureContribution(BaseModel):
     display: str
     value: Any = Field(description="The value as the model read it (null: missing).")
     contribution: float
+    points: float
     criterion: str
     group: str
 
@@ -89,15 +130,18 @@ class ExplainResponse(BaseModel):
     stage: str
     framework: str
     base_value: float = Field(description="Average lead's log-odds (the starting point).")
+    base_score: float = Field(description="Average lead's score (0–100): points start here.")
     raw_log_odds: float = Field(description="base_value + the sum of all contributions.")
     features: list[FeatureContribution]
     criteria: dict[str, CriterionDetail]
     groups: dict[str, CriterionDetail] = Field(
         description="Features outside the framework's criteria, rolled up by group."
     )
-    bant_qualified: bool
+    qualified: bool | None
     reasons: list[Reason]
     concerns: list[Reason]
+    questions: list[Question]
+    warnings: list[Warning]
 
 
 class ReloadResponse(BaseModel):
@@ -154,6 +198,7 @@ class ModelInfo(BaseModel):
     run_id: str | None
     framework: str
     criteria: list[str]
+    base_score: float = Field(description="The average lead's score (0–100).")
     metrics: dict[str, Any]
     features: list[FeatureInfo]
     lead_id_field: str | None

@@ -15,10 +15,19 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import BaseModel
 
 from leadml.features.encoder import FeatureEncoder
+from leadml.features.inputs import (
+    MIN_FIELD_SHARE,
+    input_fields,
+    lead_missing_fields,
+    needed_fields,
+    sparse_message,
+)
 from leadml.history.rows import ScoreRecord, trend
 from leadml.history.store import HistoryBusy, ScoreHistory
 from serve.body import StrictJSONRoute
 from serve.deps import History, Served, Shadow, Tenant, require_key
+from serve.errors import BodyRejected
+from serve.holder import LoadedModel
 from serve.predict import explain_one, score_leads
 from serve.response_models import (
     ExplainResponse,
@@ -85,6 +94,38 @@ def lead_dicts(
     return dicts, [i if i is not None and i.strip() else None for i in ids]
 
 
+def check_fields(
+    loaded: LoadedModel, dicts: list[dict[str, Any]], min_share: float | None, where: str
+) -> None:
+    """422 naming every lead that gives fewer than ``min_share`` of the model's fields (None:
+    sparse leads allowed): a lead scored from (almost) nothing gets the average grade, which a
+    CRM would show as a judgement."""
+    if min_share is None:
+        return
+    fields = input_fields(loaded.model)
+    need = needed_fields(len(fields), min_share)
+    errors = []
+    for i, lead in enumerate(dicts):
+        missing = lead_missing_fields(fields, lead)
+        if len(fields) - len(missing) < need:
+            place = f"{where}[{i}]" if where else "body"
+            message = sparse_message(missing, len(fields), min_share)
+            errors.append({"field": place, "message": message, "type": "too_few_fields"})
+    if not errors:
+        return
+    hint = "send more of each lead's fields, or start the server with --allow-sparse"
+    if len(errors) == 1:
+        detail = f"{errors[0]['field']}: {errors[0]['message']}; {hint}"
+    else:
+        shown = ", ".join(e["field"] for e in errors[:10])
+        more = f" … and {len(errors) - 10} more" if len(errors) > 10 else ""
+        detail = (
+            f"{len(errors)} leads give fewer than {need} of the model's {len(fields)} fields: "
+            f"{shown}{more}; {hint}"
+        )
+    raise BodyRejected(422, detail, errors)
+
+
 def admit(history: ScoreHistory | None, ids: list[str | None]) -> None:
     """503 with Retry-After, before any scoring, when the history could not take these scores.
 
@@ -141,9 +182,13 @@ async def add_history(
 
 
 def scoring_router(
-    lead_model: type[BaseModel], score_request: type[BaseModel], id_column: str | None
+    lead_model: type[BaseModel],
+    score_request: type[BaseModel],
+    id_column: str | None,
+    min_share: float | None = MIN_FIELD_SHARE,
 ) -> APIRouter:
-    """The scoring routes for request bodies built from the served schema."""
+    """The scoring routes for request bodies built from the served schema; leads giving fewer
+    than ``min_share`` of the model's fields are refused (None: allowed)."""
     router = APIRouter(
         prefix="/v1",
         tags=["scoring"],
@@ -169,6 +214,7 @@ def scoring_router(
         ] = True,
     ) -> FastJSONResponse:
         dicts, ids = lead_dicts(body.leads, id_column)
+        check_fields(loaded, dicts, min_share, "leads")
         admit(history, ids)
         in_flight.count += 1
         try:
@@ -199,6 +245,7 @@ def scoring_router(
         loaded: Served,
     ) -> FastJSONResponse:
         dicts, ids = lead_dicts([lead], id_column)
+        check_fields(loaded, dicts, min_share, "")
         in_flight.count += 1
         try:
             if in_flight.alone():
@@ -239,6 +286,7 @@ def scoring_router(
             "run_id": model.meta.get("run_id"),
             "framework": loaded.framework,
             "criteria": list(loaded.criteria),
+            "base_score": loaded.base_score,
             "metrics": model.metrics,
             "features": features,
             "lead_id_field": model.schema.id,

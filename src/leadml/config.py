@@ -111,6 +111,17 @@ class Settings(BaseSettings):
         description="Cumulative shares of test leads in grades A, A+B, A+B+C (rest is D).",
     )
     framework: str = Field(default="bant", description="Qualification framework for roll-ups.")
+    min_field_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Share of the model's fields a table or a lead must give to be scored; "
+        "fewer is refused, naming what is missing (sparse input allowed: any share).",
+    )
+    allow_sparse: bool = Field(
+        default=False,
+        description="Score tables and leads that give fewer fields than min_field_share.",
+    )
     history_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the score history (PostgreSQL or SQLite); "

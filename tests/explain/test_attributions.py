@@ -99,7 +99,8 @@ def test_one_lead_path_equals_the_batch_path(
     for lead, expected in zip(records(sample.head(40)), batch[:40], strict=True):
         got = explain_lead(trained.model, lead)
         assert got.probability == pytest.approx(expected.probability, abs=1e-9)
-        assert got.bant_qualified == expected.bant_qualified
+        assert got.qualified == expected.qualified
+        assert got.questions == expected.questions
         assert [r.text for r in got.positive] == [r.text for r in expected.positive]
         assert [r.text for r in got.negative] == [r.text for r in expected.negative]
         for name, verdict in got.criteria.items():
@@ -122,9 +123,11 @@ def test_verdict_rule_on_every_lead(batch: list[LeadExplanation]) -> None:
                 assert v.met == (v.contribution > 0)
                 seen[v.met] += 1
         met = sum(e.criteria[c].met is True for c in BANT)
-        assert e.bant_qualified == (met >= 3)
+        unknown = sum(e.criteria[c].met is None for c in BANT)
+        expected = True if met >= 3 else False if met + unknown < 3 else None
+        assert e.qualified is expected
     assert seen[True] > 0 and seen[False] > 0
-    assert any(e.bant_qualified for e in batch) and not all(e.bant_qualified for e in batch)
+    assert any(e.qualified for e in batch) and any(e.qualified is False for e in batch)
 
 
 def test_unknown_when_every_feature_of_a_criterion_is_missing(
@@ -142,11 +145,13 @@ def test_unknown_when_every_feature_of_a_criterion_is_missing(
     assert math.isfinite(e.criteria["budget"].contribution)
     partly = {**lead, "annual_revenue": None, "budget_range": None, "pricing_page_views": 3}
     assert explain_lead(model, partly).criteria["budget"].met is not None
-    # all four unknown: not qualified, whatever the rest says
+    # all four unknown: the verdict cannot be judged (not "not qualified"), and each is a question
     nothing = {**lead, **{f: None for c in BANT for f in e.criteria[c].features}}
     empty = explain_lead(model, nothing)
     assert all(empty.criteria[c].met is None for c in BANT)
-    assert empty.bant_qualified is False
+    assert empty.qualified is None
+    assert [q.criterion for q in empty.questions] == list(BANT)
+    assert empty.questions[0].text == "Ask about budget: not stated"
 
 
 def test_criterion_with_no_features_is_unknown(trained: TrainResult, sample: pd.DataFrame) -> None:
@@ -163,15 +168,23 @@ def test_unknown_framework_is_a_clear_error(trained: TrainResult) -> None:
 
 
 # -- reasons ------------------------------------------------------------------------------------
-def test_reasons_are_the_top_three_of_each_sign(batch: list[LeadExplanation]) -> None:
-    for e in batch:
-        ranked = sorted(e.contributions.items(), key=lambda kv: kv[1])
+def test_reasons_are_the_top_three_of_each_sign(
+    trained: TrainResult, sample: pd.DataFrame, batch: list[LeadExplanation]
+) -> None:
+    """Among the values the lead has: a missing field is never a reason for or against."""
+    x = trained.model.matrix(sample)
+    names = trained.model.feature_names
+    for row, e in zip(x, batch, strict=True):
+        present = {n for n, v in zip(names, row, strict=True) if v == v}
+        given = {n: c for n, c in e.contributions.items() if n in present}
+        ranked = sorted(given.items(), key=lambda kv: kv[1])
         top_pos = [n for n, c in reversed(ranked) if c > 0][:3]
         top_neg = [n for n, c in ranked if c < 0][:3]
         assert [r.feature for r in e.positive] == top_pos
         assert [r.feature for r in e.negative] == top_neg
         for r in [*e.positive, *e.negative]:
             assert r.contribution == e.contributions[r.feature]
+            assert r.points == pytest.approx(e.feature_points[r.feature], abs=1e-12)
 
 
 def test_reasons_use_display_words_not_column_names_and_no_pii(
@@ -264,7 +277,8 @@ def test_to_dict_is_json_ready(batch: list[LeadExplanation]) -> None:
     data = json.loads(json.dumps(batch[0].to_dict(), allow_nan=False))
     assert set(data["criteria"]) >= set(BANT)
     assert data["criteria"]["budget"]["met"] in (True, False, None)
-    assert isinstance(data["positive"], list) and isinstance(data["bant_qualified"], bool)
+    assert isinstance(data["positive"], list) and data["qualified"] in (True, False, None)
+    assert isinstance(data["questions"], list) and data["framework"] == "bant"
     assert len(data["contributions"]) == len(batch[0].contributions)
 
 
@@ -276,14 +290,17 @@ def test_explanation_columns(trained: TrainResult, sample: pd.DataFrame) -> None
     cols = explanation_columns(model, frame)
     assert list(cols.index) == list(frame.index)
     for c in BANT:
-        assert f"{c}_contribution" in cols and f"{c}_met" in cols
+        assert f"{c}_points" in cols and f"{c}_met" in cols
     assert pd.isna(cols["budget_met"].iloc[0])
-    contribution_cols = [c for c in cols if c.endswith("_contribution")]
-    raw = model.raw_scores(model.matrix(frame))
-    base = model.contributions(model.matrix(frame.head(1)))[0, -1]
-    np.testing.assert_allclose(cols[contribution_cols].sum(axis=1) + base, raw, atol=1e-6)
     expected = explain_matrix(model, model.matrix(frame))
-    assert cols["bant_qualified"].tolist() == [e.bant_qualified for e in expected]
+    # points of every bucket add up to the score minus the average lead's score
+    points_cols = [c for c in cols if c.endswith("_points")]
+    gained = [100 * e.probability - e.base_score for e in expected]
+    np.testing.assert_allclose(cols[points_cols].sum(axis=1), gained, atol=1e-6)
+    assert [None if pd.isna(q) else bool(q) for q in cols["qualified"]] == [
+        e.qualified for e in expected
+    ]
+    assert cols["questions"].tolist() == [" | ".join(q.text for q in e.questions) for e in expected]
     assert cols["reasons"].tolist() == [" | ".join(r.text for r in e.positive) for e in expected]
     assert cols["concerns"].tolist() == [" | ".join(r.text for r in e.negative) for e in expected]
     assert explanation_columns(model, frame.head(0)).empty
@@ -297,28 +314,25 @@ def reference_columns(model, frame: pd.DataFrame, framework: str) -> pd.DataFram
     contrib = model.contributions(x)
     k = len(plan.names)
     phi, base = contrib[:, :k], contrib[:, k]
-    present = (~np.isnan(x)).astype(np.float64)
-    sums = phi @ plan.membership
-    known = present @ plan.membership > 0
-    bant_met = (phi @ plan.bant_membership > 0) & (present @ plan.bant_membership > 0)
-    verdicts = np.where(known, (sums > 0).astype(np.int8), np.int8(-1))
+    explained = explain_matrix(model, x, framework)
     columns: dict = {}
-    for c, name in enumerate(plan.buckets):
-        columns[f"{name}_contribution"] = sums[:, c]
-    for c, name in enumerate(plan.buckets):
+    for name in plan.buckets:
+        columns[f"{name}_points"] = [e.criteria[name].points for e in explained]
         if name in framework_criteria(plan.framework):
-            met = pd.array(verdicts[:, c] == 1, dtype="boolean")
-            met[verdicts[:, c] < 0] = pd.NA
-            columns[f"{name}_met"] = met
-    columns["bant_qualified"] = bant_met.sum(axis=1) >= 3
+            columns[f"{name}_met"] = pd.array(
+                [e.criteria[name].met for e in explained], dtype="boolean"
+            )
+    columns["qualified"] = pd.array([e.qualified for e in explained], dtype="boolean")
     reasons, concerns = [], []
     phis, xs = phi.tolist(), x.tolist()
-    for i in range(len(x)):
-        positive, negative = _reasons(model, plan, phis[i], xs[i])
+    for i, e in enumerate(explained):
+        positive, negative = _reasons(model, plan, phis[i], xs[i], 1.0)
         reasons.append(REASON_SEPARATOR.join(r.text for r in positive))
         concerns.append(REASON_SEPARATOR.join(r.text for r in negative))
+        assert [r.text for r in positive] == [r.text for r in e.positive]
     columns["reasons"] = reasons
     columns["concerns"] = concerns
+    columns["questions"] = [REASON_SEPARATOR.join(q.text for q in e.questions) for e in explained]
     assert np.allclose(base + phi.sum(axis=1), model.raw_scores(x), atol=1e-6)
     return pd.DataFrame(columns, index=frame.index)
 
@@ -346,17 +360,19 @@ def test_explanation_columns_equal_the_per_lead_reference(
     model = trained.model
     expected = reference_columns(model, blanked, framework)
     got = explanation_columns(model, blanked, framework)
-    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=0, atol=1e-9)
     assert got["reasons"].tolist() == expected["reasons"].tolist()
     assert got["concerns"].tolist() == expected["concerns"].tolist()
-    # the data reaches the cases that matter: missing values worded, short lists, both signs
+    # the data reaches the cases that matter: missing values asked about (never reasons),
+    # short lists, both signs
     texts = " | ".join(got["reasons"]) + " | " + " | ".join(got["concerns"])
-    assert "not stated" in texts and "unknown" in texts
+    assert "not stated" not in texts and "unknown" not in texts
+    assert got["questions"].str.contains("not stated").sum() > 100
     counts = got["reasons"].str.count(r" \| ")
     assert counts.max() == 2
     x = model.matrix(blanked)
     given = explanation_columns(model, blanked, framework, x=x)
-    pd.testing.assert_frame_equal(given, expected, check_exact=True)
+    pd.testing.assert_frame_equal(given, expected, check_exact=False, rtol=0, atol=1e-9)
 
 
 def test_batch_reasons_break_ties_like_the_per_lead_sort(
@@ -375,10 +391,11 @@ def test_batch_reasons_break_ties_like_the_per_lead_sort(
     phi[40:60] = 0.5  # every feature tied
     phi[60:80] = -0.25
     phi[80:100, ::2] = 0.0  # fewer than three of a sign
-    positive, positive_ok, negative, negative_ok = _top_reasons(phi)
+    masked = np.where(~np.isnan(x) & plan.wordable, phi, 0.0)
+    positive, positive_ok, negative, negative_ok = _top_reasons(masked)
     reasons, concerns = _batch_reasons(model, plan, x, phi)
     for i, (p, row) in enumerate(zip(phi.tolist(), x.tolist(), strict=True)):
-        pos, neg = _reasons(model, plan, p, row)
+        pos, neg = _reasons(model, plan, p, row, 1.0)
         assert [plan.names[j] for j in positive[i][positive_ok[i]]] == [r.feature for r in pos]
         assert [plan.names[j] for j in negative[i][negative_ok[i]]] == [r.feature for r in neg]
         assert reasons[i] == REASON_SEPARATOR.join(r.text for r in pos)
@@ -402,7 +419,7 @@ def test_explain_frame_cards_render(trained: TrainResult, sample: pd.DataFrame) 
         assert f"Lead {lead_id}" in text
     for word in ("Budget", "Authority", "Need", "Timing"):
         assert word in text
-    assert "likely to convert" in text
+    assert "score " in text and "BANT" in text
 
 
 def test_waterfall_png_by_criterion(tmp_path: Path, batch: list[LeadExplanation]) -> None:
@@ -457,8 +474,8 @@ def test_cli_explain_card_png_and_score_explain(
     table = pd.read_csv(out)
     assert table.columns[0] == "lead_id"
     for c in BANT:
-        assert f"{c}_contribution" in table and f"{c}_met" in table
-    assert {"bant_qualified", "reasons", "concerns", "probability", "grade"} <= set(table)
+        assert f"{c}_points" in table and f"{c}_met" in table
+    assert {"qualified", "reasons", "concerns", "questions", "probability", "grade"} <= set(table)
     expected = explanation_columns(trained.model, sample)
-    np.testing.assert_allclose(table["need_contribution"], expected["need_contribution"], atol=1e-9)
+    np.testing.assert_allclose(table["need_points"], expected["need_points"], atol=1e-9)
     assert table["reasons"].fillna("").tolist() == expected["reasons"].tolist()

@@ -105,23 +105,37 @@ def explanation_card(explanation: LeadExplanation, title: str = "Lead") -> Any:
     e = explanation
     own = e.framework_criteria
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column(e.framework.upper() if e.framework else "criterion")
-    table.add_column("push", justify="right")
+    name = e.framework.upper()
+    table.add_column(name)
+    table.add_column("points", justify="right")
     table.add_column("verdict")
-    for name in own:
-        v = e.criteria[name]
-        table.add_row(criterion_label(name), f"{v.contribution:+.2f}", _verdict_mark(v.met))
+    for criterion in own:
+        v = e.criteria[criterion]
+        table.add_row(criterion_label(criterion), _points(v.points), _verdict_mark(v.met))
     others = [(n, v) for n, v in e.criteria.items() if n not in own and v.features]
-    for name, v in others:
-        table.add_row(f"[dim]{criterion_label(name)}[/]", f"[dim]{v.contribution:+.2f}[/]", "")
+    for group, v in others:
+        table.add_row(f"[dim]{criterion_label(group)}[/]", f"[dim]{_points(v.points)}[/]", "")
     lines = Text()
     for r in e.positive:
-        lines.append("  + ", style="green").append(f"{r.text}\n")
+        lines.append("  + ", style="green").append(f"{r.text}").append(
+            f"  {_points(r.points)}\n", style="dim"
+        )
     for r in e.negative:
-        lines.append("  − ", style="red").append(f"{r.text}\n")
+        lines.append("  − ", style="red").append(f"{r.text}").append(
+            f"  {_points(r.points)}\n", style="dim"
+        )
+    for q in e.questions:
+        lines.append("  ? ", style="cyan").append(f"{q.text}\n")
     lines.rstrip()
-    qualified = "[green]BANT qualified[/]" if e.bant_qualified else "[yellow]not BANT qualified[/]"
-    summary = f"[bold]{e.probability:.0%}[/] likely to convert · {qualified}"
+    verdict = {
+        True: f"[green]{name} qualified[/]",
+        False: f"[yellow]not {name} qualified[/]",
+        None: f"[dim]{name}: cannot judge yet[/]",
+    }[e.qualified]
+    summary = (
+        f"[bold]score {round(e.probability * 100)}[/] · {verdict} · "
+        f"[dim]points from the average lead's {e.base_score:.0f}[/]"
+    )
     return Panel(
         Group(
             summary,
@@ -134,6 +148,12 @@ def explanation_card(explanation: LeadExplanation, title: str = "Lead") -> Any:
         title_align="left",
         expand=False,
     )
+
+
+def _points(value: float) -> str:
+    """Points of the 0–100 score as a rep reads them: +7, −3, 0."""
+    shown = round(value)
+    return f"{shown:+d}".replace("-", "−") if shown else "0"
 
 
 def explanation_cards(model: LeadModel, frame: pd.DataFrame, framework: str = "bant") -> list[Any]:

@@ -34,7 +34,16 @@ def score(
         bool,
         typer.Option(
             "--explain",
-            help="Add one column per criterion (contribution, met), bant_qualified and reasons.",
+            help="Add each criterion's points and verdict, qualified, reasons, concerns and "
+            "questions to ask.",
+        ),
+    ] = False,
+    allow_sparse: Annotated[
+        bool,
+        typer.Option(
+            "--allow-sparse",
+            help="Score a table that gives fewer than half of the model's fields "
+            "(LEADML_MIN_FIELD_SHARE) instead of stopping.",
         ),
     ] = False,
     dask: Annotated[
@@ -46,19 +55,27 @@ def score(
     from leadml.data.read import read_table
     from leadml.data.write import write_table
     from leadml.explain.table import replaced_columns, score_table
+    from leadml.features.inputs import check_table_fields
     from leadml.tracking.references import load_model
 
     settings = project_settings()
+    share = None if allow_sparse or settings.allow_sparse else settings.min_field_share
     with console.status("Loading the model"):
         lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
     if dask or scheduler:
-        _score_on_dask(lead_model, data, out, explain, scheduler, settings)
+        _score_on_dask(lead_model, data, out, explain, scheduler, settings, share)
         return
     with console.status(f"Reading {data}"):
         frame = read_table(data)
+    given = [c for c in frame.columns if frame[c].notna().any()]
+    left_out = check_table_fields(lead_model, given, share)
+    notes = []
+    if left_out:
+        notes.append(f"not in the table, scored as unknown: {', '.join(left_out)}")
     replaced = replaced_columns(list(frame.columns))
     if replaced:
-        warn_all([f"input columns {', '.join(replaced)} were replaced by fresh scores"])
+        notes.append(f"input columns {', '.join(replaced)} were replaced by fresh scores")
+    warn_all(notes)
     started = time.perf_counter()
     with console.status("Explaining the scores" if explain else "Scoring"):
         result = score_table(lead_model, frame, explain, settings.framework)
@@ -69,6 +86,12 @@ def score(
         f"Scored {len(result):,} leads with {lead_model.version} in {elapsed:.2f} s "
         f"→ [bold]{out}[/]  ({_grade_counts(counts)})"
     )
+    warned = int((result["warnings"] != "").sum())
+    if warned:
+        console.print(
+            f"[yellow]{warned:,} leads have warnings[/] (unseen answers, unreadable values, "
+            "numbers beyond training): see the warnings column"
+        )
 
 
 def _score_on_dask(
@@ -78,6 +101,7 @@ def _score_on_dask(
     explain: bool,
     scheduler: str | None,
     settings: Settings,
+    min_share: float | None,
 ) -> None:
     """``score --dask``: one Parquet part per input part, a bar of partitions done."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -98,6 +122,7 @@ def _score_on_dask(
                 client,
                 explain=explain,
                 framework=settings.framework,
+                min_share=min_share,
                 on_partition=lambda done, total: bar.update(task, completed=done, total=total),
             )
     warn_all(summary.warnings)

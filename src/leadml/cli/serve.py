@@ -36,6 +36,14 @@ def serve(
             metavar="REF",
         ),
     ] = None,
+    allow_sparse: Annotated[
+        bool,
+        typer.Option(
+            "--allow-sparse",
+            help="Score leads that give fewer than half of the model's fields "
+            "(LEADML_MIN_FIELD_SHARE) instead of answering 422.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the scoring API for CRMs and the sales-ops page (FastAPI + uvicorn)."""
     # The service lives in serve/, outside the library: only this verb loads it, at call
@@ -49,4 +57,6 @@ def serve(
         overrides["history_url"] = history
     if shadow is not None:
         overrides["shadow_ref"] = shadow
+    if allow_sparse:
+        overrides["allow_sparse"] = True
     run(ServeSettings(**overrides), host=host, port=port)

@@ -20,6 +20,7 @@ from leadml.bundle.model import LeadModel
 from leadml.cluster.partitions import CSV_BLOCKSIZE, read_partitions, type_drift
 from leadml.errors import DataError, LeadMLError
 from leadml.explain.table import replaced_columns, score_table
+from leadml.features.inputs import MIN_FIELD_SHARE, check_table_fields
 from leadml.qualify.grades import GRADES
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def score_dask(
     framework: str = "bant",
     on_partition: PartitionsDone | None = None,
     blocksize: str | int = CSV_BLOCKSIZE,
+    min_share: float | None = MIN_FIELD_SHARE,
 ) -> ScoreSummary:
     """Score a partitioned table into a folder of Parquet parts, one per input partition.
 
@@ -89,13 +91,7 @@ def score_dask(
     _check_output_folder(target)
     frame = read_partitions(source, blocksize)
     columns = list(frame.columns)
-    used = [c for c in dict.fromkeys(model.encoder.sources.get(n, n) for n in model.feature_names)]
-    absent = [c for c in used if c not in columns]
-    if len(absent) == len(used):
-        raise DataError(
-            f"none of the model's feature columns are in {source} "
-            f"(expected e.g. {', '.join(used[:5])}); is this the right data?"
-        )
+    absent = check_table_fields(model, columns, min_share)
     warnings = []
     if absent:
         warnings.append(f"columns missing from the data, scored as unknown: {', '.join(absent)}")

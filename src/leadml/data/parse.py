@@ -24,13 +24,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from leadml.data.values import (
+    canonical,
+    level_lookup,
+    number_from_text,
+    placeholder_keys,
+    text_key,
+)
 from leadml.errors import DataError
 from leadml.schema.spec import DATE_KINDS, LeadSchema
 
@@ -56,14 +63,24 @@ _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?:\D|$)")
 
 # -- text ----------------------------------------------------------------------------------------
 def distinct_text(series: pd.Series, missing: Collection[str]) -> tuple[np.ndarray, pd.Series]:
-    """Row codes into the column's distinct values, each stripped, placeholders made missing.
+    """Row codes into the column's distinct values, each stripped, placeholders made missing
+    (the schema's and the CRM ones, in any case or spacing: :mod:`leadml.data.values`).
 
     The work is done once per distinct value, not per row: a million-row column of a few
     dozen job titles costs a factorize and a take instead of a million string operations.
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     text = pd.Series(uniques, dtype=object).astype("string").str.strip()
-    return codes, text.mask(text.isin(list(missing)))
+    keys = placeholder_keys(missing)
+    blank = [v is pd.NA or text_key(v) in keys for v in text.tolist()]
+    return codes, text.mask(np.array(blank, dtype=bool))
+
+
+def _take(codes: np.ndarray, values: np.ndarray, fill: float = np.nan) -> np.ndarray:
+    """Per-row values from per-distinct-value ones (``codes`` -1: missing)."""
+    if not len(values):
+        return np.full(len(codes), fill)
+    return np.where(codes >= 0, values[np.maximum(codes, 0)], fill)
 
 
 def clean_text(series: pd.Series, missing: Collection[str]) -> pd.Series:
@@ -156,9 +173,18 @@ def _given(series: pd.Series, missing: Collection[str]) -> np.ndarray:
 
 
 def parse_column(
-    series: pd.Series, kind: ColumnKind, missing: Collection[str], day_first: bool | None = None
+    series: pd.Series,
+    kind: ColumnKind,
+    missing: Collection[str],
+    day_first: bool | None = None,
+    levels: Sequence[str] | None = None,
 ) -> ParsedColumn:
-    """Type one raw column as ``kind`` (a feature kind, or "date"); see the module's table."""
+    """Type one raw column as ``kind`` (a feature kind, or "date"); see the module's table.
+
+    Numbers written as text are read as a person means them ("1,200", "$50,000"), and with
+    ``levels`` an ordinal's answers are spelled as the schema spells them ("vp" → "VP",
+    "100k-250k" → "100k–250k"); see :mod:`leadml.data.values`.
+    """
     n = len(series)
     none = np.zeros(n, dtype=bool)
     if kind == "date" or kind in DATE_KINDS:
@@ -171,10 +197,12 @@ def parse_column(
             given = ~np.isnan(numbers)
             unreadable = none
         else:
-            text = clean_text(series, missing)
-            parsed = pd.to_numeric(text, errors="coerce")
-            numbers = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
-            given = text.notna().to_numpy(dtype=bool, na_value=False)
+            codes, text = distinct_text(series, missing)
+            distinct = np.array(
+                [math.nan if v is pd.NA else number_from_text(v) for v in text.tolist()]
+            )
+            numbers = _take(codes, distinct)
+            given = _take(codes, text.notna().to_numpy(dtype=bool, na_value=False), 0) > 0
             unreadable = given & np.isnan(numbers)
         infinite = np.isinf(numbers)
         numbers = np.where(infinite, np.nan, numbers)
@@ -199,7 +227,21 @@ def parse_column(
             none,
         )
     text = clean_text(series, missing)
+    if kind == "ordinal" and levels:
+        text = _spelled_as(text, levels)
     return ParsedColumn(text, text.notna().to_numpy(dtype=bool, na_value=False), none, none)
+
+
+def _spelled_as(text: pd.Series, levels: Sequence[str]) -> pd.Series:
+    """Answers spelled as the schema's levels are; others left as written (validation names
+    them, scoring warns about them)."""
+    lookup = level_lookup(levels)
+    known = set(levels)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    spelled = [u if u in known else (canonical(u, lookup) or u) for u in uniques.tolist()]
+    out = pd.Series(spelled, dtype="string").reindex(codes)
+    out.index, out.name = text.index, text.name
+    return out
 
 
 def column_kinds(
@@ -227,13 +269,16 @@ def parse_columns(
     kinds: Mapping[str, ColumnKind],
     missing: Collection[str],
     day_first: bool | None,
+    levels: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, ParsedColumn]]:
     """``frame`` with each column in ``kinds`` typed (others untouched), and the details.
 
-    Columns absent from ``frame`` are skipped: at scoring time they are simply missing.
+    ``levels``: the ordinal columns' answers, to read their spelling variants. Columns absent
+    from ``frame`` are skipped: at scoring time they are simply missing.
     """
+    levels = levels or {}
     parsed = {
-        column: parse_column(frame[column], kind, missing, day_first)
+        column: parse_column(frame[column], kind, missing, day_first, levels.get(column))
         for column, kind in kinds.items()
         if column in frame.columns
     }
@@ -319,9 +364,12 @@ def date_value(value: Any, day_first: bool = False) -> pd.Timestamp | None:
 
 
 def number_value(value: Any) -> float:
-    """One raw value as a finite float, else NaN (placeholders are removed by the caller)."""
+    """One raw value as a finite float, else NaN (placeholders are removed by the caller);
+    text as a person writes numbers ("1,200", "$50,000")."""
     if isinstance(value, bool):
         return float(value)
+    if isinstance(value, str):
+        return number_from_text(value)
     try:
         number = float(value)
     except (TypeError, ValueError):

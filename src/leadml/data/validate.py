@@ -108,8 +108,9 @@ def check_rows(frame: pd.DataFrame, schema: LeadSchema, where: str = "") -> RowC
         y = target_from_values(spelled, schema.positive, schema.target)
     except DataError:  # the table-wide check words it, from every part's values
         y = np.zeros(len(rows), dtype=np.int8)
+    ordinal = {f.name: f.levels or [] for f in schema.features if f.kind == "ordinal"}
     typed, parsed = parse_columns(
-        frame, schema_column_kinds(schema), schema.missing_values, schema.day_first
+        frame, schema_column_kinds(schema), schema.missing_values, schema.day_first, ordinal
     )
     report = RowReport(
         labeled=int(labeled.sum()),

@@ -39,14 +39,16 @@ the same strings as ``_reasons`` lead by lead.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from leadml.explain.reasons import REASON_SEPARATOR, TOP_REASONS, Reason
+from leadml.explain.points import lead_point_scale, point_scale
+from leadml.explain.reasons import REASON_SEPARATOR, TOP_REASONS
 from leadml.explain.rollup import Plan, plan_for
+from leadml.explain.verdicts import QUESTION_SEPARATOR, Question, needed, qualified
 from leadml.schema.frameworks import framework_criteria
 
 if TYPE_CHECKING:
@@ -55,16 +57,37 @@ if TYPE_CHECKING:
 
 # -- results -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class Reason:
+    """One plain-language reason, its push in log-odds and in points of the 0–100 score."""
+
+    text: str
+    feature: str
+    contribution: float
+    points: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "feature": self.feature,
+            "contribution": self.contribution,
+            "points": self.points,
+        }
+
+
+@dataclass(frozen=True)
 class CriterionVerdict:
-    """A criterion's summed contribution and whether it is met (None: no data to tell)."""
+    """A criterion's summed contribution (log-odds and points) and whether it is met (None:
+    no data to tell)."""
 
     contribution: float
     met: bool | None
     features: tuple[str, ...]
+    points: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "contribution": self.contribution,
+            "points": self.points,
             "met": self.met,
             "features": list(self.features),
         }
@@ -79,15 +102,25 @@ class LeadExplanation:
     base_value: float
     contributions: dict[str, float]
     criteria: dict[str, CriterionVerdict]
-    bant_qualified: bool
+    qualified: bool | None
     positive: list[Reason]
     negative: list[Reason]
     framework: str = "bant"
+    questions: list[Question] = field(default_factory=list)
+    #: The average lead's score (0–100): criteria points start from here.
+    base_score: float = 0.0
+    #: Points of the 0–100 score per feature (they add up to 100·probability − base_score).
+    feature_points: dict[str, float] = field(default_factory=dict)
 
     @property
     def framework_criteria(self) -> tuple[str, ...]:
         """The framework's own criteria (the other ``criteria`` keys are feature groups)."""
         return framework_criteria(self.framework)
+
+    @property
+    def points(self) -> dict[str, float]:
+        """Points of the 0–100 score per criterion and group (same keys as ``criteria``)."""
+        return {name: v.points for name, v in self.criteria.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain floats, bools, None, strings, lists and dicts only."""
@@ -95,12 +128,14 @@ class LeadExplanation:
             "probability": self.probability,
             "raw_log_odds": self.raw_log_odds,
             "base_value": self.base_value,
+            "base_score": self.base_score,
             "framework": self.framework,
             "contributions": dict(self.contributions),
             "criteria": {name: v.to_dict() for name, v in self.criteria.items()},
-            "bant_qualified": self.bant_qualified,
+            "qualified": self.qualified,
             "positive": [r.to_dict() for r in self.positive],
             "negative": [r.to_dict() for r in self.negative],
+            "questions": [q.to_dict() for q in self.questions],
         }
 
 
@@ -120,14 +155,11 @@ class _Batch:
     base: np.ndarray  # (n,)
     raw: np.ndarray  # (n,)
     probability: np.ndarray  # (n,)
+    scale: np.ndarray  # (n,) points of score per unit of log-odds
+    base_score: np.ndarray  # (n,)
     sums: np.ndarray  # (n, buckets)
-    known: np.ndarray  # (n, buckets) bool: at least one feature present
-    bant_qualified: np.ndarray  # (n,) bool
-
-
-def _verdicts(sums: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """The documented rule as numbers: 1 met, 0 not met, -1 unknown."""
-    return np.where(known, (sums > 0).astype(np.int8), np.int8(-1))
+    verdicts: np.ndarray  # (n, buckets) int8: 1 met, 0 not met, -1 unknown
+    qualified: np.ndarray  # (n,) int8: 1 qualified, 0 not, -1 cannot judge
 
 
 def _batch(model: LeadModel, plan: Plan, x: np.ndarray, contrib: np.ndarray) -> _Batch:
@@ -136,47 +168,75 @@ def _batch(model: LeadModel, plan: Plan, x: np.ndarray, contrib: np.ndarray) -> 
     base = contrib[:, k]
     raw = base + phi.sum(axis=1)
     present = (~np.isnan(x)).astype(np.float64)
-    bant_met = (phi @ plan.bant_membership > 0) & (present @ plan.bant_membership > 0)
+    sums = phi @ plan.membership
+    known = present @ plan.membership > 0
+    # The documented rule as numbers: 1 met, 0 not met, -1 unknown.
+    verdicts = np.where(known, (sums > 0).astype(np.int8), np.int8(-1))
+    own = verdicts[:, plan.own]
+    met, unknown = (own == 1).sum(axis=1), (own == -1).sum(axis=1)
+    need = needed(own.shape[1])
+    scale, base_score = point_scale(model.calibrator, raw, base) if len(x) else (raw, raw)
     return _Batch(
         x=x,
         phi=phi,
         base=base,
         raw=raw,
         probability=np.asarray(model.calibrator(raw), dtype=np.float64),
-        sums=phi @ plan.membership,
-        known=present @ plan.membership > 0,
-        bant_qualified=bant_met.sum(axis=1) >= 3,
+        scale=scale,
+        base_score=base_score,
+        sums=sums,
+        verdicts=verdicts,
+        qualified=np.where(
+            met >= need, np.int8(1), np.where(met + unknown < need, np.int8(0), np.int8(-1))
+        ).astype(np.int8),
     )
 
 
-def _reasons(model: LeadModel, plan: Plan, phi: list[float], x: list[float]) -> tuple:
-    """Top positive and negative reasons for one lead (contributions of exactly 0 say nothing)."""
-    order = sorted(range(len(phi)), key=phi.__getitem__)
-    positive = [
-        Reason(plan.text(model, j, x[j]), plan.names[j], phi[j])
-        for j in reversed(order[-TOP_REASONS:])
-        if phi[j] > 0
-    ]
-    negative = [
-        Reason(plan.text(model, j, x[j]), plan.names[j], phi[j])
-        for j in order[:TOP_REASONS]
-        if phi[j] < 0
-    ]
+def _reasons(
+    model: LeadModel, plan: Plan, phi: list[float], x: list[float], scale: float
+) -> tuple[list[Reason], list[Reason]]:
+    """Top positive and negative reasons for one lead. Only a value the lead has can be a
+    reason: a missing field is a question, never a reason for or against (nor is an id-like
+    field, which no rep could argue with); a contribution of exactly 0 says nothing."""
+    wordable = plan.wordable_list
+    eligible = [j for j in range(len(phi)) if wordable[j] and x[j] == x[j]]
+    order = sorted(eligible, key=phi.__getitem__)
+
+    def reason(j: int) -> Reason:
+        return Reason(plan.text(model, j, x[j]), plan.names[j], phi[j], phi[j] * scale)
+
+    positive = [reason(j) for j in reversed(order[-TOP_REASONS:]) if phi[j] > 0]
+    negative = [reason(j) for j in order[:TOP_REASONS] if phi[j] < 0]
     return positive, negative
 
 
+def _questions(plan: Plan, x: list[float], verdicts: dict[str, bool | None]) -> list[Question]:
+    """What to ask about each of the framework's criteria (see :mod:`.verdicts`)."""
+    out = []
+    for name, _, answers in plan.criterion_index:
+        if verdicts[name] is None:
+            out.append(plan.question(name, None))
+            continue
+        missing = tuple(j for j in answers if x[j] != x[j])
+        if missing:
+            out.append(plan.question(name, missing))
+    return out
+
+
 # -- batch reasons -------------------------------------------------------------------------------
-# ``_reasons`` above is the definition; the helpers below give the same answers for a whole
-# matrix at once (``explanation_columns``), where a Python sort and a wording call per lead cost
-# as much as LightGBM's ``pred_contrib`` itself.
+# ``_reasons`` and ``_questions`` above are the definitions; the helpers below give the same
+# answers for a whole matrix at once (``explanation_columns``), where a Python sort and a
+# wording call per lead cost as much as LightGBM's ``pred_contrib`` itself.
 
 
 def _top_reasons(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every row's top positive and top negative features, as ``_reasons`` picks them.
 
-    Returns ``(positive, positive_ok, negative, negative_ok)``: ``(n, TOP_REASONS)`` column
-    indices, largest positive first and most negative first, and masks of the slots that say
-    something (a contribution of exactly 0, or one of the wrong sign, says nothing).
+    ``phi`` has the contributions of fields that cannot be reasons set to 0 (they then never
+    pass the sign test below). Returns ``(positive, positive_ok, negative, negative_ok)``:
+    ``(n, TOP_REASONS)`` column indices, largest positive first and most negative first, and
+    masks of the slots that say something (a contribution of exactly 0, or one of the wrong
+    sign, says nothing).
 
     The sort is numpy's *stable* argsort because ``_reasons`` ranks with Python's ``sorted``,
     which is stable: features with equal contributions keep column order, so the last of them
@@ -207,8 +267,7 @@ def _reason_texts(
     cache of discrete values). Numeric values repeat a lot within a batch (counts, days,
     round revenues) but would grow a model-level cache without bound across batches, so they
     are shared only within this call. Values are grouped by their float bits, so two cells
-    share a text only if ``_reasons`` would have been given the very same value; all NaNs are
-    one "missing" value, as in ``Plan.text``.
+    share a text only if ``_reasons`` would have been given the very same value.
     """
     texts = np.full(features.shape, "", dtype=object)
     for j in np.unique(features[ok]).tolist():
@@ -221,15 +280,15 @@ def _reason_texts(
     return texts
 
 
-def _joined(texts: np.ndarray, ok: np.ndarray) -> list[str]:
-    """Each row's texts where ``ok``, in slot order, joined by ``REASON_SEPARATOR`` (one numpy
+def _joined(texts: np.ndarray, ok: np.ndarray, separator: str = REASON_SEPARATOR) -> list[str]:
+    """Each row's texts where ``ok``, in slot order, joined by ``separator`` (one numpy
     string concatenation per slot instead of a ``join`` per lead)."""
     out = np.full(len(texts), "", dtype=object)
     started = np.zeros(len(texts), dtype=bool)
     for s in range(texts.shape[1]):
         add = ok[:, s]
         more = add & started
-        out[more] = out[more] + REASON_SEPARATOR + texts[more, s]
+        out[more] = out[more] + separator + texts[more, s]
         first = add & ~started
         out[first] = texts[first, s]
         started |= add
@@ -241,10 +300,12 @@ def _batch_reasons(
 ) -> tuple[list[str], list[str]]:
     """``reasons`` and ``concerns`` for every row: what joining ``_reasons``'s texts with
     ``REASON_SEPARATOR`` lead by lead gives, to the character, at a small fraction of its cost."""
-    positive, positive_ok, negative, negative_ok = _top_reasons(phi)
+    x = np.asarray(x, dtype=np.float64)
+    eligible = ~np.isnan(x) & plan.wordable
+    positive, positive_ok, negative, negative_ok = _top_reasons(np.where(eligible, phi, 0.0))
     features = np.concatenate([positive, negative], axis=1)
     ok = np.concatenate([positive_ok, negative_ok], axis=1)
-    codes = np.take_along_axis(np.asarray(x, dtype=np.float64), features, axis=1)
+    codes = np.take_along_axis(x, features, axis=1)
     texts = _reason_texts(model, plan, features, codes, ok)
     top = positive.shape[1]
     return (
@@ -253,31 +314,64 @@ def _batch_reasons(
     )
 
 
+def _batch_questions(plan: Plan, x: np.ndarray, verdicts: np.ndarray) -> list[str]:
+    """``questions`` for every row, as ``_questions`` words them, joined like reasons."""
+    n = len(x)
+    own = plan.own
+    texts = np.full((n, len(own)), "", dtype=object)
+    ok = np.zeros((n, len(own)), dtype=bool)
+    missing = np.isnan(x)
+    for c, (name, _, answers) in enumerate(plan.criterion_index):
+        unknown = verdicts[:, own[c]] < 0
+        texts[unknown, c] = plan.question(name, None).text
+        ok[:, c] = unknown
+        if not answers:
+            continue
+        gaps = missing[:, list(answers)] & ~unknown[:, None]
+        asked = gaps.any(axis=1)
+        if not asked.any():
+            continue
+        patterns, inverse = np.unique(gaps[asked], axis=0, return_inverse=True)
+        words = [
+            plan.question(name, tuple(j for j, gap in zip(answers, row, strict=True) if gap)).text
+            for row in patterns.tolist()
+        ]
+        texts[asked, c] = np.array(words, dtype=object)[inverse.ravel()]
+        ok[:, c] |= asked
+    return _joined(texts, ok, QUESTION_SEPARATOR)
+
+
 def _assemble(
     model: LeadModel, plan: Plan, x: list[float], phi: list[float], base: float, p: float
 ) -> LeadExplanation:
     """One lead's explanation from plain Python lists: for a single lead, two dozen float
     additions cost less than the numpy calls that would vectorise them."""
+    raw = base + sum(phi)
+    scale, base_score = lead_point_scale(model.calibrator, raw, base)
     criteria = {}
     for name, feats, idx in plan.bucket_index:
         total = sum(phi[j] for j in idx)
         known = any(x[j] == x[j] for j in idx)  # NaN != NaN: a missing field
-        criteria[name] = CriterionVerdict(total, (total > 0) if known else None, feats)
-    met = 0
-    for idx in plan.bant_index:
-        if any(x[j] == x[j] for j in idx) and sum(phi[j] for j in idx) > 0:
-            met += 1
-    positive, negative = _reasons(model, plan, phi, x)
+        criteria[name] = CriterionVerdict(
+            total, (total > 0) if known else None, feats, total * scale
+        )
+    verdicts = {name: criteria[name].met for name, _, _ in plan.criterion_index}
+    met = sum(1 for v in verdicts.values() if v)
+    unknown = sum(1 for v in verdicts.values() if v is None)
+    positive, negative = _reasons(model, plan, phi, x, scale)
     return LeadExplanation(
         probability=p,
-        raw_log_odds=base + sum(phi),
+        raw_log_odds=raw,
         base_value=base,
         contributions=dict(zip(plan.names, phi, strict=True)),
         criteria=criteria,
-        bant_qualified=met >= 3,
+        qualified=qualified(met, unknown, len(verdicts)),
         positive=positive,
         negative=negative,
         framework=plan.framework,
+        questions=_questions(plan, x, verdicts),
+        base_score=base_score,
+        feature_points={n: v * scale for n, v in zip(plan.names, phi, strict=True)},
     )
 
 
@@ -316,7 +410,8 @@ def explain_matrix(
 class ExplainedRows:
     """Batch results as arrays, for reports and monitoring (no per-lead objects).
 
-    ``verdicts`` holds the documented rule as numbers: 1 met, 0 not met, -1 unknown.
+    ``verdicts`` holds the documented rule as numbers: 1 met, 0 not met, -1 unknown; so does
+    ``qualified`` (-1: cannot judge yet).
     """
 
     features: list[str]
@@ -328,8 +423,9 @@ class ExplainedRows:
     criteria: list[str]  # the framework's criteria, then groups
     criterion_features: dict[str, tuple[str, ...]]
     criterion_contributions: np.ndarray  # (n, criteria)
+    criterion_points: np.ndarray  # (n, criteria), points of the 0–100 score
     verdicts: np.ndarray  # (n, criteria) int8
-    bant_qualified: np.ndarray  # (n,) bool
+    qualified: np.ndarray  # (n,) int8
 
 
 def explain_rows(
@@ -355,9 +451,17 @@ def explain_rows(
         criteria=list(plan.buckets),
         criterion_features=dict(plan.buckets),
         criterion_contributions=batch.sums,
-        verdicts=_verdicts(batch.sums, batch.known),
-        bant_qualified=batch.bant_qualified,
+        criterion_points=batch.sums * batch.scale[:, None],
+        verdicts=batch.verdicts,
+        qualified=batch.qualified,
     )
+
+
+def _tristate(codes: np.ndarray) -> pd.arrays.BooleanArray:
+    """1 / 0 / -1 as True / False / <NA>."""
+    out = pd.array(codes == 1, dtype="boolean")
+    out[codes < 0] = pd.NA
+    return out
 
 
 def explanation_columns(
@@ -369,10 +473,11 @@ def explanation_columns(
 ) -> pd.DataFrame:
     """Columns for ``leadml score --explain``, indexed like ``frame``.
 
-    ``<criterion>_contribution`` for every bucket (framework criteria, then groups; they add
-    up to raw log-odds minus the base value), ``<criterion>_met`` (True / False / <NA> for
-    unknown) for the framework's criteria, ``bant_qualified``, ``reasons`` (the top positive
-    reasons joined by " | ") and ``concerns`` (the top negative ones).
+    ``<criterion>_points`` for every bucket (framework criteria, then groups: points of the
+    0–100 score, adding up to the score minus the average lead's), ``<criterion>_met`` (True /
+    False / <NA> for unknown) for the framework's criteria, ``qualified`` (<NA>: cannot judge
+    yet), ``reasons`` (the top positive reasons joined by " | "), ``concerns`` (the top
+    negative ones) and ``questions`` (what to ask, see :mod:`leadml.explain.verdicts`).
     """
     plan = plan_for(model, framework)
     x = model.matrix(frame) if x is None else x  # ``x``: the caller has encoded ``frame``
@@ -383,16 +488,14 @@ def explanation_columns(
     )
     batch = _batch(model, plan, x, contrib)
     columns: dict[str, Any] = {}
+    own = set(framework_criteria(plan.framework))
     for c, name in enumerate(plan.buckets):
-        columns[f"{name}_contribution"] = batch.sums[:, c]
-    verdicts = _verdicts(batch.sums, batch.known)
-    for c, name in enumerate(plan.buckets):
-        if name in framework_criteria(plan.framework):
-            met = pd.array(verdicts[:, c] == 1, dtype="boolean")
-            met[verdicts[:, c] < 0] = pd.NA
-            columns[f"{name}_met"] = met
-    columns["bant_qualified"] = batch.bant_qualified
+        columns[f"{name}_points"] = batch.sums[:, c] * batch.scale
+        if name in own:
+            columns[f"{name}_met"] = _tristate(batch.verdicts[:, c])
+    columns["qualified"] = _tristate(batch.qualified)
     reasons, concerns = _batch_reasons(model, plan, x, batch.phi)
     columns["reasons"] = reasons
     columns["concerns"] = concerns
+    columns["questions"] = _batch_questions(plan, x, batch.verdicts)
     return pd.DataFrame(columns, index=frame.index)

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from leadml.explain.reasons import reason_text
-from leadml.schema.criteria import BANT
-from leadml.schema.frameworks import map_features
+from leadml.explain.reasons import can_be_reason, reason_text
+from leadml.explain.verdicts import Question, is_answer, question_text
+from leadml.schema.frameworks import framework_criteria, map_features
 from leadml.schema.spec import FeatureSpec
 
 if TYPE_CHECKING:
@@ -34,10 +34,41 @@ class Plan:
     specs: list[FeatureSpec | None]
     buckets: dict[str, tuple[str, ...]]
     membership: np.ndarray  # (features, buckets) 0/1
-    bant_membership: np.ndarray  # (features, 4) 0/1
     bucket_index: list[tuple[str, tuple[str, ...], tuple[int, ...]]]  # for one-lead sums
-    bant_index: list[tuple[int, ...]]
+    #: The framework's own criteria: (name, all its features, the answers among them).
+    criterion_index: list[tuple[str, tuple[int, ...], tuple[int, ...]]]
+    #: Features that may be worded as a reason (not id-like, not hundreds of levels).
+    wordable: np.ndarray  # (features,) bool
+    wordable_list: list[bool]
     texts: dict[tuple[int, float | None], str] = field(default_factory=dict)
+    #: Questions already worded: (criterion, missing answers or None when unknown) → question.
+    asked: dict[tuple[str, tuple[int, ...] | None], Question] = field(default_factory=dict)
+
+    def question(self, name: str, missing: tuple[int, ...] | None) -> Question:
+        """The question for criterion ``name`` (``missing``: its unanswered answers, or None
+        when the whole criterion is unknown), worded once per model and pattern."""
+        key = (name, missing)
+        found = self.asked.get(key)
+        if found is None:
+            feats = self.buckets[name]
+            if missing is None:
+                found = Question(name, question_text(name, None, bool(feats)), feats)
+            else:
+                labels = [self.label(j) for j in missing]
+                text = question_text(name, labels, True)
+                found = Question(name, text, tuple(self.names[j] for j in missing))
+            self.asked[key] = found
+        return found
+
+    @property
+    def own(self) -> np.ndarray:
+        """Column positions of the framework's own criteria among the buckets."""
+        names = list(self.buckets)
+        return np.array([names.index(name) for name, _, _ in self.criterion_index], dtype=int)
+
+    def label(self, j: int) -> str:
+        spec = self.specs[j]
+        return spec.label if spec is not None else self.names[j].replace("_", " ").capitalize()
 
     def text(self, model: LeadModel, j: int, code: float) -> str:
         """Reason wording for feature ``j`` at encoded value ``code`` (cached when discrete)."""
@@ -83,21 +114,37 @@ def plan_for(model: LeadModel, framework: str) -> Plan:
     strays = tuple(n for n in names if n not in specs_by_name)
     if strays:
         buckets["other"] = buckets.get("other", ()) + strays
-    bant = {c: map_features(schema, "bant").criteria[c] for c in BANT}
     position = {n: j for j, n in enumerate(names)}
+    specs = [specs_by_name.get(n) for n in names]
+    kinds = list(model.encoder.kinds)
+    answers = {
+        j for j, spec in enumerate(specs) if spec is not None and is_answer(spec.kind, spec.group)
+    }
+    own = [
+        (name, tuple(position[f] for f in buckets[name]))
+        for name in framework_criteria(rollup.framework)
+    ]
     plan = Plan(
         framework=rollup.framework,
         names=names,
-        kinds=list(model.encoder.kinds),
-        specs=[specs_by_name.get(n) for n in names],
+        kinds=kinds,
+        specs=specs,
         buckets=buckets,
         membership=membership(names, buckets),
-        bant_membership=membership(names, bant),
         bucket_index=[
             (name, feats, tuple(position[f] for f in feats)) for name, feats in buckets.items()
         ],
-        bant_index=[tuple(position[f] for f in feats) for feats in bant.values()],
+        criterion_index=[(name, idx, tuple(j for j in idx if j in answers)) for name, idx in own],
+        wordable=np.array(
+            [
+                can_be_reason(n, k, model.encoder.levels.get(n))
+                for n, k in zip(names, kinds, strict=True)
+            ],
+            dtype=bool,
+        ),
+        wordable_list=[],
     )
+    plan.wordable_list = plan.wordable.tolist()
     per_model[framework] = plan
     return plan
 

@@ -1,6 +1,8 @@
 """The table ``leadml score`` writes, on one machine or per Dask partition: every input column
-(id first), then probability, score, grade, tier and stage, and with explanations the criteria
-and reasons. Each lead is parsed and encoded once for both.
+(id first), then probability, score, grade, tier, stage and the lead's warnings (unseen
+categories, unreadable values, numbers beyond the training range), and with explanations the
+criteria in points, the verdict, reasons, concerns and questions. Each lead is parsed and
+encoded once for all of them.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ import pandas as pd
 
 from leadml.bundle.model import LeadModel
 from leadml.explain.attributions import explanation_columns
+from leadml.features.inputs import check_negatives, table_warnings
 
 #: Columns scoring adds; an input that already has them gets fresh ones.
-SCORE_COLUMNS = ("probability", "score", "grade", "tier", "stage")
+SCORE_COLUMNS = ("probability", "score", "grade", "tier", "stage", "warnings")
 
 
 def replaced_columns(columns: list[str]) -> list[str]:
@@ -26,10 +29,14 @@ def score_table(
     framework: str = "bant",
     num_threads: int = 0,
 ) -> pd.DataFrame:
-    """``frame`` scored (see the module's docstring); its index is reset."""
+    """``frame`` scored (see the module's docstring); its index is reset. A negative value
+    where training never had one stops it with a :class:`DataError` naming column and rows."""
     frame = frame.drop(columns=replaced_columns(list(frame.columns))).reset_index(drop=True)
-    x = model.encoder.transform(model.encoder.parse(frame))
+    typed, parsed = model.encoder.parse_details(frame)
+    x = model.encoder.transform(typed)
+    check_negatives(model, x)
     labels = model.bands.labels(model.predict_proba(x, num_threads=num_threads))
+    labels["warnings"] = table_warnings(model, typed, parsed, x)
     parts = [frame, labels]
     if explain:
         parts.append(explanation_columns(model, frame, framework, num_threads, x=x))

@@ -27,12 +27,14 @@ import numpy as np
 import pandas as pd
 
 from leadml.data.parse import (
+    ParsedColumn,
     boolean_value,
     column_kinds,
     date_value,
     number_value,
     parse_columns,
 )
+from leadml.data.values import level_lookup, placeholder_keys, text_key
 from leadml.schema.spec import DATE_KINDS, LeadSchema
 
 #: Categories seen fewer times than this in training share the "unseen" code (missing).
@@ -88,10 +90,24 @@ class FeatureEncoder:
     #: Numeric dates read day first (05/11/2026 = 5 November), as in the training data.
     day_first: bool = False
     _codes: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
+    #: Codes by spelling key ("vp" finds "VP"), for the spellings that name one level.
+    _keys: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
+    _blank: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         codes = {name: {lvl: i for i, lvl in enumerate(lv)} for name, lv in self.levels.items()}
+        keys = {
+            name: {key: codes[name][lvl] for key, lvl in level_lookup(lv).items()}
+            for name, lv in self.levels.items()
+        }
         object.__setattr__(self, "_codes", codes)
+        object.__setattr__(self, "_keys", keys)
+        object.__setattr__(self, "_blank", placeholder_keys(self.missing_values))
+
+    def code_of(self, name: str, text: str) -> int | None:
+        """A known answer's code, exactly as written or in another spelling; None if unseen."""
+        code = self._codes[name].get(text)
+        return code if code is not None else self._keys[name].get(text_key(text))
 
     # -- learning ----------------------------------------------------------------------------
     @classmethod
@@ -142,7 +158,15 @@ class FeatureEncoder:
 
     def parse(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Raw leads to score → typed leads, by the training data's rules (day order included)."""
-        return parse_columns(frame, self.column_kinds, self.missing_values, self.day_first)[0]
+        return self.parse_details(frame)[0]
+
+    def parse_details(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, ParsedColumn]]:
+        """``parse``, and per column which values were given and which could not be read."""
+        ordinal = {
+            n: self.levels[n] for n, k in zip(self.names, self.kinds, strict=True) if k == "ordinal"
+        }
+        kinds, missing, first = self.column_kinds, self.missing_values, self.day_first
+        return parse_columns(frame, kinds, missing, first, ordinal)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Encode typed leads into a float64 matrix, one column per feature, NaN for missing."""
@@ -168,8 +192,8 @@ class FeatureEncoder:
             return series.to_numpy(dtype=np.float64, na_value=np.nan)
         # typed text is clean already: code each distinct value, not each row
         rows, uniques = pd.factorize(series, use_na_sentinel=True)
-        level = pd.Index(self.levels[name]).get_indexer(uniques).astype(np.float64)
-        level[level < 0] = np.nan  # unseen and missing values alike
+        found = [self.code_of(name, str(u)) for u in uniques.tolist()]
+        level = np.array([np.nan if c is None else c for c in found], dtype=np.float64)
         return np.where(rows >= 0, level[rows] if len(level) else np.nan, np.nan)
 
     def _encode_dates(
@@ -201,13 +225,13 @@ class FeatureEncoder:
             return date_part(kind, date_value(value, first), date_value(reference, first))
         if isinstance(value, str):
             value = value.strip()
-            if value in self.missing_values:
+            if value in self.missing_values or text_key(value) in self._blank:
                 return math.nan
         if kind == "numeric":
             return number_value(value)
         if kind == "boolean":
             return boolean_value(value)
-        code = self._codes[self.names[j]].get(str(value))
+        code = self.code_of(self.names[j], str(value))
         return math.nan if code is None else float(code)
 
     def encode_row(self, lead: Mapping[str, Any]) -> np.ndarray:

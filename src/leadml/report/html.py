@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader
 
 from leadml.bundle.model import LeadModel
 from leadml.explain.attributions import ExplainedRows, explain_rows
+from leadml.explain.verdicts import needed
 from leadml.report.plots import criterion_plot, feature_plot, png
 from leadml.schema.criteria import FRAMEWORKS
 from leadml.schema.frameworks import criterion_label, framework_criteria
@@ -211,11 +212,15 @@ def _criterion_rows(
 
 
 def _qualified_row(explained: ExplainedRows, y: np.ndarray) -> dict[str, str]:
-    q = explained.bant_qualified
+    q = explained.qualified
+    own = framework_criteria(explained.framework)
     return {
-        "share": f"{q.mean():.0%}" if len(y) else "—",
-        "conv_yes": _rate(y, q),
-        "conv_no": _rate(y, ~q),
+        "rule": f"at least {needed(len(own))} of its {len(own)} criteria met",
+        "share": f"{(q == 1).mean():.0%}" if len(y) else "—",
+        "unknown": f"{(q < 0).mean():.0%}" if len(y) else "—",
+        "conv_yes": _rate(y, q == 1),
+        "conv_no": _rate(y, q == 0),
+        "conv_unknown": _rate(y, q < 0),
     }
 
 

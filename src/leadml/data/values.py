@@ -1,0 +1,98 @@
+"""Values as CRM exports and integrations really write them, read as a person means them.
+
+The same rules serve files (once per distinct value of a column) and the API (once per field
+of a lead), so a lead scores the same whichever way it arrives:
+
+* **placeholders** are missing: the schema's own list and the ones CRMs are known to write
+  (Salesforce's ``--None--``, ``N/A``, ``#N/A``, ``(blank)``, "Select", ...), compared without
+  case, accents or spaces;
+* **numbers** with thousands separators, currency signs and codes, and k / M / bn suffixes:
+  ``"1,200"`` → 1200, ``"$50,000"`` → 50000, ``"R$ 1.200,50"`` → 1200.5, ``"2.4M"`` →
+  2,400,000, ``"15%"`` → 15; anything else is unreadable (NaN);
+* **answers** (ordinal levels and known categories) matched without case, accents, spaces or
+  the kind of dash: ``"vp"`` is ``"VP"``, ``"100k-250k"`` is ``"100k–250k"``. A spelling that
+  matches two levels is left alone rather than guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from leadml.schema.lexicon import PLACEHOLDERS, fold
+
+#: Every dash and minus a keyboard, a word processor or a CRM may put in a level.
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+_SPACE = re.compile(r"[\s\u00a0\u2009\u202f]+")
+#: Placeholders CRMs write beyond the generic ones in the lexicon.
+CRM_PLACEHOLDERS = ("--None--", "-None-", "(none)", "none selected", "#N/A", "N/A", "(blank)")
+_CURRENCY = re.compile(
+    r"^(?:r\$|us\$|a\$|c\$|\$|€|£|¥|₹|zł|zl|usd|eur|brl|pln|gbp|chf)|"
+    r"(?:r\$|\$|€|£|zł|zl|usd|eur|brl|pln|gbp|chf)$"
+)
+_SUFFIX = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
+_SCALED = re.compile(r"^([+-]?\d+(?:\.\d+)?)(k|mm|mn|m|bn|b)$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+@lru_cache(maxsize=65_536)
+def text_key(text: str) -> str:
+    """How two spellings of one answer compare: folded, one kind of dash, no spaces (cached:
+    the same few answers come back on every lead)."""
+    return _SPACE.sub("", _DASHES.sub("-", fold(str(text))))
+
+
+@lru_cache(maxsize=64)
+def _placeholder_keys(missing: frozenset[str]) -> frozenset[str]:
+    return frozenset(text_key(m) for m in (*missing, *CRM_PLACEHOLDERS, *PLACEHOLDERS))
+
+
+def placeholder_keys(missing: Collection[str]) -> frozenset[str]:
+    """The keys of every value read as missing: the schema's list and the CRM ones."""
+    return _placeholder_keys(frozenset(missing))
+
+
+def is_placeholder(value: Any, keys: frozenset[str]) -> bool:
+    return isinstance(value, str) and text_key(value) in keys
+
+
+def number_from_text(text: str) -> float:
+    """One number as a person wrote it (see the module's docstring); NaN when it is none."""
+    t = _SPACE.sub("", fold(text.strip())).replace("'", "")
+    percent = t.endswith("%")
+    t = t.removesuffix("%")
+    t = _CURRENCY.sub("", t)
+    t = _CURRENCY.sub("", t)  # "$50k USD": a sign in front and a code behind
+    try:
+        number = float(t)
+    except ValueError:
+        number = math.nan
+        scaled = _SCALED.match(t)
+        if scaled and not percent:
+            number = float(scaled.group(1)) * _SUFFIX[scaled.group(2)]
+        elif _THOUSANDS_COMMA.match(t):
+            number = float(t.replace(",", ""))
+        elif _THOUSANDS_DOT.match(t):
+            number = float(t.replace(".", "").replace(",", "."))
+        elif _DECIMAL_COMMA.match(t):
+            number = float(t.replace(",", "."))
+    return number if math.isfinite(number) else math.nan
+
+
+def level_lookup(levels: Iterable[str]) -> dict[str, str]:
+    """key → level, for the keys that name exactly one level (ambiguous spellings are left
+    out: they match only when written exactly)."""
+    seen: dict[str, list[str]] = {}
+    for level in levels:
+        seen.setdefault(text_key(level), []).append(level)
+    return {key: found[0] for key, found in seen.items() if len(found) == 1}
+
+
+def canonical(text: str, lookup: Mapping[str, str]) -> str | None:
+    """The level ``text`` means, or None when it matches none."""
+    return lookup.get(text_key(text))

@@ -1,0 +1,253 @@
+"""What the model makes of a lead's inputs, said to whoever sent them.
+
+A value the model cannot read is scored as unknown, which is the right thing to do and the
+wrong thing to keep quiet about. This module says it, the same way for a file and for the API:
+
+* **warnings per lead**: a category never seen in training (field and value), a field not sent
+  at all, a number beyond anything seen in training (the trees read it as the nearest value
+  seen: "scored as 40"), text that is not a number, a date or yes/no;
+* **impossible values**: a negative number for a field that was never negative in training (a
+  count, a number of days, a revenue) is refused, naming the field, never scored;
+* **too little to score**: a table or a lead that gives fewer than half of the model's fields
+  (``min_field_share``) is refused with one line naming what is missing, unless sparse input
+  is allowed: a lead scored from nothing gets the average grade, which reads like a judgement.
+
+Training ranges come from LightGBM's own record of its training data (``feature_infos`` in the
+model file), so old bundles and models trained on Dask have them too.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from leadml.data.parse import ParsedColumn
+from leadml.data.validate import rows_text
+from leadml.errors import DataError
+from leadml.schema.spec import DATE_KINDS
+
+if TYPE_CHECKING:
+    from leadml.bundle.model import LeadModel
+
+#: Share of the model's fields a table or a lead must give to be scored (unless allowed).
+MIN_FIELD_SHARE = 0.5
+#: Field names a message lists before "… and N more".
+LISTED = 8
+#: Joins a lead's warnings in one CSV cell (as reasons are joined).
+WARNING_SEPARATOR = " | "
+
+_RANGES: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def training_ranges(model: LeadModel) -> dict[str, tuple[float, float]]:
+    """Numeric feature → (lowest, highest) value in the training data, from the booster."""
+    found = _RANGES.get(model.booster)
+    if found is None:
+        infos = model.booster.dump_model(num_iteration=1).get("feature_infos", {})
+        found = {}
+        for name, kind in zip(model.encoder.names, model.encoder.kinds, strict=True):
+            info = infos.get(name) or {}
+            if kind == "numeric" and "min_value" in info and "max_value" in info:
+                found[name] = (float(info["min_value"]), float(info["max_value"]))
+        _RANGES[model.booster] = found
+    return found
+
+
+def never_negative(model: LeadModel) -> dict[str, float]:
+    """Fields that were never negative in training → their highest value: a negative value
+    there is impossible (a count, a number of days), not merely unusual."""
+    return {n: hi for n, (lo, hi) in training_ranges(model).items() if lo >= 0}
+
+
+def number_text(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
+def _listed(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:LISTED])
+    return shown + (f" … and {len(names) - LISTED} more" if len(names) > LISTED else "")
+
+
+# -- coverage ------------------------------------------------------------------------------------
+def input_fields(model: LeadModel) -> list[str]:
+    """The raw fields the model reads (a date column once, however many features use it)."""
+    encoder = model.encoder
+    return list(dict.fromkeys(encoder.sources.get(n, n) for n in encoder.names))
+
+
+def needed_fields(total: int, min_share: float) -> int:
+    return max(1, math.ceil(min_share * total))
+
+
+def sparse_message(missing: Sequence[str], total: int, min_share: float) -> str:
+    given = total - len(missing)
+    return (
+        f"{given} of the model's {total} fields given, at least "
+        f"{needed_fields(total, min_share)} needed (missing: {_listed(list(missing))})"
+    )
+
+
+def check_table_fields(
+    model: LeadModel, given: Collection[str], min_share: float | None = MIN_FIELD_SHARE
+) -> list[str]:
+    """The model's fields a table does not give (``given``: its columns that hold a value);
+    raises a one-line :class:`DataError` when fewer than ``min_share`` of them are given
+    (None: any share is allowed)."""
+    fields = input_fields(model)
+    missing = [c for c in fields if c not in given]
+    share = 0.0 if min_share is None else min_share
+    if len(fields) - len(missing) < needed_fields(len(fields), share) or len(missing) == len(
+        fields
+    ):
+        hint = "" if min_share is None else ", or pass --allow-sparse to score it anyway"
+        raise DataError(
+            f"the table shares too few of the model's fields to score: "
+            f"{sparse_message(missing, len(fields), share)}; check it is the right "
+            f"export{hint}"
+        )
+    return missing
+
+
+def lead_missing_fields(fields: Sequence[str], lead: Mapping[str, Any]) -> list[str]:
+    """The model's fields a lead leaves out or sends empty."""
+    return [c for c in fields if lead.get(c) is None]
+
+
+# -- one lead (the API) --------------------------------------------------------------------------
+def lead_warnings(model: LeadModel, lead: Mapping[str, Any], row: np.ndarray) -> list[dict]:
+    """Warnings for one validated lead dict and the row it was encoded into."""
+    encoder = model.encoder
+    ranges = training_ranges(model)
+    labels = {f.name: f.label for f in model.schema.features}
+    out: list[dict] = []
+    left_out: list[str] = []
+    for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True)):
+        column = encoder.sources.get(name, name)
+        if column not in lead:
+            if column not in left_out:
+                left_out.append(column)
+            continue
+        value = lead[column]
+        code = float(row[j])
+        label = labels.get(name, name)
+        if value is None:
+            continue
+        if code != code:
+            if kind == "categorical" or kind == "ordinal":
+                out.append(unseen_warning(name, label, str(value)))
+            elif kind in DATE_KINDS:
+                out.append(unreadable_warning(column, label, "a date"))
+            elif kind == "boolean":
+                out.append(unreadable_warning(name, label, "yes or no"))
+        elif name in ranges:
+            note = clip_warning(name, label, code, ranges[name])
+            if note:
+                out.append(note)
+    if left_out:
+        out.insert(0, left_out_warning(left_out))
+    return out
+
+
+def unseen_warning(name: str, label: str, value: str) -> dict:
+    return {
+        "field": name,
+        "kind": "unseen",
+        "value": value,
+        "message": f"{label} '{value}' was never seen in training: scored as unknown",
+    }
+
+
+def unreadable_warning(name: str, label: str, expected: str) -> dict:
+    return {
+        "field": name,
+        "kind": "unreadable",
+        "message": f"{label} is not {expected}: scored as unknown",
+    }
+
+
+def clip_warning(name: str, label: str, value: float, bounds: tuple[float, float]) -> dict | None:
+    lo, hi = bounds
+    if lo <= value <= hi:
+        return None
+    edge, side = (hi, "above") if value > hi else (lo, "below")
+    return {
+        "field": name,
+        "kind": "clipped",
+        "value": value,
+        "message": f"{label} {number_text(value)} is {side} anything seen in training: "
+        f"scored as {number_text(edge)}",
+    }
+
+
+def left_out_warning(columns: list[str]) -> dict:
+    return {
+        "field": None,
+        "kind": "left_out",
+        "fields": columns,
+        "message": f"Not sent, scored as unknown: {_listed(columns)}",
+    }
+
+
+# -- a table (files, Dask partitions) ------------------------------------------------------------
+def check_negatives(model: LeadModel, x: np.ndarray, where: str = "") -> None:
+    """Refuse negative values in fields that were never negative in training (one line)."""
+    for j, name in enumerate(model.encoder.names):
+        if name not in never_negative(model):
+            continue
+        bad = x[:, j] < 0
+        if bad.any():
+            hi = never_negative(model)[name]
+            raise DataError(
+                f"{where}column '{name}' has negative values ({rows_text(bad)}); it was never "
+                f"negative in training (0 to {number_text(hi)}): fix the export"
+            )
+
+
+def table_warnings(
+    model: LeadModel, typed: pd.DataFrame, parsed: Mapping[str, ParsedColumn], x: np.ndarray
+) -> list[str]:
+    """Each row's warnings as text joined by " | " ("" for none), worded once per distinct
+    value: unseen categories, unreadable values, numbers beyond the training range."""
+    encoder = model.encoder
+    ranges = training_ranges(model)
+    labels = {f.name: f.label for f in model.schema.features}
+    n = len(x)
+    out = np.full(n, "", dtype=object)
+    for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True)):
+        column = encoder.sources.get(name, name)
+        if column not in parsed:
+            continue
+        label = labels.get(name, name)
+        lost = parsed[column].given & np.isnan(x[:, j])
+        texts = np.full(n, "", dtype=object)
+        if lost.any():
+            if kind in ("categorical", "ordinal"):
+                values = typed[column].to_numpy(dtype=object)
+                for value in pd.unique(values[lost]):
+                    cells = lost & (values == value)
+                    texts[cells] = unseen_warning(name, label, str(value))["message"]
+            else:
+                expected = (
+                    "a date"
+                    if kind in DATE_KINDS
+                    else ("yes or no" if kind == "boolean" else "a number")
+                )
+                texts[lost] = unreadable_warning(name, label, expected)["message"]
+        if name in ranges:
+            lo, hi = ranges[name]
+            for cells in (x[:, j] > hi, x[:, j] < lo):
+                for value in np.unique(x[cells, j]):
+                    note = clip_warning(name, label, float(value), (lo, hi))
+                    texts[cells & (x[:, j] == value)] = note["message"] if note else ""
+        has = texts != ""
+        joined = has & (out != "")
+        out[joined] = out[joined] + WARNING_SEPARATOR + texts[joined]
+        out[has & ~joined] = texts[has & ~joined]
+    return out.tolist()
