@@ -8,7 +8,7 @@ is filled through the encoder's frozen category maps (the same ones training use
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,7 @@ def score_leads(
     leads: Sequence[Mapping[str, Any]],
     lead_ids: Sequence[str | None],
     explain: bool = True,
+    sent: Sequence[Collection[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """One dict per lead, in order: labels and warnings, and with ``explain`` criteria in
     points, the verdict, reasons, concerns and questions; and the matrix they were scored from
@@ -60,7 +61,11 @@ def score_leads(
     # contributions agrees with it only to ~1e-15.
     probabilities = model.predict_proba(x, num_threads=1).tolist()
     bands = model.bands
-    warnings = [lead_warnings(model, lead, row) for lead, row in zip(leads, x, strict=True)]
+    sent = sent if sent is not None else [lead.keys() for lead in leads]
+    warnings = [
+        lead_warnings(model, lead, row, fields)
+        for lead, row, fields in zip(leads, x, sent, strict=True)
+    ]
     out: list[dict[str, Any]] = []
     if not explain:
         for lead_id, p, w in zip(lead_ids, probabilities, warnings, strict=True):
@@ -89,7 +94,10 @@ def score_leads(
 
 
 def explain_one(
-    loaded: LoadedModel, lead: Mapping[str, Any], lead_id: str | None
+    loaded: LoadedModel,
+    lead: Mapping[str, Any],
+    lead_id: str | None,
+    sent: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Every feature's contribution, the criteria and the groups, for ``POST /v1/explain``."""
     model = loaded.model
@@ -132,5 +140,5 @@ def explain_one(
         "reasons": reasons,
         "concerns": concerns,
         "questions": [q.to_dict() for q in e.questions],
-        "warnings": lead_warnings(model, lead, x[0]),
+        "warnings": lead_warnings(model, lead, x[0], sent),
     }

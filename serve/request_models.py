@@ -125,8 +125,21 @@ def _flag(value: Any) -> Any:
 
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
-#: Documented as accepted: numbers, and text holding one (the schemathesis fuzz checks this).
-NUMBER_SCHEMA = WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}]})
+#: Numbers as text, as documented (the parser reads more: currency codes, k/M suffixes, ...;
+#: the schema states a form every client can rely on, and the schemathesis fuzz checks it).
+NUMBER_TEXT = r"^\$?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?$"
+SIGNED_TEXT = r"^-?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?$"
+
+
+def _number_schema(floor: float | None) -> WithJsonSchema:
+    """Documented as accepted: a number (from ``floor`` up when set), or text holding one."""
+    number: dict[str, Any] = {"type": "number"}
+    text = NUMBER_TEXT if floor is not None else SIGNED_TEXT
+    if floor is not None:
+        number["minimum"] = floor
+    return WithJsonSchema(
+        {"anyOf": [number, {"type": "string", "pattern": text}, {"type": "null"}]}
+    )
 
 
 def _describe(spec: FeatureSpec, known_levels: list[str] | None) -> str:
@@ -164,7 +177,10 @@ def _placeholders_are_missing(missing: frozenset[str]) -> BeforeValidator:
 def _feature_type(spec: FeatureSpec, missing: frozenset[str], floor: float | None) -> Any:
     if spec.kind == "numeric":
         return Annotated[
-            Number | None, _number(floor), _placeholders_are_missing(missing), NUMBER_SCHEMA
+            Number | None,
+            _number(floor),
+            _placeholders_are_missing(missing),
+            _number_schema(floor),
         ]
     if spec.kind == "boolean":
         base: Any = bool

@@ -94,6 +94,16 @@ def lead_dicts(
     return dicts, [i if i is not None and i.strip() else None for i in ids]
 
 
+def sent_fields(leads: list[BaseModel]) -> list[set[str]]:
+    """The fields each lead was sent with (a field not sent is warned about, one sent as null
+    is a deliberate "unknown")."""
+    out = []
+    for lead in leads:
+        fields = type(lead).model_fields
+        out.append({fields[name].alias or name for name in lead.model_fields_set})
+    return out
+
+
 def check_fields(
     loaded: LoadedModel, dicts: list[dict[str, Any]], min_share: float | None, where: str
 ) -> None:
@@ -220,10 +230,13 @@ def scoring_router(
         try:
             n = len(dicts)
             inline = (n <= INLINE_EXPLAINED and in_flight.alone()) if explain else n <= INLINE_LEADS
+            sent = sent_fields(body.leads)
             if inline:
-                scores, x = score_leads(loaded, dicts, ids, explain)
+                scores, x = score_leads(loaded, dicts, ids, explain, sent)
             else:
-                scores, x = await anyio.to_thread.run_sync(score_leads, loaded, dicts, ids, explain)
+                scores, x = await anyio.to_thread.run_sync(
+                    score_leads, loaded, dicts, ids, explain, sent
+                )
             await add_history(history, tenant, scores, x, loaded.model.encoder)
         finally:
             in_flight.count -= 1
@@ -248,10 +261,11 @@ def scoring_router(
         check_fields(loaded, dicts, min_share, "")
         in_flight.count += 1
         try:
+            sent = sent_fields([lead])[0]
             if in_flight.alone():
-                return FastJSONResponse(explain_one(loaded, dicts[0], ids[0]))
+                return FastJSONResponse(explain_one(loaded, dicts[0], ids[0], sent))
             return FastJSONResponse(
-                await anyio.to_thread.run_sync(explain_one, loaded, dicts[0], ids[0])
+                await anyio.to_thread.run_sync(explain_one, loaded, dicts[0], ids[0], sent)
             )
         finally:
             in_flight.count -= 1

@@ -1,170 +1,75 @@
-// The sales-ops page: read leads from a CSV or pasted text, call the same /v1 API a CRM
-// calls, and draw probability, grade, one bar per criterion and the reasons.
+// The sales-ops page: read leads from a CSV or pasted text, score them in batches through the
+// same /v1 API a CRM calls, and hand them to the table (table.js) and the detail panel
+// (detail.js). A failed request clears the results and lists every problem the server named.
 // Values from the server are only ever set with textContent (never innerHTML).
 "use strict";
 
-const config = JSON.parse(document.getElementById("page-config").textContent);
-const $ = (id) => document.getElementById(id);
-const accepted = new Set([...(config.idField ? [config.idField] : []), ...Object.keys(config.fields)]);
-const placeholders = new Set(config.missingValues.map((v) => v.trim()));
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
+// "leads[3].site_visits" in batch starting at 1000 → "Lead 1,004 (L0019504) · site_visits".
+function where(field, start, batch) {
+  const match = /^leads\[(\d+)\]\.?(.*)$/.exec(field || "");
+  if (!match) return field || "request";
+  const i = Number(match[1]);
+  const lead = batch[i] || {};
+  const id = config.idField && lead[config.idField] !== undefined ? ` (${lead[config.idField]})` : "";
+  const name = match[2];
+  const label = name && config.fields[name] ? `${config.fields[name].display} (${name})` : name || "the lead";
+  return `Lead ${count(start + i + 1)}${id} · ${label}`;
 }
 
-function setStatus(text, isError = false) {
-  const status = $("status");
-  status.textContent = text;
-  status.classList.toggle("error", isError);
+function showProblems(error, start = 0, batch = []) {
+  Table.clear();
+  Detail.close();
+  const listed = error instanceof ApiError ? error.errors : [];
+  const items = listed.length
+    ? listed.map((e) => {
+      const li = el("li");
+      li.dataset.field = e.field || "";
+      li.append(el("strong", "", where(e.field, start, batch)), document.createTextNode(": " + (e.message || "invalid")));
+      return li;
+    })
+    : [el("li", "", error.message)];
+  $("errors").replaceChildren(...items);
+  $("errors-count").textContent = plural(items.length, "problem");
+  $("errors-summary").textContent = error.status
+    ? `The server refused the request (HTTP ${error.status}); fix these and score again.`
+    : "Fix this and score again.";
+  $("errors-panel").hidden = false;
+  setStatus(`Scoring failed: ${plural(items.length, "problem")}, listed below`, true);
 }
 
-// RFC 4180 CSV: quoted fields, doubled quotes, commas and newlines inside quotes.
-function parseCSV(text) {
-  const rows = [];
-  let row = [], field = "", quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") { row.push(field); field = ""; }
-    else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(field); rows.push(row); row = []; field = "";
-    } else field += c;
-  }
-  if (field !== "" || row.length) { row.push(field); rows.push(row); }
-  return rows.filter((r) => r.some((v) => v.trim() !== ""));
-}
-
-// Keep only the fields the model reads (and the id); blanks and "Select"-style placeholders
-// are left out so they are scored as missing. PII and other columns never leave the page.
-function cleanLead(raw, ignored) {
-  const lead = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const name = key.trim();
-    if (!accepted.has(name)) { ignored.add(name); continue; }
-    if (value === null || value === undefined) continue;
-    const text = typeof value === "string" ? value.trim() : value;
-    if (text === "" || (typeof text === "string" && placeholders.has(text))) continue;
-    const spec = config.fields[name];
-    if (spec && spec.kind === "boolean" && typeof text === "string") {
-      const word = text.toLowerCase();
-      if (["1", "1.0", "true", "yes", "y"].includes(word)) { lead[name] = true; continue; }
-      if (["0", "0.0", "false", "no", "n"].includes(word)) { lead[name] = false; continue; }
-    }
-    lead[name] = text;
-  }
-  return lead;
-}
-
-function readLeads(text) {
-  const ignored = new Set();
-  const trimmed = text.trim();
-  if (!trimmed) throw new Error("nothing to score: upload a CSV or paste leads");
-  let raws;
-  if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
-    let data;
-    try { data = JSON.parse(trimmed); } catch (e) { throw new Error("the pasted JSON is not valid: " + e.message); }
-    raws = Array.isArray(data) ? data : Array.isArray(data.leads) ? data.leads : [data];
-  } else {
-    const rows = parseCSV(trimmed);
-    if (rows.length < 2) throw new Error("the CSV needs a header row and at least one lead");
-    const header = rows[0].map((h) => h.trim());
-    raws = rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ""])));
-  }
-  return { leads: raws.map((r) => cleanLead(r, ignored)), ignored: [...ignored] };
-}
-
-function headers() {
-  const h = { "Content-Type": "application/json" };
-  const key = $("api-key").value.trim();
-  if (key) h.Authorization = "Bearer " + key;
-  return h;
-}
-
-async function call(method, path, body) {
-  const response = await fetch(path, {
-    method, headers: headers(), body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.detail || `${response.status} ${response.statusText}`);
-  return data;
+function progress(done, total) {
+  const bar = $("progress");
+  bar.hidden = total === 0;
+  bar.max = Math.max(1, total);
+  bar.value = done;
 }
 
 async function scoreText(text) {
-  const { leads, ignored } = readLeads(text);
-  const scores = [];
+  $("errors-panel").hidden = true;
+  Detail.close();
+  let leads, ignored;
+  try { ({ leads, ignored } = readLeads(text)); } catch (e) { showProblems(e); return; }
+  const scored = [];
+  progress(0, leads.length);
   for (let start = 0; start < leads.length; start += config.maxLeads) {
-    setStatus(`Scoring ${Math.min(start + config.maxLeads, leads.length)} of ${leads.length}…`);
-    const data = await call("POST", "/v1/score", { leads: leads.slice(start, start + config.maxLeads) });
-    scores.push(...data.scores);
+    const batch = leads.slice(start, start + config.maxLeads);
+    setStatus(`Scoring ${count(start + batch.length)} of ${plural(leads.length, "lead")}…`);
+    let data;
+    try {
+      data = await call("POST", "/v1/score", { leads: batch });
+    } catch (e) {
+      progress(0, 0);
+      showProblems(e, start, batch);
+      return;
+    }
+    data.scores.forEach((score, i) => scored.push({ lead: batch[i], score }));
+    progress(start + batch.length, leads.length);
   }
-  render(scores);
+  Table.set(scored, (row) => Detail.open(row));
   const note = ignored.length ? ` (ignored columns: ${ignored.join(", ")})` : "";
-  setStatus(`Scored ${scores.length} lead${scores.length === 1 ? "" : "s"}${note}`);
+  setStatus(`Scored ${plural(scored.length, "lead")}${note}`);
+  setTimeout(() => progress(0, 0), 800);
   if (config.history) loadRecent();
-}
-
-function criterionRows(criteria, scale) {
-  const grid = el("div", "criteria");
-  for (const [name, label] of config.criteria) {
-    const c = criteria[name];
-    if (!c) continue;
-    const track = el("div", "track");
-    const bar = el("div", "bar " + (c.met === null ? "unknown" : c.met ? "met" : "not-met"));
-    const width = Math.max(2, (Math.abs(c.contribution) / scale) * 50);
-    bar.style.width = width + "%";
-    bar.style.left = c.contribution >= 0 ? "50%" : 50 - width + "%";
-    track.title = `${label}: ${c.met === null ? "no data" : c.met ? "met" : "not met"}`;
-    track.dataset.criterion = name;
-    track.append(bar);
-    grid.append(el("span", "", label), track, el("span", "push", c.contribution.toFixed(2)));
-  }
-  return grid;
-}
-
-function card(s, scale) {
-  const node = el("article", "card");
-  node.dataset.leadId = s.lead_id ?? "";
-  const head = el("div", "card-head");
-  head.append(el("div", "grade " + s.grade, s.grade));
-  const who = el("div");
-  who.append(el("div", "lead-id", s.lead_id ?? "(no id)"));
-  const sub = el("div", "sub", `${s.tier} · ${s.stage} · score ${s.score}`);
-  if (s.trend) {
-    const arrow = { improving: " ▲ ", declining: " ▼ ", steady: " ▶ " }[s.trend];
-    sub.append(el("span", "trend " + s.trend, `${arrow}${s.trend} (was ${s.previous_score})`));
-  }
-  who.append(sub);
-  head.append(who, el("div", "prob", (s.probability * 100).toFixed(1) + "%"));
-  node.append(head);
-  if (s.criteria) {
-    node.append(criterionRows(s.criteria, scale));
-    const qualified = el("span", "qualified " + (s.bant_qualified ? "yes" : "no"),
-      s.bant_qualified ? "BANT qualified" : "not BANT qualified");
-    node.append(qualified);
-    const list = el("ul", "reasons");
-    for (const r of s.reasons || []) list.append(el("li", "plus", r.text));
-    for (const r of s.concerns || []) list.append(el("li", "minus", r.text));
-    node.append(list);
-  }
-  return node;
-}
-
-function render(scores) {
-  const sorted = [...scores].sort((a, b) => b.probability - a.probability);
-  let scale = 0.5;  // log-odds; the widest bar on screen sets the scale
-  for (const s of sorted) for (const c of Object.values(s.criteria || {})) scale = Math.max(scale, Math.abs(c.contribution));
-  const box = $("results");
-  box.replaceChildren(...sorted.map((s) => card(s, scale)));
-  $("results-count").textContent = `(${sorted.length}, highest first)`;
-  $("results-panel").hidden = false;
 }
 
 async function loadRecent() {
@@ -175,7 +80,7 @@ async function loadRecent() {
     if (!data.leads.length) list.append(el("li", "muted", "No leads scored yet."));
     for (const row of data.leads) {
       const item = el("li");
-      const button = el("button", "", `${row.lead_id} · ${row.grade} · ${Math.round(row.probability * 100)}%`);
+      const button = el("button", "", `${row.lead_id} · ${row.score} ${row.grade}`);
       button.type = "button";
       button.dataset.leadId = row.lead_id;
       button.addEventListener("click", () => explainRecent(row));
@@ -193,8 +98,12 @@ async function explainRecent(row) {
     const lead = { ...(row.features || {}) };
     if (config.idField) lead[config.idField] = row.lead_id;
     const e = await call("POST", "/v1/explain", lead);
-    render([{ ...e, trend: null }]);
-    setStatus(`Lead ${row.lead_id}, as scored on ${new Date(row.scored_at).toLocaleString()}, explained by ${e.model_version}`);
+    const when = new Date(row.scored_at).toLocaleString();
+    Detail.open(
+      { id: row.lead_id, lead, score: { ...e, trend: null }, fieldsTitle: "Fields as the history kept them" },
+      `As scored on ${when}, explained again by ${e.model_version}`,
+    );
+    setStatus(`Lead ${row.lead_id}, as scored on ${when}, explained by ${e.model_version}`);
   } catch (err) {
     setStatus(err.message, true);
   }
@@ -217,7 +126,7 @@ $("paste").addEventListener("input", () => { upload = null; $("csv-file").value 
 $("score-button").addEventListener("click", async () => {
   $("score-button").disabled = true;
   try { await scoreText(upload ? upload.text : $("paste").value); }
-  catch (e) { setStatus(e.message, true); }
+  catch (e) { showProblems(e); }
   finally { $("score-button").disabled = false; }
 });
 

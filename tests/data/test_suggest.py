@@ -364,3 +364,76 @@ def test_cli_outcome_options_errors(tmp_path: Path, monkeypatch, args, message: 
     done = CliRunner().invoke(app, ["schema", "infer", "--data", "leads.csv", *args])
     assert done.exit_code == 2, done.output
     assert message in done.output
+
+
+# -- categories that only memorise ---------------------------------------------------------------
+def funnel(n: int = 600, seed: int = 5) -> pd.DataFrame:
+    """A marketing-funnel export: busy landing pages, a rep per lead, and columns whose
+    values are mostly seen once or twice."""
+    rng = np.random.default_rng(seed)
+    pages = [rng.bytes(16).hex() for _ in range(60)]
+    return pd.DataFrame(
+        {
+            "mql_id": [f"M{i:05d}" for i in range(n)],
+            "landing_page": rng.choice(pages, n),  # hashes, ten leads each: real signal
+            "sdr_id": rng.choice([f"rep{i}" for i in range(60)], n),  # an id by name, busy
+            "session_hash": [rng.bytes(8).hex() for _ in range(n // 2) for _ in (0, 1)],
+            "page_slug": np.concatenate(  # most rows in pages seen once or twice
+                [[f"p{i}" for i in range(160) for _ in (0, 1)], rng.choice(["home", "blog"], 280)]
+            ),
+            "campaign_id": rng.choice([f"c{i}" for i in range(8)], n),  # few: a reference
+            "industry": rng.choice(["Retail", "Software", "Banking"], n),
+            "visits": rng.poisson(3, n),
+            "won": rng.choice(["yes", "no"], n),
+        }
+    )
+
+
+def test_categories_that_only_memorise_are_left_out_said_why() -> None:
+    from leadml.explain.reasons import can_be_reason
+
+    found = suggest_schema(funnel(), "won")
+    schema = found.schema
+    assert set(schema.exclude) == {"session_hash", "page_slug"}
+    assert {"landing_page", "sdr_id", "campaign_id", "industry", "visits"} <= set(
+        schema.feature_names
+    )
+    notes = {c: "; ".join(found.columns[c].notes) for c in schema.exclude}
+    assert "identifier" in notes["session_hash"]
+    assert "seen fewer than 3 times" in notes["page_slug"] and "only memorise" in notes["page_slug"]
+    lines = [line for line in found.summary() if line.startswith("left out:")]
+    assert len(lines) == 2
+    # Busy hashes and ids stay features (they carry signal) but are never worded as reasons.
+    pages = sorted(funnel()["landing_page"].unique())
+    assert not can_be_reason("landing_page", "categorical", pages)
+    assert not can_be_reason("sdr_id", "categorical", [f"rep{i}" for i in range(60)])
+    assert can_be_reason("industry", "categorical", ["Retail", "Software", "Banking"])
+    assert any("never worded as a reason" in n for n in found.columns["campaign_id"].notes)
+
+
+def test_dates_derived_by_inference_read_as_days_ago(inferred) -> None:
+    from leadml.explain.reasons import reason_text
+
+    age = spec(inferred, "last_activity_date_age_days")
+    assert reason_text(age, age.name, age.kind, 1.2) == "Last activity date: 1 day ago"
+    assert reason_text(age, age.name, age.kind, 30.0) == "Last activity date: 30 days ago"
+    weekday = spec(inferred, "created_at_weekday")
+    assert reason_text(weekday, weekday.name, weekday.kind, 1) == "Created at: a Tuesday"
+
+
+def test_real_funnel_export_keeps_its_landing_pages_but_never_words_them(
+    shared_data: Path,
+) -> None:
+    """Olist's landing page ids are hashes, but most leads share a busy page: the column
+    carries signal (the data's README expects it), so it stays a feature, never a reason."""
+    from leadml.data.read import read_table
+    from leadml.explain.reasons import can_be_reason
+
+    folder = shared_data / "olist-marketing-funnel"
+    leads = read_table(folder / "olist_marketing_qualified_leads_dataset.csv")
+    found = suggest_schema(leads.assign(won=np.arange(len(leads)) % 9 == 0), "won")
+    assert found.schema.id == "mql_id"
+    assert {"origin", "landing_page_id"} <= set(found.schema.feature_names)
+    pages = leads["landing_page_id"].dropna().unique().tolist()
+    assert not can_be_reason("landing_page_id", "categorical", pages)
+    assert can_be_reason("origin", "categorical", leads["origin"].dropna().unique().tolist())

@@ -18,13 +18,12 @@ from leadml.data.synthetic import generate_leads
 from leadml.errors import SchemaError
 from leadml.explain.attributions import (
     LeadExplanation,
-    _batch_reasons,
     _reasons,
-    _top_reasons,
     explain_lead,
     explain_matrix,
     explanation_columns,
 )
+from leadml.explain.batch import batch_reasons, top_reasons
 from leadml.explain.reasons import REASON_SEPARATOR, format_number, reason_text
 from leadml.explain.rollup import plan_for
 from leadml.modeling.finish import TrainResult
@@ -392,8 +391,8 @@ def test_batch_reasons_break_ties_like_the_per_lead_sort(
     phi[60:80] = -0.25
     phi[80:100, ::2] = 0.0  # fewer than three of a sign
     masked = np.where(~np.isnan(x) & plan.wordable, phi, 0.0)
-    positive, positive_ok, negative, negative_ok = _top_reasons(masked)
-    reasons, concerns = _batch_reasons(model, plan, x, phi)
+    positive, positive_ok, negative, negative_ok = top_reasons(masked)
+    reasons, concerns = batch_reasons(model, plan, x, phi)
     for i, (p, row) in enumerate(zip(phi.tolist(), x.tolist(), strict=True)):
         pos, neg = _reasons(model, plan, p, row, 1.0)
         assert [plan.names[j] for j in positive[i][positive_ok[i]]] == [r.feature for r in pos]
@@ -403,10 +402,10 @@ def test_batch_reasons_break_ties_like_the_per_lead_sort(
     assert reasons[:40] == [""] * 40 and concerns[:40] == [""] * 40
     # fewer features than reasons, and no rows at all
     narrow = np.array([[0.5, 0.5], [-1.0, 2.0], [0.0, -0.0]])
-    pos, pos_ok, neg, neg_ok = _top_reasons(narrow)
+    pos, pos_ok, neg, neg_ok = top_reasons(narrow)
     assert [list(p[ok]) for p, ok in zip(pos, pos_ok, strict=True)] == [[1, 0], [1], []]
     assert [list(n[ok]) for n, ok in zip(neg, neg_ok, strict=True)] == [[], [0], []]
-    assert _batch_reasons(model, plan, x[:0], phi[:0]) == ([], [])
+    assert batch_reasons(model, plan, x[:0], phi[:0]) == ([], [])
 
 
 def test_explain_frame_cards_render(trained: TrainResult, sample: pd.DataFrame) -> None:

@@ -35,7 +35,17 @@ ODD_LEADS: list[dict[str, Any]] = [
     {"lead_id": 4711, "budget_range": "Select", "job_title": "  CEO  ", "employees": 0},
     {"lead_id": "odd-unknown", "industry": "Basket weaving", "country": "Atlantis"},
     {"lead_id": " ", "demo_requested": True, "webinar_attended": False, "site_visits": 1e6},
-    {"employees": 12.5, "annual_revenue": -3, "pricing_page_views": 2},
+    {"employees": 12.5, "annual_revenue": 0, "pricing_page_views": 2},
+    # as CRMs write values: separators, currency, other spellings, a Salesforce placeholder
+    {
+        "lead_id": "odd-crm",
+        "budget_range": "100k-250k",
+        "seniority": "vp",
+        "employees": "1,200",
+        "annual_revenue": "$50,000",
+        "decision_role": "--None--",
+        "job_title": "CFO",
+    },
 ]
 
 
@@ -67,20 +77,23 @@ def record(url: str, leads: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
+def main(answers_only: bool = False) -> None:
+    """Train the fixed model and record its answers; ``--answers-only`` keeps the committed
+    model and records its answers again (when the response contract changed on purpose)."""
     schema = bundled_schema()
     work = Path(tempfile.mkdtemp(prefix="leadml-golden-"))
     try:
-        frame = generate_leads(3_000, seed=5)
-        result = train_leads(
-            frame, schema, Settings(home=work, num_threads=1), out=work / "model", track=False
-        )
-        if GOLDEN.exists():
-            shutil.rmtree(GOLDEN)
-        # The files a server loads; the report and plots are left out to keep the fixture small.
-        shutil.copytree(
-            result.bundle, GOLDEN / "model", ignore=shutil.ignore_patterns("plots", "*.html")
-        )
+        if not answers_only:
+            frame = generate_leads(3_000, seed=5)
+            result = train_leads(
+                frame, schema, Settings(home=work, num_threads=1), out=work / "model", track=False
+            )
+            if GOLDEN.exists():
+                shutil.rmtree(GOLDEN)
+            # The files a server loads; the report and plots are left out to keep it small.
+            shutil.copytree(
+                result.bundle, GOLDEN / "model", ignore=shutil.ignore_patterns("plots", "*.html")
+            )
         # History off: trends depend on what was scored before, not on the model.
         server = LiveServer(serve_settings(work, GOLDEN / "model", history_url="none")).start()
         try:
@@ -94,4 +107,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(answers_only="--answers-only" in sys.argv[1:])

@@ -78,17 +78,19 @@ def test_one_lead_matches_the_library(
     )
     assert body.model_version == score.model_version == trained.model.version
     assert set(score.criteria) == set(BANT)
-    assert score.bant_qualified in (True, False)
+    assert score.framework == "bant" and score.qualified in (True, False, None)
     assert score.reasons is not None and score.concerns is not None
-    assert all(r.contribution > 0 for r in score.reasons)
-    assert all(r.contribution < 0 for r in score.concerns)
+    assert all(r.contribution > 0 and r.points > 0 for r in score.reasons)
+    assert all(r.contribution < 0 and r.points < 0 for r in score.concerns)
+    assert score.questions is not None and score.warnings is not None
 
 
 def test_explain_false_gives_the_numbers_only(http: httpx.Client, payloads: list[dict]) -> None:
     full = http.post("/v1/score", json={"leads": payloads[1:2]}).json()["scores"][0]
     fast = http.post("/v1/score?explain=false", json={"leads": payloads[1:2]}).json()["scores"][0]
     assert fast["probability"] == full["probability"]
-    assert "criteria" not in fast and "reasons" not in fast and "bant_qualified" not in fast
+    assert "criteria" not in fast and "reasons" not in fast and "qualified" not in fast
+    assert fast["warnings"] == full["warnings"]
     assert full["criteria"] and full["reasons"] is not None
 
 

@@ -107,7 +107,13 @@ def test_sigterm_waits_for_the_queue_to_reach_the_database(bundle: Path, tmp_pat
     6 s later (longer than the old 5-second flush): every acknowledged score is written."""
     path = tmp_path / "history.db"
     port = free_port()
-    env = {**os.environ, "LEADML_HOME": str(tmp_path), "LEADML_API_KEYS": ""}
+    # leads of a few fields: sparse leads allowed (their refusal is tested in test_crm_inputs)
+    env = {
+        **os.environ,
+        "LEADML_HOME": str(tmp_path),
+        "LEADML_API_KEYS": "",
+        "LEADML_ALLOW_SPARSE": "true",
+    }
     env.pop("MLFLOW_TRACKING_URI", None)
     log = tmp_path / "serve.log"
     args = [sys.executable, "-m", "leadml", "serve", "--model", str(bundle)]

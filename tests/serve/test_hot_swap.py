@@ -199,7 +199,13 @@ def test_sighup_reloads_through_the_cli(
 ) -> None:
     port = free_port()
     leadml = Path(sys.executable).with_name("leadml")
-    env = {**os.environ, "LEADML_HOME": str(tmp_path), "LEADML_API_KEYS": ""}
+    # leads of a few fields: sparse leads allowed (their refusal is tested in test_crm_inputs)
+    env = {
+        **os.environ,
+        "LEADML_HOME": str(tmp_path),
+        "LEADML_API_KEYS": "",
+        "LEADML_ALLOW_SPARSE": "true",
+    }
     log_path = tmp_path / "server.log"
     url = f"http://127.0.0.1:{port}"
     args = [str(leadml), "serve", "--model", str(copied_bundle), "--port", str(port)]

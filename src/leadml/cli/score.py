@@ -168,8 +168,8 @@ def explain_command(
     x = lead_model.matrix(rows.head(1))
     explanation = explain_matrix(lead_model, x, chosen)[0]
     labels = lead_model.bands.label_one(float(lead_model.predict_proba(x)[0]))
-    title = f"Lead {lead_id} · score {labels['score']} · grade {labels['grade']}"
-    screen.print(explanation_card(explanation, f"{title} ({labels['tier']})"))
+    title = f"Lead {lead_id} · grade {labels['grade']} · {labels['stage']}"
+    screen.print(explanation_card(explanation, title))
     if png is not None:
         path = waterfall_png(explanation, png, title=f"Lead {lead_id}")
         console.print(f"Waterfall by criterion → [bold]{path}[/]")

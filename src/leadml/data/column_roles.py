@@ -2,8 +2,11 @@
 of some kind, group and BANT criterion, each decided the way an analyst would and said why.
 
 Columns are judged by their name *and* their content (a column called "contact" full of
-e-mail addresses is still e-mail addresses), in English, Portuguese, Spanish and Polish. The
-rules only describe single columns; :mod:`leadml.data.suggest` assembles them into a schema.
+e-mail addresses is still e-mail addresses), in English, Portuguese, Spanish and Polish. A
+category that could only memorise its training rows (many identifier-shaped values such as the
+hex hashes of a ``landing_page_id``, or most rows in values seen once or twice) is left out,
+said why. The rules only describe single columns; :mod:`leadml.data.suggest` assembles them
+into a schema.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from leadml.schema.lexicon import (
     ID_WORDS,
     NO_CRITERION_GROUPS,
     NOT_PERSONAL,
+    NUMBER_WORDS,
     PII_QUALIFIERS,
     PII_WORDS,
     PLACEHOLDERS,
@@ -43,6 +47,10 @@ HIGH_CARDINALITY = 50
 NEAR_UNIQUE = 0.5
 #: Share of sampled values that must match a content rule (e-mail, phone, date).
 CONTENT_SHARE = 0.8
+#: Levels seen fewer times than this are pooled as missing by the encoder: "rare".
+RARE_COUNT = 3
+#: Share of rows in rare levels from which a categorical only memorises.
+MOSTLY_RARE = 0.5
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
@@ -59,6 +67,15 @@ ABOVE = re.compile(
     rf"^\s*(?:>|≥|>=|over|above|more than|mais de|más de|powyżej)\s*\D*?{_NUMBER}", re.I
 )
 PLUS = re.compile(rf"^\D*?{_NUMBER}\s*\+")
+#: Value shapes of identifiers: UUIDs, hex hashes (8+ characters, one a digit), 8+ digits.
+UUID = re.compile(r"^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$", re.I)
+HEX_HASH = re.compile(r"^(?=[a-f]*\d)[0-9a-f]{8,}$|^(?=[A-F]*\d)[0-9A-F]{8,}$")
+DIGITS = re.compile(r"^\d{8,}$")
+#: A code of letters and digits (separators allowed), e.g. "0015g00000XyZabAAB", "ORD-2024-0042".
+CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_-]*$")
+_RUNS = re.compile(r"\d+|[A-Za-z]+")
+#: Name words that, last in a name, number things without being an identifier of one.
+_NOT_ID_LAST = frozenset({"code", "no"})
 #: Ordered answer scales, worst (lowest) first, compared after folding.
 SCALES = [
     ["very low", "low", "medium", "high", "very high"],
@@ -90,6 +107,67 @@ class ColumnReport:
     criterion: str = "none"
     levels: list[str] | None = None
     notes: list[str] = field(default_factory=list)
+
+
+# -- identifiers -------------------------------------------------------------------------------
+def id_like_name(column: str) -> bool:
+    """A name that reads as an identifier: ``landing_page_id``, ``campaign_key``, ``sdr_id``,
+    ``idCliente``, ``order_ref``; not ``key_account``, ``country_code`` nor ``num_calls``."""
+    tokens = name_words(column)
+    if not tokens:
+        return False
+    inside = ID_WORDS - {"key"}  # "key account" is an important account, not a key
+    return bool(set(tokens) & inside) or tokens[-1] in (ID_WORDS | NUMBER_WORDS) - _NOT_ID_LAST
+
+
+def looks_like_id(value: object) -> bool:
+    """A value shaped like an identifier rather than a word: a UUID, a hex hash of 8+
+    characters, a string of 8+ digits, or a letter-and-digit code of 10+ characters in which
+    digits dominate or alternate with letters (``a8387c01a0``, ``ORD-2024-000123``; not
+    ``summer2024sale`` nor ``Q3-2024-campaign``)."""
+    text = str(value).strip()
+    if UUID.match(text) or HEX_HASH.match(text) or DIGITS.match(text):
+        return True
+    bare = text.replace("-", "").replace("_", "")
+    if len(bare) < 10 or not CODE.match(text):
+        return False
+    digits = sum(c.isdigit() for c in bare)
+    return digits / len(bare) >= 0.5 or len(_RUNS.findall(bare)) >= 4
+
+
+def id_shaped_share(values) -> float:
+    """Share of the (distinct) values that look like identifiers."""
+    values = [v for v in values if str(v).strip()]
+    return float(np.mean([looks_like_id(v) for v in values])) if values else 0.0
+
+
+def only_memorises(column: str, present: pd.Series, distinct: int, sample: pd.Series) -> str | None:
+    """Why a categorical column can only memorise its training rows, or None.
+
+    With more than :data:`HIGH_CARDINALITY` levels, when most rows sit in levels seen fewer
+    than :data:`RARE_COUNT` times: the encoder pools those as missing anyway, and what is left
+    is learnt lead by lead. An identifier's name or identifier-shaped values (hex hashes,
+    UUIDs) are said in the reason, but do not decide alone: a landing page id shared by many
+    leads carries real signal (it is kept as a feature and never worded as a reason, see
+    ``leadml.explain.reasons.can_be_reason``). Near-unique text is caught before (``_kind``).
+    """
+    if distinct <= HIGH_CARDINALITY:
+        return None
+    counts = present.value_counts()
+    rare = float(counts[counts < RARE_COUNT].sum() / len(present))
+    if rare <= MOSTLY_RARE:
+        return None
+    shaped = id_shaped_share(pd.unique(sample.astype(str)))
+    if shaped > 0.5:
+        what = f"values look like identifiers ({shaped:.0%} of them hashes, UUIDs or codes)"
+    elif id_like_name(column):
+        what = "an identifier by its name"
+    else:
+        what = "a category"
+    return (
+        f"{what} with {distinct} distinct values, {rare:.0%} of rows in values seen fewer "
+        f"than {RARE_COUNT} times: it would only memorise"
+    )
 
 
 # -- the rules, one column at a time -------------------------------------------------------------
@@ -281,8 +359,7 @@ def analyse_column(
             return report, found
 
     unique_ratio = distinct / len(present)
-    tokens = set(name_words(column))
-    named_id = bool(tokens & ID_WORDS)
+    named_id = id_like_name(column)
     integer = numeric and pd.api.types.is_integer_dtype(series)
     if len(present) >= 20 and (
         (named_id and unique_ratio >= 0.9)
@@ -297,13 +374,21 @@ def analyse_column(
         report.kind = _kind(report, series, clean, present, distinct, found)
     if report.role == "excluded":
         return report, found
+    if report.kind == "categorical" and (why := only_memorises(column, present, distinct, sample)):
+        report.role = "excluded"
+        report.notes = [n for n in report.notes if not n.startswith("high cardinality")]
+        report.notes.append(why)
+        return report, found
     levels = None
     if report.kind in ("categorical", "ordinal") and distinct <= 200:
         levels = [str(v) for v in present.unique()]
     report.group, report.criterion, notes = suggest_group(column, levels)
     report.notes += notes
     if report.kind == "categorical" and named_id:
-        report.notes.append(f"a reference to another table ({distinct} values), kept as a category")
+        report.notes.append(
+            f"a reference to another table ({distinct} values), kept as a category but never "
+            "worded as a reason"
+        )
     return report, found
 
 

@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 
 from leadml.data.values import (
+    blank_key,
     canonical,
     level_lookup,
     number_from_text,
     placeholder_keys,
-    text_key,
 )
 from leadml.errors import DataError
 from leadml.schema.spec import DATE_KINDS, LeadSchema
@@ -72,7 +72,7 @@ def distinct_text(series: pd.Series, missing: Collection[str]) -> tuple[np.ndarr
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     text = pd.Series(uniques, dtype=object).astype("string").str.strip()
     keys = placeholder_keys(missing)
-    blank = [v is pd.NA or text_key(v) in keys for v in text.tolist()]
+    blank = [v is pd.NA or blank_key(v) in keys for v in text.tolist()]
     return codes, text.mask(np.array(blank, dtype=bool))
 
 

@@ -18,10 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadml.data.column_roles import ColumnReport, analyse_column, as_text, suggest_group
+from leadml.data.column_roles import (
+    ColumnReport,
+    analyse_column,
+    as_text,
+    id_like_name,
+    suggest_group,
+)
 from leadml.data.parse import day_first_in, parse_dates, target_vector
 from leadml.errors import DataError
-from leadml.schema.lexicon import CREATED_WORDS, ID_WORDS, name_words
+from leadml.schema.lexicon import CREATED_WORDS, name_words
 from leadml.schema.spec import DEFAULT_MISSING, FeatureSpec, LeadSchema
 
 #: History needed before a date's month is a feature: with less, month stands in for the date
@@ -142,6 +148,15 @@ def _derived(column: str, kinds: tuple[str, ...], taken: set[str], group: str, c
             "weekday": f"{label.capitalize()}: weekday",
             "age_days": f"Days since {label}",
         }[kind]
+        # Worded as facts that read right whichever way they push: "First contact date: a
+        # Tuesday", "Last activity date: 45 days ago" (the value is counted from the lead's
+        # time column; "1 days" is singularised when worded).
+        said = label.capitalize().replace("{", "{{").replace("}", "}}")
+        reason = {
+            "month": f"{said}: {{value}}",
+            "weekday": f"{said}: a {{value}}",
+            "age_days": f"{said}: {{value}} days ago",
+        }[kind]
         specs.append(
             FeatureSpec(
                 name=name,
@@ -150,6 +165,7 @@ def _derived(column: str, kinds: tuple[str, ...], taken: set[str], group: str, c
                 group=group,
                 criterion=criterion,
                 display=display,
+                reason=reason,
             )
         )
     return specs
@@ -197,7 +213,7 @@ def suggest_schema(
         missing += [v for v in found if v not in missing]
 
     ids = [c for c, r in reports.items() if r.role == "id"]
-    id_column = next((c for c in ids if set(name_words(c)) & ID_WORDS), ids[0] if ids else None)
+    id_column = next((c for c in ids if id_like_name(c)), ids[0] if ids else None)
     for column in ids:
         if column != id_column:
             reports[column].role = "excluded"

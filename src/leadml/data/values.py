@@ -10,8 +10,8 @@ of a lead), so a lead scores the same whichever way it arrives:
   ``"1,200"`` → 1200, ``"$50,000"`` → 50000, ``"R$ 1.200,50"`` → 1200.5, ``"2.4M"`` →
   2,400,000, ``"15%"`` → 15; anything else is unreadable (NaN);
 * **answers** (ordinal levels and known categories) matched without case, accents, spaces or
-  the kind of dash: ``"vp"`` is ``"VP"``, ``"100k-250k"`` is ``"100k–250k"``. A spelling that
-  matches two levels is left alone rather than guessed.
+  dashes: ``"vp"`` is ``"VP"``, ``"100k-250k"`` is ``"100k–250k"``, ``"c level"`` is
+  ``"C-level"``. A spelling that matches two levels is left alone rather than guessed.
 """
 
 from __future__ import annotations
@@ -41,15 +41,22 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
 @lru_cache(maxsize=65_536)
-def text_key(text: str) -> str:
-    """How two spellings of one answer compare: folded, one kind of dash, no spaces (cached:
-    the same few answers come back on every lead)."""
+def blank_key(text: str) -> str:
+    """How a placeholder compares: folded, one kind of dash, no spaces (cached: the same few
+    answers come back on every lead). Dashes stay: "--None--" is a placeholder, "None" not."""
     return _SPACE.sub("", _DASHES.sub("-", fold(str(text))))
+
+
+@lru_cache(maxsize=65_536)
+def text_key(text: str) -> str:
+    """How two spellings of one answer compare: folded, without spaces or dashes, so "c level",
+    "C-Level" and "C–level" are one answer (``level_lookup`` refuses keys two levels share)."""
+    return blank_key(text).replace("-", "")
 
 
 @lru_cache(maxsize=64)
 def _placeholder_keys(missing: frozenset[str]) -> frozenset[str]:
-    return frozenset(text_key(m) for m in (*missing, *CRM_PLACEHOLDERS, *PLACEHOLDERS))
+    return frozenset(blank_key(m) for m in (*missing, *CRM_PLACEHOLDERS, *PLACEHOLDERS))
 
 
 def placeholder_keys(missing: Collection[str]) -> frozenset[str]:
@@ -58,7 +65,7 @@ def placeholder_keys(missing: Collection[str]) -> frozenset[str]:
 
 
 def is_placeholder(value: Any, keys: frozenset[str]) -> bool:
-    return isinstance(value, str) and text_key(value) in keys
+    return isinstance(value, str) and blank_key(value) in keys
 
 
 def number_from_text(text: str) -> float:

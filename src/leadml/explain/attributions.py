@@ -45,10 +45,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from leadml.explain.batch import batch_questions, batch_reasons
 from leadml.explain.points import lead_point_scale, point_scale
-from leadml.explain.reasons import REASON_SEPARATOR, TOP_REASONS
+from leadml.explain.reasons import TOP_REASONS
 from leadml.explain.rollup import Plan, plan_for
-from leadml.explain.verdicts import QUESTION_SEPARATOR, Question, needed, qualified
+from leadml.explain.verdicts import Question, needed, qualified
 from leadml.schema.frameworks import framework_criteria
 
 if TYPE_CHECKING:
@@ -223,124 +224,6 @@ def _questions(plan: Plan, x: list[float], verdicts: dict[str, bool | None]) -> 
     return out
 
 
-# -- batch reasons -------------------------------------------------------------------------------
-# ``_reasons`` and ``_questions`` above are the definitions; the helpers below give the same
-# answers for a whole matrix at once (``explanation_columns``), where a Python sort and a
-# wording call per lead cost as much as LightGBM's ``pred_contrib`` itself.
-
-
-def _top_reasons(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every row's top positive and top negative features, as ``_reasons`` picks them.
-
-    ``phi`` has the contributions of fields that cannot be reasons set to 0 (they then never
-    pass the sign test below). Returns ``(positive, positive_ok, negative, negative_ok)``:
-    ``(n, TOP_REASONS)`` column indices, largest positive first and most negative first, and
-    masks of the slots that say something (a contribution of exactly 0, or one of the wrong
-    sign, says nothing).
-
-    The sort is numpy's *stable* argsort because ``_reasons`` ranks with Python's ``sorted``,
-    which is stable: features with equal contributions keep column order, so the last of them
-    counts as the "largest" positive and the first as the most negative one. An introsort
-    (numpy's default) or ``argpartition`` would break such ties arbitrarily, and the batch
-    reasons would then differ from the API's for the same lead. Contributions are finite
-    (TreeSHAP of a trained booster), so NaN ordering never comes into it.
-    """
-    order = np.argsort(phi, axis=1, kind="stable")
-    positive = order[:, ::-1][:, :TOP_REASONS]  # reversed(order[-TOP_REASONS:])
-    negative = order[:, :TOP_REASONS]
-    positive_ok = np.take_along_axis(phi, positive, axis=1) > 0
-    negative_ok = np.take_along_axis(phi, negative, axis=1) < 0
-    return positive, positive_ok, negative, negative_ok
-
-
-#: Stands for every missing cell when grouping cells by their float bits (NaNs differ in bits).
-_MISSING_BITS = np.float64(np.nan).view(np.int64)
-
-
-def _reason_texts(
-    model: LeadModel, plan: Plan, features: np.ndarray, codes: np.ndarray, ok: np.ndarray
-) -> np.ndarray:
-    """The words for each chosen (feature, encoded value) cell; "" where ``ok`` is False.
-
-    Each distinct pair is worded once per call, through ``Plan.text`` exactly as ``_reasons``
-    words it (same Python int and float arguments, so the same text and the same model-level
-    cache of discrete values). Numeric values repeat a lot within a batch (counts, days,
-    round revenues) but would grow a model-level cache without bound across batches, so they
-    are shared only within this call. Values are grouped by their float bits, so two cells
-    share a text only if ``_reasons`` would have been given the very same value.
-    """
-    texts = np.full(features.shape, "", dtype=object)
-    for j in np.unique(features[ok]).tolist():
-        cells = ok & (features == j)
-        values = codes[cells]
-        bits = np.where(np.isnan(values), _MISSING_BITS, values.view(np.int64))
-        _, first, inverse = np.unique(bits, return_index=True, return_inverse=True)
-        words = [plan.text(model, j, v) for v in values[first].tolist()]
-        texts[cells] = np.array(words, dtype=object)[inverse.ravel()]
-    return texts
-
-
-def _joined(texts: np.ndarray, ok: np.ndarray, separator: str = REASON_SEPARATOR) -> list[str]:
-    """Each row's texts where ``ok``, in slot order, joined by ``separator`` (one numpy
-    string concatenation per slot instead of a ``join`` per lead)."""
-    out = np.full(len(texts), "", dtype=object)
-    started = np.zeros(len(texts), dtype=bool)
-    for s in range(texts.shape[1]):
-        add = ok[:, s]
-        more = add & started
-        out[more] = out[more] + separator + texts[more, s]
-        first = add & ~started
-        out[first] = texts[first, s]
-        started |= add
-    return out.tolist()
-
-
-def _batch_reasons(
-    model: LeadModel, plan: Plan, x: np.ndarray, phi: np.ndarray
-) -> tuple[list[str], list[str]]:
-    """``reasons`` and ``concerns`` for every row: what joining ``_reasons``'s texts with
-    ``REASON_SEPARATOR`` lead by lead gives, to the character, at a small fraction of its cost."""
-    x = np.asarray(x, dtype=np.float64)
-    eligible = ~np.isnan(x) & plan.wordable
-    positive, positive_ok, negative, negative_ok = _top_reasons(np.where(eligible, phi, 0.0))
-    features = np.concatenate([positive, negative], axis=1)
-    ok = np.concatenate([positive_ok, negative_ok], axis=1)
-    codes = np.take_along_axis(x, features, axis=1)
-    texts = _reason_texts(model, plan, features, codes, ok)
-    top = positive.shape[1]
-    return (
-        _joined(texts[:, :top], ok[:, :top]),
-        _joined(texts[:, top:], ok[:, top:]),
-    )
-
-
-def _batch_questions(plan: Plan, x: np.ndarray, verdicts: np.ndarray) -> list[str]:
-    """``questions`` for every row, as ``_questions`` words them, joined like reasons."""
-    n = len(x)
-    own = plan.own
-    texts = np.full((n, len(own)), "", dtype=object)
-    ok = np.zeros((n, len(own)), dtype=bool)
-    missing = np.isnan(x)
-    for c, (name, _, answers) in enumerate(plan.criterion_index):
-        unknown = verdicts[:, own[c]] < 0
-        texts[unknown, c] = plan.question(name, None).text
-        ok[:, c] = unknown
-        if not answers:
-            continue
-        gaps = missing[:, list(answers)] & ~unknown[:, None]
-        asked = gaps.any(axis=1)
-        if not asked.any():
-            continue
-        patterns, inverse = np.unique(gaps[asked], axis=0, return_inverse=True)
-        words = [
-            plan.question(name, tuple(j for j, gap in zip(answers, row, strict=True) if gap)).text
-            for row in patterns.tolist()
-        ]
-        texts[asked, c] = np.array(words, dtype=object)[inverse.ravel()]
-        ok[:, c] |= asked
-    return _joined(texts, ok, QUESTION_SEPARATOR)
-
-
 def _assemble(
     model: LeadModel, plan: Plan, x: list[float], phi: list[float], base: float, p: float
 ) -> LeadExplanation:
@@ -494,8 +377,8 @@ def explanation_columns(
         if name in own:
             columns[f"{name}_met"] = _tristate(batch.verdicts[:, c])
     columns["qualified"] = _tristate(batch.qualified)
-    reasons, concerns = _batch_reasons(model, plan, x, batch.phi)
+    reasons, concerns = batch_reasons(model, plan, x, batch.phi)
     columns["reasons"] = reasons
     columns["concerns"] = concerns
-    columns["questions"] = _batch_questions(plan, x, batch.verdicts)
+    columns["questions"] = batch_questions(plan, x, batch.verdicts)
     return pd.DataFrame(columns, index=frame.index)

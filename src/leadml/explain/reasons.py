@@ -1,10 +1,18 @@
-"""Plain reasons from a lead's own answers: "Requested a demo", "Budget 50k–100k", "No activity
-for 45 days".
+"""Plain reasons from a lead's own answers: "Requested a demo", "Budget 50k–100k", "Last active
+45 days ago".
 
 Each feature's value is worded with the schema's ``reason`` / ``reason_true`` / ``reason_false``
-templates; columns without one fall back to "{display}: {value}", and missing values read
-"Budget not stated" or "Annual revenue unknown". Numbers are written as people write them
-(1,200; 2.4M) and "1 days" becomes "1 day". PII columns are never features, so they can never
+templates; columns without one fall back to "{display}: {value}". Templates carry the units
+("{value} minutes on site", "Founded {value} years ago") and are written as facts, so they read
+right whether the value pushes the score up or down. Numbers are written as people write them
+(1,200; 2.4M), and a value of 1 takes the singular: "1 site visits" becomes "1 site visit",
+"Viewed pricing 1 times" "Viewed pricing 1 time".
+
+Only fields a person can read are worded as reasons: :func:`can_be_reason` rules out
+categories that are identifiers by name (``landing_page_id``) or by their values (hex hashes,
+UUIDs), or that have too many levels to mean anything to a rep. A missing value is never a
+reason either; :func:`reason_text` still words it ("Budget not stated", "Annual revenue
+unknown") for displays of a lead's answers. PII columns are never features, so they can never
 appear in a reason.
 """
 
@@ -13,15 +21,30 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from leadml.data.column_roles import id_like_name, id_shaped_share
+from leadml.schema.lexicon import words
 from leadml.schema.spec import FeatureSpec
 
 TOP_REASONS = 3
 #: Joins reason texts in one CSV cell.
 REASON_SEPARATOR = " | "
-_SINGULAR = re.compile(r"\b1 (\w+?)s\b")
+#: A categorical with more levels than this is never worded as a reason: no rep reads 100 codes.
+MAX_WORDED_LEVELS = 100
+#: How many words after a value of 1 may hold the noun it counts ("1 piece of content").
+_COUNTED_WITHIN = 3
+_WORD = re.compile(r"[^\W\d_]+")
+#: Words ending in "s" that are not plural nouns.
+_NOT_PLURAL = words(
+    "its was has does this his hers ours yours theirs yes plus thus always perhaps news series",
+    "species across towards afterwards besides whereas sometimes sales analytics logistics",
+)
+_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman"}
+#: Stands in for the value while a template is filled, so only words after it are counted.
+_MARK = "\x00"
 
 
 @dataclass(frozen=True)
@@ -55,15 +78,73 @@ def format_number(value: float) -> str:
     return f"{x:.2g}"
 
 
+def singular(word: str) -> str | None:
+    """The singular of a plural noun ("visits" → "visit", "companies" → "company", "boxes" →
+    "box"), or None when ``word`` does not read as one ("business", "status", "analysis")."""
+    lower = word.lower()
+    if lower in _IRREGULAR:
+        one = _IRREGULAR[lower]
+        return one.capitalize() if word[:1].isupper() else one
+    if (
+        len(lower) < 3
+        or not lower.endswith("s")
+        or lower.endswith(("ss", "us", "is"))
+        or lower in _NOT_PLURAL
+    ):
+        return None
+    if lower.endswith("ies") and len(lower) > 4:
+        return word[:-3] + ("Y" if word[-3:].isupper() else "y")
+    if lower.endswith(("sses", "shes", "ches", "xes", "zzes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def _count_one(tail: str) -> str:
+    """The text after a value of 1 with the first plural noun of its next words singular."""
+    for n, match in enumerate(_WORD.finditer(tail)):
+        if n >= _COUNTED_WITHIN:
+            break
+        one = singular(match.group())
+        if one is not None:
+            return tail[: match.start()] + one + tail[match.end() :]
+    return tail
+
+
+def can_be_reason(name: str, kind: str, levels: Sequence[str] | None) -> bool:
+    """Whether a feature's value can be worded for a person as a reason.
+
+    Numbers, yes/no answers, ordinal answers and dates always can. A categorical cannot when
+    its name reads as an identifier (``landing_page_id``, ``campaign_key``, ``sdr_id``), when
+    most of its known ``levels`` look like identifiers (hex hashes, UUIDs, long digit strings,
+    long letter-and-digit codes), or when it has more than :data:`MAX_WORDED_LEVELS` levels.
+    ``levels`` are the encoder's frozen levels for a categorical (None when unknown).
+    """
+    if kind != "categorical":
+        return True
+    if id_like_name(name):
+        return False
+    if levels is None:
+        return True
+    if len(levels) > MAX_WORDED_LEVELS:
+        return False
+    return id_shaped_share(levels) <= 0.5
+
+
 def _label(spec: FeatureSpec | None, name: str) -> str:
     return spec.label if spec is not None else name.replace("_", " ").capitalize()
 
 
 def _fill(template: str, value: str, label: str) -> str | None:
     try:
-        return template.format(value=value, display=label)
+        text = template.format(value=_MARK, display=label)
     except (KeyError, IndexError, ValueError):
         return None  # a bring-your-own template with stray braces: use the fallback
+    if value == "1":
+        # Templates are written for plurals: "1 site visits", "Viewed pricing 1 times",
+        # "1 pieces of content" → "1 site visit", "Viewed pricing 1 time", "1 piece of content".
+        head, *tails = text.split(_MARK)
+        text = head + "".join(_MARK + _count_one(tail) for tail in tails)
+    return text.replace(_MARK, value)
 
 
 def reason_text(spec: FeatureSpec | None, name: str, kind: str, value: Any) -> str:
@@ -84,7 +165,10 @@ def reason_text(spec: FeatureSpec | None, name: str, kind: str, value: Any) -> s
     elif kind == "weekday":
         shown = calendar.day_name[int(value)]
     elif kind == "age_days":
-        shown = format_number(round(float(value)))  # whole days: "45", not "44.63"
+        days = round(float(value))  # whole days: "45", not "44.63"
+        shown = format_number(days)
+        if days < 0:  # a date after the lead came in: "N days ago" would be false
+            return f"{label}: {shown}"
     elif kind == "numeric":
         shown = format_number(value)
     else:
@@ -92,6 +176,5 @@ def reason_text(spec: FeatureSpec | None, name: str, kind: str, value: Any) -> s
     if spec is not None and spec.reason:
         text = _fill(spec.reason, shown, label)
         if text:
-            # "1 days", "1 emails" → "1 day", "1 email": templates are written for plurals.
-            return _SINGULAR.sub(r"1 \1", text) if shown == "1" else text
+            return text
     return f"{label}: {shown}"

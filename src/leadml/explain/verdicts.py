@@ -12,7 +12,8 @@ A criterion whose fields are all missing is *unknown*, and the verdict is
 ask, which is what qualification frameworks are for. A criterion gets a question when it is
 unknown ("Ask about budget: not stated"), when it has no field at all (GPCT's goals without a
 ``goals`` tag: "no field records it"), or when one of its *answers* is missing although other
-evidence judged it ("Ask about timing: purchase timeline not stated"). Answers are the fields a
+evidence judged it ("Ask about timing: purchase timeline not stated"; "Ask about need: not
+stated" when the answer is the criterion's own, "Stated need"). Answers are the fields a
 rep can ask for: ordinal form answers and the schema's ``qualification`` group.
 """
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadml.schema.frameworks import criterion_label
+from leadml.schema.lexicon import name_words
 
 #: Share of a framework's criteria that must be met: 3 of BANT's 4.
 QUALIFIED_SHARE = 0.75
@@ -82,6 +84,8 @@ def question_text(criterion: str, missing_labels: list[str] | None, has_fields: 
     about = f"Ask about {_lower_first(criterion_label(criterion))}"
     if not has_fields:
         return f"{about}: no field records it"
-    if missing_labels is None:
+    named = set(name_words(criterion_label(criterion)))
+    if missing_labels is None or any(named <= set(name_words(x)) for x in missing_labels):
+        # "Ask about need: not stated", never "Ask about need: stated need not stated"
         return f"{about}: not stated"
     return f"{about}: {_joined([_lower_first(label) for label in missing_labels])} not stated"

@@ -34,7 +34,7 @@ from leadml.data.parse import (
     number_value,
     parse_columns,
 )
-from leadml.data.values import level_lookup, placeholder_keys, text_key
+from leadml.data.values import blank_key, level_lookup, placeholder_keys, text_key
 from leadml.schema.spec import DATE_KINDS, LeadSchema
 
 #: Categories seen fewer times than this in training share the "unseen" code (missing).
@@ -225,7 +225,7 @@ class FeatureEncoder:
             return date_part(kind, date_value(value, first), date_value(reference, first))
         if isinstance(value, str):
             value = value.strip()
-            if value in self.missing_values or text_key(value) in self._blank:
+            if value in self.missing_values or blank_key(value) in self._blank:
                 return math.nan
         if kind == "numeric":
             return number_value(value)

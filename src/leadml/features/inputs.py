@@ -121,8 +121,15 @@ def lead_missing_fields(fields: Sequence[str], lead: Mapping[str, Any]) -> list[
 
 
 # -- one lead (the API) --------------------------------------------------------------------------
-def lead_warnings(model: LeadModel, lead: Mapping[str, Any], row: np.ndarray) -> list[dict]:
-    """Warnings for one validated lead dict and the row it was encoded into."""
+def lead_warnings(
+    model: LeadModel,
+    lead: Mapping[str, Any],
+    row: np.ndarray,
+    sent: Collection[str] | None = None,
+) -> list[dict]:
+    """Warnings for one validated lead dict and the row it was encoded into; ``sent``: the
+    fields the client sent (default: the dict's keys), to tell "not sent" from "sent empty"."""
+    sent = lead.keys() if sent is None else sent
     encoder = model.encoder
     ranges = training_ranges(model)
     labels = {f.name: f.label for f in model.schema.features}
@@ -130,7 +137,7 @@ def lead_warnings(model: LeadModel, lead: Mapping[str, Any], row: np.ndarray) ->
     left_out: list[str] = []
     for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True)):
         column = encoder.sources.get(name, name)
-        if column not in lead:
+        if column not in sent:
             if column not in left_out:
                 left_out.append(column)
             continue

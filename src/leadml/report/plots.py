@@ -182,31 +182,105 @@ def feature_plot(
 
 
 # -- one lead ------------------------------------------------------------------------------------
-def waterfall_png(explanation: LeadExplanation, path: str | Path, title: str = "") -> Path:
-    """A waterfall by criterion (shap's own plot), from the base value to the lead's log-odds."""
-    import shap
+#: shap's colours: red raises the score, blue lowers it.
+RAISES, LOWERS = "#ff0051", "#008bfb"
 
-    names = [n for n, v in explanation.criteria.items() if v.features]
-    values = np.array([explanation.criteria[n].contribution for n in names])
-    labelled = [
+
+def waterfall_png(explanation: LeadExplanation, path: str | Path, title: str = "") -> Path:
+    """A waterfall by criterion in points of the 0–100 score: from the average lead's score
+    (``base_score``, bottom) each criterion's points (``points``) lead to this lead's score
+    (100 × probability, top). See :func:`_climb` for the order of the bars."""
+    points = explanation.points
+    base = float(explanation.base_score)
+    names = _climb(base, {n: points[n] for n, v in explanation.criteria.items() if v.features})
+    values = np.array([points[n] for n in names], dtype=float)
+    labels = [
         f"{criterion_label(n)} ({_plain_verdict(explanation.criteria[n].met)})"
         if n in explanation.framework_criteria
         else criterion_label(n)
         for n in names
     ]
-    shap.plots.waterfall(
-        shap.Explanation(values=values, base_values=explanation.base_value, feature_names=labelled),
-        max_display=len(names) + 1,
-        show=False,
-    )
-    fig = plt.gcf()
+    ends = base + np.cumsum(values)
+    lead = 100 * float(explanation.probability)
+    starts = ends - values
+
+    rows = len(names)
+    fig, ax = plt.subplots(figsize=(8, 1.6 + 0.5 * rows))
+    y = np.arange(rows)
+    ax.barh(y, values, left=starts, height=0.6, color=[RAISES if v > 0 else LOWERS for v in values])
+    low = min(base, lead, *ends, *starts)
+    high = max(base, lead, *ends, *starts)
+    pad = max(0.12 * (high - low), 2.0)
+    ax.set_xlim(low - pad, high + pad)  # room for the labels; ticks stay within 0–100
+    ax.set_xticks([t for t in ax.get_xticks() if 0 <= t <= 100])
+    ax.set_xlim(low - pad, high + pad)
+    for row, (start, value) in enumerate(zip(starts, values, strict=True)):
+        right = value >= 0
+        ax.annotate(
+            _signed(value),
+            (start + value, row),
+            xytext=(4 if right else -4, 0),
+            textcoords="offset points",
+            ha="left" if right else "right",
+            va="center",
+            color=RAISES if value > 0 else LOWERS,
+            fontsize=10,
+        )
+    # The two ends on rows of their own, so they never meet the title or the axis.
+    ax.axvline(base, ymin=0, ymax=1, color="grey", ls="--", lw=0.7, zorder=0)
+    ax.axvline(lead, ymin=0, ymax=1, color="grey", ls="--", lw=0.7, zorder=0)
+    _end_label(ax, base, -1, f"average lead {base:.0f}")
+    _end_label(ax, lead, rows, f"this lead {lead:.0f}")
+    ax.set_ylim(-1.6, rows + 0.6)
+    ax.set_yticks(y, labels, fontsize=11)
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel("score (0–100)")
     heading = title or "Score by criterion"
-    fig.suptitle(f"{heading} — {explanation.probability:.0%} likely to convert (log-odds)")
+    ax.set_title(f"{heading} — {explanation.probability:.0%} likely to convert", pad=14, loc="left")
+    fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def _climb(base: float, points: dict[str, float]) -> list[str]:
+    """The bars' order, bottom first: one sign's pushes, then the other's, each group smallest
+    first, so the largest of each sits nearest the top. Raises go first when the running total
+    then stays at most 100, else lowers when it stays at least 0: a score never reads as
+    below 0 or above 100 on the way (failing both, whichever strays least)."""
+    up = sorted((n for n, v in points.items() if v > 0), key=lambda n: points[n])
+    down = sorted((n for n, v in points.items() if v <= 0), key=lambda n: -points[n])
+    peak = base + sum(points[n] for n in up)
+    trough = base + sum(points[n] for n in down)
+    if peak <= 100 or (trough < 0 and peak - 100 <= -trough):
+        return up + down
+    return down + up
+
+
+def _signed(points: float) -> str:
+    """ "+12", "−3", "+0.4": whole points unless the push is smaller than one."""
+    text = f"{points:+.0f}" if abs(points) >= 1 else f"{points:+.1f}"
+    return text.replace("-", "\u2212")
+
+
+def _end_label(ax: plt.Axes, x: float, row: float, text: str) -> None:
+    """A label for one end of the waterfall, turned towards the middle of the axis."""
+    lo, hi = ax.get_xlim()
+    left = x <= (lo + hi) / 2
+    ax.annotate(
+        text,
+        (x, row),
+        xytext=(5 if left else -5, 0),
+        textcoords="offset points",
+        ha="left" if left else "right",
+        va="center",
+        fontsize=11,
+        fontweight="bold",
+    )
 
 
 def _plain_verdict(met: bool | None) -> str:

@@ -1,0 +1,170 @@
+// Shared by the page's scripts (plain <script> tags, loaded in order; no build step):
+// the page config, DOM helpers, reading leads from CSV or JSON, calling the API, and the
+// words for verdicts and points. Values from the server are only ever set with textContent.
+"use strict";
+
+const config = JSON.parse(document.getElementById("page-config").textContent);
+const $ = (id) => document.getElementById(id);
+const accepted = new Set([...(config.idField ? [config.idField] : []), ...Object.keys(config.fields)]);
+const placeholders = new Set(config.missingValues.map((v) => v.trim()));
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function svg(tag, attrs = {}) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  return node;
+}
+
+function setStatus(text, isError = false) {
+  const status = $("status");
+  status.textContent = text;
+  status.classList.toggle("error", isError);
+}
+
+const count = (n) => n.toLocaleString("en-US");
+const plural = (n, word) => `${count(n)} ${word}${n === 1 ? "" : "s"}`;
+
+// RFC 4180 CSV: quoted fields, doubled quotes, commas and newlines inside quotes.
+function parseCSV(text) {
+  const rows = [];
+  let row = [], field = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(field); field = ""; }
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(field); rows.push(row); row = []; field = "";
+    } else field += c;
+  }
+  if (field !== "" || row.length) { row.push(field); rows.push(row); }
+  return rows.filter((r) => r.some((v) => v.trim() !== ""));
+}
+
+// One CSV cell. Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a
+// leading apostrophe: lead ids and reasons come from a CRM export, not from us.
+function csvCell(value) {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const csvText = (header, rows) =>
+  [header, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
+
+// Keep only the fields the model reads (and the id); blanks and "Select"-style placeholders
+// are left out so they are scored as missing. PII and other columns never leave the page.
+function cleanLead(raw, ignored) {
+  const lead = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const name = key.trim();
+    if (!accepted.has(name)) { ignored.add(name); continue; }
+    if (value === null || value === undefined) continue;
+    const text = typeof value === "string" ? value.trim() : value;
+    if (text === "" || (typeof text === "string" && placeholders.has(text))) continue;
+    const spec = config.fields[name];
+    if (spec && spec.kind === "boolean" && typeof text === "string") {
+      const word = text.toLowerCase();
+      if (["1", "1.0", "true", "yes", "y"].includes(word)) { lead[name] = true; continue; }
+      if (["0", "0.0", "false", "no", "n"].includes(word)) { lead[name] = false; continue; }
+    }
+    lead[name] = text;
+  }
+  return lead;
+}
+
+function readLeads(text) {
+  const ignored = new Set();
+  const trimmed = text.trim();
+  if (!trimmed) throw new Error("nothing to score: upload a CSV or paste leads");
+  let raws;
+  if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+    let data;
+    try { data = JSON.parse(trimmed); } catch (e) { throw new Error("the pasted JSON is not valid: " + e.message); }
+    raws = Array.isArray(data) ? data : Array.isArray(data.leads) ? data.leads : [data];
+    if (raws.some((r) => r === null || typeof r !== "object" || Array.isArray(r))) {
+      throw new Error("every pasted JSON lead must be an object of field: value");
+    }
+  } else {
+    const rows = parseCSV(trimmed);
+    if (rows.length < 2) throw new Error("the CSV needs a header row and at least one lead");
+    const header = rows[0].map((h) => h.trim());
+    raws = rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ""])));
+  }
+  return { leads: raws.map((r) => cleanLead(r, ignored)), ignored: [...ignored] };
+}
+
+function headers() {
+  const h = { "Content-Type": "application/json" };
+  const key = $("api-key").value.trim();
+  if (key) h.Authorization = "Bearer " + key;
+  return h;
+}
+
+// A failed call: the server's one-line detail, and every {field, message, type} it listed.
+class ApiError extends Error {
+  constructor(status, detail, errors) {
+    super(detail);
+    this.status = status;
+    this.errors = Array.isArray(errors) ? errors : [];
+  }
+}
+
+async function call(method, path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers: headers(), body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, `the server did not answer (${e.message})`, []);
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof data.detail === "string" ? data.detail : `${response.status} ${response.statusText}`;
+    throw new ApiError(response.status, detail, data.errors);
+  }
+  return data;
+}
+
+// -- words ---------------------------------------------------------------------------------
+const VERDICTS = { met: "met", "not-met": "not met", unknown: "unknown" };
+const verdictOf = (c) => (!c || c.met === null || c.met === undefined ? "unknown" : c.met ? "met" : "not-met");
+const hasPoints = (x) => !!x && typeof x.points === "number" && Number.isFinite(x.points);
+
+function pointsText(points) {
+  const size = Math.abs(points);
+  const shown = size < 1 ? size.toFixed(1) : String(Math.round(size));
+  if (shown === "0" || shown === "0.0") return "0 pts";
+  return `${points < 0 ? "−" : "+"}${shown} pts`;
+}
+
+const frameworkOf = (s) => String((s && s.framework) || config.framework).toUpperCase();
+
+// The lead's verdict under the framework: true / false / null (cannot judge). Before the
+// issue-13 API, only BANT had one ("bant_qualified").
+function qualifiedOf(s) {
+  if ("qualified" in s) return s.qualified ?? null;
+  if ("bant_qualified" in s && frameworkOf(s) === "BANT") return s.bant_qualified ?? null;
+  return null;
+}
+
+function qualifiedText(s) {
+  const name = frameworkOf(s), q = qualifiedOf(s);
+  return q === true ? `${name} qualified` : q === false ? `not ${name} qualified` : `${name}: cannot judge yet`;
+}
+
+const texts = (items) => (Array.isArray(items) ? items : []).map((i) => (typeof i === "string" ? i : i && (i.message || i.text) || "")).filter(Boolean);
