@@ -52,9 +52,11 @@ def test_an_unseen_category_warns_naming_field_and_value(
         }
     ]
     # the same in a table's warnings column
-    table = fresh.head(3).assign(job_title="Chief Unicorn Wrangler")
+    table = fresh.head(4).assign(job_title="Chief Unicorn Wrangler")
+    table.loc[3, "job_title"] = None  # a gap in the column: no warning, and no error
     scored = score_table(model, table)
-    assert scored["warnings"].str.contains("'Chief Unicorn Wrangler' was never seen").all()
+    seen = scored["warnings"].str.contains("'Chief Unicorn Wrangler' was never seen")
+    assert seen.tolist() == [True, True, True, False]
 
 
 def test_fields_not_sent_and_numbers_beyond_training_are_said(

@@ -236,10 +236,13 @@ def table_warnings(
         texts = np.full(n, "", dtype=object)
         if lost.any():
             if kind in ("categorical", "ordinal"):
-                values = typed[column].to_numpy(dtype=object)
-                for value in pd.unique(values[lost]):
-                    cells = lost & (values == value)
-                    texts[cells] = unseen_warning(name, label, str(value))["message"]
+                # by code, not by value: a column with gaps compares to <NA>, not to False
+                codes, uniques = pd.factorize(typed[column], use_na_sentinel=True)
+                for code in np.unique(codes[lost]).tolist():
+                    if code >= 0:
+                        cells = lost & (codes == code)
+                        message = unseen_warning(name, label, str(uniques[code]))["message"]
+                        texts[cells] = message
             else:
                 expected = (
                     "a date"
