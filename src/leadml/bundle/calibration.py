@@ -11,6 +11,8 @@ and scores bundles (a reload's check process) can go without it.
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,6 +45,20 @@ class Calibrator:
             # Same as IsotonicRegression(out_of_bounds="clip").predict: linear between knots.
             return np.interp(raw, self.knots_x, self.knots_y)
         return _sigmoid(raw)
+
+    def one(self, raw: float) -> float:
+        """``self(raw)`` for one number, without numpy (the serving path calls it per lead)."""
+        if self.method == "isotonic":
+            xs, ys = self.knots_x, self.knots_y
+            if raw <= xs[0]:
+                return float(ys[0])
+            if raw >= xs[-1]:
+                return float(ys[-1])
+            i = bisect.bisect_right(xs, raw)
+            x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+            return float(y0 + (y1 - y0) * (raw - x0) / (x1 - x0)) if x1 > x0 else float(y1)
+        z = self.coef * raw + self.intercept if self.method == "platt" else raw
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def to_dict(self) -> dict:
         return {

@@ -15,8 +15,12 @@ derivative when the lead sits at the base value, where the ratio would be 0/0).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from leadml.bundle.calibration import Calibrator
 
 #: Below this distance from the base value the secant is replaced by a central difference.
 _FLAT = 1e-6
@@ -41,9 +45,10 @@ def point_scale(
     return 100.0 * slope, 100.0 * p0
 
 
-def lead_point_scale(
-    calibrator: Callable[[np.ndarray], np.ndarray], raw: float, base: float
-) -> tuple[float, float]:
-    """``point_scale`` for one lead, as plain floats."""
-    scale, base_score = point_scale(calibrator, np.array([raw]), np.array([base]))
-    return float(scale[0]), float(base_score[0])
+def lead_point_scale(calibrator: Calibrator, raw: float, base: float) -> tuple[float, float]:
+    """``point_scale`` for one lead, in plain floats (no numpy: this runs per API request)."""
+    p0 = calibrator.one(base)
+    if abs(raw - base) >= _FLAT:
+        return 100.0 * (calibrator.one(raw) - p0) / (raw - base), 100.0 * p0
+    slope = (calibrator.one(base + _STEP) - calibrator.one(base - _STEP)) / (2 * _STEP)
+    return 100.0 * slope, 100.0 * p0
