@@ -22,7 +22,6 @@ import calendar
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from leadml.data.column_roles import id_like_name, id_shaped_share
@@ -45,18 +44,6 @@ _NOT_PLURAL = words(
 _IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman"}
 #: Stands in for the value while a template is filled, so only words after it are counted.
 _MARK = "\x00"
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One plain-language reason and the contribution (log-odds) behind it."""
-
-    text: str
-    feature: str
-    contribution: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "feature": self.feature, "contribution": self.contribution}
 
 
 # -- wording -------------------------------------------------------------------------------------
