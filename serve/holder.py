@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -73,9 +74,9 @@ class LoadedModel:
         """The framework's own criteria: what ``criteria`` in a score holds."""
         return framework_criteria(self.framework)
 
-    @property
+    @cached_property
     def base_score(self) -> float:
-        """The average lead's score (0–100), where criteria points start."""
+        """The average lead's score (0–100), where criteria points start (once per model)."""
         from leadml.explain.attributions import explain_lead
 
         return explain_lead(self.model, {}, self.framework).base_score

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from leadml.data.parse import FALSE_WORDS, TRUE_WORDS
+from leadml.data.parse import boolean_value
 from leadml.data.values import (
     canonical,
     is_placeholder,
@@ -116,11 +116,9 @@ def _answer(levels: list[str]) -> BeforeValidator:
 def _flag(value: Any) -> Any:
     """Yes/no as CRMs and forms write it, in the languages the training data comes in."""
     if isinstance(value, str):
-        word = value.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
+        flag = boolean_value(value.strip())  # the file path's own reading of yes / no
+        if flag == flag:
+            return bool(flag)
     return value
 
 

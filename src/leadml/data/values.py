@@ -27,8 +27,8 @@ from leadml.schema.lexicon import PLACEHOLDERS, fold
 #: Every dash and minus a keyboard, a word processor or a CRM may put in a level.
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 _SPACE = re.compile(r"[\s\u00a0\u2009\u202f]+")
-#: Placeholders CRMs write beyond the generic ones in the lexicon.
-CRM_PLACEHOLDERS = ("--None--", "-None-", "(none)", "none selected", "#N/A", "N/A", "(blank)")
+#: Placeholders CRMs write beyond the generic ones in the lexicon ("N/A", "#N/A", "(blank)").
+CRM_PLACEHOLDERS = ("--None--", "-None-", "(none)", "none selected")
 _CURRENCY = re.compile(
     r"^(?:r\$|us\$|a\$|c\$|\$|€|£|¥|₹|zł|zl|usd|eur|brl|pln|gbp|chf)|"
     r"(?:r\$|\$|€|£|zł|zl|usd|eur|brl|pln|gbp|chf)$"

@@ -205,12 +205,13 @@ def left_out_warning(columns: list[str]) -> dict:
 # -- a table (files, Dask partitions) ------------------------------------------------------------
 def check_negatives(model: LeadModel, x: np.ndarray, where: str = "") -> None:
     """Refuse negative values in fields that were never negative in training (one line)."""
+    highest = never_negative(model)
     for j, name in enumerate(model.encoder.names):
-        if name not in never_negative(model):
+        if name not in highest:
             continue
         bad = x[:, j] < 0
         if bad.any():
-            hi = never_negative(model)[name]
+            hi = highest[name]
             raise DataError(
                 f"{where}column '{name}' has negative values ({rows_text(bad)}); it was never "
                 f"negative in training (0 to {number_text(hi)}): fix the export"
