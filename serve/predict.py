@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from leadml.explain.attributions import LeadExplanation, explain_matrix
+from leadml.explain.decisions import lead_decisions
 from leadml.features.inputs import lead_warnings
 from serve.holder import LoadedModel
 
@@ -43,16 +44,38 @@ def _criteria(explanation: LeadExplanation, names: Sequence[str]) -> dict[str, d
     }
 
 
+def _decisions(
+    loaded: LoadedModel,
+    x: np.ndarray,
+    probabilities: Sequence[float],
+    warnings: Sequence[list[dict]],
+    explanations: Sequence[LeadExplanation] | None,
+) -> list[dict[str, Any]]:
+    """``?detail=full``: the outcome interval, the unfamiliar flag and (explained) next steps.
+
+    Kept apart from the default answer because next steps rescore every candidate change
+    (one batched prediction, but tens of rows a lead): see the README's latency figures."""
+    model = loaded.model
+    out = lead_decisions(model, x, probabilities, explanations, warnings, num_threads=1)
+    for answer in out:
+        steps = answer.pop("next_steps")
+        if explanations is not None:
+            answer["next_steps"] = [{**s.to_dict(), "text": s.text(model)} for s in steps]
+    return out
+
+
 def score_leads(
     loaded: LoadedModel,
     leads: Sequence[Mapping[str, Any]],
     lead_ids: Sequence[str | None],
     explain: bool = True,
     sent: Sequence[Collection[str]] | None = None,
+    detail: bool = False,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """One dict per lead, in order: labels and warnings, and with ``explain`` criteria in
-    points, the verdict, reasons, concerns and questions; and the matrix they were scored from
-    (the history keeps what the model read from it)."""
+    points, the verdict, reasons, concerns, questions, fit and engagement; with ``detail`` the
+    decisions of ``_decisions``; and the matrix they were scored from (the history keeps what
+    the model read from it)."""
     x = encode(loaded, leads)
     version = loaded.version
     model = loaded.model
@@ -72,6 +95,11 @@ def score_leads(
             out.append(
                 {"lead_id": lead_id, **bands.label_one(p), "model_version": version, "warnings": w}
             )
+        if detail:
+            for answer, more in zip(
+                out, _decisions(loaded, x, probabilities, warnings, None), strict=True
+            ):
+                answer.update(more)
         return out, x
     explanations = explain_matrix(model, x, loaded.framework, num_threads=1)
     for lead_id, p, e, w in zip(lead_ids, probabilities, explanations, warnings, strict=True):
@@ -87,9 +115,16 @@ def score_leads(
                 "reasons": reasons,
                 "concerns": concerns,
                 "questions": [q.to_dict() for q in e.questions],
+                "fit": e.fit,
+                "engagement": e.engagement,
                 "warnings": w,
             }
         )
+    if detail:
+        for answer, more in zip(
+            out, _decisions(loaded, x, probabilities, warnings, explanations), strict=True
+        ):
+            answer.update(more)
     return out, x
 
 
@@ -125,6 +160,8 @@ def explain_one(
     criteria = {n: v.to_dict() for n, v in e.criteria.items() if n in loaded.criteria}
     groups = {n: v.to_dict() for n, v in e.criteria.items() if n not in loaded.criteria}
     reasons, concerns = _reasons(e)
+    warnings = lead_warnings(model, lead, x[0], sent)
+    decisions = _decisions(loaded, x, [probability], [warnings], [e])[0]
     return {
         "lead_id": lead_id,
         "model_version": loaded.version,
@@ -140,5 +177,8 @@ def explain_one(
         "reasons": reasons,
         "concerns": concerns,
         "questions": [q.to_dict() for q in e.questions],
-        "warnings": lead_warnings(model, lead, x[0], sent),
+        "fit": e.fit,
+        "engagement": e.engagement,
+        **decisions,
+        "warnings": warnings,
     }

@@ -67,6 +67,35 @@ class Warning(BaseModel):
     fields: list[str] | None = Field(default=None, description="left_out: the fields not sent.")
 
 
+class NextStep(BaseModel):
+    criterion: str = Field(description="The criterion not met that this change addresses.")
+    change: dict[str, Any] = Field(
+        description="Fields to change, as a CRM would send them; only fields a rep can learn "
+        "or influence (the schema's actionable ones)."
+    )
+    probability: float
+    score: int = Field(description="The score the lead gets with the change: the same model.")
+    grade: Grade
+    text: str = Field(description="The step in words, for a card or a CRM note.")
+
+
+class OutcomeInterval(BaseModel):
+    level: float = Field(description="0.9: the real outcome is inside for 9 leads in 10.")
+    low: int | None = Field(description="0 or 1 (null: empty interval).")
+    high: int | None
+    outcomes: list[str] = Field(description="converted, not converted, or both.")
+    verdict: str = Field(
+        description="scores like a converter / like a non-converter / could go either way"
+    )
+
+
+class Unfamiliar(BaseModel):
+    unfamiliar: bool = Field(description="The lead is unlike the leads the model learned from.")
+    novelty: float = Field(description="How rare its values are in training (HBOS).")
+    threshold: float = Field(description="The training leads' 99th percentile of novelty.")
+    reasons: list[str]
+
+
 class CriterionDetail(Criterion):
     features: list[str]
 
@@ -94,6 +123,23 @@ class LeadScore(BaseModel):
     concerns: list[Reason] | None = Field(default=None, description="Top reasons against.")
     questions: list[Question] | None = Field(
         default=None, description="What to ask: unknown criteria and unanswered questions."
+    )
+    fit: int | None = Field(
+        default=None, description="Who they are (demographic and firmographic pushes), 0–100."
+    )
+    engagement: int | None = Field(
+        default=None, description="What they did (engagement pushes), 0–100."
+    )
+    next_steps: list[NextStep] | None = Field(
+        default=None,
+        description="?detail=full: per criterion not met, the smallest change of actionable "
+        "fields that raises the grade, with the score it gives.",
+    )
+    interval: OutcomeInterval | None = Field(
+        default=None, description="?detail=full: the 90 % conformal outcome interval."
+    )
+    unfamiliar: Unfamiliar | None = Field(
+        default=None, description="?detail=full: whether the lead is unlike the training leads."
     )
     warnings: list[Warning] = Field(
         description="What the model could not read as sent: unseen categories, fields not "
@@ -141,6 +187,11 @@ class ExplainResponse(BaseModel):
     reasons: list[Reason]
     concerns: list[Reason]
     questions: list[Question]
+    fit: int | None
+    engagement: int | None
+    next_steps: list[NextStep]
+    interval: OutcomeInterval | None
+    unfamiliar: Unfamiliar | None
     warnings: list[Warning]
 
 
@@ -162,15 +213,59 @@ class HistoryRow(BaseModel):
         description="The lead's values as the model read them: numbers, booleans and known "
         "answers only (free text, unknown categories and PII are never stored).",
     )
+    criteria: dict[str, float] | None = Field(
+        default=None,
+        description="Points of the 0–100 score per criterion of the framework, plus 'other' "
+        "for the features no criterion holds: base score + all of them = 100 × probability. "
+        "Null when the lead was scored without explanations (explain=false) or before points "
+        "were kept.",
+    )
 
 
 class RecentLeads(BaseModel):
     leads: list[HistoryRow]
 
 
+class CriterionMove(BaseModel):
+    criterion: str = Field(
+        description="A criterion of the framework; 'other' for the features no criterion "
+        "holds; 'model' for the average lead's score moving with a new model."
+    )
+    points: float = Field(description="Its move in points of the 0–100 score (+ raised it).")
+
+
+class ScoreChange(BaseModel):
+    from_score: int = Field(ge=0, le=100, description="The score before.")
+    to_score: int = Field(ge=0, le=100)
+    points: int = Field(description="to_score − from_score.")
+    exact_points: float = Field(
+        description="The move before rounding the scores (100 × the probability difference): "
+        "what criteria and smaller_moves add up to (to the hundredth per entry)."
+    )
+    same_model: bool = Field(
+        description="False: the two scores come from different model versions, and 'model' "
+        "in criteria says how much the average lead's score moved with it."
+    )
+    criteria: list[CriterionMove] | None = Field(
+        description="What moved the score, largest move first: every move of at least 0.5 "
+        "points (and 'model' whenever the model changed). Null when either score was made "
+        "without explanations."
+    )
+    smaller_moves: float | None = Field(
+        description="The moves under 0.5 points left out of criteria, summed."
+    )
+
+
+class LeadHistoryRow(HistoryRow):
+    change: ScoreChange | None = Field(
+        description="Why the score differs from this lead's score before it; null for its "
+        "first score."
+    )
+
+
 class LeadHistory(BaseModel):
     lead_id: str
-    scores: list[HistoryRow]
+    scores: list[LeadHistoryRow] = Field(description="Oldest first.")
 
 
 class FeatureInfo(BaseModel):
@@ -188,6 +283,13 @@ class Thresholds(BaseModel):
     tiers: dict[str, str]
     stages: dict[str, str]
     trend_points: int = Field(description="Score change that counts as a trend.")
+    sql_cutoff: float | None = Field(
+        default=None,
+        description="Capacity cut-off (leadml thresholds --apply): SQL from this probability.",
+    )
+    capacity: dict[str, Any] | None = Field(
+        default=None, description="What the cut-off was chosen for: capacity, period, inflow."
+    )
 
 
 class ModelInfo(BaseModel):
@@ -203,6 +305,10 @@ class ModelInfo(BaseModel):
     features: list[FeatureInfo]
     lead_id_field: str | None
     thresholds: Thresholds
+    interval: dict[str, Any] | None = Field(
+        default=None,
+        description="The 90 % outcome interval's cut-offs and what it was calibrated on.",
+    )
 
 
 class OutcomesResponse(BaseModel):

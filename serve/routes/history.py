@@ -5,6 +5,9 @@ even under the same lead id. The store makes every row JSON-safe, so no stored v
 these routes into a 500 for everyone. A read first lets the queued scores reach the database
 (the writer gathers them for a moment before writing), so a client reads the scores it was
 just given.
+
+One lead's scores each carry the change from the score before (``leadml.history.changes``):
+the criteria that moved it and by how many points, when both scores were explained.
 """
 
 from typing import Annotated, Any
@@ -12,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
+from leadml.history.changes import with_changes
 from leadml.history.store import HistoryUnavailable, ScoreHistory
 from serve.deps import HistoryStore, Tenant, require_key
 from serve.response_models import LeadHistory, RecentLeads
@@ -36,7 +40,14 @@ def caught_up(history: ScoreHistory) -> None:
 
 
 def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**r, "scored_at": r["scored_at"].isoformat()} for r in rows]
+    """Rows as JSON: times as ISO text, and without the log-odds pushes, which changes are
+    split by but a reader has no use for (the points say the same on the score's scale)."""
+    out = []
+    for r in rows:
+        row = {k: v for k, v in r.items() if k != "criteria_log_odds"}
+        row["scored_at"] = r["scored_at"].isoformat()
+        out.append(row)
+    return out
 
 
 @router.get(
@@ -61,7 +72,7 @@ def recent(
 @router.get(
     "/{lead_id}",
     response_model=LeadHistory,
-    summary="One of your leads' scores over time, oldest first",
+    summary="One of your leads' scores over time, oldest first, and what moved each score",
     responses={
         **AUTH,
         **UNAVAILABLE,
@@ -77,9 +88,10 @@ def lead(
 ) -> JSONResponse:
     caught_up(history)
     try:
-        rows = history.lead(tenant, lead_id, limit)
+        # One row more than shown: the oldest score shown still gets its change.
+        rows = history.lead(tenant, lead_id, limit + 1)
     except HistoryUnavailable as exc:
         raise HTTPException(503, str(exc)) from None
     if not rows:
         raise HTTPException(404, "no scores recorded for this lead id")
-    return JSONResponse({"lead_id": lead_id, "scores": _rows_json(rows)})
+    return JSONResponse({"lead_id": lead_id, "scores": _rows_json(with_changes(rows, limit))})

@@ -7,7 +7,7 @@ function that receives them; everything else comes in through typed dependencies
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 import numpy as np
@@ -22,6 +22,7 @@ from leadml.features.inputs import (
     needed_fields,
     sparse_message,
 )
+from leadml.history.changes import kept_criteria
 from leadml.history.rows import ScoreRecord, trend
 from leadml.history.store import HistoryBusy, ScoreHistory
 from serve.body import StrictJSONRoute
@@ -156,9 +157,11 @@ async def add_history(
     scores: list[dict],
     x: np.ndarray,
     encoder: FeatureEncoder,
+    base_score: float,
 ) -> None:
     """Each score's trend against the tenant's previous score of that lead; the new scores
-    are recorded with the values the model read from ``x`` (never free text)."""
+    are recorded with the values the model read from ``x`` (never free text) and, when
+    explained, their criteria's points against ``base_score`` (the average lead's score)."""
     for s in scores:
         s["trend"] = s["previous_score"] = None
     if history is None:
@@ -186,6 +189,7 @@ async def add_history(
             ScoreRecord(
                 tenant, s["lead_id"], s["model_version"], s["probability"], s["score"],
                 s["grade"], now, stored,
+                **kept_criteria(s.get("criteria"), s["probability"], base_score),
             )
         )  # fmt: skip
     history.record(records)
@@ -222,6 +226,13 @@ def scoring_router(
         explain: Annotated[
             bool, Query(description="Add criteria, BANT verdict and reasons (slower).")
         ] = True,
+        detail: Annotated[
+            Literal["basic", "full"],
+            Query(
+                description="full: add next steps (explained leads), the 90 % outcome interval "
+                "and the unfamiliar flag (slower: next steps rescore each candidate change)."
+            ),
+        ] = "basic",
     ) -> FastJSONResponse:
         dicts, ids = lead_dicts(body.leads, id_column)
         check_fields(loaded, dicts, min_share, "leads")
@@ -229,15 +240,16 @@ def scoring_router(
         in_flight.count += 1
         try:
             n = len(dicts)
+            full = detail == "full"
             inline = (n <= INLINE_EXPLAINED and in_flight.alone()) if explain else n <= INLINE_LEADS
             sent = sent_fields(body.leads)
             if inline:
-                scores, x = score_leads(loaded, dicts, ids, explain, sent)
+                scores, x = score_leads(loaded, dicts, ids, explain, sent, full)
             else:
                 scores, x = await anyio.to_thread.run_sync(
-                    score_leads, loaded, dicts, ids, explain, sent
+                    score_leads, loaded, dicts, ids, explain, sent, full
                 )
-            await add_history(history, tenant, scores, x, loaded.model.encoder)
+            await add_history(history, tenant, scores, x, loaded.model.encoder, loaded.base_score)
         finally:
             in_flight.count -= 1
         # Returned as a Response so FastAPI does not validate what we just built; the
@@ -309,7 +321,10 @@ def scoring_router(
                 "tiers": bands.tiers,
                 "stages": bands.stages,
                 "trend_points": 2,
+                "sql_cutoff": bands.sql_cutoff,
+                "capacity": bands.capacity,
             },
+            "interval": model.meta.get("interval"),
         }
         return FastJSONResponse(_finite(body))
 

@@ -50,3 +50,11 @@ def test_webinar_effect_drifts_down(leads: pd.DataFrame) -> None:
         return rate["Yes"] - rate["No"]
 
     assert uplift(early) > uplift(late) + 0.03
+
+
+def test_accounts_add_a_company_column_and_change_nothing_else() -> None:
+    plain = generate_leads(800, seed=11)
+    with_accounts = generate_leads(800, seed=11, accounts=40)
+    pd.testing.assert_frame_equal(plain, with_accounts.drop(columns="company"))
+    assert with_accounts["company"].nunique() == 40
+    assert with_accounts["company"].str.fullmatch(r"Company \d{5}").all()

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from leadml.history.changes import with_changes
 from leadml.history.engine import make_engine
 from leadml.history.rows import ScoreRecord
 from leadml.history.store import ScoreHistory
@@ -211,3 +212,39 @@ def test_a_history_from_a_newer_release_is_left_as_it_is(
     assert any("does not know" in m for m in caplog.messages)
     with engine.connect() as conn:
         assert current_revision(conn) == "0099"
+
+
+def test_a_history_before_criterion_points_keeps_its_rows_and_reads_them_as_unexplained(
+    db_url: str,
+) -> None:
+    """Revision 3 to the newest: the rows stay, their criteria read as null (never invented),
+    and a change into a new explained score says how much it moved, not why."""
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0003")
+    rows = [{**r, "tenant": "crm-a"} for r in release_1_rows()[:20]]
+    with engine.begin() as conn:
+        conn.execute(sa.Table("lead_scores", sa.MetaData(), autoload_with=conn).insert(), rows)
+    engine.dispose()
+
+    store = ScoreHistory(db_url)
+    store.start()
+    try:
+        assert store.healthy, store.status()
+        old = store.lead("crm-a", "L3")
+        assert [r["score"] for r in old] == [r["score"] for r in rows if r["lead_id"] == "L3"]
+        assert [r["criteria"] for r in old] == [None]
+        assert old[0]["features"] == {"employees": 3.0, "budget_range": "< 10k"}
+        points = {"budget": 5.0, "other": 1.0}
+        stamp = datetime.now(UTC)
+        store.record([ScoreRecord("crm-a", "L3", "v2", 0.6, 60, "B", stamp, criteria=points)])
+        assert store.flush()
+        timeline = with_changes(store.lead("crm-a", "L3"), 100)
+        assert [r["criteria"] for r in timeline] == [None, points]
+        change = timeline[1]["change"]
+        assert (change["from_score"], change["to_score"], change["criteria"]) == (3, 60, None)
+        with store.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+            assert differences(conn) == []
+    finally:
+        store.close()

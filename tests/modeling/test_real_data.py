@@ -23,6 +23,7 @@ from leadml.data.read import read_table
 from leadml.data.split import split_rows
 from leadml.data.suggest import suggest_schema
 from leadml.data.validate import validate
+from leadml.monitor.novelty import unfamiliar
 
 #: The README's honest range for a time split without duration starts here.
 BANK_TIME_SPLIT_FLOOR = 0.64
@@ -78,6 +79,18 @@ def test_bank_raw_export_trains_in_time_order_without_duration(
     recency = metrics["backtest"]["recency"]
     assert recency["half_life"] is not None and recency["unit"] == "leads"
     assert metrics["shipped"]["rows"] == len(raw)  # and the shipped model learned from all
+
+    # The unfamiliar flag: the other bank export (other campaigns, no balance or day, pdays 999
+    # for "never") is unlike what the model learned from; this one's own leads are not.
+    other = "bank-additional-full.csv" if name == "bank-full.csv" else "bank-full.csv"
+    shares = {}
+    for table in (name, other):
+        frame = read_table(shared_data / "bank-marketing" / table)
+        flags = unfamiliar(model, model.matrix(frame))
+        shares[table] = float(np.mean([f["unfamiliar"] for f in flags]))
+    print(f"\nunfamiliar under a model trained on {name}: {shares}")
+    assert shares[name] < 0.05
+    assert shares[other] > 0.5
 
 
 def test_rows_are_split_by_position_only_when_the_user_says_so(shared_data: Path) -> None:

@@ -1,9 +1,18 @@
-"""Grades: cut-offs, labels, and the strictly-falling conversion check."""
+"""Grades: cut-offs, labels, the strictly-falling conversion check, and the stage from a
+capacity cut-off (which must leave every bundle without one as it was)."""
 
 from __future__ import annotations
 
-import numpy as np
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pytest
+
+from leadml.bundle.check import check_bands
+from leadml.errors import ModelLoadError
 from leadml.qualify.grades import GradeBands, choose_bands
 
 
@@ -34,3 +43,58 @@ def test_constant_scores_are_reported_not_strict() -> None:
     y = np.r_[np.ones(200), np.zeros(800)].astype(int)
     _, _, strict = choose_bands(p, y)
     assert not strict
+
+
+def test_a_capacity_cut_off_moves_the_stage_only() -> None:
+    """SQL from the cut-off whatever the grade; below it a grade's SQL reads MQL and every
+    other stage stays; probability, score, grade and tier are those without a cut-off."""
+    plain = GradeBands((0.5, 0.2, 0.05))
+    p = np.array([0.9, 0.5, 0.31, 0.3, 0.29, 0.2, 0.1, 0.05, 0.01])
+    for cut in (0.3, 0.6, 0.04):
+        bands = replace(plain, sql_cutoff=cut, capacity={"capacity": 200.0, "per": "week"})
+        labels, before = bands.labels(p), plain.labels(p)
+        for column in ("probability", "score", "grade", "tier"):
+            assert labels[column].tolist() == before[column].tolist()
+        expected = [
+            "SQL" if v >= cut else {"SQL": "MQL"}.get(s, s)
+            for v, s in zip(p, before["stage"], strict=True)
+        ]
+        assert labels["stage"].tolist() == expected
+        assert [bands.label_one(float(v)) for v in p] == labels.to_dict(orient="records")
+    assert "SQL" in plain.labels(p)["stage"].tolist()
+
+
+def test_bands_without_a_cut_off_write_what_they_always_wrote() -> None:
+    old = {
+        "cutoffs": [0.5, 0.2, 0.05],
+        "tiers": {"A": "hot", "B": "warm", "C": "warm", "D": "cold"},
+        "stages": {"A": "SQL", "B": "MQL", "C": "MQL", "D": "nurture"},
+    }
+    bands = GradeBands.from_dict(old)
+    assert bands.sql_cutoff is None and bands.capacity is None
+    assert json.dumps(bands.to_dict()) == json.dumps(old)
+    with_cut = replace(bands, sql_cutoff=0.42, capacity={"per": "week", "capacity": 200.0})
+    again = GradeBands.from_dict(json.loads(json.dumps(with_cut.to_dict())))
+    assert again == with_cut and again.to_dict()["sql_cutoff"] == 0.42
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ({"sql_cutoff": 1.5}, "sql_cutoff"),
+        ({"sql_cutoff": float("nan")}, "sql_cutoff"),
+        ({"sql_cutoff": "0.4"}, "sql_cutoff"),
+        ({"sql_cutoff": True}, "sql_cutoff"),
+        ({"capacity": [200, "week"]}, "capacity"),
+        ({"capacity": {"per": {"nested": 1}}}, "capacity"),
+        ({"capacity": {"capacity": float("inf")}}, "capacity"),
+    ],
+)
+def test_bundle_check_refuses_a_bad_cut_off_or_record(
+    tmp_path: Path, extra: dict[str, Any], says: str
+) -> None:
+    bands = GradeBands((0.5, 0.2, 0.05)).to_dict()
+    check_bands(tmp_path, bands)
+    check_bands(tmp_path, bands | {"sql_cutoff": 0.3, "capacity": {"per": "week", "n": 2}})
+    with pytest.raises(ModelLoadError, match=says):
+        check_bands(tmp_path, bands | extra)

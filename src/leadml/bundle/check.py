@@ -31,6 +31,8 @@ MAX_MODEL_BYTES = 256 * 2**20
 MAX_TOTAL_LEVELS = 50_000
 CALIBRATION_METHODS = ("none", "platt", "isotonic")
 GRADE_LETTERS = ("A", "B", "C", "D")
+#: The capacity record kept with an SQL cut-off is a dozen fields; more is not one of ours.
+MAX_CAPACITY_FIELDS = 50
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -85,7 +87,8 @@ def check_meta(folder: Path, meta: dict[str, Any]) -> None:
 
 
 def check_bands(folder: Path, bands: Any) -> None:
-    """Cut-offs finite, in [0, 1], strictly falling A > B > C; tiers and stages for every grade.
+    """Cut-offs finite, in [0, 1], strictly falling A > B > C; tiers and stages for every grade;
+    the optional SQL cut-off in [0, 1] and its capacity record flat.
 
     The one exception is training's own fallback (1, 1, 1) when every lead had the same
     probability: every lead is then D, which is what such a model can honestly say.
@@ -109,6 +112,25 @@ def check_bands(folder: Path, bands: Any) -> None:
             isinstance(labels.get(g), str) for g in GRADE_LETTERS
         ):
             raise _corrupt(folder, f"grade {part} must name A, B, C and D with text")
+    # Optional (``leadml thresholds --apply``): the probability from which a lead is an SQL,
+    # and the capacity it was chosen for, a flat record of numbers and text.
+    cut = bands.get("sql_cutoff")
+    if cut is not None and not (_finite(cut) and 0.0 <= cut <= 1.0):
+        raise _corrupt(folder, f"sql_cutoff must be a finite number in [0, 1] (got {_show(cut)})")
+    record = bands.get("capacity")
+    if record is not None and not (
+        isinstance(record, dict)
+        and len(record) <= MAX_CAPACITY_FIELDS
+        and all(
+            isinstance(k, str) and (v is None or isinstance(v, str | bool) or _finite(v))
+            for k, v in record.items()
+        )
+    ):
+        raise _corrupt(
+            folder,
+            f"capacity must be an object of at most {MAX_CAPACITY_FIELDS} numbers and texts "
+            f"(got {_show(record)})",
+        )
 
 
 def check_calibrator(folder: Path, calibrator: Any) -> None:

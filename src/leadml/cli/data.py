@@ -46,13 +46,23 @@ def generate(
             metavar="KEY=VALUE",
         ),
     ] = None,
+    accounts: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Add a company column spreading the leads over N companies (for leadml accounts).",
+            metavar="N",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic CRM lead history with a known generating process."""
     from leadml.data.synthetic import generate_leads, parse_drift, write_leads
 
     changes = parse_drift(drift or [])
     with console.status(f"Generating {rows:,} leads"):
-        frame = generate_leads(rows, seed, start=start, months=months, drift=changes)
+        frame = generate_leads(
+            rows, seed, start=start, months=months, drift=changes, accounts=accounts
+        )
         path = write_leads(frame, out)
     console.print(
         f"Wrote {len(frame):,} leads × {frame.shape[1]} columns to [bold]{path}[/] "

@@ -25,6 +25,10 @@ OUTCOMES_HELP = (
 TIME_ORDER_HELP = (
     "The rows are oldest first: test on the newest (last) 20% when there is no date column."
 )
+ALLOW_SPARSE_HELP = (
+    "Score a table that gives fewer than half of the model's fields "
+    "(LEADML_MIN_FIELD_SHARE) instead of stopping."
+)
 DASK_HELP = (
     "Run on Dask: --data is then a folder or glob of CSV or Parquet parts. Uses the cluster at "
     "--scheduler, else at DASK_SCHEDULER_ADDRESS, else a local cluster of 2 worker processes."

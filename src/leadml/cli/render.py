@@ -95,8 +95,35 @@ def _verdict_mark(met: bool | None) -> str:
     return {True: "[green]✓ met[/]", False: "[red]✗ not met[/]", None: "[dim]? unknown[/]"}[met]
 
 
-def explanation_card(explanation: LeadExplanation, title: str = "Lead") -> Any:
-    """A rich panel: probability, the criteria with verdicts, and the reasons for and against."""
+def _decision_lines(decisions: dict[str, Any] | None, model: LeadModel | None) -> Any:
+    """Next steps, the 90 % outcome interval and the unfamiliar flag, as card lines."""
+    from rich.text import Text
+
+    lines = Text()
+    if not decisions:
+        return lines
+    for step in decisions.get("next_steps") or []:
+        lines.append("  → ", style="magenta").append(f"{step.text(model)}\n")
+    interval = decisions.get("interval")
+    if interval:
+        lines.append(f"  90 % interval: {interval['verdict']}\n", style="dim")
+    flag = decisions.get("unfamiliar")
+    if flag and flag["unfamiliar"]:
+        lines.append("  ⚠ unlike the training leads: ", style="yellow").append(
+            "; ".join(flag["reasons"]) + "\n"
+        )
+    lines.rstrip()
+    return lines
+
+
+def explanation_card(
+    explanation: LeadExplanation,
+    title: str = "Lead",
+    decisions: dict[str, Any] | None = None,
+    model: LeadModel | None = None,
+) -> Any:
+    """A rich panel: probability, the criteria with verdicts, the reasons for and against,
+    fit and engagement, and with ``decisions`` (:func:`lead_decisions`) what to do next."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -136,13 +163,20 @@ def explanation_card(explanation: LeadExplanation, title: str = "Lead") -> Any:
         f"[bold]score {round(e.probability * 100)}[/] · {verdict} · "
         f"[dim]points from the average lead's {e.base_score:.0f}[/]"
     )
+    sides = " · ".join(
+        f"{label} {'?' if value is None else value}"
+        for label, value in (("fit", e.fit), ("engagement", e.engagement))
+    )
+    steps = _decision_lines(decisions, model)
     return Panel(
         Group(
             summary,
+            Text(sides, style="dim"),
             Text(""),
             table,
             Text(""),
             lines if lines.plain else Text("  (no strong reasons)"),
+            *((Text("Next steps and certainty", style="bold"), steps) if steps.plain else ()),
         ),
         title=f"[bold]{title}[/]",
         title_align="left",
@@ -159,8 +193,11 @@ def _points(value: float) -> str:
 def explanation_cards(model: LeadModel, frame: pd.DataFrame, framework: str = "bant") -> list[Any]:
     """Rich cards for the rows of a lead frame (the CLI's ``demo`` and ``explain``)."""
     from leadml.explain.attributions import explain_matrix
+    from leadml.explain.decisions import lead_decisions
 
-    explanations = explain_matrix(model, model.matrix(frame), framework)
+    x = model.matrix(frame)
+    explanations = explain_matrix(model, x, framework)
+    decisions = lead_decisions(model, x, [e.probability for e in explanations], explanations)
     id_column = model.schema.id
     ids = (
         frame[id_column].astype(str).tolist()
@@ -168,7 +205,8 @@ def explanation_cards(model: LeadModel, frame: pd.DataFrame, framework: str = "b
         else [f"Row {i}" for i in frame.index]
     )
     return [
-        explanation_card(e, f"Lead {lead_id}") for lead_id, e in zip(ids, explanations, strict=True)
+        explanation_card(e, f"Lead {lead_id}", d, model)
+        for lead_id, e, d in zip(ids, explanations, decisions, strict=True)
     ]
 
 

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leadml.cli.options import DASK_HELP, MODEL_HELP, SCHEDULER_HELP, warn_all
+from leadml.cli.options import (
+    ALLOW_SPARSE_HELP,
+    DASK_HELP,
+    MODEL_HELP,
+    SCHEDULER_HELP,
+    warn_all,
+)
 from leadml.cli.render import console, explanation_card, screen
 from leadml.cli.shell import project_settings
 from leadml.errors import LeadMLError
@@ -38,14 +44,7 @@ def score(
             "questions to ask.",
         ),
     ] = False,
-    allow_sparse: Annotated[
-        bool,
-        typer.Option(
-            "--allow-sparse",
-            help="Score a table that gives fewer than half of the model's fields "
-            "(LEADML_MIN_FIELD_SHARE) instead of stopping.",
-        ),
-    ] = False,
+    allow_sparse: Annotated[bool, typer.Option("--allow-sparse", help=ALLOW_SPARSE_HELP)] = False,
     dask: Annotated[
         bool, typer.Option("--dask", help=f"{DASK_HELP} --out is then a folder of Parquet parts.")
     ] = False,
@@ -148,6 +147,7 @@ def explain_command(
     """Why one lead scored what it did: criteria met or not, and the reasons, in sales' words."""
     from leadml.data.read import read_table
     from leadml.explain.attributions import explain_matrix
+    from leadml.explain.decisions import lead_decisions
     from leadml.report.plots import waterfall_png
     from leadml.tracking.references import load_model
 
@@ -167,9 +167,11 @@ def explain_command(
         raise LeadMLError(f"no lead with {id_column} '{lead_id}' in {data} ({len(frame):,} rows)")
     x = lead_model.matrix(rows.head(1))
     explanation = explain_matrix(lead_model, x, chosen)[0]
-    labels = lead_model.bands.label_one(float(lead_model.predict_proba(x)[0]))
+    probability = float(lead_model.predict_proba(x)[0])
+    labels = lead_model.bands.label_one(probability)
+    decisions = lead_decisions(lead_model, x, [probability], [explanation])[0]
     title = f"Lead {lead_id} · grade {labels['grade']} · {labels['stage']}"
-    screen.print(explanation_card(explanation, title))
+    screen.print(explanation_card(explanation, title, decisions, lead_model))
     if png is not None:
         path = waterfall_png(explanation, png, title=f"Lead {lead_id}")
         console.print(f"Waterfall by criterion → [bold]{path}[/]")

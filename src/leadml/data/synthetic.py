@@ -234,9 +234,13 @@ def generate_leads(
     start: str = ORIGIN,
     months: float = 24,
     drift: Drift | None = None,
+    accounts: int | None = None,
 ) -> pd.DataFrame:
     """Make ``rows`` leads over ``months`` months from ``start``, the same table for the same
-    arguments; ``drift`` changes only the fields it names (see :class:`Drift`)."""
+    arguments; ``drift`` changes only the fields it names (see :class:`Drift`). ``accounts``
+    adds a ``company`` column spreading the leads over that many companies at random (for
+    ``leadml accounts``; the other columns are unchanged, and leads of one company share
+    nothing else: the generator has no buying groups)."""
     if rows < 1:
         raise ValueError("rows must be at least 1")
     if months <= 0:
@@ -386,6 +390,9 @@ def generate_leads(
     }
     for column, share in holes.items():
         frame[column] = frame[column].mask(rng.random(n) < share)
+    if accounts:
+        own = np.random.default_rng([seed, accounts])  # apart, so no other column changes
+        frame.insert(5, "company", [f"Company {k:05d}" for k in own.integers(1, accounts + 1, n)])
     return frame
 
 

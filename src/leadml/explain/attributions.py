@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.explain.batch import batch_questions, batch_reasons
+from leadml.explain.fit import side_scores, side_scores_one
 from leadml.explain.points import lead_point_scale, point_scale
 from leadml.explain.reasons import TOP_REASONS
 from leadml.explain.rollup import Plan, plan_for
@@ -112,6 +113,9 @@ class LeadExplanation:
     base_score: float = 0.0
     #: Points of the 0–100 score per feature (they add up to 100·probability − base_score).
     feature_points: dict[str, float] = field(default_factory=dict)
+    #: Fit (who they are) and engagement (what they did) scores, 0–100 (see ``fit``).
+    fit: int | None = None
+    engagement: int | None = None
 
     @property
     def framework_criteria(self) -> tuple[str, ...]:
@@ -137,6 +141,8 @@ class LeadExplanation:
             "positive": [r.to_dict() for r in self.positive],
             "negative": [r.to_dict() for r in self.negative],
             "questions": [q.to_dict() for q in self.questions],
+            "fit": self.fit,
+            "engagement": self.engagement,
         }
 
 
@@ -242,6 +248,7 @@ def _assemble(
     met = sum(1 for v in verdicts.values() if v)
     unknown = sum(1 for v in verdicts.values() if v is None)
     positive, negative = _reasons(model, plan, phi, x, scale)
+    fit, engagement = side_scores_one(model.calibrator, base, phi, x, plan.sides)
     return LeadExplanation(
         probability=p,
         raw_log_odds=raw,
@@ -255,6 +262,8 @@ def _assemble(
         questions=_questions(plan, x, verdicts),
         base_score=base_score,
         feature_points={n: v * scale for n, v in zip(plan.names, phi, strict=True)},
+        fit=fit,
+        engagement=engagement,
     )
 
 
@@ -309,6 +318,8 @@ class ExplainedRows:
     criterion_points: np.ndarray  # (n, criteria), points of the 0–100 score
     verdicts: np.ndarray  # (n, criteria) int8
     qualified: np.ndarray  # (n,) int8
+    fit: np.ndarray  # (n,) 0–100, NaN: nothing known about who they are
+    engagement: np.ndarray  # (n,) 0–100, NaN: nothing known about what they did
 
 
 def explain_rows(
@@ -324,6 +335,7 @@ def explain_rows(
     )
     batch = _batch(model, plan, x, contrib)
     base = float(batch.base[0]) if len(x) else float("nan")
+    fit, engagement = side_scores(model.calibrator, batch.base, batch.phi, x, plan.sides)
     return ExplainedRows(
         features=list(plan.names),
         contributions=batch.phi,
@@ -337,6 +349,8 @@ def explain_rows(
         criterion_points=batch.sums * batch.scale[:, None],
         verdicts=batch.verdicts,
         qualified=batch.qualified,
+        fit=fit,
+        engagement=engagement,
     )
 
 
@@ -359,8 +373,9 @@ def explanation_columns(
     ``<criterion>_points`` for every bucket (framework criteria, then groups: points of the
     0–100 score, adding up to the score minus the average lead's), ``<criterion>_met`` (True /
     False / <NA> for unknown) for the framework's criteria, ``qualified`` (<NA>: cannot judge
-    yet), ``reasons`` (the top positive reasons joined by " | "), ``concerns`` (the top
-    negative ones) and ``questions`` (what to ask, see :mod:`leadml.explain.verdicts`).
+    yet), ``fit_score`` and ``engagement_score`` (:mod:`leadml.explain.fit`), ``reasons``
+    (the top positive reasons joined by " | "), ``concerns`` (the top negative ones) and
+    ``questions`` (what to ask, see :mod:`leadml.explain.verdicts`).
     """
     plan = plan_for(model, framework)
     x = model.matrix(frame) if x is None else x  # ``x``: the caller has encoded ``frame``
@@ -377,6 +392,11 @@ def explanation_columns(
         if name in own:
             columns[f"{name}_met"] = _tristate(batch.verdicts[:, c])
     columns["qualified"] = _tristate(batch.qualified)
+    fit, engagement = side_scores(model.calibrator, batch.base, batch.phi, x, plan.sides)
+    columns["fit_score"] = pd.array(np.where(np.isnan(fit), None, fit), dtype="Int64")
+    columns["engagement_score"] = pd.array(
+        np.where(np.isnan(engagement), None, engagement), dtype="Int64"
+    )
     reasons, concerns = batch_reasons(model, plan, x, batch.phi)
     columns["reasons"] = reasons
     columns["concerns"] = concerns

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from leadml.explain.fit import side_indices
 from leadml.explain.reasons import can_be_reason, reason_text
 from leadml.explain.verdicts import Question, is_answer, question_text
 from leadml.schema.frameworks import framework_criteria, map_features
@@ -40,6 +41,8 @@ class Plan:
     #: Features that may be worded as a reason (not id-like, not hundreds of levels).
     wordable: np.ndarray  # (features,) bool
     wordable_list: list[bool]
+    #: Positions of the fit (who they are) and the engagement (what they did) features.
+    sides: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
     texts: dict[tuple[int, float | None], str] = field(default_factory=dict)
     #: Questions already worded: (criterion, missing answers or None when unknown) → question.
     asked: dict[tuple[str, tuple[int, ...] | None], Question] = field(default_factory=dict)
@@ -143,6 +146,7 @@ def plan_for(model: LeadModel, framework: str) -> Plan:
             dtype=bool,
         ),
         wordable_list=[],
+        sides=side_indices(specs),
     )
     plan.wordable_list = plan.wordable.tolist()
     per_model[framework] = plan

@@ -1,7 +1,8 @@
 """The table ``leadml score`` writes, on one machine or per Dask partition: every input column
 (id first), then probability, score, grade, tier, stage and the lead's warnings (unseen
 categories, unreadable values, numbers beyond the training range), and with explanations the
-criteria in points, the verdict, reasons, concerns and questions. Each lead is parsed and
+criteria in points, the verdict, fit and engagement, reasons, concerns and questions, and
+the decisions (next steps, the 90 % outcome interval, the unfamiliar flag). Each lead is parsed and
 encoded once for all of them.
 """
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from leadml.bundle.model import LeadModel
 from leadml.explain.attributions import explanation_columns
+from leadml.explain.decisions import decision_columns
 from leadml.features.inputs import check_negatives, table_warnings
 
 #: Columns scoring adds; an input that already has them gets fresh ones.
@@ -35,11 +37,14 @@ def score_table(
     typed, parsed = model.encoder.parse_details(frame)
     x = model.encoder.transform(typed)
     check_negatives(model, x)
-    labels = model.bands.labels(model.predict_proba(x, num_threads=num_threads))
+    probability = model.predict_proba(x, num_threads=num_threads)
+    labels = model.bands.labels(probability)
     labels["warnings"] = table_warnings(model, typed, parsed, x)
     parts = [frame, labels]
     if explain:
-        parts.append(explanation_columns(model, frame, framework, num_threads, x=x))
+        explained = explanation_columns(model, frame, framework, num_threads, x=x)
+        decided = decision_columns(model, x, probability, explained, framework, num_threads)
+        parts += [explained, decided]
     result = pd.concat(parts, axis=1)
     key = model.schema.id
     if key and key in result.columns:

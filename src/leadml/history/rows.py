@@ -38,6 +38,11 @@ class ScoreRecord:
     features: dict[str, Any] | None = None
     #: A challenger's background score (``leadml serve --shadow``), never served.
     shadow: bool = False
+    #: Points of the 0–100 score per criterion, plus ``other`` (``changes.kept_criteria``):
+    #: numbers only, so a history can say what moved a score. None: scored unexplained.
+    criteria: dict[str, float] | None = None
+    #: The same pushes in log-odds, which a change between two scores is split by.
+    criteria_log_odds: dict[str, float] | None = None
 
     def row(self) -> dict[str, Any]:
         return {
@@ -50,6 +55,8 @@ class ScoreRecord:
             "scored_at": self.scored_at,
             "features": self.features,
             "shadow": self.shadow,
+            "criteria": self.criteria,
+            "criteria_log_odds": self.criteria_log_odds,
         }
 
 
@@ -64,7 +71,8 @@ def trend(score: int, previous: int | None) -> str | None:
     return "steady"
 
 
-#: What reads select: times and feature values as stored, converted by ``served_row``.
+#: What reads select: times, feature values and criterion points as stored, converted by
+#: ``served_row``.
 READ_COLUMNS = (
     lead_scores.c.lead_id,
     lead_scores.c.model_version,
@@ -73,6 +81,8 @@ READ_COLUMNS = (
     lead_scores.c.grade,
     sa.type_coerce(lead_scores.c.scored_at, sa.String).label("scored_at"),
     sa.cast(lead_scores.c.features, sa.Text).label("features"),
+    sa.cast(lead_scores.c.criteria, sa.Text).label("criteria"),
+    sa.cast(lead_scores.c.criteria_log_odds, sa.Text).label("criteria_log_odds"),
 )
 
 
@@ -101,15 +111,36 @@ def _json_safe(value: Any) -> Any:
     return valid_text(value)
 
 
-def _features(stored: Any) -> dict[str, Any] | None:
-    if stored is None:
-        return None
+def _decoded(stored: Any) -> Any:
+    """A stored JSON value as Python (None when it does not parse): drivers hand JSON columns
+    back as text or as values."""
     if isinstance(stored, str | bytes):
         try:
-            stored = json.loads(stored)
+            return json.loads(stored)
         except (ValueError, RecursionError):
             return None
+    return stored
+
+
+def _features(stored: Any) -> dict[str, Any] | None:
+    stored = _decoded(stored)
     return _json_safe(stored) if isinstance(stored, dict) else None
+
+
+def _points(stored: Any) -> dict[str, float] | None:
+    """Stored criterion pushes, or None unless every entry is a finite number: a partial set
+    would no longer add up to the score, and a change read from it would mislead."""
+    stored = _decoded(stored)
+    if not isinstance(stored, dict):
+        return None
+    points: dict[str, float] = {}
+    for name, value in stored.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if not math.isfinite(value):
+            return None
+        points[valid_text(name)] = float(value)
+    return points
 
 
 def _stamp(stored: Any) -> datetime:
@@ -135,6 +166,8 @@ def served_row(raw: sa.Row) -> dict[str, Any] | None:
         "grade": valid_text(raw.grade),
         "scored_at": scored_at,
         "features": _features(raw.features),
+        "criteria": _points(raw.criteria),
+        "criteria_log_odds": _points(raw.criteria_log_odds),
     }
 
 

@@ -52,6 +52,10 @@ lead_scores = sa.Table(
     sa.Column("tenant", sa.String(TENANT_LENGTH), nullable=False, server_default=DEFAULT_TENANT),
     # A challenger's background score (``leadml serve --shadow``): compared, never served.
     sa.Column("shadow", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Points and log-odds pushes per criterion of an explained score (``ScoreRecord``), what
+    # "why did the score change" compares; null for older, unexplained and shadow scores.
+    sa.Column("criteria", sa.JSON, nullable=True),
+    sa.Column("criteria_log_odds", sa.JSON, nullable=True),
     # Every read is one tenant's: its leads, or one lead of it.
     sa.Index("ix_lead_scores_tenant_lead_id", "tenant", "lead_id"),
 )

@@ -34,7 +34,9 @@ from leadml.bundle.signing import sign_bundle
 from leadml.config import Settings
 from leadml.modeling.backtest import Backtest
 from leadml.modeling.booster import Fitted
+from leadml.modeling.conformal import fit_outcome_interval
 from leadml.modeling.prepare import Prepared
+from leadml.monitor.novelty import novelty_spec
 from leadml.monitor.profile import reference_profile
 from leadml.qualify.grades import choose_bands
 
@@ -139,6 +141,11 @@ def finish_training(
     model = LeadModel(booster, encoder, data.schema, calibrator, bands, meta, metrics)
     # What the training leads looked like, as numbers only: what monitoring measures drift from.
     model.meta["reference"] = reference_profile(model, data.rows.x, seed=settings.seed)
+    # How unusual a lead is (the unfamiliar flag), and the 90 % outcome interval calibrated on
+    # the backtest's held-out leads: neither uses a lead the judging model learned from.
+    model.meta["novelty"] = novelty_spec(model, data.rows.x, seed=settings.seed)
+    judged = backtest.judged
+    model.meta["interval"] = fit_outcome_interval(backtest.honest[judged], data.rows.y[judged])
 
     workdir = Path(tempfile.mkdtemp(prefix="leadml-train-"))
     try:

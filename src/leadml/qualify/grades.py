@@ -4,11 +4,18 @@ Grade bands are probability cut-offs. By default they are chosen at training tim
 test split's score distribution (top 10% A, next 20% B, next 30% C, rest D) and checked so that
 observed conversion falls strictly from A to D; if it does not, coarser bands are tried, and
 the table is reported either way so nobody has to trust a letter blindly.
+
+Grades stay absolute probability bands; the funnel *stage* may instead follow sales capacity
+(``leadml thresholds --apply``, :mod:`leadml.qualify.capacity`): with ``sql_cutoff`` set, a lead
+is "SQL" when its probability is at or above it, else its grade's stage with SQL read as MQL, so
+the number of SQLs a week matches what sales can work while the letters keep their meaning.
+Bundles written before (or without) a capacity cut-off load and save exactly as they did.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,16 +23,26 @@ import pandas as pd
 GRADES = ("A", "B", "C", "D")
 DEFAULT_TIERS = {"A": "hot", "B": "warm", "C": "warm", "D": "cold"}
 DEFAULT_STAGES = {"A": "SQL", "B": "MQL", "C": "MQL", "D": "nurture"}
+#: The stage a capacity cut-off hands to sales, and what a grade's SQL becomes below it.
+SQL, MQL = "SQL", "MQL"
 FALLBACK_SHARES = ((0.10, 0.30, 0.60), (0.15, 0.40, 0.70), (0.20, 0.50, 0.80), (0.25, 0.50, 0.75))
 
 
 @dataclass(frozen=True)
 class GradeBands:
-    """Lower probability bounds for A, B and C (D is everything below C)."""
+    """Lower probability bounds for A, B and C (D is everything below C); optionally the
+    probability from which a lead is an SQL whatever its grade (``sql_cutoff``), with a record
+    of the capacity it was chosen for (``capacity``: plain numbers and text)."""
 
     cutoffs: tuple[float, float, float]
     tiers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TIERS))
     stages: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_STAGES))
+    sql_cutoff: float | None = None
+    capacity: dict[str, Any] | None = None
+
+    def _below_sql(self) -> dict[str, str]:
+        """Each grade's stage for a lead under the capacity cut-off: SQL is read as MQL."""
+        return {g: MQL if s == SQL else s for g, s in self.stages.items()}
 
     def grade(self, probability: np.ndarray) -> np.ndarray:
         """Grade per probability; the cut-offs are inclusive lower bounds."""
@@ -44,13 +61,19 @@ class GradeBands:
     def labels(self, probability: np.ndarray) -> pd.DataFrame:
         """Columns probability, score, grade, tier, stage for a vector of probabilities."""
         grades = self.grade(probability)
+        if self.sql_cutoff is None:
+            stage = pd.Series(grades).map(self.stages).to_numpy()
+        else:
+            below = pd.Series(grades).map(self._below_sql()).to_numpy()
+            sql = np.asarray(probability, dtype=np.float64) >= self.sql_cutoff
+            stage = np.where(sql, SQL, below).astype(object)
         return pd.DataFrame(
             {
                 "probability": probability,
                 "score": score_0_100(probability),
                 "grade": grades,
                 "tier": pd.Series(grades).map(self.tiers).to_numpy(),
-                "stage": pd.Series(grades).map(self.stages).to_numpy(),
+                "stage": stage,
             }
         )
 
@@ -58,20 +81,42 @@ class GradeBands:
         """The same labels for one lead, without pandas (the serving path): identical to
         ``labels`` to the last bit, since ``round`` and ``np.rint`` both round half to even."""
         grade = self.grade_one(probability)
+        stage = self.stages[grade]
+        if self.sql_cutoff is not None:
+            stage = SQL if probability >= self.sql_cutoff else (MQL if stage == SQL else stage)
         return {
             "probability": probability,
             "score": round(probability * 100),
             "grade": grade,
             "tier": self.tiers[grade],
-            "stage": self.stages[grade],
+            "stage": stage,
         }
 
     def to_dict(self) -> dict:
-        return {"cutoffs": list(self.cutoffs), "tiers": self.tiers, "stages": self.stages}
+        """As ``leadml.json`` holds it; the capacity fields only when set, so a bundle without
+        them is written byte for byte as before they existed."""
+        data: dict[str, Any] = {
+            "cutoffs": list(self.cutoffs),
+            "tiers": self.tiers,
+            "stages": self.stages,
+        }
+        if self.sql_cutoff is not None:
+            data["sql_cutoff"] = self.sql_cutoff
+        if self.capacity is not None:
+            data["capacity"] = self.capacity
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> GradeBands:
-        return cls(tuple(data["cutoffs"]), dict(data["tiers"]), dict(data["stages"]))
+        cut = data.get("sql_cutoff")
+        capacity = data.get("capacity")
+        return cls(
+            tuple(data["cutoffs"]),
+            dict(data["tiers"]),
+            dict(data["stages"]),
+            None if cut is None else float(cut),
+            None if capacity is None else dict(capacity),
+        )
 
 
 def score_0_100(probability: np.ndarray) -> np.ndarray:

@@ -26,6 +26,9 @@ Kind = Literal["numeric", "categorical", "boolean", "ordinal", "month", "weekday
 #: month and weekday of the date, or its age in days at the lead's time (else at scoring time).
 DATE_KINDS = ("month", "weekday", "age_days")
 
+#: Groups that say who the lead or the company is: never actionable (no rep can change them).
+FIXED_GROUPS = frozenset({"demographic", "firmographic"})
+
 #: Answers that CRMs export when a form field was left at its default: they mean "missing".
 DEFAULT_MISSING = ("", "Select", "select", "N/A", "n/a", "NA", "-", "--", "unknown", "Unknown")
 
@@ -57,6 +60,12 @@ class FeatureSpec(BaseModel):
     source: str | None = Field(
         default=None, description="Date kinds: the raw date column this feature is computed from."
     )
+    actionable: bool | None = Field(
+        default=None,
+        description="A rep can learn or influence it (a form answer, a demo request), so next "
+        "steps may suggest a change of it. Unset: form answers are (ordinal fields outside the "
+        "demographic and firmographic groups, and the qualification group).",
+    )
 
     @field_validator("criterion")
     @classmethod
@@ -84,7 +93,23 @@ class FeatureSpec(BaseModel):
                 f"feature '{self.name}': LightGBM applies monotone constraints to numeric, "
                 "ordinal and boolean features only"
             )
+        if self.actionable and self.group in FIXED_GROUPS:
+            raise ValueError(
+                f"feature '{self.name}' is {self.group}: who the lead or company is cannot be "
+                "changed by a rep, so it cannot be actionable"
+            )
+        if self.actionable and self.kind in DATE_KINDS:
+            raise ValueError(f"feature '{self.name}' is computed from a date: not actionable")
         return self
+
+    @property
+    def is_actionable(self) -> bool:
+        """Whether next steps may suggest changing it (the ``actionable`` rule above)."""
+        if self.actionable is not None:
+            return self.actionable
+        if self.group in FIXED_GROUPS or self.kind in DATE_KINDS:
+            return False
+        return self.kind == "ordinal" or self.group == "qualification"
 
     @property
     def label(self) -> str:
