@@ -15,9 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
+from leadml.explain.rollup import plan_for
 from leadml.history.changes import with_changes
 from leadml.history.store import HistoryUnavailable, ScoreHistory
-from serve.deps import HistoryStore, Tenant, require_key
+from serve.deps import HistoryStore, Served, Tenant, require_key
 from serve.response_models import LeadHistory, RecentLeads
 from serve.routes.scoring import AUTH
 
@@ -83,6 +84,7 @@ def recent(
 def lead(
     tenant: Tenant,
     history: HistoryStore,
+    loaded: Served,
     lead_id: Annotated[str, Path(min_length=1, max_length=500)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
@@ -94,4 +96,9 @@ def lead(
         raise HTTPException(503, str(exc)) from None
     if not rows:
         raise HTTPException(404, "no scores recorded for this lead id")
-    return JSONResponse({"lead_id": lead_id, "scores": _rows_json(with_changes(rows, limit))})
+    # Which fields feed which criterion, by the served model's framework: a move is credited
+    # to the criteria whose own fields changed (see leadml.history.changes).
+    plan = plan_for(loaded.model, loaded.framework)
+    fields_of = {name: plan.buckets[name] for name in loaded.criteria}
+    changes = with_changes(rows, limit, fields_of)
+    return JSONResponse({"lead_id": lead_id, "scores": _rows_json(changes)})

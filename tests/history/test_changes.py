@@ -182,3 +182,28 @@ def test_points_go_through_the_store_and_odd_ones_read_as_none(db_url: str) -> N
 @pytest.mark.parametrize("value", [math.inf, -math.inf])
 def test_non_finite_points_are_never_kept(value: float) -> None:
     assert kept_criteria(answer(budget=value), 0.5, BASE)["criteria"] is None
+
+
+def test_the_criteria_whose_fields_changed_share_the_whole_move() -> None:
+    fields_of = {"budget": ("budget_range", "pricing_page_views"), "need": ("stated_need",)}
+    pushes_before = {"budget": -0.5, "need": 0.2, OTHER: 0.1}
+    # Budget's answer changed; need's push moved too, through a tree interaction with it.
+    pushes_after = {"budget": 0.9, "need": 0.3, OTHER: 0.1}
+    before = row(0.30, {"budget": -5.0, "need": 2.0, OTHER: 1.0}, log_odds=pushes_before)
+    after = row(0.55, {"budget": 11.0, "need": 3.7, OTHER: 1.2}, log_odds=pushes_after)
+    before["features"] = {"budget_range": "< 10k", "stated_need": "Important", "site_visits": 3}
+    after["features"] = {**before["features"], "budget_range": "> 250k"}
+    credited = score_change(before, after, fields_of)
+    assert credited["criteria"] == [{"criterion": "budget", "points": 25.0}]
+    assert credited["smaller_moves"] == 0
+    # Without the mapping the interaction shows as need's own move.
+    split = score_change(before, after)
+    assert {m["criterion"] for m in split["criteria"]} == {"budget", "need"}
+    # Two criteria's fields changed: they share the move by their pushes' moves; a field no
+    # criterion holds counts as "other".
+    after["features"] = {**after["features"], "stated_need": "Critical", "site_visits": 9}
+    both = {m["criterion"]: m["points"] for m in score_change(before, after, fields_of)["criteria"]}
+    assert both == {"budget": pytest.approx(25 * 1.4 / 1.5, abs=0.01), "need": 1.67}
+    # Values not kept (older rows): the plain split.
+    del after["features"]
+    assert score_change(before, after, fields_of) == split

@@ -2,13 +2,12 @@
 changed, and ``/v1/history/{lead_id}`` names budget as what moved each score, by the points the
 two scores differ; unexplained scores say how much, not why; a page of history keeps changes.
 
-Only budget's field changes, yet other criteria can move a little: TreeSHAP's path-dependent
-pushes share the interaction between budget_range and the other answers among the features on
-the same tree paths. Measured on the bundled demo model (400 synthetic leads, "< 10k" to
-"> 250k"): the other criteria's largest move was 0.6 points at the median, 2.8 at the 90th
-percentile and 5.4 at most, for score moves of 5.8 (median) to 46 points; budget's share of the
-move was 0.71 to 1.59. On the tests' own model when this was written: 0.73 to 1.36, other
-criteria 3.1 points at most. The bounds below are those, with room for a retrained model.
+Only budget's field changes, yet other criteria's pushes move a little: TreeSHAP's
+path-dependent pushes share the interaction between budget_range and the other answers among
+the features on the same tree paths (measured on the demo model: 0.6 points at the median,
+5.4 at most). Those moves are the budget answer's doing, so the history credits the criteria
+whose own fields changed (the route knows each criterion's fields), and budget is the one
+entry, equal to the move.
 """
 
 from __future__ import annotations
@@ -78,9 +77,10 @@ def test_budget_moved_the_score(http: httpx.Client, api: LiveServer, payloads: l
     sizes = [abs(p) for p in listed.values()]
     assert sizes == sorted(sizes, reverse=True) and min(sizes) >= MIN_MOVE
     assert listed["budget"] * exact > 0
-    # Not "within 0.05 of the move": TreeSHAP interactions move other criteria too (see top).
-    assert abs(listed["budget"] - exact) <= 0.6 * abs(exact)
-    assert all(abs(p) <= 0.4 * abs(exact) for name, p in listed.items() if name != "budget")
+    # Only budget's fields changed, so budget moved it, by the points the scores differ (the
+    # interactions its answer caused in other criteria's pushes are its doing too).
+    assert listed == {"budget": pytest.approx(exact, abs=0.01)}
+    assert change["smaller_moves"] == 0
 
 
 def test_across_leads_budget_is_what_moved_them(
@@ -101,6 +101,7 @@ def test_across_leads_budget_is_what_moved_them(
         assert next(iter(listed)) == "budget", (exact, listed)
         shares.append(listed["budget"] / exact)
         others.append(max((abs(p) for n, p in listed.items() if n != "budget"), default=0.0))
+        assert listed == {"budget": pytest.approx(exact, abs=0.01)}
     print(
         f"\n{len(shares)} of {len(leads)} leads moved >= {2 * MIN_MOVE} points; budget's share "
         f"of the move {min(shares):.2f}..{max(shares):.2f}; largest other criterion's move "
@@ -108,8 +109,7 @@ def test_across_leads_budget_is_what_moved_them(
     )
     assert len(shares) >= BATCH // 2
     assert max(sums) <= 0.05
-    assert min(shares) >= 0.4 and max(shares) <= 2.0
-    assert sorted(others)[len(others) // 2] <= 2.0 and max(others) <= 8.0
+    assert max(others) == 0.0
 
 
 def test_unexplained_scores_say_how_much_not_why(http: httpx.Client, api: LiveServer) -> None:

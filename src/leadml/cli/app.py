@@ -64,6 +64,7 @@ def _register() -> None:
     """Every verb, flat on the one app; ``schema`` and ``history`` are groups of their own
     (``schema infer``, ``history purge``)."""
     from leadml.cli import (
+        accounts,
         data,
         demo,
         history,
@@ -73,6 +74,7 @@ def _register() -> None:
         retrain,
         score,
         serve,
+        thresholds,
         train,
     )
 
@@ -85,9 +87,11 @@ def _register() -> None:
         score.score,
         score.explain_command,
         score.evaluate,
+        accounts.accounts,
         registry.promote,
         registry.rollback,
         registry.versions,
+        thresholds.thresholds,
         retrain.retrain,
         monitor.monitor,
         serve.serve,

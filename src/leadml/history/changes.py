@@ -14,8 +14,12 @@ secant between the two scores:
 
     move_c = 100 × (p₂ − p₁) × Δφ_c / Σ Δφ
 
-so the moves add up exactly to the unrounded score move, and a criterion moves only when its
-push did (its own answers, or TreeSHAP's interactions with the answers that changed).
+so the moves add up exactly to the unrounded score move. A push can also move through
+TreeSHAP's interactions with an answer that changed elsewhere; such a move is caused by that
+answer, so when the route knows which fields feed which criterion (``fields_of``) and both
+scores kept the values the model read, only the criteria whose own fields changed share the
+move (in proportion to their pushes' moves): a lead whose budget answer alone changed was moved
+by budget, by the whole difference of its scores.
 
 Between two models the log-odds are not on one scale (another booster, another calibration):
 there the points are subtracted, and the move of the average lead's score is one more entry
@@ -88,7 +92,27 @@ def _base(row: Mapping[str, Any]) -> float:
     return 100.0 * row["probability"] - sum(row["criteria"].values())
 
 
-def _moves(before: Mapping[str, Any], after: Mapping[str, Any], exact: float) -> dict[str, float]:
+def _changed_criteria(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    fields_of: Mapping[str, Sequence[str]] | None,
+) -> set[str] | None:
+    """The criteria (``other`` for fields no criterion holds) whose own fields changed between
+    the two scores; None when that cannot be told (no mapping, or values not kept)."""
+    old, new = before.get("features"), after.get("features")
+    if not fields_of or not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        return None
+    changed = {f for f in {*old, *new} if old.get(f) != new.get(f)}
+    owner = {f: name for name, fields in fields_of.items() for f in fields}
+    return {owner.get(f, OTHER) for f in changed}
+
+
+def _moves(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    exact: float,
+    fields_of: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, float]:
     """Each criterion's share of the move (plus ``model`` across models), unrounded."""
     old, new = before["criteria"], after["criteria"]
     names = {*old, *new}
@@ -99,14 +123,28 @@ def _moves(before: Mapping[str, Any], after: Mapping[str, Any], exact: float) ->
     old_lo, new_lo = before.get("criteria_log_odds"), after.get("criteria_log_odds")
     if old_lo and new_lo:
         pushes = {name: new_lo.get(name, 0.0) - old_lo.get(name, 0.0) for name in names}
+        causes = _changed_criteria(before, after, fields_of)
+        if causes:
+            own = sum(push for name, push in pushes.items() if name in causes)
+            # The same sign as the whole move: otherwise the shares would not read as causes.
+            if abs(own) >= FLAT and own * sum(pushes.values()) > 0:
+                return {
+                    name: (exact * push / own if name in causes else 0.0)
+                    for name, push in pushes.items()
+                }
         total = sum(pushes.values())
         if abs(total) >= FLAT:
             return {name: exact * push / total for name, push in pushes.items()}
     return {name: new.get(name, 0.0) - old.get(name, 0.0) for name in names}
 
 
-def score_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """How and why a lead's score moved from ``before`` to ``after`` (two stored rows).
+def score_change(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    fields_of: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """How and why a lead's score moved from ``before`` to ``after`` (two stored rows);
+    ``fields_of``: each criterion's fields, to credit the criteria whose fields changed.
 
     ``criteria`` lists the moves of at least ``MIN_MOVE`` points, largest first, and
     ``smaller_moves`` sums the rest, so that the two add up to ``exact_points`` (the unrounded
@@ -126,7 +164,7 @@ def score_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
     }
     if not before.get("criteria") or not after.get("criteria"):
         return change
-    moves = _moves(before, after, exact)
+    moves = _moves(before, after, exact, fields_of)
     shown = {
         name: _round(move)
         for name, move in moves.items()
@@ -138,7 +176,11 @@ def score_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[st
     return change
 
 
-def with_changes(rows: Sequence[Mapping[str, Any]], limit: int) -> list[dict[str, Any]]:
+def with_changes(
+    rows: Sequence[Mapping[str, Any]],
+    limit: int,
+    fields_of: Mapping[str, Sequence[str]] | None = None,
+) -> list[dict[str, Any]]:
     """The newest ``limit`` of a lead's rows (given oldest first), each with its ``change``
     from the row before it (None for the lead's first score).
 
@@ -147,5 +189,6 @@ def with_changes(rows: Sequence[Mapping[str, Any]], limit: int) -> list[dict[str
     """
     out: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
-        out.append({**row, "change": score_change(rows[i - 1], row) if i else None})
+        change = score_change(rows[i - 1], row, fields_of) if i else None
+        out.append({**row, "change": change})
     return out[-limit:] if limit < len(out) else out
