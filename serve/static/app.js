@@ -1,6 +1,7 @@
 // The sales-ops page: read leads from a CSV or pasted text, score them in batches through the
-// same /v1 API a CRM calls, and hand them to the table (table.js) and the detail panel
-// (detail.js). A failed request clears the results and lists every problem the server named.
+// same /v1 API a CRM calls (?detail=full: next steps, the 90 % interval, the unfamiliar flag),
+// and hand them to the table, the account view and the capacity line (table.js) and the
+// detail panel (detail.js). A failed request clears the results and lists every problem the server named.
 // Values from the server are only ever set with textContent (never innerHTML).
 "use strict";
 
@@ -47,8 +48,8 @@ function progress(done, total) {
 async function scoreText(text) {
   $("errors-panel").hidden = true;
   Detail.close();
-  let leads, ignored;
-  try { ({ leads, ignored } = readLeads(text)); } catch (e) { showProblems(e); return; }
+  let leads, ignored, raws, columns;
+  try { ({ leads, ignored, raws, columns } = readLeads(text)); } catch (e) { showProblems(e); return; }
   const scored = [];
   progress(0, leads.length);
   for (let start = 0; start < leads.length; start += config.maxLeads) {
@@ -56,16 +57,18 @@ async function scoreText(text) {
     setStatus(`Scoring ${count(start + batch.length)} of ${plural(leads.length, "lead")}…`);
     let data;
     try {
-      data = await call("POST", "/v1/score", { leads: batch });
+      data = await call("POST", "/v1/score?detail=full", { leads: batch });
     } catch (e) {
       progress(0, 0);
       showProblems(e, start, batch);
       return;
     }
-    data.scores.forEach((score, i) => scored.push({ lead: batch[i], score }));
+    data.scores.forEach((score, i) => scored.push({ lead: batch[i], raw: raws[start + i], score }));
     progress(start + batch.length, leads.length);
   }
   Table.set(scored, (row) => Detail.open(row));
+  Accounts.set(Table.allRows(), columns);
+  Capacity.update(Table.allRows());
   const note = ignored.length ? ` (ignored columns: ${ignored.join(", ")})` : "";
   setStatus(`Scored ${plural(scored.length, "lead")}${note}`);
   setTimeout(() => progress(0, 0), 800);

@@ -86,11 +86,13 @@ function cleanLead(raw, ignored) {
   return lead;
 }
 
+// The leads to send (model fields only), the columns left out, and every row as read with
+// the file's columns in order: the account view groups by any of them, in the browser only.
 function readLeads(text) {
   const ignored = new Set();
   const trimmed = text.trim();
   if (!trimmed) throw new Error("nothing to score: upload a CSV or paste leads");
-  let raws;
+  let raws, columns;
   if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
     let data;
     try { data = JSON.parse(trimmed); } catch (e) { throw new Error("the pasted JSON is not valid: " + e.message); }
@@ -98,13 +100,26 @@ function readLeads(text) {
     if (raws.some((r) => r === null || typeof r !== "object" || Array.isArray(r))) {
       throw new Error("every pasted JSON lead must be an object of field: value");
     }
+    raws = raws.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.trim(), v])));
+    columns = [...new Set(raws.flatMap((r) => Object.keys(r)))].filter(Boolean);
   } else {
     const rows = parseCSV(trimmed);
     if (rows.length < 2) throw new Error("the CSV needs a header row and at least one lead");
     const header = rows[0].map((h) => h.trim());
     raws = rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ""])));
+    columns = [...new Set(header)].filter(Boolean);
   }
-  return { leads: raws.map((r) => cleanLead(r, ignored)), ignored: [...ignored] };
+  return { leads: raws.map((r) => cleanLead(r, ignored)), ignored: [...ignored], raws, columns };
+}
+
+// GET /v1/model, asked once and shared (the bars' average lead, the capacity cut-off); a
+// failed call (no key yet, say) is asked again next time, and `fresh` asks again anyway.
+let modelInfoCall = null;
+function modelInfo(fresh = false) {
+  if (!modelInfoCall || fresh) {
+    modelInfoCall = call("GET", "/v1/model").catch((e) => { modelInfoCall = null; throw e; });
+  }
+  return modelInfoCall;
 }
 
 function headers() {
@@ -168,3 +183,53 @@ function qualifiedText(s) {
 }
 
 const texts = (items) => (Array.isArray(items) ? items : []).map((i) => (typeof i === "string" ? i : i && (i.message || i.text) || "")).filter(Boolean);
+
+// A move in points with its sign, to the tenth: "+8.7", "−0.4" (what moved a score).
+function signedPoints(points) {
+  const shown = Math.abs(points).toFixed(1);
+  if (shown === "0.0") return "0.0";
+  return (points < 0 ? "−" : "+") + shown;
+}
+
+// A chance as a whole percent that never reads as certain when it is not: "<1 %", ">99 %".
+function chanceText(p) {
+  if (typeof p !== "number" || !Number.isFinite(p)) return "–";
+  const shown = Math.round(p * 100);
+  if (shown === 0 && p > 0) return "<1 %";
+  if (shown === 100 && p < 1) return ">99 %";
+  return `${shown} %`;
+}
+
+const numberOrNull = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const fitText = (v) => (numberOrNull(v) === null ? "–" : String(Math.round(v)));
+const isUnfamiliar = (s) => !!(s && s.unfamiliar && s.unfamiliar.unfamiliar === true);
+const unfamiliarReasons = (s) => (s && s.unfamiliar && Array.isArray(s.unfamiliar.reasons) ? s.unfamiliar.reasons.filter((r) => typeof r === "string") : []);
+const stepTexts = (s) => texts(s && s.next_steps);
+
+// "90 % interval: could go either way", or null when the answer has no interval.
+function intervalText(s) {
+  const i = s && s.interval;
+  if (!i || typeof i.verdict !== "string") return null;
+  const level = typeof i.level === "number" ? Math.round(i.level * 100) : 90;
+  return `${level} % interval: ${i.verdict}`;
+}
+
+// Criterion names in what moved a score: the framework's labels, plus the two extra entries.
+function moverLabel(name) {
+  const known = config.criteria.find(([c]) => c === name);
+  if (known) return known[1];
+  if (name === "other") return "Other fields";
+  if (name === "model") return "New model";
+  return name;
+}
+
+// "62 → 71: Budget +8.7, Timing +0.4" from a history row's change (null: no change field).
+function changeText(change) {
+  if (!change || typeof change.from_score !== "number" || typeof change.to_score !== "number") return null;
+  const head = `${change.from_score} → ${change.to_score}`;
+  if (!Array.isArray(change.criteria)) return `${head}: not explained (scored without criteria)`;
+  const parts = change.criteria.filter(hasPoints).map((m) => `${moverLabel(m.criterion)} ${signedPoints(m.points)}`);
+  const rest = numberOrNull(change.smaller_moves);
+  if (rest !== null && Math.abs(rest) >= 0.05) parts.push(`smaller moves ${signedPoints(rest)}`);
+  return `${head}: ${parts.length ? parts.join(", ") : "no criterion moved"}`;
+}

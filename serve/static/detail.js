@@ -1,6 +1,8 @@
-// The detail panel for one lead: score, grade and stage; the framework verdict; one bar per
-// criterion in points of the 0–100 score; reasons, concerns, questions to ask, warnings; the
-// values sent for the model's fields; and the lead's past scores as a small SVG line chart.
+// The detail panel for one lead: score, grade and stage, fit and engagement; the framework
+// verdict, the 90 % interval's verdict and the unfamiliar flag; one bar per criterion in points
+// of the 0–100 score; next steps; reasons, concerns, questions to ask, warnings; the values
+// sent for the model's fields; and the lead's past scores as a small SVG line chart, with what
+// moved each score.
 "use strict";
 
 const Detail = (() => {
@@ -28,12 +30,61 @@ const Detail = (() => {
       const was = s.previous_score !== null && s.previous_score !== undefined ? ` (was ${s.previous_score})` : "";
       box.append(el("span", "trend " + s.trend, `${s.trend}${was}`));
     }
+    if ("fit" in s || "engagement" in s) box.append(split(s));
     const q = qualifiedOf(s);
     const verdict = el("p", "qualified " + (q === true ? "yes" : q === false ? "no" : "unknown"), qualifiedText(s));
     const parts = [box, verdict];
+    const interval = intervalText(s);
+    if (interval) {
+      const line = el("p", "interval", interval);
+      line.dataset.verdict = s.interval.verdict;
+      line.title = "The model's 90 % conformal interval for this lead's outcome: "
+        + ((s.interval.outcomes || []).join(" or ") || "no outcome is likely enough (unlike the held-out leads)");
+      parts.push(line);
+    }
+    if (isUnfamiliar(s)) parts.push(unfamiliarFlag(s));
     if (note) parts.push(el("p", "muted note", note));
     if (id && s.model_version) parts.push(el("p", "muted note", `Scored by ${s.model_version}`));
     return parts;
+  }
+
+  // Fit (who they are) and engagement (what they did), each 0–100, beside the score.
+  function split(s) {
+    const box = el("span", "split");
+    for (const [key, label, tip] of [
+      ["fit", "Fit", "Who they are: demographic and firmographic pushes, 0–100"],
+      ["engagement", "Engagement", "What they did: engagement pushes, 0–100"],
+    ]) {
+      const part = el("span", "split-part " + key);
+      part.title = tip;
+      const value = el("strong", key + "-value", fitText(s[key]));
+      value.dataset.value = numberOrNull(s[key]) ?? "";
+      part.append(el("span", "muted", label + " "), value);
+      box.append(part);
+    }
+    return box;
+  }
+
+  function unfamiliarFlag(s) {
+    const box = el("div", "unfamiliar-flag");
+    box.append(el("p", "", "≠ Unfamiliar: unlike the leads the model learned from; read this score with care"));
+    const reasons = unfamiliarReasons(s);
+    if (reasons.length) box.append(list(reasons.map((r) => el("li", "", r)), "unfamiliar-reasons", ""));
+    return box;
+  }
+
+  // Per criterion not met, the change a rep can make that raises the grade (the API's own
+  // texts, e.g. "Authority: Decision role → Decision maker (score 71, B)").
+  function nextSteps(s) {
+    const box = section("Next steps", "next-steps");
+    const items = (Array.isArray(s.next_steps) ? s.next_steps : []).filter((step) => step && step.text).map((step) => {
+      const li = el("li", "step", step.text);
+      if (step.criterion) li.dataset.criterion = step.criterion;
+      return li;
+    });
+    const empty = s.grade === "A" ? "Already grade A" : "No single change a rep can make raises the grade";
+    box.append(list(items, "steps", empty));
+    return box;
   }
 
   function bars(s) {
@@ -145,6 +196,29 @@ const Detail = (() => {
     return root;
   }
 
+  // What moved each score from the one before (the history's `change`, when the server has
+  // it): "62 → 71: Budget +8.7, Timing +0.4", oldest first, the last MOVES of them.
+  const MOVES = 10;
+  function movers(scores) {
+    const items = [];
+    const changed = scores.filter((r) => r.change);
+    for (const r of changed.slice(-MOVES)) {
+      const text = changeText(r.change);
+      if (!text) continue;
+      const li = el("li", "move");
+      li.dataset.from = r.change.from_score;
+      li.dataset.to = r.change.to_score;
+      li.append(el("span", "move-text", text), el("span", "muted when", new Date(r.scored_at).toLocaleString()));
+      if (r.change.same_model === false) li.title = "Scored by another model: 'New model' is how much the average lead's score moved with it";
+      items.push(li);
+    }
+    if (!items.length) return null;
+    const box = el("div", "moves");
+    const more = changed.length > MOVES ? ` (the last ${MOVES} of ${changed.length} changes)` : "";
+    box.append(el("h4", "", "What moved it" + more), list(items, "move-list", ""));
+    return box;
+  }
+
   function history(id, ticket) {
     const box = section("Score history", "history");
     const body = el("div", "history-body", config.history ? "Loading…" : "no earlier scores (history is off on this server)");
@@ -158,6 +232,8 @@ const Detail = (() => {
       const scores = (data.scores || []).filter((r) => typeof r.score === "number");
       if (scores.length < 2) { body.textContent = "no earlier scores"; return; }
       body.replaceChildren(chart(scores), el("p", "muted legend", `${scores.length} scores, oldest first`));
+      const moves = movers(scores);
+      if (moves) body.append(moves);
     }).catch((e) => {
       if (ticket !== shownFor) return;
       body.textContent = e.status === 404 ? "no earlier scores" : `History unavailable: ${e.message}`;
@@ -171,7 +247,8 @@ const Detail = (() => {
     const s = row.score;
     const id = s.lead_id ?? null;
     $("detail-title").textContent = id ?? row.id ?? "Lead";
-    const parts = [...head(s, id, note), bars(s), ...explained(s), history(id, ticket),
+    const steps = "next_steps" in s ? [nextSteps(s)] : [];
+    const parts = [...head(s, id, note), bars(s), ...steps, ...explained(s), history(id, ticket),
       fieldValues(row.lead, row.fieldsTitle || "Fields as sent")];
     $("detail-body").replaceChildren(...parts);
     $("detail").hidden = false;
@@ -182,7 +259,7 @@ const Detail = (() => {
   // The average lead's score (GET /v1/model's base_score, issue-13 API) for the bars' caption.
   function loadModel(row, ticket) {
     model = {};
-    call("GET", "/v1/model").then((data) => {
+    modelInfo().then((data) => {
       model = data;
       if (typeof data.base_score === "number" && ticket === shownFor && !$("detail").hidden) {
         const old = $("detail-body").querySelector(".criteria-bars");

@@ -206,6 +206,8 @@ def test_filter_authority_not_met_and_export_exactly_those_rows(scored: Scored) 
     columns = ["lead_id", "score", "grade", "stage"]
     columns += [c for name in BANT for c in (name, f"{name}_points")]
     columns += ["qualified", "reasons", "concerns", "questions", "warnings"]
+    # The decisions, on by default ("with decisions"; tests/serve/test_page_decisions.py).
+    columns += ["fit", "engagement", "next_steps", "certainty", "unfamiliar", "unfamiliar_reasons"]
     assert list(exported[0]) == columns
     assert len(exported) == len(not_met)  # == the "N of M leads shown" figure, checked above
     assert {row["authority"] for row in exported} == {"not met"}
