@@ -311,12 +311,13 @@ def main() -> None:
         (
             "?detail=full p50 (next steps, interval, unfamiliar), × the explained p50",
             full["_p50"] / explained["_p50"],
-            True,
+            None,
             "{:.2f}×",
         )
     )
     verdicts = "".join(
-        f"- {name}: {fmt.format(value)} ({'met' if ok else 'NOT met'})\n"
+        f"- {name}: {fmt.format(value)} "
+        f"({'reported' if ok is None else 'met' if ok else 'NOT met'})\n"
         for name, value, ok, fmt in goals
     )
     load_end = os.getloadavg()
