@@ -16,7 +16,7 @@ import pandas as pd
 from leadml.bundle.model import LeadModel
 from leadml.explain.next_steps import next_steps, next_steps_column
 from leadml.explain.reasons import REASON_SEPARATOR
-from leadml.monitor.novelty import unfamiliar
+from leadml.monitor.novelty import novelty_table, unfamiliar
 from leadml.qualify.interval import interval_columns, interval_one
 from leadml.schema.frameworks import framework_criteria
 
@@ -48,7 +48,8 @@ def decision_columns(
     columns: dict[str, object] = {"next_steps": next_steps_column(model, steps)}
     columns.update(interval_columns(model.meta.get("interval"), probability))
     flags = unfamiliar(model, x)
-    if any(f is not None for f in flags):
+    # By the model, not the rows: every part of a table on Dask gets the same columns.
+    if novelty_table(model) is not None:
         columns["unfamiliar"] = pd.array(
             [None if f is None else f["unfamiliar"] for f in flags], dtype="boolean"
         )
