@@ -322,6 +322,9 @@ def reference_columns(model, frame: pd.DataFrame, framework: str) -> pd.DataFram
                 [e.criteria[name].met for e in explained], dtype="boolean"
             )
     columns["qualified"] = pd.array([e.qualified for e in explained], dtype="boolean")
+    # Fit and engagement, one lead at a time (the API's path) against the table's.
+    columns["fit_score"] = pd.array([e.fit for e in explained], dtype="Int64")
+    columns["engagement_score"] = pd.array([e.engagement for e in explained], dtype="Int64")
     reasons, concerns = [], []
     phis, xs = phi.tolist(), x.tolist()
     for i, e in enumerate(explained):
