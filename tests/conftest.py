@@ -7,6 +7,7 @@ that only needs *a* model. Tests that change the store train their own.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,15 @@ from leadml.schema import LeadSchema, bundled_schema
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 POSTGRES_ENV = "LEADML_TEST_POSTGRES_URL"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def folder_digest(folder: Path) -> str:
+    """One hash of every file's name and bytes under ``folder``: "left untouched" as a value."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 @pytest.fixture(scope="session")

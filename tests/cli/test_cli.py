@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from leadml.bundle.model import LeadModel
+from tests.conftest import folder_digest
 
 SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 #: The registered model (and bundle folder) of the synthetic project: the schema's name.
@@ -29,14 +29,6 @@ def leadml(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
-
-
-def folder_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")

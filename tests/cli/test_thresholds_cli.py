@@ -4,7 +4,6 @@ the old, the champion moved only when it was named), and one line for bad input.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from leadml.tracking.references import load_model
 from leadml.tracking.registry import alias_version
 from leadml.tracking.runs import log_run
 from leadml.tracking.store import connect
+from tests.conftest import folder_digest
 
 NAME = "synthetic-crm"
 
@@ -37,14 +37,6 @@ NAME = "synthetic-crm"
 def thresholds(*args: str, home: Path) -> Result:
     env = {"LEADML_HOME": str(home), "COLUMNS": "200", "MLFLOW_TRACKING_URI": None}
     return CliRunner().invoke(app, ["thresholds", *args], env=env)
-
-
-def digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            h.update(path.name.encode() + path.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -153,12 +145,12 @@ def test_bad_input_is_one_line_and_changes_nothing(
     pd.read_csv(recent, nrows=50).drop(columns=["created_at"]).to_csv(timeless, index=False)
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     args = [{"TIMELESS": str(timeless), "EMPTY": empty}.get(a, a) for a in args]
-    untouched = digest(folder)
+    untouched = folder_digest(folder)
     done = thresholds("--model", str(folder), *args, "--apply", home=tmp_path)
     assert done.exit_code == 2, done.output
     lines = [line for line in done.output.splitlines() if not line.startswith("Project home")]
     assert len(lines) == 1 and lines[0].startswith("Error:") and says in lines[0], done.output
-    assert digest(folder) == untouched
+    assert folder_digest(folder) == untouched
 
 
 def test_the_history_gives_the_inflow_with_the_scores_it_stored(

@@ -3,7 +3,6 @@ that names what was left out. Never a traceback; the previous model and store st
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 
 from leadml.cli import app
 from leadml.data.synthetic import generate_leads
+from tests.conftest import folder_digest
 
 SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 runner = CliRunner()
@@ -115,14 +115,6 @@ WARNS = {
 }
 
 
-def digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            h.update(path.name.encode() + path.read_bytes())
-    return h.hexdigest()
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("hostile")
@@ -151,7 +143,7 @@ def store_state(home: Path) -> tuple:
         a: str(client.get_model_version_by_alias("synthetic-crm", a).version)
         for a in ("champion", "challenger")
     }
-    return len(runs), aliases, digest(home / "models" / "leadml")
+    return len(runs), aliases, folder_digest(home / "models" / "leadml")
 
 
 @pytest.mark.parametrize("case", sorted(FAILS))

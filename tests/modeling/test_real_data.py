@@ -23,7 +23,7 @@ from leadml.data.read import read_table
 from leadml.data.split import split_rows
 from leadml.data.suggest import suggest_schema
 from leadml.data.validate import validate
-from leadml.monitor.novelty import unfamiliar
+from leadml.features.novelty import unfamiliar
 
 #: The README's honest range for a time split without duration starts here.
 BANK_TIME_SPLIT_FLOOR = 0.64

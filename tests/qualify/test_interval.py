@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from leadml.data.synthetic import generate_leads
+from leadml.features.novelty import unfamiliar
 from leadml.modeling.conformal import fit_outcome_interval
 from leadml.modeling.finish import TrainResult
-from leadml.monitor.novelty import unfamiliar
 from leadml.qualify.interval import coverage, interval_columns, interval_one
 
 

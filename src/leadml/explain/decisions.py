@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from leadml.bundle.model import LeadModel
-from leadml.explain.next_steps import next_steps, next_steps_column
+from leadml.explain.next_steps import criteria_met, next_steps, next_steps_column
 from leadml.explain.reasons import REASON_SEPARATOR
-from leadml.monitor.novelty import novelty_table, unfamiliar
+from leadml.features.novelty import novelty_table, unfamiliar
 from leadml.qualify.interval import interval_columns, interval_one
 from leadml.schema.frameworks import framework_criteria
 
@@ -75,7 +75,7 @@ def lead_decisions(
     steps: list[list[Any]] = [[] for _ in probabilities]
     if explanations is not None and len(explanations):
         framework = explanations[0].framework
-        met = [{c: e.criteria[c].met for c in e.framework_criteria} for e in explanations]
+        met = [criteria_met(e) for e in explanations]
         steps = next_steps(model, x, met, framework, num_threads=num_threads)
     return [
         {"interval": interval_one(spec, float(p)), "unfamiliar": flag, "next_steps": lead_steps}

@@ -41,6 +41,8 @@ from leadml.schema.spec import DATE_KINDS, LeadSchema
 MIN_LEVEL_COUNT = 3
 #: Cap on categorical levels; the rarest go to missing (ID-like columns are caught earlier).
 MAX_LEVELS = 256
+#: Kinds encoded as numbers; every other kind is a code per level (see ``level_names``).
+NUMERIC_KINDS = ("numeric", "age_days")
 
 
 def _check_typed(name: str, kind: str, series: pd.Series) -> None:
@@ -275,6 +277,18 @@ class FeatureEncoder:
         if kind in ("month", "weekday"):
             return int(code)
         return code
+
+    def level_names(self, j: int) -> list[str]:
+        """What each code of (non-numeric) feature ``j`` means: its levels, or the fixed ones
+        of yes/no, months and weekdays (codes are positions in this list)."""
+        kind, name = self.kinds[j], self.names[j]
+        if kind in ("categorical", "ordinal"):
+            return list(self.levels[name])
+        if kind == "boolean":
+            return ["no", "yes"]
+        if kind == "month":  # encoded 1..12: code 0 never occurs
+            return ["", *(f"month {m}" for m in range(1, 13))]
+        return ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -32,11 +32,11 @@ from leadml.bundle.files import replace_folder
 from leadml.bundle.model import LeadModel
 from leadml.bundle.signing import sign_bundle
 from leadml.config import Settings
+from leadml.features.novelty import novelty_spec
 from leadml.modeling.backtest import Backtest
 from leadml.modeling.booster import Fitted
 from leadml.modeling.conformal import fit_outcome_interval
 from leadml.modeling.prepare import Prepared
-from leadml.monitor.novelty import novelty_spec
 from leadml.monitor.profile import reference_profile
 from leadml.qualify.grades import choose_bands
 

@@ -36,14 +36,8 @@ import pandas as pd
 from scipy.special import rel_entr
 
 from leadml.explain.rollup import plan_for
-from leadml.features.encoder import MAX_LEVELS
-from leadml.monitor.profile import (
-    NUMERIC_KINDS,
-    level_counts,
-    level_names,
-    numeric_counts,
-    score_counts,
-)
+from leadml.features.encoder import MAX_LEVELS, NUMERIC_KINDS
+from leadml.monitor.profile import level_counts, numeric_counts, score_counts
 from leadml.qualify.grades import GRADES
 from leadml.schema.frameworks import criterion_label, framework_criteria
 
@@ -195,7 +189,7 @@ def feature_drift(
         }
         labels = [*labels, "missing"]
     else:
-        levels = level_names(model, j)
+        levels = model.encoder.level_names(j)
         counts, missing = level_counts(codes, len(levels))
         unseen = np.zeros(len(codes), dtype=bool)
         if raw is not None and kind in ("categorical", "ordinal"):

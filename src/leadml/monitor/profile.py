@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from leadml.explain.rollup import plan_for
+from leadml.features.encoder import NUMERIC_KINDS
 from leadml.qualify.grades import GRADES, score_0_100
 from leadml.schema.criteria import FRAMEWORKS
 
@@ -45,7 +46,6 @@ PUSH_ROWS = 2_000
 SCORE_EDGES = [9.5, 19.5, 29.5, 39.5, 49.5, 59.5, 69.5, 79.5, 89.5]
 #: Kinds binned by level (codes 0..L-1 in the encoded matrix) and their level names.
 LEVEL_KINDS = ("categorical", "ordinal", "boolean", "month", "weekday")
-NUMERIC_KINDS = ("numeric", "age_days")
 
 
 # -- binning (shared with the drift tests, so both sides cut alike) ----------------------------
@@ -78,19 +78,6 @@ def level_counts(codes: np.ndarray, n_levels: int) -> tuple[np.ndarray, int]:
     return counts, int((~known).sum())
 
 
-def level_names(model: LeadModel, j: int) -> list[str]:
-    """What each code of feature ``j`` means: the encoder's levels, or the fixed ones of
-    yes/no, months and weekdays (codes are positions in this list)."""
-    kind, name = model.encoder.kinds[j], model.encoder.names[j]
-    if kind in ("categorical", "ordinal"):
-        return list(model.encoder.levels[name])
-    if kind == "boolean":
-        return ["no", "yes"]
-    if kind == "month":  # encoded 1..12: code 0 never occurs
-        return ["", *(f"month {m}" for m in range(1, 13))]
-    return ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
 def feature_spec(model: LeadModel, j: int, column: np.ndarray) -> dict[str, Any]:
     """One feature's reference: bins and counts (see the module's docstring)."""
     kind = model.encoder.kinds[j]
@@ -106,7 +93,7 @@ def feature_spec(model: LeadModel, j: int, column: np.ndarray) -> dict[str, Any]
             "missing": missing,
             "median": median,
         }
-    counts, missing = level_counts(column, len(level_names(model, j)))
+    counts, missing = level_counts(column, len(model.encoder.level_names(j)))
     return {"type": "level", "counts": counts.tolist(), "missing": missing, "other": 0}
 
 

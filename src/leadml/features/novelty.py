@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from leadml.features.encoder import NUMERIC_KINDS
 from leadml.features.inputs import clip_warning, number_text, training_ranges
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ MAX_ROWS = 20_000
 #: Warnings that make a lead unfamiliar on their own (numbers beyond training are read from
 #: the matrix itself, so a table without warnings is judged alike).
 UNFAMILIAR_WARNINGS = ("unseen", "unreadable")
-NUMERIC_KINDS = ("numeric", "age_days")
 
 
 def _surprise(counts: np.ndarray, rows: int) -> np.ndarray:
@@ -68,16 +68,12 @@ def novelty_spec(model: LeadModel, x: np.ndarray, seed: int = 0) -> dict[str, An
     if len(x) > MAX_ROWS:
         x = x[np.sort(rng.choice(len(x), MAX_ROWS, replace=False))]
     encoder = model.encoder
-    fields = {}
-    for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True)):
-        levels = len(encoder.levels.get(name, ())) if kind in ("categorical", "ordinal") else 0
-        if kind == "boolean":
-            levels = 2
-        elif kind == "month":
-            levels = 13
-        elif kind == "weekday":
-            levels = 7
-        fields[name] = _field(kind, x[:, j], levels)
+    fields = {
+        name: _field(
+            kind, x[:, j], 0 if kind in NUMERIC_KINDS else len(model.encoder.level_names(j))
+        )
+        for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True))
+    }
     spec = {"rows": len(x), "quantile": QUANTILE, "fields": fields, "threshold": None}
     table = NoveltyTable.build(encoder.names, spec)
     if len(x):
