@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     recency: str = Field(
         default="auto", description="Recency weighting: auto, none or a half-life in days."
     )
+    horizon: str = Field(
+        default="auto",
+        description="The label: converted within this many days (auto: chosen from the time "
+        "leads take to convert; none: outcomes taken as final).",
+    )
+    as_of: str | None = Field(
+        default=None,
+        description="The export date: leads younger than the horizon then are left out "
+        "(default: the newest date in the data).",
+    )
     tune: int = Field(
         default=0, ge=0, description="Optuna trials over LightGBM's settings (0: no tuning)."
     )

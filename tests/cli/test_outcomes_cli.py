@@ -120,11 +120,12 @@ def test_tenant_and_positive(tmp_path: Path) -> None:
         (
             "L1,won\nL2,\nL3,maybe\nL4,lost\n",
             [],
-            "column 'result' has 2 values that say neither converted nor not converted (rows 3, 4)",
+            "column 'result' has 1 values that say neither converted nor not converted (rows 3)",
         ),
         ("L1,won\n,lost\n", [], "--on column 'id' has 1 rows without a lead id (rows 3)"),
         ("L1,won\n", ["--target", "nope"], "--target column 'nope' is not in the table"),
-        ("L1,Signed\nL2,Dropped\nL3,Open\n", ["--positive", "signed"], "(rows 3, 4)"),
+        ("L1,won\nL3,maybe\nL4,lost\n", [], "cannot tell whether 'maybe' means converted"),
+        ("L1,Signed\nL2,Dropped\nL3,Open\n", ["--positive", "signed"], "'dropped'"),
     ],
 )
 def test_problems_are_one_line_naming_rows_and_nothing_is_stored(
@@ -174,8 +175,9 @@ def test_target_column_defaults() -> None:
 
 def test_converted_flags_read_as_a_target() -> None:
     flags = converted_flags(pd.Series(["Won", "1", 0, 1.0, "No", "closed lost"], name="s"), None)
-    assert flags.tolist() == [True, True, False, True, False, False]
-    # --positive: the one other value is "not converted".
+    assert flags.tolist() == [1, 1, 0, 1, 0, 0]
+    # --positive: the one other value is "not converted"; an open lead has no outcome yet.
     two = converted_flags(pd.Series(["A", "b", "a"], name="s"), "a")
-    assert two.tolist() == [True, False, True]
+    assert two.tolist() == [1, 0, 1]
+    assert converted_flags(pd.Series(["Won", "Working"], name="s"), None).tolist() == [1, -1]
     assert lead_ids(pd.Series([1.0, 2.5, "x"], name="id")) == ["1", "2.5", "x"]

@@ -90,8 +90,8 @@ FAILS = {
     ),
     "constant-target": (with_column(converted=1), "only one class"),
     "three-valued-target": (
-        with_column(converted=np.resize(["yes", "no", "maybe"], 3000)),
-        "3 distinct values",
+        with_column(converted=np.resize(["1", "0", "maybe"], 3000)),
+        "cannot tell whether 'maybe' means converted, not converted or still open",
     ),
     "too-few-positives": (few_positives, "12 converted"),
     "duplicate-ids": (duplicated_ids, "id column 'lead_id' has 2 duplicated values"),

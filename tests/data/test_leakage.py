@@ -53,7 +53,9 @@ def run_audit(checked: Validated, **kwargs) -> LeakageAudit:
     of an encoder fitted on them."""
     encoder = FeatureEncoder.fit(checked.schema, checked.frame)
     matrix = encoder.transform(checked.frame)
-    return audit_leakage(checked.frame, matrix, checked.y, checked.schema, **kwargs)
+    return audit_leakage(
+        checked.frame, matrix, checked.y, checked.schema, converted=checked.converted, **kwargs
+    )
 
 
 def audit(frame: pd.DataFrame, **kwargs):

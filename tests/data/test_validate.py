@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.data.parse import target_vector
 from leadml.data.split import split_rows
+from leadml.data.target import classify_target, spell
 from leadml.data.validate import validate
 from leadml.errors import DataError
 from leadml.schema import LeadSchema
@@ -68,16 +68,22 @@ def test_all_missing_column_is_left_out_with_a_warning(
     assert any("'country' has no values" in w for w in checked.warnings)
 
 
-def test_three_valued_target() -> None:
-    with pytest.raises(DataError, match="3 distinct values"):
-        target_vector(pd.Series(["yes", "no", "maybe"], name="y"), None)
+def codes(values: list, positive: str | None = None) -> list[int]:
+    text = spell(pd.Series(values, name="s"))
+    return classify_target(text.dropna().unique(), "s", positive).codes(text).tolist()
+
+
+def test_a_value_nothing_places_is_named() -> None:
+    with pytest.raises(DataError, match="cannot tell whether 'maybe'"):
+        codes(["yes", "no", "maybe"])
 
 
 def test_target_words_are_normalised() -> None:
-    assert target_vector(pd.Series(["Won", "Lost", "won"], name="s"), None).tolist() == [1, 0, 1]
-    assert target_vector(pd.Series([1, 0, 1.0], name="s"), "1").tolist() == [1, 0, 1]
+    assert codes(["Won", "Lost", "won"]) == [1, 0, 1]
+    assert codes([1, 0, 1.0], "1") == [1, 0, 1]
+    assert codes(["Won", "Engaging", "Lost"]) == [1, -1, 0]
     with pytest.raises(DataError, match="--positive"):
-        target_vector(pd.Series(["red", "blue"], name="s"), None)
+        codes(["red", "blue"])
 
 
 def test_time_split_takes_the_newest_fifth(small: pd.DataFrame, schema: LeadSchema) -> None:

@@ -49,7 +49,7 @@ def test_without_a_time_order_the_folds_are_stratified_and_cover_every_lead(
     untimed = schema.model_copy(update={"time": None})
     checked = validate(leads.drop(columns=[str(schema.time)]), untimed)
     folds = backtest_folds(checked.frame, checked.y, checked.schema, 4, 0.2)
-    assert not folds.by_time and len(folds) == 5 and folds.method == "stratified random"
+    assert not folds.by_time and len(folds) == 5 and folds.method == "stratified folds"
     tested = np.concatenate([f.test for f in folds.folds])
     np.testing.assert_array_equal(np.sort(tested), np.arange(len(checked.y)))
     rate = checked.y.mean()
@@ -104,7 +104,12 @@ def test_the_calibrator_never_saw_a_score_from_a_model_that_learned_that_lead(
     # every score it was fitted on came from a fold model; LightGBM's own record of the rows
     # each fold model learned from never holds a lead that model scored
     judged = result.judged
-    np.testing.assert_array_equal(raw, result.chosen.raw[judged])
+    np.testing.assert_array_equal(raw, result.shipped_scale(judged))
+    # the fold models' own scores, at most moved by a constant per fold (their level)
+    moved = raw - result.chosen.raw[judged]
+    for scored in result.chosen.scored:
+        at = np.isin(judged, scored)
+        assert np.ptp(moved[at]) < 1e-9
     assert np.isfinite(raw).all()
     scored_by = np.full(len(data.rows.y), -1)
     for k, (learned, scored) in enumerate(

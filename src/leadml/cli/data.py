@@ -54,19 +54,42 @@ def generate(
             metavar="N",
         ),
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Export the leads as a CRM would on that day: only those created by then, "
+            "with status, converted_at and closed_at (many still open) instead of the "
+            "eventual converted.",
+            metavar="DATE",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic CRM lead history with a known generating process."""
-    from leadml.data.synthetic import generate_leads, parse_drift, write_leads
+    from leadml.data.synthetic import (
+        STATUS_LOST,
+        STATUS_WON,
+        generate_leads,
+        parse_drift,
+        write_leads,
+    )
 
     changes = parse_drift(drift or [])
     with console.status(f"Generating {rows:,} leads"):
         frame = generate_leads(
-            rows, seed, start=start, months=months, drift=changes, accounts=accounts
+            rows, seed, start=start, months=months, drift=changes, accounts=accounts, as_of=as_of
         )
         path = write_leads(frame, out)
+    if as_of is None:
+        outcome = f"converted {frame['converted'].mean():.1%}"
+    else:
+        won = int(frame["status"].isin(STATUS_WON).sum())
+        lost = int(frame["status"].isin(STATUS_LOST).sum())
+        outcome = (
+            f"as of {as_of}: {won:,} converted, {lost:,} lost, {len(frame) - won - lost:,} open"
+        )
     console.print(
-        f"Wrote {len(frame):,} leads × {frame.shape[1]} columns to [bold]{path}[/] "
-        f"(converted {frame['converted'].mean():.1%})"
+        f"Wrote {len(frame):,} leads × {frame.shape[1]} columns to [bold]{path}[/] ({outcome})"
     )
 
 

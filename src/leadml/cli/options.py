@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,30 @@ MODEL_HELP = "Bundle folder, models:/<name>@champion, models:/<name>/<N> or runs
 HISTORY_HELP = (
     "Score history: SQLAlchemy URL (default: LEADML_HISTORY_URL, else SQLite in the project home)."
 )
+POSITIVE_HELP = (
+    "Target value meaning converted; repeat for several (--positive Won --positive 'Closed Won')."
+)
+NEGATIVE_HELP = (
+    "Target value meaning closed without converting (repeatable); the lexicon already knows "
+    "lost, closed lost, disqualified, rejected, ..."
+)
+OPEN_HELP = (
+    "Target value meaning still open (repeatable): never learned from, scored like any lead; "
+    "the lexicon already knows open, new, working, contacted, nurturing, ..."
+)
+CONVERTED_AT_HELP = (
+    "Column holding when each lead converted (default: inferred, a date filled only for "
+    "converted leads): it measures time to convert and sets the label's horizon."
+)
+HORIZON_HELP = (
+    "The label is 'converted within DAYS of coming in'; leads younger than that at the export "
+    "date are left out. auto: chosen from the time leads take to convert; none: every closed "
+    "outcome taken as final."
+)
+AS_OF_HELP = (
+    "The export date (default: the newest date in the data): leads created later are left "
+    "out, and conversions or closes after it are not known yet."
+)
 NAME_HELP = (
     "Registered model (and MLflow experiment) for this project; default: the schema's name, "
     "else the data file's."
@@ -64,9 +89,36 @@ def outcome_options(outcomes: str | None, on: str | None) -> bool:
     return outcomes is not None
 
 
+@dataclass(frozen=True)
+class OutcomeOptions:
+    """How the user said to read the outcome: the values of each class and the conversion
+    date (None: the schema's, else the lexicon's and inference's)."""
+
+    positive: list[str] | None = None
+    negative: list[str] | None = None
+    open: list[str] | None = None
+    converted_at: str | None = None
+
+    def apply(self, schema: LeadSchema) -> LeadSchema:
+        """The schema with what was given written in, so the bundle records it."""
+        update: dict[str, Any] = {}
+        if self.positive:
+            update["positive"] = self.positive[0] if len(self.positive) == 1 else self.positive
+        for key in ("negative", "open"):
+            if getattr(self, key):
+                update[key] = sorted({*getattr(schema, key), *getattr(self, key)})
+        if self.converted_at:
+            update["converted_at"] = self.converted_at
+        return schema.model_copy(update=update) if update else schema
+
+
 def read_with_outcomes(
-    data: str, outcomes: str | None, on: str | None, target: str | None, positive: str | None
-) -> tuple[pd.DataFrame, str | None, str | None]:
+    data: str,
+    outcomes: str | None,
+    on: str | None,
+    target: str | None,
+    positive: str | list[str] | None,
+) -> tuple[pd.DataFrame, str | None, str | list[str] | None]:
     """The lead table, labelled from a second table of conversions when ``--outcomes`` is given.
 
     Returns the frame and the target column and positive value to use with it.
@@ -90,22 +142,22 @@ def resolve_schema(
     frame: pd.DataFrame | None,
     schema: Path | None,
     target: str | None,
-    positive: str | None,
+    outcome: OutcomeOptions,
 ) -> LeadSchema:
     """A schema file when given; else one suggested from the data around ``--target``, named
     after the data file (so each project gets its own registered model)."""
     from leadml.schema.spec import LeadSchema
 
     if schema is not None:
-        loaded = LeadSchema.load(schema)
-        if positive is not None:
-            loaded = loaded.model_copy(update={"positive": positive})
-        return loaded
+        return outcome.apply(LeadSchema.load(schema))
     if target is None:
         raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
     from leadml.data.suggest import project_name, suggest_schema
 
-    suggestion = suggest_schema(frame, target=target, positive=positive, name=project_name(data))
+    suggestion = suggest_schema(
+        frame, target=target, positive=outcome.positive, negative=outcome.negative,
+        open=outcome.open, converted_at=outcome.converted_at, name=project_name(data),
+    )  # fmt: skip
     for line in suggestion.summary():
         console.print(f"[cyan]Schema:[/] {line}", highlight=False, soft_wrap=True)
     return suggestion.schema

@@ -104,38 +104,25 @@ def lead_ids(series: pd.Series) -> list[str]:
 
 
 def converted_flags(series: pd.Series, positive: str | None) -> np.ndarray:
-    """True/False per row from whatever the CRM wrote, as training reads a target: values
-    compared case-insensitively and numbers by value; ``positive`` names the converted value,
-    and then the one other value, or any word for "not converted", is the rest."""
-    import numpy as np
-    import pandas as pd
-
-    from leadml.data.parse import TARGET_FALSE, TARGET_TRUE, target_values
+    """Per row: 1 converted, 0 not, -1 still open (no outcome yet), read as training reads a
+    target (:mod:`leadml.data.target`, one rule): the lexicon's words in several languages,
+    values compared case-insensitively and numbers by value; ``positive`` names the converted
+    value, and then the one other value is the rest. A blank names its rows; a value nothing
+    places names itself."""
+    from leadml.data.target import NO_OUTCOME, classify_target, spell
     from leadml.data.validate import rows_text
 
-    def spelled(words: Any) -> set[str]:
-        return set(target_values(pd.Series(sorted(words), dtype=object)).dropna())
-
-    text = target_values(series)
-    truthy, falsy = spelled(TARGET_TRUE), spelled(TARGET_FALSE)
-    if positive is not None:
-        truthy = spelled([positive])
-        others = set(text.dropna().unique()) - truthy - {""}
-        falsy = (falsy | others if len(others) == 1 else falsy) - truthy
-    hit = text.isin(truthy).to_numpy(dtype=bool, na_value=False)
-    miss = text.isin(falsy).to_numpy(dtype=bool, na_value=False)
-    unclear = ~(hit | miss)
-    if unclear.any():
-        how = (
-            f"'{positive}' means converted, 0/false/no/lost (or a single other value) not"
-            if positive is not None
-            else "1/true/yes/won mean converted, 0/false/no/lost not (else say --positive VALUE)"
-        )
+    text = spell(series)
+    blank = text.isna().to_numpy()
+    if blank.any():
         raise DataError(
-            f"column '{series.name}' has {int(unclear.sum()):,} values that say neither "
-            f"converted nor not converted ({rows_text(unclear)}): {how}. Nothing was stored"
+            f"column '{series.name}' has {int(blank.sum()):,} values that say neither "
+            f"converted nor not converted ({rows_text(blank)}): every row needs an outcome. "
+            "Nothing was stored"
         )
-    return np.asarray(hit, dtype=bool)
+    classes = classify_target(text.unique().tolist(), str(series.name), positive=positive)
+    codes = classes.codes(text)
+    return codes[codes != NO_OUTCOME]
 
 
 def outcome_times(series: pd.Series) -> list[Any]:
@@ -169,9 +156,12 @@ def table_outcomes(
 
     _check_columns(frame, {"--on": on, "--target": target, "--at": at})
     ids = lead_ids(frame[on])
-    converted = converted_flags(frame[target], positive)
+    codes = converted_flags(frame[target], positive)
     times = outcome_times(frame[at]) if at is not None else [None] * len(ids)
-    return [Outcome(i, bool(c), t) for i, c, t in zip(ids, converted.tolist(), times, strict=True)]
+    # A lead still open has no outcome yet: nothing is recorded for it.
+    return [
+        Outcome(i, c == 1, t) for i, c, t in zip(ids, codes.tolist(), times, strict=True) if c != -1
+    ]
 
 
 def summary(result: OutcomeResult) -> str:

@@ -38,9 +38,12 @@ def backtest_table(metrics: dict[str, Any]) -> Table:
         f"calibrated ({shipped['calibration']}) on {shipped['calibrated_on']:,} held-out scores. "
         f"{backtest['recency']['note']}",
     )
-    for c in ("fold", "leads judged", "learned from", "conversion", "roc_auc (95 %)", "ece"):
+    waited = any(f.get("not_yet_known") for f in backtest["folds"])
+    columns = ["fold", "leads judged", "learned from"]
+    columns += ["not known yet"] if waited else []
+    columns += ["conversion", "roc_auc (95 %)", "ece", "logistic regression roc_auc"]
+    for c in columns:
         table.add_column(c, justify="right")
-    table.add_column("logistic regression roc_auc", justify="right")
     for f in backtest["folds"]:
         lo, hi = f["intervals"].get("roc_auc", [float("nan")] * 2)
         lr = f["baselines"].get("logistic_regression", {}).get("roc_auc", float("nan"))
@@ -48,6 +51,7 @@ def backtest_table(metrics: dict[str, Any]) -> Table:
             f"{f['fold']}{' headline' if f is backtest['folds'][-1] else ''}",
             f"{f['period']} ({f['test_rows']:,})",
             f"{f['train_rows']:,}",
+            *([f"{f.get('not_yet_known', 0):,}"] if waited else []),
             f"{f['conversion']:.1%}",
             f"{f['roc_auc']:.3f} ({lo:.3f}–{hi:.3f})",
             f"{f['ece']:.3f}",
@@ -56,16 +60,29 @@ def backtest_table(metrics: dict[str, Any]) -> Table:
     pooled = backtest["pooled"]
     lo, hi = pooled["intervals"].get("roc_auc", [float("nan")] * 2)
     table.add_row(
-        "pooled", f"every fold ({pooled['rows']:,})", "", "",
+        "pooled", f"every fold ({pooled['rows']:,})", "", *([""] if waited else []), "",
         f"{pooled['roc_auc']:.3f} ({lo:.3f}–{hi:.3f})", f"{pooled['ece']:.3f}", "",
     )  # fmt: skip
+    if waited:
+        table.caption = (
+            f"{table.caption} 'not known yet': older leads a fold could not learn from, their "
+            "outcome still open or too young at its cutoff."
+        )
     return table
+
+
+def headline_title(split: str) -> str:
+    """What the headline fold is, named by the split it came from."""
+    if split.startswith("time"):
+        return f"the newest leads, {split}"
+    return f"one of the {split}, not the newest leads"
 
 
 def metrics_table(metrics: dict[str, Any]) -> Table:
     """Model next to its baselines, one row each, on the headline fold."""
     cols = ["roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile"]
-    table = Table(title="Headline fold (newest leads with a time order): model vs baselines")
+    title = headline_title(str(metrics.get("split", "")))
+    table = Table(title=f"Headline fold ({title}): model vs baselines")
     table.add_column("model")
     for c in cols:
         table.add_column(c, justify="right")

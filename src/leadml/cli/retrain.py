@@ -127,6 +127,9 @@ def retrain(
             f"[yellow]Note:[/] the champion learned from {gate.champion_saw:,} of these leads; "
             "the comparison favours it."
         )
+    if old is None and not gate.passed:
+        screen.print(f"[red]Not made champion[/]: {'; '.join(gate.reasons)}.", highlight=False)
+        raise typer.Exit(KEPT)
     if old is None or old == new:
         screen.print(f"[green]✓[/] {project} v{new} is the champion (there was none before).")
         raise typer.Exit(PROMOTED)

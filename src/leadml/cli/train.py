@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from leadml.cli.options import (
+    AS_OF_HELP,
+    CONVERTED_AT_HELP,
     DASK_HELP,
     DATA_HELP,
+    HORIZON_HELP,
     NAME_HELP,
+    NEGATIVE_HELP,
+    OPEN_HELP,
     OUTCOMES_HELP,
+    POSITIVE_HELP,
     SCHEDULER_HELP,
     TIME_ORDER_HELP,
+    OutcomeOptions,
     outcome_options,
     read_with_outcomes,
     resolve_schema,
@@ -36,9 +43,14 @@ def train(
     target: Annotated[
         str | None, typer.Option(help="Target column (infers a schema).", metavar="COL")
     ] = None,
-    positive: Annotated[
-        str | None, typer.Option(help="Target value meaning converted.", metavar="VALUE")
+    positive: Annotated[list[str] | None, typer.Option(help=POSITIVE_HELP, metavar="VALUE")] = None,
+    negative: Annotated[list[str] | None, typer.Option(help=NEGATIVE_HELP, metavar="VALUE")] = None,
+    open_values: Annotated[
+        list[str] | None, typer.Option("--open", help=OPEN_HELP, metavar="VALUE")
     ] = None,
+    converted_at: Annotated[str | None, typer.Option(help=CONVERTED_AT_HELP, metavar="COL")] = None,
+    horizon: Annotated[str, typer.Option(help=HORIZON_HELP, metavar="auto|DAYS|none")] = "auto",
+    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP, metavar="DATE")] = None,
     name: Annotated[str | None, typer.Option(help=NAME_HELP, metavar="NAME")] = None,
     out: Annotated[
         Path | None,
@@ -76,6 +88,14 @@ def train(
             metavar="N",
         ),
     ] = 0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Make the new version challenger (and first champion) even if it loses to "
+            "its baselines.",
+        ),
+    ] = False,
     tune_minutes: Annotated[
         float | None,
         typer.Option(min=0.1, help="Stop tuning after M minutes.", metavar="M"),
@@ -85,14 +105,20 @@ def train(
 
     A backtest judges it first (the newest leads, by a model trained on the older ones); the
     model shipped is then trained on every lead."""
+    from leadml.data.maturity import LabelRule
     from leadml.data.read import describe_source
     from leadml.modeling.recency import parse_recency
     from leadml.tracking.store import connect
 
-    parse_recency(recency)  # a bad value stops here, before any work
+    parse_recency(recency)  # bad values stop here, before any work
+    LabelRule.parse(horizon, as_of)
     settings = project_settings().model_copy(
-        update={"recency": recency, "tune": tune, "tune_minutes": tune_minutes}
-    )
+        update={
+            "recency": recency, "tune": tune, "tune_minutes": tune_minutes,
+            "horizon": horizon, "as_of": as_of,
+        }
+    )  # fmt: skip
+    outcome = OutcomeOptions(positive, negative, open_values, converted_at)
     if target is None and schema is None and outcomes is None:
         raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
     # The store is checked before the data is even read: nothing is half-done if it is down.
@@ -100,15 +126,17 @@ def train(
         connect(settings)
     if dask or scheduler:
         result = _train_on_dask(
-            data, schema, target, positive, allow, time_order, settings, scheduler, outcomes, on,
-            name, out, experiment,
+            data, schema, target, outcome, allow, time_order, settings, scheduler, outcomes, on,
+            name, out, experiment, force,
         )  # fmt: skip
     else:
         from leadml.modeling.train import train_leads
 
         with console.status(f"Reading {describe_source(data)}"):
-            frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
-        lead_schema = resolve_schema(data, frame, schema, target, positive)
+            frame, target, given = read_with_outcomes(data, outcomes, on, target, positive)
+        if outcomes is not None:
+            outcome = OutcomeOptions([str(given)], None, None, converted_at)
+        lead_schema = resolve_schema(data, frame, schema, target, outcome)
         lead_schema = schema_options(lead_schema, allow, time_order)
         project = settings.project_name(lead_schema.name, name)
         with console.status("Training") as status:
@@ -121,21 +149,30 @@ def train(
                 progress=lambda msg: status.update(msg),
                 source=describe_source(data),
                 name=project,
+                force=force,
             )
     show_result(result, settings)
 
 
 def show_result(result: TrainResult, settings: Settings) -> None:
     """Warnings, the model against its baselines, the grade table, and where it all went."""
+    label = result.metrics.get("label") or {}
+    for line in label.get("lines") or []:
+        console.print(f"[cyan]Outcomes:[/] {line}", highlight=False, soft_wrap=True)
     warn_all(result.warnings)
     screen.print(backtest_table(result.metrics))
     screen.print(metrics_table(result.metrics))
     screen.print(grades_table(result.metrics["grades"]))
     meta = result.model.meta
+    verdict = result.metrics.get("verdict") or {}
+    aliases = "alias challenger"
+    if verdict.get("loses"):
+        screen.print(f"[bold red]✗[/] {verdict['sentence']}", highlight=False, soft_wrap=True)
+        aliases = "aliases given anyway: --force" if result.forced else "no alias"
     screen.print(
         f"Bundle: [bold]{result.bundle}[/]\n"
         f"MLflow run {result.run_id} → registered as [bold]{meta.get('registered_model')}[/] "
-        f"version {result.version} (alias challenger), model [bold]{result.model.version}[/]\n"
+        f"version {result.version} ({aliases}), model [bold]{result.model.version}[/]\n"
         f"Store: {settings.tracking_uri}"
     )
 
@@ -144,7 +181,7 @@ def _train_on_dask(
     data: str,
     schema: Path | None,
     target: str | None,
-    positive: str | None,
+    outcome: OutcomeOptions,
     allow: list[str] | None,
     time_order: bool,
     settings: Settings,
@@ -154,6 +191,7 @@ def _train_on_dask(
     name: str | None,
     out: Path | None,
     experiment: str | None,
+    force: bool = False,
 ) -> TrainResult:
     """``train --dask``: lightgbm.dask over the parts; a schema is inferred from the first part.
 
@@ -170,7 +208,7 @@ def _train_on_dask(
         from leadml.data.read import read_table
 
         target = target or "converted"
-        positive = "1"
+        outcome = OutcomeOptions(["1"], None, None, outcome.converted_at)
         keys = outcome_keys(read_table(str(outcomes)), str(on), target)
     with ExitStack() as stack:
         with console.status(f"Connecting to Dask at {scheduler}" if scheduler else "Starting Dask"):
@@ -181,7 +219,7 @@ def _train_on_dask(
 
             check_lead_columns(list(map(str, sample.columns)), keys.on, keys.target)
             sample = label_leads(sample, keys)
-        lead_schema = resolve_schema(data, sample, schema, target, positive)
+        lead_schema = resolve_schema(data, sample, schema, target, outcome)
         lead_schema = schema_options(lead_schema, allow, time_order)
         project = settings.project_name(lead_schema.name, name)
         with console.status("Training on Dask") as status:
@@ -195,4 +233,5 @@ def _train_on_dask(
                 progress=lambda msg: status.update(msg),
                 outcomes=keys,
                 name=project,
+                force=force,
             )

@@ -51,6 +51,12 @@ from leadml.cluster.split import (
 )
 from leadml.config import Settings
 from leadml.data.fingerprint import combine_fingerprints, fingerprint
+from leadml.data.maturity import (
+    LabelRule,
+    Timeline,
+    apply_horizon,
+    settle_labels,
+)
 from leadml.data.outcomes import (
     Outcomes,
     check_lead_columns,
@@ -59,13 +65,16 @@ from leadml.data.outcomes import (
     outcome_notes,
 )
 from leadml.data.split import backtest_folds, check_both_classes
+from leadml.data.target import TargetClasses
 from leadml.data.validate import (
     RowReport,
     check_columns,
     check_rows,
     combine_reports,
     duplicate_ids_error,
+    outcome_timeline,
     settle_day_first,
+    target_classes,
 )
 from leadml.features.encoder import MAX_LEVELS, MIN_LEVEL_COUNT, FeatureEncoder
 from leadml.modeling.backtest import shipped_rounds
@@ -86,6 +95,10 @@ SAMPLE_ROWS = 200_000
 DASK_FOLDS = 3
 _SLICE = "__leadml_slice__"
 _POSITION = "__leadml_position__"
+#: When each lead's label became known (float ns), kept beside its label for the backtest.
+KNOWN_COLUMN = "__leadml_known_at__"
+#: Whether it converted at all (within the horizon or later): the leakage guard's evidence.
+EVER_COLUMN = "__leadml_converted__"
 
 
 # -- one partition, on a worker ------------------------------------------------------------------
@@ -94,7 +107,6 @@ class PartitionCheck:
     """What checking one partition found; small, it travels back to the client."""
 
     report: RowReport
-    stats: PartStats
     matched: set[str] = field(default_factory=set)  # outcome keys found here (--outcomes)
 
 
@@ -105,15 +117,46 @@ def check_partition(
     total: int,
     outcomes: Outcomes | None = None,
 ) -> tuple[pd.DataFrame, PartitionCheck]:
-    """``check_rows`` on one partition, its messages naming the partition: the typed labeled
-    rows (with their 0/1 outcome) stay on the worker, the report goes to the client. With
-    ``outcomes`` the outcome keys found in the partition are collected in the same pass."""
+    """``check_rows`` on one partition, its messages naming the partition: the typed rows
+    with an outcome stay on the worker, the report goes to the client. With ``outcomes`` the
+    outcome keys found in the partition are collected in the same pass."""
     checked = check_rows(frame, schema, where=f"partition {index + 1} of {total}")
-    typed = checked.frame.assign(**{Y_COLUMN: checked.y})
-    found = PartitionCheck(checked.report, part_stats(typed, schema))
+    found = PartitionCheck(checked.report)
     if outcomes is not None:  # counted in this pass: no extra read of the table for it
-        found.matched = matched_keys(typed, outcomes)
-    return typed, found
+        found.matched = matched_keys(checked.frame, outcomes)
+    return checked.frame, found
+
+
+def partition_timeline(
+    typed: pd.DataFrame, index: int, classes: TargetClasses, schema: LeadSchema, as_of: float
+) -> Timeline:
+    """One partition's outcomes as the export showed them (``validate``'s own function)."""
+    return outcome_timeline(typed, classes, schema, as_of)
+
+
+def label_partition(
+    typed: pd.DataFrame,
+    classes: TargetClasses,
+    schema: LeadSchema,
+    as_of: float,
+    days: int | None,
+) -> pd.DataFrame:
+    """The partition's leads to learn from, with their 0/1 label and when it became known
+    (``maturity.apply_horizon``, as on one machine)."""
+    labels = apply_horizon(outcome_timeline(typed, classes, schema, as_of), days)
+    learn = labels.learn
+    kept = typed.loc[learn].reset_index(drop=True)
+    return kept.assign(
+        **{
+            Y_COLUMN: labels.y[learn],
+            KNOWN_COLUMN: labels.known_at[learn],
+            EVER_COLUMN: labels.converted[learn],
+        }
+    )
+
+
+def labelled_stats(typed: pd.DataFrame, index: int, schema: LeadSchema) -> PartStats:
+    return part_stats(typed, schema)
 
 
 def slice_partition(
@@ -254,6 +297,7 @@ def train_dask(
     blocksize: str | int = CSV_BLOCKSIZE,
     outcomes: Outcomes | None = None,
     name: str | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """Train on a partitioned table with ``lightgbm.dask``; same bundle and run as
     ``modeling.train.train_leads``, whose steps after fitting it shares.
@@ -267,7 +311,7 @@ def train_dask(
     recency = parse_recency(settings.recency)
     run = open_run(
         settings, schema, name=name, experiment=experiment, track=track, out=out,
-        progress=progress, source=str(source),
+        progress=progress, source=str(source), force=force,
     )  # fmt: skip
     say = run.say
     frame = read_partitions(source, blocksize)
@@ -320,17 +364,36 @@ def _prepare_on_cluster(
     say(f"Validating {frame.npartitions} partitions against the schema")
     check_columns(list(frame.columns), schema)
     schema, notes = settle_day_first(schema, frame.get_partition(0).compute())
-    typed, checks = _typed_partitions(client, frame, schema, outcomes, shared)
+    checked, checks = _typed_partitions(client, frame, schema, outcomes, shared)
     if outcomes is not None:  # before the table checks: "no key matched" says more
         notes = outcome_notes(outcomes, len(set().union(*(c.matched for c in checks)))) + notes
-    schema, warnings = combine_reports([c.report for c in checks], schema, settings.min_class_count)
-    warnings = [*notes, *warnings]
+    reports = [c.report for c in checks]
+    classes = target_classes(reports, schema)
+    raw_schema = schema
+    schema, warnings = combine_reports(reports, schema)
     if schema.id and schema.id in frame.columns:
-        _check_ids(client, typed, schema)
+        _check_ids(client, checked, schema)
+
+    say("Settling the labels: open and young leads")
+    rule = LabelRule.parse(settings.horizon, settings.as_of)
+    as_of = rule.export_date(
+        max((r.newest for r in reports if np.isfinite(r.newest)), default=np.nan)
+    )
+    parts = run_on_partitions(client, checked, partition_timeline, classes, raw_schema, as_of)
+    labels, label, label_notes = settle_labels(
+        Timeline.concat(parts), classes.to_dict(), schema, rule, settings.min_class_count
+    )
+    warnings = [*notes, *warnings, *label_notes]
+    typed = [
+        client.submit(label_partition, part, classes, raw_schema, as_of, label.horizon_days)
+        for part in checked
+    ]
+    checked.clear()  # the labelled rows replace them on the workers
+    del labels, parts
 
     say("Splitting by time" if schema.time else "Splitting")
     has_time = bool(schema.time and schema.time in frame.columns)
-    stats = [c.stats for c in checks]
+    stats = run_on_partitions(client, typed, labelled_stats, schema)
     plan = plan_split(client, typed, stats, schema, settings, sample_rows, has_time)
     categorical = [f.name for f in schema.features if f.kind == "categorical"]
     parts = run_on_partitions(client, typed, slice_partition, plan, categorical)
@@ -349,10 +412,12 @@ def _prepare_on_cluster(
         sample = sample.reset_index(drop=True)
     positions = sample[_POSITION].to_numpy(dtype=np.float64)
     y = sample[Y_COLUMN].to_numpy(dtype=np.int8)
-    typed_sample = sample.drop(columns=[_SLICE, _POSITION, Y_COLUMN])
+    known_at = sample[KNOWN_COLUMN].to_numpy(dtype=np.float64)
+    converted = sample[EVER_COLUMN].to_numpy(dtype=bool)
+    typed_sample = sample.drop(columns=[_SLICE, _POSITION, Y_COLUMN, KNOWN_COLUMN, EVER_COLUMN])
     folds = backtest_folds(
         typed_sample, y, schema, min(DASK_FOLDS, settings.backtest_folds),
-        settings.test_fraction, settings.seed,
+        settings.test_fraction, settings.seed, known_at=known_at,
     )  # fmt: skip
     ages: Ages | None = lead_ages(typed_sample, schema)
     if ages is not None and ages.unit == "leads":  # positions in the table, not the sample
@@ -363,7 +428,9 @@ def _prepare_on_cluster(
     prepared = encode_and_audit(
         Rows(typed_sample, np.empty((len(y), 0)), y), schema, folds, ages, settings, say,
         warnings=warnings, data_print={}, encoder=encoder, total_rows=total,
+        converted=converted,
     )  # fmt: skip
+    prepared.label = label
     prepared.meta = {
         "dask": {
             "workers": len(client.scheduler_info().get("workers", {})),

@@ -278,13 +278,16 @@ def audit_leakage(
     *,
     auc_limit: float = AUC_LIMIT,
     seed: int = 0,
+    converted: np.ndarray | None = None,
 ) -> LeakageAudit:
     """Check every feature of ``schema`` on the training rows; flagged ones are dropped unless
     allowed.
 
     ``frame`` holds the training rows as validation typed them, ``matrix`` the same rows
     encoded by the training encoder (one column per feature, in the schema's order), ``y``
-    their outcomes. ``allow`` (and ``schema.leakage_allowed``) name features, or the raw
+    their outcomes (``converted``: whether each converted at all, when the label is "within a
+    horizon": a column kept for converted leads is filled for late converters too). ``allow``
+    (and ``schema.leakage_allowed``) name features, or the raw
     column a date feature comes from, to keep although flagged. Only column names and numbers
     go into the audit: never a value, so it is safe to log.
     """
@@ -308,7 +311,8 @@ def audit_leakage(
             evidence.append(reason)
         if reason := id_evidence(spec, frame[spec.column], order):
             evidence.append(reason)
-        if reason := fill_evidence(frame[spec.column].notna().to_numpy(), y):
+        filled = frame[spec.column].notna().to_numpy()
+        if reason := fill_evidence(filled, y if converted is None else np.asarray(converted)):
             evidence.append(reason)
         auc = single_column_auc(x_rows[:, j], spec.kind, y_rows, seed)
         audit.single_column_auc[spec.name] = round(auc, 4)

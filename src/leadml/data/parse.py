@@ -38,20 +38,10 @@ from leadml.data.values import (
     number_from_text,
     placeholder_keys,
 )
-from leadml.errors import DataError
 from leadml.schema.spec import DATE_KINDS, LeadSchema
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "t", "sim", "sí", "si", "tak", "1.0"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "f", "não", "nao", "nie", "0.0"})
-
-TARGET_TRUE = frozenset(
-    {"1", "1.0", "true", "yes", "y", "t", "won", "closed won", "converted", "success", "sim", "sí"}
-    | {"si", "tak", "ganho", "ganado", "ganada", "convertido", "convertida", "wygrana"}
-)
-TARGET_FALSE = frozenset(
-    {"0", "0.0", "false", "no", "n", "f", "lost", "closed lost", "not converted", "failure"}
-    | {"não", "nao", "nie", "perdido", "perdida", "no convertido", "não convertido", "przegrana"}
-)
 
 #: How a raw column is typed: a feature's kind, or "date" for the time column and date sources.
 ColumnKind = str
@@ -303,45 +293,6 @@ def target_values(series: pd.Series) -> pd.Series:
     text = spelled.reindex(codes)
     text.index = series.index
     return text
-
-
-def target_vector(series: pd.Series, positive: str | None) -> np.ndarray:
-    """0/1 from whatever the CRM wrote; an ambiguous or many-valued target is an error.
-
-    Values are compared case-insensitively ("Won" and "won" are one value), and numbers by
-    value (1 and 1.0 are one value), because exports are rarely consistent about either.
-    """
-    return target_from_values(target_values(series), positive, str(series.name))
-
-
-def target_from_values(text: pd.Series, positive: str | None, name: str) -> np.ndarray:
-    """``target_vector`` for a target already spelled by ``target_values`` (so a caller that
-    needs the spellings too reads the column once)."""
-    values = sorted(text.dropna().unique().tolist())
-    if len(values) > 2:
-        shown = ", ".join(repr(v) for v in values[:6])
-        raise DataError(
-            f"target column '{name}' has {len(values)} distinct values ({shown}); "
-            "expected two (converted / not converted)"
-        )
-    if positive is not None:
-        pos = _canonical(str(positive).strip().lower())
-        if pos in values:
-            return (text == pos).fillna(False).to_numpy(dtype=np.int8)
-        if len(values) == 2:
-            raise DataError(
-                f"target column '{name}' has values {values}, none of them '{positive}'; "
-                "say which value means converted with --positive"
-            )
-    truthy = {_canonical(v) for v in TARGET_TRUE}
-    falsy = {_canonical(v) for v in TARGET_FALSE}
-    if set(values) & truthy and set(values) <= truthy | falsy:
-        return text.isin(truthy).fillna(False).to_numpy(dtype=np.int8)
-    if len(values) < 2:
-        return np.zeros(len(text), dtype=np.int8)
-    raise DataError(
-        f"target column '{name}' has values {values}; say which one means converted with --positive"
-    )
 
 
 # -- one lead ------------------------------------------------------------------------------------

@@ -86,21 +86,36 @@ def check_both_classes(name: str, rows: int, positives: int) -> None:
 # -- the backtest's folds ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Fold:
-    """One backtest fold: the leads a model learns from and the leads it is judged on."""
+    """One backtest fold: the leads a model learns from and the leads it is judged on.
+
+    With dates, ``cutoff`` is the moment the fold's first judged lead came in (float
+    nanoseconds), and ``not_yet_known`` counts the older leads left out of ``train`` because
+    their outcome was not known yet then (open, or too young for the horizon)."""
 
     train: np.ndarray
     test: np.ndarray
+    cutoff: float = float("nan")
+    not_yet_known: int = 0
 
 
 @dataclass(frozen=True)
 class Folds:
     """The backtest's folds, oldest first; the last is the headline fold (the newest leads
-    with a time order). ``by_time`` says whether a fold may only learn from the past."""
+    with a time order). ``by_time`` says whether a fold may only learn from the past;
+    ``known_at`` (float nanoseconds per lead, or None) when each label became known."""
 
     folds: tuple[Fold, ...]
     method: str
     by_time: bool
     dropped: int = 0
+    known_at: np.ndarray | None = None
+
+    def known_by(self, positions: np.ndarray, fold: Fold) -> np.ndarray:
+        """The leads among ``positions`` whose outcome was known at ``fold``'s cutoff (all of
+        them without dates: nothing says otherwise)."""
+        if self.known_at is None or not np.isfinite(fold.cutoff):
+            return positions
+        return positions[~(self.known_at[positions] > fold.cutoff)]
 
     @property
     def headline(self) -> Fold:
@@ -135,13 +150,17 @@ def backtest_folds(
     n_folds: int = 4,
     test_fraction: float = 0.2,
     seed: int = 42,
+    known_at: np.ndarray | None = None,
 ) -> Folds:
     """Folds for an honest backtest of a lead model.
 
     With a time order: a rolling origin over an expanding window. The newest ``test_fraction``
     of the leads is the headline fold (what Dynamics 365 reports); each earlier fold is the
-    same number of leads just before it, and every fold learns from all the leads older than
-    its own, never from newer ones. Without one: stratified K folds, K = 1 / ``test_fraction``.
+    same number of leads just before it, and every fold learns from the leads older than its
+    own, never from newer ones. With dates and ``known_at`` (when each label became known,
+    :mod:`leadml.data.maturity`), a fold learns only from the labels known at its cutoff, as
+    the team then knew them: a lead still open or too young then is left out. Without a time
+    order: stratified K folds, K = 1 / ``test_fraction``.
 
     A fold whose leads hold one class only can neither learn nor be judged: it is left out
     (oldest first) and counted in ``dropped``; the headline fold must hold both classes.
@@ -152,10 +171,16 @@ def backtest_folds(
         window = max(1, round(n * test_fraction))
         n_folds = max(1, min(n_folds, (n - 1) // window))
         folds = []
+        created = _created_ns(frame, schema)
         for k in range(n_folds, 0, -1):
             end = n - (k - 1) * window
             start = end - window
-            folds.append(Fold(np.sort(order[:start]), np.sort(order[start:end])))
+            test, older = np.sort(order[start:end]), np.sort(order[:start])
+            cutoff = float(np.nanmin(created[test])) if np.isfinite(created[test]).any() else np.nan
+            train = older
+            if known_at is not None and np.isfinite(cutoff):
+                train = older[~(known_at[older] > cutoff)]
+            folds.append(Fold(train, test, cutoff, len(older) - len(train)))
         method = time_method(frame, schema)
         by_time = True
     else:
@@ -164,15 +189,57 @@ def backtest_folds(
         k = max(2, round(1 / test_fraction))
         splitter = StratifiedKFold(k, shuffle=True, random_state=seed)
         folds = [Fold(np.sort(a), np.sort(b)) for a, b in splitter.split(np.zeros(n), y)]
-        method = "stratified random"
+        method = "stratified folds"
         by_time = False
     kept = [f for f in folds if _both_classes(y[f.train]) and _both_classes(y[f.test])]
     if not kept or kept[-1] is not folds[-1]:
         head = folds[-1]
         for name, part in (("headline training", head.train), ("headline test", head.test)):
             check_both_classes(name, len(part), int(y[part].sum()))
-    return Folds(tuple(kept), method, by_time, dropped=len(folds) - len(kept))
+    return Folds(tuple(kept), method, by_time, len(folds) - len(kept), known_at)
 
 
 def _both_classes(y: np.ndarray) -> bool:
     return 0 < int(y.sum()) < len(y)
+
+
+def _created_ns(frame: pd.DataFrame, schema: LeadSchema) -> np.ndarray:
+    """When each lead came in, float nanoseconds (NaN: no date, or no time column)."""
+    if not (schema.time and schema.time in frame.columns):
+        return np.full(len(frame), np.nan)
+    stamps = frame[schema.time]
+    values = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
+    values[stamps.isna().to_numpy()] = np.nan
+    return values
+
+
+# -- a hint ----------------------------------------------------------------------------------------
+#: Consecutive blocks of rows compared, and how far beyond chance their conversion must differ.
+ORDER_BLOCKS = 10
+ORDER_P_VALUE = 1e-6
+
+
+def row_order_hint(y: np.ndarray, schema: LeadSchema) -> str | None:
+    """Without a time column or ``--time-order``: does conversion change with the row's
+    position in the file far beyond chance (chi-squared over ten consecutive blocks of rows)?
+    Exports are often written oldest first, and then a random split judges the model on leads
+    like the ones it learned from, not on the newest: bank marketing's ROC AUC reads 0.82 on
+    stratified folds and 0.70 on its newest rows."""
+    from scipy.stats import chi2_contingency
+
+    if schema.time or schema.rows_in_time_order or len(y) < 50 * ORDER_BLOCKS:
+        return None
+    blocks = np.array_split(np.asarray(y, dtype=np.int64), ORDER_BLOCKS)
+    table = np.array([[b.sum(), len(b) - b.sum()] for b in blocks])
+    if (table.sum(axis=0) == 0).any():
+        return None
+    p_value = float(chi2_contingency(table)[1])
+    if p_value >= ORDER_P_VALUE:
+        return None
+    first, last = blocks[0].mean(), blocks[-1].mean()
+    return (
+        f"conversion changes with the rows' order far beyond chance ({first:.1%} in the first "
+        f"tenth of the rows, {last:.1%} in the last; chi-squared p = {p_value:.0e}): if the rows "
+        "are oldest first, train with --time-order, so that the backtest judges the newest "
+        "leads, as the model will be used"
+    )

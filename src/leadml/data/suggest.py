@@ -25,7 +25,8 @@ from leadml.data.column_roles import (
     id_like_name,
     suggest_group,
 )
-from leadml.data.parse import day_first_in, parse_dates, target_vector
+from leadml.data.parse import day_first_in, parse_dates
+from leadml.data.target import CONVERTED, NOT_CONVERTED, OPEN, classify_target, spell
 from leadml.errors import DataError
 from leadml.schema.lexicon import CREATED_WORDS, name_words
 from leadml.schema.spec import DEFAULT_MISSING, FeatureSpec, LeadSchema
@@ -33,6 +34,10 @@ from leadml.schema.spec import DEFAULT_MISSING, FeatureSpec, LeadSchema
 #: History needed before a date's month is a feature: with less, month stands in for the date
 #: itself (and test months may never occur in training), instead of measuring seasonality.
 SEASON_DAYS = 730
+#: An outcome date is filled for at least this share of the leads it belongs to ...
+OUTCOME_DATE_FILLED = 0.9
+#: ... and for at most this share of the others (a date kept only when the outcome came).
+OUTCOME_DATE_ELSEWHERE = 0.02
 
 
 @dataclass
@@ -66,11 +71,20 @@ class SchemaSuggestion:
 
     def summary(self) -> list[str]:
         """One line per decision worth a look, naming columns only (never values)."""
-        lines = [f"target '{self.schema.target}' (converted = {self.schema.positive!r})"]
-        if self.schema.id:
-            lines.append(f"id: '{self.schema.id}'")
-        if self.schema.time:
-            lines.append(f"time column: '{self.schema.time}'")
+        schema = self.schema
+        lines = [f"target '{schema.target}' (converted = {schema.positive!r})"]
+        for key, title in (("negative", "not converted"), ("open", "still open, never learned")):
+            if getattr(schema, key):
+                lines.append(f"{title}: {', '.join(repr(v) for v in getattr(schema, key))}")
+        if schema.id:
+            lines.append(f"id: '{schema.id}'")
+        if schema.time:
+            lines.append(f"time column: '{schema.time}'")
+        for key, title in (("converted_at", "conversion date"), ("closed_at", "close date")):
+            column = getattr(schema, key)
+            if column:
+                why = "; ".join(self.columns[column].notes) if column in self.columns else "given"
+                lines.append(f"{title}: '{column}' ({why}; never a feature)")
         if self.schema.day_first:
             lines.append("dates are day first (05/11/2026 = 5 November): day_first = true")
         for role, title in (("pii", "personal data, never a feature"), ("excluded", "left out")):
@@ -171,32 +185,73 @@ def _derived(column: str, kinds: tuple[str, ...], taken: set[str], group: str, c
     return specs
 
 
+def _values(values: str | list[str] | None) -> list[str] | None:
+    if values is None or isinstance(values, list):
+        return values
+    return [values]
+
+
+def outcome_date(
+    frame: pd.DataFrame, dates: list[str], codes: np.ndarray, belongs: np.ndarray
+) -> tuple[str, str] | None:
+    """The date column kept only for the leads in ``belongs`` (converted ones: the conversion
+    date; closed ones: the close date), and why: filled for nearly all of them and nearly none
+    of the others. These are the columns the leakage guard would flag as filled for one class
+    only; named here, they measure time to convert instead (never features)."""
+    placed = codes != -9
+    if not belongs.any() or not (placed & ~belongs).any():
+        return None
+    for column in dates:
+        filled = parse_dates(frame[column]).notna().to_numpy()
+        mine, others = filled[belongs].mean(), filled[placed & ~belongs].mean()
+        if mine >= OUTCOME_DATE_FILLED and others <= OUTCOME_DATE_ELSEWHERE:
+            return column, f"filled for {mine:.0%} of them and {others:.0%} of the others"
+    return None
+
+
 def suggest_schema(
     frame: pd.DataFrame,
     target: str,
-    positive: str | None = None,
+    positive: str | list[str] | None = None,
     *,
+    negative: list[str] | None = None,
+    open: list[str] | None = None,
+    converted_at: str | None = None,
     name: str = "leads",
     seed: int = 0,
 ) -> SchemaSuggestion:
     """Read a raw lead table and suggest its schema; raise ``DataError`` for an unusable target.
 
-    ``name`` becomes the schema's name, and so the registered model's: give each project its
-    own (``project_name`` makes one from a file name).
+    The target's values are placed as converted, not converted or still open (the lexicon,
+    and ``positive``, ``negative`` and ``open`` as the user named them), and written into the
+    schema, so the bundle records what was decided. The conversion date (and, with open
+    leads, the close date) is inferred unless ``converted_at`` names it. ``name`` becomes the
+    schema's name, and so the registered model's: give each project its own
+    (``project_name`` makes one from a file name).
     """
     if target not in frame.columns:
         raise DataError(
             f"target column '{target}' not found; columns are: "
             + ", ".join(map(str, list(frame.columns)[:30]))
         )
-    labelled = frame[target].dropna()
-    if labelled.empty:
+    spelled = spell(frame[target])
+    if spelled.dropna().empty:
         raise DataError(f"target column '{target}' is empty")
-    y = target_vector(labelled, positive)  # raises on an ambiguous target
-    if positive is None:
-        values = as_text(labelled)
-        hits = values[y == 1]
-        positive = str(hits.iloc[0]) if len(hits) else "1"
+    classes = classify_target(
+        spelled.dropna().unique().tolist(), target, positive=_values(positive),
+        negative=negative, open=open,
+    )  # fmt: skip
+    codes = classes.codes(spelled)
+    # The schema names each value as the data writes it ("Won", not "won").
+    written = dict(zip(spelled.dropna(), as_text(frame[target])[spelled.notna()], strict=True))
+
+    def as_written(values: frozenset[str]) -> list[str]:
+        return sorted(str(written.get(v, v)) for v in values)
+
+    chosen = as_written(classes.converted) or ["1"]
+    positive = chosen[0] if len(chosen) == 1 else chosen
+    if converted_at is not None and converted_at not in frame.columns:
+        raise DataError(f"--converted-at column '{converted_at}' is not in the data")
 
     rng = np.random.default_rng(seed)
     reports: dict[str, ColumnReport] = {
@@ -211,6 +266,24 @@ def suggest_schema(
         report, found = analyse_column(column, frame[column], rng)
         reports[column] = report
         missing += [v for v in found if v not in missing]
+
+    # The outcome's own dates: when a lead converted, when it was closed.
+    dates = [c for c, r in reports.items() if r.role == "date"]
+    found_at = (converted_at, "you named it") if converted_at else None
+    found_at = found_at or outcome_date(frame, dates, codes, codes == CONVERTED)
+    closed_at = None
+    if found_at:
+        converted_at = found_at[0]
+        reports.setdefault(converted_at, ColumnReport(converted_at, role="date"))
+        reports[converted_at].role = "outcome date"
+        reports[converted_at].notes = [f"when a lead converted: {found_at[1]}"]
+        if (codes == OPEN).any():
+            closed = np.isin(codes, (CONVERTED, NOT_CONVERTED))
+            rest = [c for c in dates if c != converted_at]
+            if found_closed := outcome_date(frame, rest, codes, closed):
+                closed_at = found_closed[0]
+                reports[closed_at].role = "outcome date"
+                reports[closed_at].notes = [f"when a lead was closed: {found_closed[1]}"]
 
     ids = [c for c, r in reports.items() if r.role == "id"]
     id_column = next((c for c in ids if id_like_name(c)), ids[0] if ids else None)
@@ -260,6 +333,10 @@ def suggest_schema(
         id=id_column,
         target=target,
         positive=positive,
+        negative=as_written(classes.not_converted),
+        open=as_written(classes.open),
+        converted_at=converted_at,
+        closed_at=closed_at,
         time=time,
         pii=[c for c, r in reports.items() if r.role == "pii"],
         exclude=[c for c, r in reports.items() if r.role == "excluded"],

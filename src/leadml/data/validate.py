@@ -25,14 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from leadml.data.parse import (
-    parse_columns,
-    resolve_day_first,
-    schema_column_kinds,
-    target_from_values,
-    target_values,
-    target_vector,
-)
+from leadml.data.maturity import LabelRule, LabelSummary, Timeline, newest_date, settle_labels
+from leadml.data.parse import parse_columns, resolve_day_first, schema_column_kinds
+from leadml.data.target import TargetClasses, schema_classes, spell
 from leadml.errors import DataError
 from leadml.schema.spec import DATE_KINDS, LeadSchema
 
@@ -40,6 +35,8 @@ from leadml.schema.spec import DATE_KINDS, LeadSchema
 IDENTIFIER_LEVELS = 1000
 #: Warnings listed from the parts of a table before "… and N more".
 MAX_WARNINGS = 20
+#: An outcome column has a handful of values (a status picklist); more is not an outcome.
+MAX_TARGET_VALUES = 100
 
 
 def rows_text(mask: np.ndarray | pd.Series, limit: int = 5) -> str:
@@ -61,6 +58,15 @@ def check_columns(columns: Sequence[str], schema: LeadSchema) -> None:
     missing = list(dict.fromkeys(f.column for f in schema.features if f.column not in columns))
     if missing:
         raise DataError(f"columns in the schema but not in the data: {', '.join(missing)}")
+    for key in ("converted_at", "closed_at"):
+        column = getattr(schema, key)
+        if column and column not in columns:
+            raise DataError(f"{key} column '{column}' is not in the data")
+
+
+def outcome_date_kinds(schema: LeadSchema) -> dict[str, str]:
+    """The conversion and close dates, typed as dates while training (never features)."""
+    return {c: "date" for c in (schema.converted_at, schema.closed_at) if c}
 
 
 # -- one table or partition ----------------------------------------------------------------------
@@ -69,14 +75,17 @@ class RowReport:
     """What the row checks found in one part of a table; small, it travels back from Dask."""
 
     labeled: int
-    positives: int
     unlabeled: int
-    #: The target's distinct values, canonically spelled (a handful at most).
+    #: The target's distinct values, canonically spelled (a handful; at most
+    #: ``MAX_TARGET_VALUES + 1``, enough to say there are too many).
     target_values: list[str]
     #: Feature → rows holding a usable value (for date features: a date).
     present: dict[str, int]
     #: Feature → why it looks like an identifier here (categoricals only).
     identifier_like: dict[str, str] = field(default_factory=dict)
+    #: The newest date in the part (created, converted or closed; float ns): the export date
+    #: unless --as-of says otherwise.
+    newest: float = float("nan")
     #: Problems that stop training, worded with the part's rows.
     errors: list[str] = field(default_factory=list)
     #: Problems left behind with a warning, worded with the part's rows.
@@ -85,10 +94,9 @@ class RowReport:
 
 @dataclass
 class RowCheck:
-    """The labeled rows, typed, their 0/1 outcome, and the report."""
+    """The rows with an outcome value, typed (the target as written), and the report."""
 
     frame: pd.DataFrame
-    y: np.ndarray
     report: RowReport
 
 
@@ -101,22 +109,14 @@ def check_rows(frame: pd.DataFrame, schema: LeadSchema, where: str = "") -> RowC
     """
     prefix = f"{where}: " if where else ""
     labeled = frame[schema.target].notna().to_numpy()
-    rows = frame.loc[labeled]
-    spelled = target_values(rows[schema.target])
-    values = sorted(spelled.dropna().unique().tolist())
-    try:
-        y = target_from_values(spelled, schema.positive, schema.target)
-    except DataError:  # the table-wide check words it, from every part's values
-        y = np.zeros(len(rows), dtype=np.int8)
+    values = spell(frame.loc[labeled, schema.target]).dropna().unique().tolist()
     ordinal = {f.name: f.levels or [] for f in schema.features if f.kind == "ordinal"}
-    typed, parsed = parse_columns(
-        frame, schema_column_kinds(schema), schema.missing_values, schema.day_first, ordinal
-    )
+    kinds = schema_column_kinds(schema) | outcome_date_kinds(schema)
+    typed, parsed = parse_columns(frame, kinds, schema.missing_values, schema.day_first, ordinal)
     report = RowReport(
         labeled=int(labeled.sum()),
-        positives=int(y.sum()),
         unlabeled=int((~labeled).sum()),
-        target_values=values[:10],
+        target_values=sorted(values)[: MAX_TARGET_VALUES + 1],
         present={},
     )
     if report.unlabeled:
@@ -131,6 +131,13 @@ def check_rows(frame: pd.DataFrame, schema: LeadSchema, where: str = "") -> RowC
             report.errors.append(
                 f"{prefix}time column '{schema.time}' has {int(bad.sum())} values that are not "
                 f"dates (e.g. {example!r}, {rows_text(bad)})"
+            )
+    for column_name in outcome_date_kinds(schema):
+        bad = parsed[column_name].unreadable & labeled
+        if bad.any():
+            report.warnings.append(
+                f"{prefix}column '{column_name}' has {int(bad.sum())} values that are not dates "
+                f"({rows_text(bad)}); they were treated as missing"
             )
     for spec in schema.features:
         column = parsed[spec.column]
@@ -181,33 +188,40 @@ def check_rows(frame: pd.DataFrame, schema: LeadSchema, where: str = "") -> RowC
                     f"{int(given.sum()):,} rows: it looks like an identifier and was left out"
                 )
     kept = typed.loc[labeled].reset_index(drop=True)
-    return RowCheck(frame=kept, y=y, report=report)
+    report.newest = newest_date(kept, schema)
+    return RowCheck(frame=kept, report=report)
+
+
+def outcome_timeline(
+    typed: pd.DataFrame, classes: TargetClasses, schema: LeadSchema, as_of: float
+) -> Timeline:
+    """Typed rows' outcomes as the export showed them on ``as_of`` (one frame or partition)."""
+    codes = classes.codes(spell(typed[schema.target]))
+    return Timeline.of(typed, codes, schema, as_of)
 
 
 # -- the whole table -----------------------------------------------------------------------------
+def target_classes(reports: Iterable[RowReport], schema: LeadSchema) -> TargetClasses:
+    """Which of the target's values mean converted, not converted and still open, from every
+    part's values (the lexicon, and the schema's ``positive``, ``negative`` and ``open``)."""
+    values = sorted({v for r in reports for v in r.target_values})
+    if not values:
+        raise DataError(f"target column '{schema.target}' is empty")
+    if len(values) > MAX_TARGET_VALUES:
+        raise DataError(
+            f"target column '{schema.target}' has more than {MAX_TARGET_VALUES} distinct "
+            "values: it is not an outcome (converted / not converted / open)"
+        )
+    return schema_classes(schema, values)
+
+
 def combine_reports(
-    reports: Iterable[RowReport], schema: LeadSchema, min_class_count: int
+    reports: Iterable[RowReport], schema: LeadSchema
 ) -> tuple[LeadSchema, list[str]]:
     """The table-wide checks over every part's report: raise the first problem that stops
-    training; else return the schema of the features kept, and the warnings."""
+    training; else return the schema of the features kept, and the warnings. (The outcome's
+    classes and counts are checked once the labels are settled: ``settle_labels``.)"""
     reports = list(reports)
-    labeled = sum(r.labeled for r in reports)
-    if not labeled:
-        raise DataError(f"target column '{schema.target}' is empty")
-    values = sorted({v for r in reports for v in r.target_values})
-    target_vector(pd.Series(values, name=schema.target, dtype="string"), schema.positive)
-    positives = sum(r.positives for r in reports)
-    negatives = labeled - positives
-    if positives == 0 or negatives == 0:
-        raise DataError(
-            f"target column '{schema.target}' has only one class "
-            f"({positives} converted, {negatives} not); a model needs both"
-        )
-    if min(positives, negatives) < min_class_count:
-        raise DataError(
-            f"too few examples to learn from: {positives} converted and {negatives} not "
-            f"converted leads; need at least {min_class_count} of each"
-        )
     for report in reports:
         if report.errors:
             raise DataError(report.errors[0])
@@ -258,23 +272,36 @@ def settle_day_first(schema: LeadSchema, frame: pd.DataFrame) -> tuple[LeadSchem
 # -- one DataFrame -------------------------------------------------------------------------------
 @dataclass
 class Validated:
-    """A checked table: its labeled rows typed, the target as 0/1, the schema actually used
-    (features left out removed, the day order settled) and what was left out."""
+    """A checked table: the rows learned from, typed, their 0/1 label, the schema actually
+    used (features left out removed, the day order settled), what was left out, and when each
+    label became known (``known_at``, float nanoseconds: what a backtest fold may learn from)."""
 
     frame: pd.DataFrame
     y: np.ndarray
     schema: LeadSchema
     warnings: list[str] = field(default_factory=list)
+    known_at: np.ndarray | None = None
+    label: LabelSummary | None = None
+    #: Converted at all (within the horizon or later): the leakage guard's "filled for
+    #: converted leads only" is about this, not about the horizon's label.
+    converted: np.ndarray | None = None
 
 
-def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40) -> Validated:
-    """Check a training table against its schema; raise ``DataError`` naming what is wrong."""
+def validate(
+    frame: pd.DataFrame,
+    schema: LeadSchema,
+    min_class_count: int = 40,
+    rule: LabelRule | None = None,
+) -> Validated:
+    """Check a training table against its schema and settle its labels (``rule``: the horizon
+    and export date, :mod:`leadml.data.maturity`); raise ``DataError`` naming what is wrong."""
     if len(frame.columns) == 0 or len(frame) == 0:
         raise DataError("the data has no rows" if len(frame.columns) else "the data is empty")
     check_columns(list(frame.columns), schema)
     schema, notes = settle_day_first(schema, frame)
     checked = check_rows(frame, schema)
-    used, warnings = combine_reports([checked.report], schema, min_class_count)
+    classes = target_classes([checked.report], schema)
+    used, warnings = combine_reports([checked.report], schema)
     if schema.id and schema.id in frame.columns:
         ids = checked.frame[schema.id]
         repeated = ids.duplicated(keep=False).to_numpy()
@@ -283,4 +310,20 @@ def validate(frame: pd.DataFrame, schema: LeadSchema, min_class_count: int = 40)
             raise duplicate_ids_error(
                 schema.id, int(repeated.sum()), first, f" at {rows_text(ids == first)}"
             )
-    return Validated(frame=checked.frame, y=checked.y, schema=used, warnings=notes + warnings)
+    rule = rule or LabelRule()
+    timeline = outcome_timeline(
+        checked.frame, classes, schema, rule.export_date(checked.report.newest)
+    )
+    labels, summary, notes_on_labels = settle_labels(
+        timeline, classes.to_dict(), schema, rule, min_class_count
+    )
+    learn = labels.learn
+    return Validated(
+        frame=checked.frame.loc[learn].reset_index(drop=True),
+        y=labels.y[learn],
+        schema=used,
+        warnings=notes + warnings + notes_on_labels,
+        known_at=labels.known_at[learn],
+        label=summary,
+        converted=labels.converted[learn] if labels.converted is not None else None,
+    )

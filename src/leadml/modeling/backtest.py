@@ -57,18 +57,29 @@ class CvRun:
     #: rows it scored; kept so that "never scored a lead it learned from" can be checked.
     learned: list[np.ndarray] = field(default_factory=list)
     scored: list[np.ndarray] = field(default_factory=list)
+    #: Per fold model: the log-odds of its (weighted) training leads' conversion rate, the
+    #: level its raw scores start from (LightGBM boosts from the average).
+    anchors: list[float] = field(default_factory=list)
     #: Raw log-odds of every lead judged in a fold, as its fold model scored it (NaN for leads
     #: no fold judges); filled by ``score_held_out`` for the run that is kept.
     raw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The anchor of the fold model that scored each lead (NaN elsewhere).
+    level: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def score_held_out(self, x: np.ndarray) -> CvRun:
         """Each fold model scores the leads of its own fold, at the chosen round."""
         if len(self.raw) != len(x):
-            raw = np.full(len(x), np.nan)
-            for booster, at in zip(self.boosters, self.scored, strict=True):
+            raw, level = np.full(len(x), np.nan), np.full(len(x), np.nan)
+            for booster, at, anchor in zip(self.boosters, self.scored, self.anchors, strict=True):
                 raw[at] = booster.predict(x[at], raw_score=True, num_iteration=self.rounds)
-            self.raw = raw
+                level[at] = anchor
+            self.raw, self.level = raw, level
         return self
+
+    def at_level(self, positions: np.ndarray, anchor: float) -> np.ndarray:
+        """The raw scores of ``positions`` moved to a model whose training level is
+        ``anchor``: above or below its own model's level by as much as they were."""
+        return self.raw[positions] - self.level[positions] + anchor
 
 
 def cross_validate(
@@ -117,7 +128,16 @@ def cross_validate(
         booster.free_dataset()  # the trees are all that is kept
     scored = [f.test for f in folds.folds]
     loss = float(losses[rounds - 1])
-    return CvRun(half_life, rounds, loss, list(cv.boosters), fits, learned, scored)
+    anchors = [training_level(rows.y, weights, f.train) for f in folds.folds]
+    return CvRun(half_life, rounds, loss, list(cv.boosters), fits, learned, scored, anchors)
+
+
+def training_level(y: np.ndarray, weights: np.ndarray | None, rows: np.ndarray) -> float:
+    """The log-odds of the (weighted) conversion rate of the leads a model learned from: where
+    LightGBM's scores start (it boosts from the average)."""
+    w = np.ones(len(rows)) if weights is None else weights[rows]
+    rate = float(np.clip(np.dot(w, y[rows]) / max(w.sum(), 1e-12), 1e-6, 1 - 1e-6))
+    return float(np.log(rate / (1 - rate)))
 
 
 def lead_dataset(rows: Rows, encoder: FeatureEncoder) -> lgb.Dataset:
@@ -168,24 +188,67 @@ def shipped_rounds(rounds: int, folds: Folds, rows: int) -> int:
 
 # -- honest probabilities and the figures --------------------------------------------------------
 def honest_probabilities(
-    raw: np.ndarray, y: np.ndarray, weights: np.ndarray | None, folds: Folds, seed: int
+    run: CvRun,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    folds: Folds,
+    seed: int,
+    anchored: bool = False,
 ) -> np.ndarray:
     """Calibrated held-out probabilities for every lead a fold judges, each from a calibrator
-    that never saw that lead's outcome (see the module's docstring)."""
+    that never saw that lead's outcome (see the module's docstring). ``anchored``: the earlier
+    folds' scores are moved to the judged fold model's level first (``choose_level``)."""
+    raw = run.raw
     w = np.ones(len(y)) if weights is None else weights
     p = np.full(len(y), np.nan)
     for k, fold in enumerate(folds.folds):
         before = folds.folds[:k] if folds.by_time else folds.folds[:k] + folds.folds[k + 1 :]
         fit_on = np.concatenate([f.test for f in before]) if before else np.array([], int)
+        if folds.by_time:  # only the outcomes known at the fold's cutoff
+            fit_on = folds.known_by(fit_on, fold)
         if len(fit_on) and 0 < y[fit_on].sum() < len(fit_on):
+            scores = run.at_level(fit_on, run.anchors[k]) if anchored else raw[fit_on]
             calibrator, _ = fit_calibrator(
-                raw[fit_on], y[fit_on], seed, w[fit_on], calibration_methods(folds)
+                scores, y[fit_on], seed, w[fit_on], calibration_methods(folds)
             )
             p[fold.test] = calibrator(raw[fold.test])
         else:  # nothing earlier: cross-fitted within the fold
             methods = calibration_methods(folds)
             p[fold.test] = _cross_fitted(raw[fold.test], y[fold.test], w[fold.test], seed, methods)
     return p
+
+
+def choose_level(
+    run: CvRun, y: np.ndarray, weights: np.ndarray | None, folds: Folds, seed: int
+) -> tuple[bool, np.ndarray, dict[str, float]]:
+    """Whether the calibrator should anchor held-out scores to their model's own training
+    level (True) or take them as they are (False), judged by the backtest itself.
+
+    A fold model that learned from older leads scores at the older conversion level. Taken as
+    they are, its scores teach the calibrator how far the next leads moved from that level,
+    and the shipped model gets the same push again: right when the trend goes on (bank
+    marketing's conversion climbs fold after fold), twice too much after a one-off jump (Olist's
+    deal records start in December 2017: probabilities doubled). Anchored, the calibrator learns
+    only how held-out leads converted relative to their model's level. Each way calibrates
+    every fold from the earlier folds only; the lower recency-weighted log loss over the folds
+    so judged wins. Without a time order, or with nothing to judge by (one fold), anchored: a
+    trend the backtest cannot see is not extrapolated.
+
+    Returns the choice, the honest probabilities it gives, and both log losses."""
+    from sklearn.metrics import log_loss
+
+    follow = honest_probabilities(run, y, weights, folds, seed, anchored=False)
+    anchor = honest_probabilities(run, y, weights, folds, seed, anchored=True)
+    if not folds.by_time or len(folds) < 2:
+        return True, anchor, {}
+    at = np.concatenate([f.test for f in folds.folds[1:]])
+    w = None if weights is None else weights[at]
+    losses = {
+        name: float(log_loss(y[at], np.clip(p[at], 1e-7, 1 - 1e-7), sample_weight=w, labels=[0, 1]))
+        for name, p in (("follow", follow), ("anchored", anchor))
+    }
+    anchored = losses["anchored"] <= losses["follow"]
+    return anchored, anchor if anchored else follow, losses
 
 
 def calibration_methods(folds: Folds) -> tuple[Method, ...]:
@@ -222,12 +285,16 @@ class FoldReport:
     metrics: dict[str, float]
     intervals: dict[str, list[float]]
     baselines: dict[str, dict[str, float]]
+    #: Older leads left out of its training because their outcome was not known yet at the
+    #: fold's cutoff (still open then, or too young for the horizon).
+    not_yet_known: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "fold": self.number,
             "period": self.period,
             "train_rows": self.train_rows,
+            "not_yet_known": self.not_yet_known,
             "test_rows": self.test_rows,
             "conversion": self.conversion,
             **self.metrics,
@@ -247,6 +314,12 @@ class Backtest:
     weights: np.ndarray | None
     #: Honest calibrated probabilities of the leads judged in a fold (NaN elsewhere).
     honest: np.ndarray
+    #: Every lead's 0/1 label (the shipped model learns from all of them).
+    y: np.ndarray
+    #: Held-out scores are moved to the shipped model's level before calibrating
+    #: (``choose_level``), and the two ways' backtest log losses.
+    anchored: bool = True
+    level_losses: dict[str, float] = field(default_factory=dict)
     reports: list[FoldReport] = field(default_factory=list)
     pooled: dict[str, Any] = field(default_factory=dict)
     #: Baseline probabilities on the headline fold (for the report's plots).
@@ -260,12 +333,38 @@ class Backtest:
         """Positions of the leads some fold judged, in fold order."""
         return np.concatenate([f.test for f in self.folds.folds])
 
+    @property
+    def shipped_level(self) -> float:
+        """The shipped model's training level (every lead, the chosen recency weights)."""
+        return training_level(self.y, self.weights, np.arange(len(self.y)))
+
+    def shipped_scale(self, positions: np.ndarray) -> np.ndarray:
+        """Held-out raw scores as the shipped calibrator takes them: anchored, each fold
+        model's scores moved from its own training level to the shipped model's."""
+        if not self.anchored:
+            return self.chosen.raw[positions]
+        return self.chosen.at_level(positions, self.shipped_level)
+
     def calibrator(self, y: np.ndarray, seed: int) -> tuple[Calibrator, dict]:
-        """The shipped calibrator: fitted on every held-out raw score, recency-weighted."""
+        """The shipped calibrator: fitted on every held-out raw score, recency-weighted, each
+        moved to the shipped model's training level first when the backtest says so
+        (``choose_level``)."""
         at = self.judged
         w = None if self.weights is None else self.weights[at]
-        scores = self.chosen.raw[at]
+        scores = self.shipped_scale(at)
         return fit_calibrator(scores, y[at], seed, w, calibration_methods(self.folds))
+
+    def level_note(self) -> str:
+        """How the calibrator treats the fold models' conversion level, in one sentence."""
+        if not self.level_losses:
+            return "Calibration anchored to each model's own conversion level."
+        how = (
+            "anchored to each model's own conversion level"
+            if self.anchored
+            else ("following the conversion trend the folds show")
+        )
+        losses = ", ".join(f"{k} {v:.4f}" for k, v in self.level_losses.items())
+        return f"Calibration {how}, the lower backtest log loss ({losses})."
 
     def recency_note(self) -> str:
         """What ``--recency`` chose and why, in one sentence."""
@@ -302,6 +401,11 @@ class Backtest:
             },
             "fits": [fit for run in self.tried for fit in run.fits],
             "tuning": self.tuning,
+            "calibration_level": {
+                "anchored": self.anchored,
+                "log_loss": self.level_losses,
+                "note": self.level_note(),
+            },
         }
 
 
@@ -312,7 +416,7 @@ def _period(frame: pd.DataFrame, schema: LeadSchema, positions: np.ndarray) -> s
             return f"{stamps.min():%Y-%m-%d} – {stamps.max():%Y-%m-%d}"
     if schema.rows_in_time_order:
         return f"rows {positions.min() + 1:,}–{positions.max() + 1:,}"
-    return "random fifth"
+    return "stratified fold"
 
 
 def judge_folds(
@@ -329,8 +433,11 @@ def judge_folds(
 ) -> Backtest:
     """Per-fold and pooled figures, with intervals, and the baselines on the same folds."""
     weights = recency_weights(ages, chosen.half_life) if ages is not None else None
-    honest = honest_probabilities(chosen.raw, rows.y, weights, folds, seed)
-    result = Backtest(folds, chosen, tried, ages, weights, honest, params=params or {})
+    anchored, honest, level_losses = choose_level(chosen, rows.y, weights, folds, seed)
+    result = Backtest(
+        folds, chosen, tried, ages, weights, honest, rows.y, anchored, level_losses,
+        params=params or {},
+    )  # fmt: skip
     for k, fold in enumerate(folds.folds):
         y = rows.y[fold.test]
         p = honest[fold.test]
@@ -347,6 +454,7 @@ def judge_folds(
                 metrics=classification_metrics(y, p),
                 intervals=bootstrap_intervals(y, p, resamples, seed),
                 baselines={n: classification_metrics(y, b) for n, b in bases.items()},
+                not_yet_known=fold.not_yet_known,
             )
         )
         if fold is folds.headline:

@@ -37,6 +37,7 @@ from leadml.modeling.backtest import Backtest
 from leadml.modeling.booster import Fitted
 from leadml.modeling.conformal import fit_outcome_interval
 from leadml.modeling.prepare import Prepared
+from leadml.modeling.verdict import judge_against_baselines
 from leadml.monitor.profile import reference_profile
 from leadml.qualify.grades import choose_bands
 
@@ -55,6 +56,8 @@ class RunOptions:
     say: Progress = field(default=lambda _msg: None)
     source: str | None = None
     started: float = field(default_factory=time.perf_counter)
+    #: Give the new version its aliases even when it loses to its baselines.
+    force: bool = False
 
 
 @dataclass
@@ -68,6 +71,8 @@ class TrainResult:
     metrics: dict[str, Any]
     grade_table: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    #: The new version was given its aliases although it loses to its baselines (--force).
+    forced: bool = False
 
 
 def finish_training(
@@ -90,7 +95,7 @@ def finish_training(
     predictions = {"model": backtest.honest[head.test], **backtest.headline_baselines}
     report = backtest.reports[-1]
     # Grade cut-offs in the shipped model's probability scale, on leads it was not fitted on.
-    p_bands = calibrator(backtest.chosen.raw[head.test])
+    p_bands = calibrator(backtest.shipped_scale(head.test))
     bands, table, strict = choose_bands(p_bands, y_head, settings.grade_shares)
     if not strict:
         warnings.append("observed conversion does not fall strictly from grade A to D on test")
@@ -110,6 +115,7 @@ def finish_training(
         "calibration": calibrator.method,
         "calibration_cv_log_loss": calib_losses,
         "split": data.folds.method,
+        "label": data.label.to_dict() if data.label else None,
         "grades": table.to_dict(orient="records"),
         "grades_strictly_falling": strict,
         "backtest": backtest.to_dict(),
@@ -123,6 +129,8 @@ def finish_training(
             "note": "trained on every lead; judged by the backtest above",
         },
     }
+    verdict = judge_against_baselines(metrics)
+    metrics["verdict"] = verdict.to_dict()
     meta: dict[str, Any] = {
         "model_id": f"local-{trained_at}",
         "trained_at": trained_at,
@@ -136,6 +144,9 @@ def finish_training(
         },
         "warnings": warnings,
         "leakage": data.leakage,
+        # What the probability means: converted within this horizon (None: outcomes as final).
+        "label": data.label.to_dict() if data.label else None,
+        "verdict": verdict.to_dict(),
         **data.meta,
     }
     model = LeadModel(booster, encoder, data.schema, calibrator, bands, meta, metrics)
@@ -170,7 +181,10 @@ def finish_training(
             from leadml.tracking.runs import log_run
 
             say("Logging the run to MLflow and registering the model")
-            run_id, version = log_run(run.experiment_id, run.name, model, fitted.params, bundle_dir)
+            crown = not verdict.loses or run.force
+            run_id, version = log_run(
+                run.experiment_id, run.name, model, fitted.params, bundle_dir, crown=crown
+            )
             model.meta.update(
                 {
                     "run_id": run_id,
@@ -187,6 +201,7 @@ def finish_training(
             bundle = Path(run.out).resolve()
             replace_folder(bundle_dir, bundle)
         say(f"Done in {time.perf_counter() - run.started:.1f} s")
-        return TrainResult(model, bundle, run_id, version, metrics, table, warnings)
+        forced = verdict.loses and run.force
+        return TrainResult(model, bundle, run_id, version, metrics, table, warnings, forced)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

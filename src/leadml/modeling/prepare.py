@@ -21,7 +21,8 @@ import pandas as pd
 from leadml.config import Settings
 from leadml.data.fingerprint import fingerprint
 from leadml.data.leakage import audit_leakage
-from leadml.data.split import Folds, backtest_folds
+from leadml.data.maturity import LabelRule, LabelSummary
+from leadml.data.split import Folds, backtest_folds, row_order_hint
 from leadml.data.validate import validate
 from leadml.features.encoder import FeatureEncoder
 from leadml.modeling.recency import Ages, lead_ages
@@ -64,6 +65,8 @@ class Prepared:
     leakage: dict[str, Any] = field(default_factory=dict)
     #: Extra facts for the bundle's metadata (e.g. the Dask cluster that trained it).
     meta: dict[str, Any] = field(default_factory=dict)
+    #: How the outcomes were read: classes, horizon, what was left out as open or too young.
+    label: LabelSummary | None = None
 
 
 def prepare_training(
@@ -77,21 +80,26 @@ def prepare_training(
     say = say or (lambda _msg: None)
     say("Validating the data against the schema")
     count = settings.min_class_count if min_class_count is None else min_class_count
-    checked = validate(frame, schema, min_class_count=count)
+    rule = LabelRule.parse(settings.horizon, settings.as_of)
+    checked = validate(frame, schema, min_class_count=count, rule=rule)
     typed, y, schema = checked.frame, checked.y, checked.schema
     folds = backtest_folds(
-        typed, y, schema, settings.backtest_folds, settings.test_fraction, settings.seed
-    )
-    return encode_and_audit(
+        typed, y, schema, settings.backtest_folds, settings.test_fraction, settings.seed,
+        known_at=checked.known_at,
+    )  # fmt: skip
+    prepared = encode_and_audit(
         Rows(typed, np.empty((len(typed), 0)), y),
         schema,
         folds,
         lead_ages(typed, schema),
         settings,
         say,
-        warnings=checked.warnings,
+        warnings=[*checked.warnings, *filter(None, [row_order_hint(y, schema)])],
         data_print=fingerprint(typed, y, schema),
+        converted=checked.converted,
     )
+    prepared.label = checked.label
+    return prepared
 
 
 def encode_and_audit(
@@ -106,6 +114,7 @@ def encode_and_audit(
     data_print: dict[str, Any],
     encoder: FeatureEncoder | None = None,
     total_rows: int | None = None,
+    converted: np.ndarray | None = None,
 ) -> Prepared:
     """Encode typed rows (the encoder fitted on the headline fold's training rows unless one
     is given), audit those training rows for leakage, and drop what the audit flags."""
@@ -118,7 +127,7 @@ def encode_and_audit(
     say("Checking the training leads for columns that leak the outcome")
     audit = audit_leakage(
         typed.iloc[train_at].reset_index(drop=True), x[train_at], y[train_at], schema,
-        seed=settings.seed,
+        seed=settings.seed, converted=None if converted is None else converted[train_at],
     )  # fmt: skip
     if audit.dropped:
         schema = audit.kept(schema)

@@ -69,9 +69,10 @@ class GateResult:
         }
 
     def refusal(self) -> str:
+        stays = f"champion stays v{self.champion}" if self.champion else "no champion was set"
         return (
             f"promotion refused: {'; '.join(self.reasons)} (tolerances: ROC AUC "
-            f"-{AUC_TOLERANCE}, ECE +{ECE_TOLERANCE}); champion stays v{self.champion}"
+            f"-{AUC_TOLERANCE}, ECE +{ECE_TOLERANCE}); {stays}"
         )
 
 
@@ -110,7 +111,17 @@ def promotion_gate(
         old.pop("rows")
         result.champion_metrics = old
         result.reasons = promotion_verdict(old, new)[1]
+    result.reasons += baseline_reasons(challenger)
     return result
+
+
+def baseline_reasons(model: LeadModel) -> list[str]:
+    """A model that lost to its own baselines in its backtest is not promoted
+    (:mod:`leadml.modeling.verdict`)."""
+    verdict = model.meta.get("verdict") or {}
+    if not verdict.get("loses"):
+        return []
+    return ["it does not beat its own baselines in its backtest: " + "; ".join(verdict["reasons"])]
 
 
 def default_challenger(settings: Settings) -> str:

@@ -28,7 +28,12 @@ from leadml.modeling.booster import fit_shipped
 from leadml.modeling.finish import Progress, TrainResult, finish_training
 from leadml.modeling.metrics import classification_metrics
 from leadml.modeling.prepare import prepare_training
-from leadml.modeling.promotion import AUC_TOLERANCE, ECE_TOLERANCE, promotion_verdict
+from leadml.modeling.promotion import (
+    AUC_TOLERANCE,
+    ECE_TOLERANCE,
+    baseline_reasons,
+    promotion_verdict,
+)
 from leadml.modeling.recency import parse_recency
 from leadml.modeling.train import open_run, run_backtest
 from leadml.schema.spec import LeadSchema
@@ -147,4 +152,6 @@ def retrain_leads(
     rounds = shipped_rounds(backtest.chosen.rounds, data.folds, data.total_rows)
     run.say(f"Fitting the shipped model on all {data.total_rows:,} leads ({rounds} rounds)")
     fitted = fit_shipped(data.rows, data.encoder, backtest.params, rounds, backtest.weights)
-    return finish_training(fitted, data, backtest, run), gate
+    result = finish_training(fitted, data, backtest, run)
+    gate.reasons += baseline_reasons(result.model)
+    return result, gate

@@ -50,6 +50,7 @@ def open_run(
     out: str | Path | None = None,
     progress: Progress | None = None,
     source: str | None = None,
+    force: bool = False,
 ) -> RunOptions:
     """Where a training run goes (one machine or Dask alike), once the store has answered.
 
@@ -68,6 +69,7 @@ def open_run(
         say=say,
         source=source,
         started=started,
+        force=force,
     )
 
 
@@ -81,13 +83,15 @@ def train_leads(
     progress: Progress | None = None,
     source: str | None = None,
     name: str | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """Train, evaluate, log and register a lead model; write its bundle to ``out``
-    (``name`` and ``experiment``: see ``open_run``)."""
+    (``name`` and ``experiment``: see ``open_run``). A model that loses to its baselines gets
+    no alias unless ``force`` (:mod:`leadml.modeling.verdict`)."""
     settings = settings or Settings()
     run = open_run(
         settings, schema, name=name, experiment=experiment, track=track, out=out,
-        progress=progress, source=source,
+        progress=progress, source=source, force=force,
     )  # fmt: skip
     recency = parse_recency(settings.recency)
     data = prepare_training(frame, schema, settings, run.say)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from leadml.bundle.model import LeadModel
@@ -101,10 +102,10 @@ def from_file(model: LeadModel, frame: pd.DataFrame, source: str) -> RecentLeads
     target = model.schema.target
     converted = None
     if target in frame.columns:
-        from leadml.data.parse import target_from_values, target_values
+        from leadml.data.target import CONVERTED, NOT_CONVERTED, schema_classes, spell
 
-        text = target_values(frame[target])  # a blank outcome is one not known yet
-        y = target_from_values(text, model.schema.positive, target)
-        converted = pd.Series(y.astype(bool), index=frame.index, dtype="boolean")
-        converted[text.isna().to_numpy()] = pd.NA
+        text = spell(frame[target])  # a blank outcome, or an open lead, is one not known yet
+        codes = schema_classes(model.schema, text.dropna().unique()).codes(text)
+        converted = pd.Series(codes == CONVERTED, index=frame.index, dtype="boolean")
+        converted[~np.isin(codes, (CONVERTED, NOT_CONVERTED))] = pd.NA
     return RecentLeads(frame, converted, f"in {source}")

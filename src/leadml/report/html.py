@@ -83,6 +83,8 @@ def write_report(
         "title": f"Lead model report — {model.version}",
         "model": _model_facts(model, n, len(x_sample)),
         "metrics": _metrics_rows(model.metrics),
+        "verdict": (model.metrics.get("verdict") or {}).get("sentence") or "",
+        "headline": headline_description(str(model.metrics.get("split", ""))),
         "metric_columns": METRIC_COLUMNS,
         "grades": _grade_rows(model.metrics),
         "grades_strict": model.metrics.get("grades_strictly_falling"),
@@ -114,6 +116,14 @@ def write_report(
 
 
 # -- content -------------------------------------------------------------------------------------
+def headline_description(split: str) -> str:
+    """What the headline fold is, named by the split it came from (never "the newest leads"
+    on a random split)."""
+    if split.startswith("time"):
+        return f"The backtest's headline fold: the newest leads ({split})"
+    return f"The backtest's headline fold: one of its {split or 'folds'}, not the newest leads"
+
+
 def _feature_label(model: LeadModel, name: str) -> str:
     try:
         return model.schema.feature(name).label
@@ -136,6 +146,17 @@ def _model_facts(model: LeadModel, test_rows: int, sample: int) -> list[tuple[st
         ("Split", str(model.metrics.get("split", "—"))),
         ("Calibration", str(model.metrics.get("calibration", "—"))),
     ]
+    label = meta.get("label") or {}
+    days = label.get("horizon_days")
+    facts.append(
+        (
+            "What the probability means",
+            f"converting within {days} days of coming in"
+            if days
+            else "converting (outcomes taken as final)",
+        )
+    )
+    facts += [("Outcomes", line) for line in label.get("lines") or []]
     rate = model.metrics.get("test_positive_rate")
     if rate is not None:
         facts.append(("Conversion on the test leads", f"{rate:.1%}"))
@@ -254,6 +275,7 @@ def _backtest(metrics: dict[str, Any], plot: Path) -> dict[str, Any] | None:
             "name": f"{f['fold']}{' (headline)' if f is backtest['folds'][-1] else ''}",
             "period": f["period"],
             "train": f"{f['train_rows']:,}",
+            "waited": f"{f.get('not_yet_known', 0):,}",
             "test": f"{f['test_rows']:,}",
             "conversion": f"{f['conversion']:.1%}",
             "interval": interval(f),
@@ -266,6 +288,8 @@ def _backtest(metrics: dict[str, Any], plot: Path) -> dict[str, Any] | None:
     shipped = metrics.get("shipped", {})
     return {
         "method": backtest["method"],
+        "by_time": str(backtest["method"]).startswith("time"),
+        "waited": any(f.get("not_yet_known") for f in backtest["folds"]),
         "rows": rows,
         "pooled": {
             "test": f"{pooled['rows']:,}",

@@ -129,8 +129,29 @@ class LeadSchema(BaseModel):
     name: str = "leads"
     id: str | None = Field(default=None, description="Lead identifier; never a feature.")
     target: str
-    positive: str = Field(default="1", description="Target value that means 'converted'.")
+    positive: str | list[str] = Field(
+        default="1", description="Target value(s) that mean 'converted'."
+    )
+    negative: list[str] = Field(
+        default_factory=list,
+        description="Target values that mean closed without converting (besides the lexicon's).",
+    )
+    open: list[str] = Field(
+        default_factory=list,
+        description="Target values that mean still open: never learned from, scored like any "
+        "lead (besides the lexicon's).",
+    )
     time: str | None = Field(default=None, description="Creation time; drives the split.")
+    converted_at: str | None = Field(
+        default=None,
+        description="When a lead converted (filled for converted leads only): with the time "
+        "column it measures time to convert and the label's horizon. Never a feature.",
+    )
+    closed_at: str | None = Field(
+        default=None,
+        description="When a lead was closed (won or lost): a lost lead's follow-up ends there. "
+        "Never a feature.",
+    )
     pii: list[str] = Field(default_factory=list, description="Personal data: never used.")
     exclude: list[str] = Field(default_factory=list, description="Columns left out on purpose.")
     missing_values: list[str] = Field(default_factory=lambda: list(DEFAULT_MISSING))
@@ -155,17 +176,20 @@ class LeadSchema(BaseModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"features listed twice: {dupes}")
-        reserved = {self.target, self.id, self.time, *self.pii, *self.exclude} - {None}
+        outcome_dates = {self.converted_at, self.closed_at}
+        reserved = {self.target, self.id, self.time, *self.pii, *self.exclude, *outcome_dates}
+        reserved -= {None}
         clash = sorted(reserved & set(names))
         if clash:
             raise ValueError(
-                f"columns {clash} are the target, id, time, PII or excluded and cannot be features"
+                f"columns {clash} are the target, id, time, outcome dates, PII or excluded and "
+                "cannot be features"
             )
-        private = {self.target, self.id, *self.pii, *self.exclude} - {None}
+        private = {self.target, self.id, *self.pii, *self.exclude, *outcome_dates} - {None}
         bad_sources = sorted({f.source for f in self.features if f.source in private})
         if bad_sources:
             raise ValueError(
-                f"columns {bad_sources} are the target, id, PII or excluded: "
+                f"columns {bad_sources} are the target, id, outcome dates, PII or excluded: "
                 "no feature may be computed from them"
             )
         if not self.features:
@@ -179,6 +203,11 @@ class LeadSchema(BaseModel):
                 "features; derive every feature from a date column, or none"
             )
         return self
+
+    @property
+    def positives(self) -> list[str]:
+        """The values that mean converted, as a list (the TOML may give one or several)."""
+        return [self.positive] if isinstance(self.positive, str) else list(self.positive)
 
     @property
     def feature_names(self) -> list[str]:

@@ -42,8 +42,11 @@ def registered_names(client: MlflowClient) -> list[str]:
     return sorted(m.name for m in client.search_registered_models())
 
 
-def register(client: MlflowClient, model_uri: str, name: str, run_id: str) -> str:
-    """Register a logged model and set aliases: challenger always, champion if vacant."""
+def register(
+    client: MlflowClient, model_uri: str, name: str, run_id: str, crown: bool = True
+) -> str:
+    """Register a logged model and set aliases: challenger, and champion if vacant; none when
+    ``crown`` is False (a model that loses to its baselines: :mod:`leadml.modeling.verdict`)."""
     try:
         client.get_registered_model(name)
     except MlflowException:
@@ -51,6 +54,8 @@ def register(client: MlflowClient, model_uri: str, name: str, run_id: str) -> st
             name, description="leadml lead conversion model (LightGBM + calibration)"
         )
     version = client.create_model_version(name, model_uri, run_id=run_id).version
+    if not crown:
+        return str(version)
     client.set_registered_model_alias(name, CHALLENGER, version)
     if alias_version(client, name, CHAMPION) is None:
         client.set_registered_model_alias(name, CHAMPION, version)

@@ -59,10 +59,16 @@ def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def log_run(
-    experiment_id: str, name: str, model: LeadModel, params: dict[str, Any], bundle_dir: Path
+    experiment_id: str,
+    name: str,
+    model: LeadModel,
+    params: dict[str, Any],
+    bundle_dir: Path,
+    crown: bool = True,
 ) -> tuple[str, str]:
     """Log the run that made ``model`` (its files are in ``bundle_dir``) and register it under
-    ``name``; returns the run id and the registry version."""
+    ``name``, with the challenger (and, if vacant, champion) alias unless ``crown`` is False;
+    returns the run id and the registry version."""
     import mlflow
     from mlflow.tracking import MlflowClient
 
@@ -93,12 +99,17 @@ def log_run(
                 "leadml.data_from": str(meta["data"].get("time_from") or ""),
                 "leadml.data_to": str(meta["data"].get("time_to") or ""),
                 "leadml.trained_at": str(meta.get("trained_at") or ""),
+                # One plain sentence when the model loses to its baselines (else empty).
+                "leadml.verdict": (metrics.get("verdict") or {}).get("sentence") or "",
+                "leadml.horizon_days": str((meta.get("label") or {}).get("horizon_days") or ""),
             }
         )
         mlflow.log_params(logged_params)
         mlflow.log_metrics(flat_metrics(metrics))
         mlflow.log_dict(meta["data"], "data_fingerprint.json")
         mlflow.log_dict(meta.get("leakage", {}), "leakage_audit.json")
+        if meta.get("label"):  # how the outcomes were read: classes, horizon, counts
+            mlflow.log_dict(meta["label"], "label.json")
         mlflow.log_text(model.schema.to_toml(), "schema.toml")
         mlflow.log_text("\n".join(meta.get("warnings", [])) or "none", "warnings.txt")
         table = pd.DataFrame(metrics.get("grades", []))
@@ -138,5 +149,5 @@ def log_run(
                 signature=pyfunc_signature(model.schema),
             )
         run_id = run.info.run_id
-    version = register(MlflowClient(), info.model_uri, name, run_id)
+    version = register(MlflowClient(), info.model_uri, name, run_id, crown=crown)
     return run_id, version
