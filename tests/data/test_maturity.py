@@ -66,8 +66,8 @@ HAND = table(
         ("2026-01-02", "won", "2026-03-20"),  # converted, but after 30 days: 0
         ("2026-01-03", "lost", None),  # old enough, lost: 0
         ("2026-01-04", "working", None),  # still open: never learned from
-        ("2026-05-25", "won", "2026-05-28"),  # young (7 days old), converted: immature
-        ("2026-05-26", "lost", None),  # young, lost: immature
+        ("2026-05-25", "won", "2026-05-28"),  # young (7 days old), converted already: known
+        ("2026-05-26", "lost", None),  # young, lost, no close date: too young to tell
         ("2026-05-30", "won", "2026-06-15"),  # converted after the export date: open then
         ("2026-06-10", "lost", None),  # created after the export date: not there yet
     ]
@@ -83,23 +83,28 @@ def test_the_export_date_hides_what_had_not_happened_yet() -> None:
     assert list(line.code[:6]) == HAND_CODES[:6]
 
 
-def test_a_horizon_learns_only_from_leads_old_enough() -> None:
+def test_a_horizon_learns_from_leads_whose_label_is_known() -> None:
     labels = apply_horizon(timeline(HAND, HAND_CODES, AS_OF), 30)
-    assert labels.learn.tolist() == [True, True, True, False, False, False, False, False]
-    assert labels.y[labels.learn].tolist() == [1, 0, 0]
+    assert labels.learn.tolist() == [True, True, True, False, True, False, False, False]
+    assert labels.y[labels.learn].tolist() == [1, 0, 0, 1]
+    # only leads old enough for any outcome to be known are judged by a backtest
+    assert labels.mature.tolist() == [True, True, True, False, False, False, False, False]
     assert labels.counts == {
         "open": 2,
         "created_after_as_of": 1,
-        "immature": 2,  # converted or not: a young lead is too young to tell
+        "immature": 1,  # young and not converted: too young to tell
+        "young_learned_from": 1,  # young, converted within the horizon already
         "converted_after_horizon": 1,
         "converted_no_date": 0,
-        "converted": 1,
+        "converted": 2,
         "not_converted": 2,
     }
-    # what a backtest's cutoff may know: each label once the lead is 30 days old
-    created = pd.to_datetime(HAND["created"][:3]).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    np.testing.assert_allclose(labels.settled_days[labels.learn], [9, 30, 30, 3])
+    # what a backtest's cutoff may know: a conversion within the horizon once it happened,
+    # anything else once the lead is 30 days old
+    created = pd.to_datetime(HAND["created"][:3]).to_numpy(dtype="datetime64[ns]").astype(float)
     np.testing.assert_array_equal(
-        labels.known_at[:3], created.astype(float) + 30 * 86_400 * 10**9
+        labels.known_at[:3], created + np.array([9, 30, 30]) * 86_400 * 10**9
     )
 
 
@@ -134,12 +139,15 @@ def test_auto_horizon_on_a_live_funnel(export: pd.DataFrame) -> None:
     assert label is not None and label.horizon_days in (30, 45, 60, 90, 120)
     assert "horizon auto" in label.horizon.why
     counts = label.counts
-    # open leads and young leads are counted, never learned from
+    # open leads are counted, never learned from (in a status export the young leads not yet
+    # decided are open ones; lost leads are settled at their close date)
     assert counts["open"] == int(export["status"].isin(schema.open).sum()) > 0
-    assert counts["immature"] > 0
+    assert counts["immature"] == 0
     assert counts["converted"] + counts["not_converted"] == len(checked.frame)
     created = pd.to_datetime(checked.frame["created_at"])
-    assert (created <= pd.Timestamp(AS_OF) - pd.Timedelta(days=label.horizon_days)).all()
+    old_enough = created <= pd.Timestamp(AS_OF) - pd.Timedelta(days=label.horizon_days)
+    assert (old_enough.to_numpy() == checked.judged).all()
+    assert counts["young_learned_from"] == int((~checked.judged).sum()) > 0
     # the label is "converted within the horizon", judged against the leads' eventual fate
     truth = eventual_outcomes(6000, seed=5, as_of=AS_OF).set_index("lead_id")
     days = truth.loc[checked.frame["lead_id"], "days_to_convert"].to_numpy()
@@ -160,7 +168,9 @@ def test_the_backtest_learns_only_what_was_known_at_each_cutoff(export: pd.DataF
     schema = suggest_schema(export, "status").schema
     checked = validate(export, schema, rule=LabelRule.parse("60"))
     frame, y = checked.frame, checked.y
-    folds = backtest_folds(frame, y, schema, 4, 0.2, 0, known_at=checked.known_at)
+    folds = backtest_folds(
+        frame, y, schema, 4, 0.2, 0, known_at=checked.known_at, judged=checked.judged
+    )
     created = pd.to_datetime(frame["created_at"])
     converted = pd.to_datetime(frame["converted_at"])
     for fold in folds.folds:
@@ -170,11 +180,17 @@ def test_the_backtest_learns_only_what_was_known_at_each_cutoff(export: pd.DataF
         # a lead that converted after the cutoff is never a positive in that fold's training
         late = (converted > cutoff).to_numpy()
         assert not (learned & late & (y == 1)).any()
-        # a lead too young at the cutoff to tell (younger than the horizon) is absent
+        # a lead too young at the cutoff to tell (younger than the horizon, not converted or
+        # closed by then) is absent; young ones that had converted by then are learned from
         young = (created > cutoff - pd.Timedelta(days=60)).to_numpy()
-        assert not (learned & young).any()
+        closed = pd.to_datetime(frame["closed_at"])
+        settled = ((converted <= cutoff) | (closed <= cutoff)).to_numpy()
+        assert not (learned & young & ~settled).any()
+        assert (learned & young & settled).any()
         older = (created < cutoff).to_numpy() & ~np.isin(np.arange(len(frame)), fold.test)
-        assert fold.not_yet_known == int((older & young).sum()) > 0
+        assert fold.not_yet_known == int((older & young & ~settled).sum()) > 0
+        # the judged leads are old enough for every outcome to be known
+        assert checked.judged[fold.test].all()
 
 
 def test_young_leads_that_convert_less_are_named_without_a_conversion_date(

@@ -53,8 +53,10 @@ from leadml.config import Settings
 from leadml.data.fingerprint import combine_fingerprints, fingerprint
 from leadml.data.maturity import (
     LabelRule,
+    SeenShare,
     Timeline,
     apply_horizon,
+    censoring_of,
     settle_labels,
 )
 from leadml.data.outcomes import (
@@ -99,6 +101,11 @@ _POSITION = "__leadml_position__"
 KNOWN_COLUMN = "__leadml_known_at__"
 #: Whether it converted at all (within the horizon or later): the leakage guard's evidence.
 EVER_COLUMN = "__leadml_converted__"
+#: Old enough for every outcome to be known (a backtest judges only these), and the days its
+#: label took to be known (the censoring weights'; :mod:`leadml.data.maturity`).
+JUDGED_COLUMN = "__leadml_judged__"
+SETTLED_COLUMN = "__leadml_settled_days__"
+LABEL_COLUMNS = (Y_COLUMN, KNOWN_COLUMN, EVER_COLUMN, JUDGED_COLUMN, SETTLED_COLUMN)
 
 
 # -- one partition, on a worker ------------------------------------------------------------------
@@ -151,6 +158,8 @@ def label_partition(
             Y_COLUMN: labels.y[learn],
             KNOWN_COLUMN: labels.known_at[learn],
             EVER_COLUMN: labels.converted[learn],
+            JUDGED_COLUMN: labels.mature[learn],
+            SETTLED_COLUMN: labels.settled_days[learn],
         }
     )
 
@@ -186,22 +195,29 @@ class Recency:
     half_life: float | None
     newest: float  # time: the newest date (ns); row order: the number of rows
     scale: float  # the weights' mean on the client's sample, so they average about 1
+    #: With a horizon: G at the export date, for the censoring weights (small: ages below
+    #: the horizon only).
+    seen: SeenShare | None = None
 
 
 def partition_weights(
     typed: pd.DataFrame, index: int, plan: SplitPlan, recency: Recency
 ) -> np.ndarray:
     """``modeling.recency.recency_weights`` for one partition's leads, ages counted from the
-    table's newest lead (leads with no date count as the newest, as on one machine)."""
+    table's newest lead (leads with no date count as the newest, as on one machine), times
+    their censoring weights with a horizon (``backtest.shipped_weights``, as on one machine)."""
+    censoring = np.ones(len(typed))
+    if recency.seen is not None:
+        censoring = recency.seen.weights(typed[SETTLED_COLUMN].to_numpy(dtype=np.float64))
     if recency.half_life is None:
-        return np.ones(len(typed))
+        return censoring / recency.scale
     if plan.schema.time and plan.schema.time in typed.columns:
         stamps = stamp_values(typed[plan.schema.time])
         ages = np.nan_to_num((recency.newest - stamps) / DAY_NS, nan=0.0)
     else:
         first = plan.offsets[index] if plan.offsets is not None else 0
         ages = recency.newest - 1 - (first + np.arange(len(typed)))
-    return decay(ages, recency.half_life) / recency.scale
+    return decay(ages, recency.half_life) * censoring / recency.scale
 
 
 def train_partition(
@@ -320,11 +336,16 @@ def train_dask(
         prepared = data.prepared
         backtest = run_backtest(prepared, settings, recency, say)
         rounds = shipped_rounds(backtest.chosen.rounds, prepared.folds, len(prepared.rows.y))
-        scale = 1.0
         half_life = backtest.chosen.half_life
-        if half_life is not None and prepared.ages is not None:  # the sample's unnormalised mean
-            scale = float(decay(prepared.ages.values, half_life).mean())
-        weighing = Recency(backtest.chosen.half_life, data.newest, scale)
+        censoring = prepared.folds.censoring
+        seen = None if censoring is None else censoring.seen_share(censoring.as_of, half_life)
+        # the sample's unnormalised mean, so that the table's weights average about 1
+        weights = np.ones(len(prepared.rows.y))
+        if half_life is not None and prepared.ages is not None:
+            weights = decay(prepared.ages.values, half_life)
+        if seen is not None and censoring is not None:
+            weights = weights * seen.weights(censoring.settled_days)
+        weighing = Recency(half_life, data.newest, float(weights.mean()), seen)
         fitted = _fit_on_cluster(client, data, backtest.params, say, rounds, weighing)
     except ValueError as exc:
         drift = type_drift(exc, source)
@@ -380,16 +401,18 @@ def _prepare_on_cluster(
         max((r.newest for r in reports if np.isfinite(r.newest)), default=np.nan)
     )
     parts = run_on_partitions(client, checked, partition_timeline, classes, raw_schema, as_of)
-    labels, label, label_notes = settle_labels(
-        Timeline.concat(parts), classes.to_dict(), schema, rule, settings.min_class_count
+    timeline = Timeline.concat(parts)
+    labels, summary, label_notes = settle_labels(
+        timeline, classes.to_dict(), schema, rule, settings.min_class_count
     )
+    whole = censoring_of(timeline, labels, summary.horizon_days)
     warnings = [*notes, *warnings, *label_notes]
     typed = [
-        client.submit(label_partition, part, classes, raw_schema, as_of, label.horizon_days)
+        client.submit(label_partition, part, classes, raw_schema, as_of, summary.horizon_days)
         for part in checked
     ]
     checked.clear()  # the labelled rows replace them on the workers
-    del labels, parts
+    del labels, parts, timeline
 
     say("Splitting by time" if schema.time else "Splitting")
     has_time = bool(schema.time and schema.time in frame.columns)
@@ -414,10 +437,16 @@ def _prepare_on_cluster(
     y = sample[Y_COLUMN].to_numpy(dtype=np.int8)
     known_at = sample[KNOWN_COLUMN].to_numpy(dtype=np.float64)
     converted = sample[EVER_COLUMN].to_numpy(dtype=bool)
-    typed_sample = sample.drop(columns=[_SLICE, _POSITION, Y_COLUMN, KNOWN_COLUMN, EVER_COLUMN])
+    judged = sample[JUDGED_COLUMN].to_numpy(dtype=bool)
+    censoring = None
+    if whole is not None:  # the table's creation dates, the sample's own settled days
+        settled = sample[SETTLED_COLUMN].to_numpy(dtype=np.float64)
+        censoring = replace(whole, settled_days=settled)
+    typed_sample = sample.drop(columns=[_SLICE, _POSITION, *LABEL_COLUMNS])
     folds = backtest_folds(
         typed_sample, y, schema, min(DASK_FOLDS, settings.backtest_folds),
-        settings.test_fraction, settings.seed, known_at=known_at,
+        settings.test_fraction, settings.seed, known_at=known_at, judged=judged,
+        censoring=censoring,
     )  # fmt: skip
     ages: Ages | None = lead_ages(typed_sample, schema)
     if ages is not None and ages.unit == "leads":  # positions in the table, not the sample
@@ -430,7 +459,7 @@ def _prepare_on_cluster(
         warnings=warnings, data_print={}, encoder=encoder, total_rows=total,
         converted=converted,
     )  # fmt: skip
-    prepared.label = label
+    prepared.label = summary
     prepared.meta = {
         "dask": {
             "workers": len(client.scheduler_info().get("workers", {})),

@@ -6,11 +6,19 @@ not convert (Olist as a CRM showed it on 2018-04-01: March's leads 7.0 % convert
 eventually), and recency weighting then trusts those young leads most.
 
 So the label is **converted within a horizon** of H days after the lead came in, and a lead is
-learned from only once that is settled *by its age*: it is at least H days old at the export
-date (``as_of``). Younger leads are *immature*: counted, never learned from, converted ones
-included. Keeping the young leads that converted while leaving out the young ones that have
-not (yet) would teach that young leads always convert. Leads whose status is still open are
-never learned from at all; a conversion after the horizon is "not within it".
+learned from once that is settled at the export date (``as_of``): it converted within H days
+(settled when it converted), it was closed lost (settled at its close), or it is at least H days
+old. Younger leads still undecided are *immature*: counted, never learned from. Leads whose
+status is still open are never learned from at all; a conversion after the horizon is "not
+within it".
+
+Learning from the young leads that converted while leaving out the young ones that have not
+(yet) would teach that young leads always convert. So each lead learned from counts
+1 / G(τ), τ the days its label took to be known and G(τ) the share of leads (weighted by
+recency, as the model weighs them) old enough at that moment for such a label to be seen: the
+inverse probability of censoring weights of survival analysis. The young leads bring what the
+newest conversions say, without their bias; the backtest judges only leads old enough for
+every outcome to be known.
 
 The horizon is chosen from the time leads take to convert, measured by Kaplan–Meier
 (scikit-survival): each lead is followed from its creation until it converts (the event), is
@@ -47,6 +55,8 @@ MIN_AT_RISK = 20
 #: A lead created after ``as_of`` did not exist yet at the export date.
 CREATED_AFTER = -5
 DAY_NS = 86_400 * 10**9
+#: Censoring weights stop at 1 / this: a label seen by few leads' ages is not worth more.
+MIN_SEEN_SHARE = 0.05
 
 
 def parse_horizon(text: str | int | None) -> str | int:
@@ -209,7 +219,7 @@ class Horizon:
 def _class_counts(timeline: Timeline, days: int) -> tuple[int, int, float]:
     """Converted-within and not, among leads old enough for ``days``; and the mature share."""
     labels = apply_horizon(timeline, days)
-    y = labels.y[labels.learn]
+    y = labels.y[labels.mature]  # what the backtest can judge
     placed = int(np.isin(timeline.code, (CONVERTED, NOT_CONVERTED, OPEN)).sum())
     mature = int((timeline.age_days >= days).sum())
     return int(y.sum()), int(len(y) - y.sum()), mature / max(placed, 1)
@@ -278,6 +288,11 @@ class Labels:
     #: Converted at all by the export date, within the horizon or not: what a column filled
     #: "for converted leads only" is filled for (the leakage guard's evidence).
     converted: np.ndarray | None = None
+    #: Old enough for every outcome to be known (at least the horizon): what a backtest may
+    #: judge. Young leads learned from (converted or closed fast) are learned from only.
+    mature: np.ndarray | None = None
+    #: Days from coming in until the label was known (τ; NaN: not learned from).
+    settled_days: np.ndarray | None = None
 
 
 def apply_horizon(timeline: Timeline, days: int | None) -> Labels:
@@ -295,27 +310,100 @@ def apply_horizon(timeline: Timeline, days: int | None) -> Labels:
         # what a fold's cutoff knew: a conversion or a close from its date, else from the start
         known = np.where(converted, timeline.converted, timeline.closed)
         known_at = np.where(np.isfinite(known), known, timeline.created)
-        counts |= {"immature": 0, "converted_after_horizon": 0, "converted_no_date": 0}
+        counts |= dict.fromkeys(
+            ("immature", "young_learned_from", "converted_after_horizon", "converted_no_date"), 0
+        )
+        mature = learn
     else:
         horizon_ns = days * DAY_NS
         mature = timeline.age_days >= days
-        within = (timeline.converted - timeline.created) <= horizon_ns
+        took = timeline.converted - timeline.created
+        within = took <= horizon_ns
         undated = converted & np.isnan(timeline.converted)
         # Without a conversion date column, a converted lead is taken as converted within it.
         in_time = within | (undated & ~timeline.dated_conversions)
         unknown = undated & timeline.dated_conversions
-        learn = closed_or_won & mature & ~unknown
         y = (converted & in_time).astype(np.int8)
-        known_at = timeline.created + horizon_ns
+        # When the label was settled: a conversion within the horizon when it happened, a
+        # loss when it was closed (if sooner), anything else when the horizon had passed.
+        settle = np.full(len(code), horizon_ns, dtype=np.float64)
+        settle = np.where(converted & within, np.maximum(took, 0.0), settle)
+        closed_in = not_converted & (timeline.closed - timeline.created < horizon_ns)
+        settle = np.where(closed_in, np.maximum(timeline.closed - timeline.created, 0.0), settle)
+        known_at = timeline.created + settle
+        seen = known_at <= timeline.as_of
+        learn = closed_or_won & ~unknown & (mature | seen)
         counts |= {
-            "immature": int((closed_or_won & ~mature).sum()),
+            "immature": int((closed_or_won & ~learn & ~unknown).sum()),
+            "young_learned_from": int((learn & ~mature).sum()),
             "converted_after_horizon": int((learn & converted & ~in_time).sum()),
             "converted_no_date": int((unknown & mature).sum()),
         }
     known_at = np.where(learn, known_at, np.nan)
     counts["converted"] = int(y[learn].sum())
     counts["not_converted"] = int(learn.sum() - counts["converted"])
-    return Labels(y, learn, known_at, counts, converted)
+    settled = (known_at - timeline.created) / DAY_NS
+    return Labels(y, learn, known_at, counts, converted, mature & learn, settled)
+
+
+def censoring_of(timeline: Timeline, labels: Labels, days: int | None) -> Censoring | None:
+    """The censoring weights' inputs for a table labelled with a horizon (None without)."""
+    if days is None or labels.settled_days is None:
+        return None
+    created = timeline.created[np.isfinite(timeline.created) & (timeline.code != CREATED_AFTER)]
+    settled = labels.settled_days[labels.learn]
+    return Censoring(np.sort(created), settled, float(days), timeline.as_of)
+
+
+@dataclass(frozen=True)
+class SeenShare:
+    """G(τ) at one cutoff: the (recency-weighted) share of the leads that came in before it
+    that are at least τ days old, as a step function. Only ages below the horizon are kept
+    (a label is settled within it), so it is small enough to send to every Dask worker."""
+
+    ages: np.ndarray  # ascending days, below the horizon
+    share: np.ndarray  # share[i]: weight of leads aged ages[i] or more, over all the weight
+    beyond: float  # share of leads at least the horizon old
+
+    def weights(self, settled_days: np.ndarray) -> np.ndarray:
+        """1 / G(τ) per lead (at most 1 / ``MIN_SEEN_SHARE``); 1 where τ is not known."""
+        tau = np.asarray(settled_days, dtype=np.float64)
+        seen = np.full(len(tau), self.beyond)
+        if len(self.ages):
+            at = np.searchsorted(self.ages, np.nan_to_num(tau, nan=0.0), side="left")
+            inside = at < len(self.ages)
+            seen[inside] = self.share[at[inside]]
+        return np.where(np.isfinite(tau), 1.0 / np.maximum(seen, MIN_SEEN_SHARE), 1.0)
+
+
+@dataclass(frozen=True)
+class Censoring:
+    """What the censoring weights need: when every lead of the export came in (learned from or
+    not: G counts them all), each learned lead's τ, and the horizon."""
+
+    created: np.ndarray  # float ns, ascending, every lead with a creation date
+    settled_days: np.ndarray  # τ per learned lead, in the learned table's row order
+    horizon_days: float
+    as_of: float  # the export date (float ns): the shipped model learns then
+
+    def seen_share(self, cutoff: float, half_life: float | None) -> SeenShare:
+        """G at ``cutoff`` (float ns), the leads weighted by recency with ``half_life`` days
+        (None: all alike), as the model that learns then weighs them."""
+        before = self.created[self.created < cutoff]
+        ages = ((cutoff - before) / DAY_NS)[::-1]  # ascending
+        w = np.ones(len(ages)) if half_life is None else np.power(0.5, ages / half_life)
+        total = w.sum()
+        if total <= 0:
+            return SeenShare(np.zeros(0), np.zeros(0), 1.0)
+        tail = np.cumsum(w[::-1])[::-1] / total
+        young = ages < self.horizon_days
+        beyond = float(w[~young].sum() / total)
+        return SeenShare(ages[young], tail[young], beyond)
+
+    def weights(self, rows: np.ndarray, cutoff: float, half_life: float | None) -> np.ndarray:
+        """The censoring weights of ``rows`` (positions in the learned table) for a model
+        that learns at ``cutoff``."""
+        return self.seen_share(cutoff, half_life).weights(self.settled_days[rows])
 
 
 # -- one table: the labels settled ---------------------------------------------------------------
@@ -406,6 +494,12 @@ class LabelSummary:
                 else ""
             )
         ]
+        if c.get("young_learned_from"):
+            out.append(
+                f"{c['young_learned_from']:,} of them are younger than the horizon but already "
+                "converted or closed: each counts as much as the leads like it that could not "
+                "be seen yet (censoring weights)"
+            )
         if self.horizon.why:
             out.append(self.horizon.why)
         date = f" on {pd.Timestamp(self.as_of):%Y-%m-%d}" if np.isfinite(self.as_of) else ""

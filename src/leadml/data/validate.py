@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from leadml.data.maturity import LabelRule, LabelSummary, Timeline, newest_date, settle_labels
+from leadml.data.maturity import (
+    Censoring,
+    LabelRule,
+    LabelSummary,
+    Timeline,
+    censoring_of,
+    newest_date,
+    settle_labels,
+)
 from leadml.data.parse import parse_columns, resolve_day_first, schema_column_kinds
 from leadml.data.target import TargetClasses, schema_classes, spell
 from leadml.errors import DataError
@@ -285,6 +293,10 @@ class Validated:
     #: Converted at all (within the horizon or later): the leakage guard's "filled for
     #: converted leads only" is about this, not about the horizon's label.
     converted: np.ndarray | None = None
+    #: Old enough for every outcome to be known: the leads a backtest may judge (None: all).
+    judged: np.ndarray | None = None
+    #: The censoring weights' inputs, with a horizon (:mod:`leadml.data.maturity`).
+    censoring: Censoring | None = None
 
 
 def validate(
@@ -326,4 +338,6 @@ def validate(
         known_at=labels.known_at[learn],
         label=summary,
         converted=labels.converted[learn] if labels.converted is not None else None,
+        judged=labels.mature[learn] if labels.mature is not None else None,
+        censoring=censoring_of(timeline, labels, summary.horizon_days),
     )

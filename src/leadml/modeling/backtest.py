@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.bundle.calibration import Calibrator, Method, fit_calibrator, fit_method
-from leadml.data.split import Folds
+from leadml.data.split import Fold, Folds
 from leadml.features.encoder import FeatureEncoder
 from leadml.modeling.baselines import baseline_predictions
 from leadml.modeling.booster import EARLY_STOPPING_ROUNDS, MAX_ROUNDS
@@ -97,15 +97,21 @@ def cross_validate(
 
     Weights, when given, are renormalised to mean 1 on each fold's training leads (so the
     regularisation means the same in every fold); the folds' log loss is unweighted, so
-    weightings are compared on the same footing. ``data`` (from ``lead_dataset``) may be
-    shared by runs with the same settings: the leads are binned once.
+    weightings are compared on the same footing. With a horizon, each fold's training leads
+    also carry their censoring weights at the fold's cutoff (``Folds.fold_weights``). ``data``
+    (from ``lead_dataset``) may be shared by runs with the same settings: the leads are binned
+    once.
     """
     data = data or lead_dataset(rows, encoder)
+    effective = [fold_weights(folds, f, weights, half_life) for f in folds.folds]
+    turn = iter(effective)
 
     def weigh(train: lgb.Dataset, test: lgb.Dataset, prm: dict) -> tuple:
-        if weights is not None:  # a subset's weight must be set after it is constructed
+        w = next(turn)  # lightgbm.cv prepares the folds in the order given
+        if w is not None:  # a subset's weight must be set after it is constructed
             train.construct()
-            w = weights[train.used_indices]
+            if len(train.used_indices) != len(w):
+                raise RuntimeError("lightgbm.cv prepared the folds out of order")
             train.set_weight(w / w.mean())
         return train, test, prm
 
@@ -128,14 +134,28 @@ def cross_validate(
         booster.free_dataset()  # the trees are all that is kept
     scored = [f.test for f in folds.folds]
     loss = float(losses[rounds - 1])
-    anchors = [training_level(rows.y, weights, f.train) for f in folds.folds]
+    anchors = [
+        training_level(rows.y, w, f.train) for w, f in zip(effective, folds.folds, strict=True)
+    ]
     return CvRun(half_life, rounds, loss, list(cv.boosters), fits, learned, scored, anchors)
+
+
+def fold_weights(
+    folds: Folds, fold: Fold, weights: np.ndarray | None, half_life: float | None
+) -> np.ndarray | None:
+    """A fold's training leads' weights, in ``fold.train``'s order: recency times, with a
+    horizon, the censoring weights at the fold's cutoff (None: all alike)."""
+    censoring = folds.fold_weights(fold, half_life)
+    if weights is None and censoring is None:
+        return None
+    w = np.ones(len(fold.train)) if weights is None else weights[fold.train]
+    return w if censoring is None else w * censoring
 
 
 def training_level(y: np.ndarray, weights: np.ndarray | None, rows: np.ndarray) -> float:
     """The log-odds of the (weighted) conversion rate of the leads a model learned from: where
-    LightGBM's scores start (it boosts from the average)."""
-    w = np.ones(len(rows)) if weights is None else weights[rows]
+    LightGBM's scores start (it boosts from the average). ``weights``: per row of ``rows``."""
+    w = np.ones(len(rows)) if weights is None else weights
     rate = float(np.clip(np.dot(w, y[rows]) / max(w.sum(), 1e-12), 1e-6, 1 - 1e-6))
     return float(np.log(rate / (1 - rate)))
 
@@ -320,6 +340,9 @@ class Backtest:
     #: (``choose_level``), and the two ways' backtest log losses.
     anchored: bool = True
     level_losses: dict[str, float] = field(default_factory=dict)
+    #: The shipped model's weights: recency, times the censoring weights at the export date
+    #: with a horizon (``weights`` alone judge and calibrate: held-out leads are all mature).
+    fit_weights: np.ndarray | None = None
     reports: list[FoldReport] = field(default_factory=list)
     pooled: dict[str, Any] = field(default_factory=dict)
     #: Baseline probabilities on the headline fold (for the report's plots).
@@ -335,8 +358,8 @@ class Backtest:
 
     @property
     def shipped_level(self) -> float:
-        """The shipped model's training level (every lead, the chosen recency weights)."""
-        return training_level(self.y, self.weights, np.arange(len(self.y)))
+        """The shipped model's training level (every lead, with its weights)."""
+        return training_level(self.y, self.fit_weights, np.arange(len(self.y)))
 
     def shipped_scale(self, positions: np.ndarray) -> np.ndarray:
         """Held-out raw scores as the shipped calibrator takes them: anchored, each fold
@@ -419,6 +442,20 @@ def _period(frame: pd.DataFrame, schema: LeadSchema, positions: np.ndarray) -> s
     return "stratified fold"
 
 
+def shipped_weights(
+    folds: Folds, weights: np.ndarray | None, half_life: float | None
+) -> np.ndarray | None:
+    """The shipped model's weights: recency, times the censoring weights at the export date
+    (with a horizon: the young leads it learns from count for those not seen yet)."""
+    censoring = folds.censoring
+    if censoring is None:
+        return weights
+    n = len(censoring.settled_days)
+    factor = censoring.weights(np.arange(n), censoring.as_of, half_life)
+    w = factor if weights is None else weights * factor
+    return w / w.mean()
+
+
 def judge_folds(
     rows: Rows,
     folds: Folds,
@@ -436,14 +473,15 @@ def judge_folds(
     anchored, honest, level_losses = choose_level(chosen, rows.y, weights, folds, seed)
     result = Backtest(
         folds, chosen, tried, ages, weights, honest, rows.y, anchored, level_losses,
-        params=params or {},
+        params=params or {}, fit_weights=shipped_weights(folds, weights, chosen.half_life),
     )  # fmt: skip
     for k, fold in enumerate(folds.folds):
         y = rows.y[fold.test]
         p = honest[fold.test]
         bases = baseline_predictions(
-            rows.take(fold.train), rows.take(fold.test), encoder.names, schema, seed=seed
-        )
+            rows.take(fold.train), rows.take(fold.test), encoder.names, schema, seed=seed,
+            weights=folds.fold_weights(fold, None),
+        )  # fmt: skip
         result.reports.append(
             FoldReport(
                 number=k + 1,
