@@ -24,6 +24,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -36,6 +37,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from leadml.bundle.model import LeadModel
+from leadml.data.maturity import LabelRule
 from leadml.data.outcomes import attach_outcomes
 from leadml.data.read import read_table
 from leadml.data.synthetic import generate_leads
@@ -105,13 +107,18 @@ def leadml(args: list[str], home: Path) -> None:
         raise SystemExit(f"leadml {args[0]} failed\n{done.stderr[-3000:]}")
 
 
-def baselines(model: LeadModel, older: pd.DataFrame, newer: pd.DataFrame) -> dict:
-    """HGB, default LGBMClassifier and logistic regression on leadml's kept columns."""
+def baselines(model: LeadModel, older: Any, newer: pd.DataFrame, checked: bool = False) -> dict:
+    """HGB, default LGBMClassifier and logistic regression on leadml's kept columns
+    (``checked``: ``older`` is validated already, with the model's labels)."""
     schema = model.schema
-    fit = validate(older, schema, min_class_count=1)
-    judge = validate(newer, schema, min_class_count=1)
-    assert len(judge.frame) == len(newer), "validation dropped rows: labels would not align"
-    x_fit, x_new = model.encoder.transform(fit.frame), model.encoder.transform(judge.frame)
+    fit = older if checked else validate(older, schema, min_class_count=1)
+    if checked:
+        x_new = model.encoder.transform(model.encoder.parse(newer))
+    else:
+        judge = validate(newer, schema, min_class_count=1)
+        assert len(judge.frame) == len(newer), "validation dropped rows: labels would not align"
+        x_new = model.encoder.transform(judge.frame)
+    x_fit = model.encoder.transform(fit.frame)
     cats = model.encoder.categorical_indices
     names = model.encoder.names
     out = {}
@@ -190,6 +197,87 @@ def evaluate(case: Case) -> list[dict]:
     return rows
 
 
+# -- Olist as a CRM showed it on a day: a live funnel --------------------------------------------
+#: Export dates replayed (issue 25): the next two months' leads judge each.
+AS_OF_DATES = ("2018-02-15", "2018-03-01", "2018-03-15", "2018-04-01", "2018-04-15", "2018-05-01")
+#: Goal: the mean probability within this share of what the next leads did within the horizon.
+LEVEL_SLACK = 0.15
+
+
+def olist_history(shared: Path) -> pd.DataFrame:
+    olist = shared / "olist-marketing-funnel"
+    mql = read_table(olist / "olist_marketing_qualified_leads_dataset.csv")
+    deals = read_table(olist / "olist_closed_deals_dataset.csv")
+    return mql.merge(deals[["mql_id", "won_date"]], how="left", on="mql_id")
+
+
+def as_exported(leads: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The funnel as a CRM showed it on ``as_of``: converted only if won by then, the won date
+    only for those."""
+    created = pd.to_datetime(leads["first_contact_date"])
+    won = pd.to_datetime(leads["won_date"])
+    shown = leads[created < as_of].copy()
+    by_then = (won[created < as_of] <= as_of).to_numpy()
+    return shown.assign(converted=by_then.astype(int), won_date=shown["won_date"].where(by_then))
+
+
+def evaluate_as_of(leads: pd.DataFrame, day: str) -> tuple[list[dict], bool]:
+    """leadml trained on the export of ``day`` (``--target converted`` alone), the same export
+    without its conversion date (``--horizon none``: outcomes taken as final, as round 2 took
+    them) and the baselines fitted on the same matured labels, all judged on the next two
+    months' leads by what they did within the horizon."""
+    as_of = pd.Timestamp(day)
+    export = as_exported(leads, as_of)
+    created = pd.to_datetime(leads["first_contact_date"])
+    later = leads[(created >= as_of) & (created < as_of + pd.DateOffset(months=2))]
+    later = later.reset_index(drop=True)
+    with tempfile.TemporaryDirectory(prefix="leadml-asof-") as tmp:
+        home = Path(tmp)
+        export.to_csv(home / "asof.csv", index=False)
+        export.drop(columns=["won_date"]).to_csv(home / "plain.csv", index=False)
+        later.drop(columns=["won_date"]).to_csv(home / "later.csv", index=False)
+        for name in ("asof", "plain"):
+            extra = ["--horizon", "none"] if name == "plain" else []
+            leadml(["train", "--data", f"{name}.csv", "--target", "converted", "--out", name,
+                    "--force", *extra], home)  # fmt: skip
+            leadml(["score", "--model", name, "--data", "later.csv", "--out", f"{name}-s.csv"],
+                   home)  # fmt: skip
+        model = LeadModel.load(home / "asof")
+        scored = {n: pd.read_csv(home / f"{n}-s.csv")["probability"].to_numpy() for n in
+                  ("asof", "plain")}  # fmt: skip
+    days = model.meta["label"]["horizon_days"]
+    took = pd.to_datetime(later["won_date"]) - pd.to_datetime(later["first_contact_date"])
+    y = (took <= pd.Timedelta(days=days)).to_numpy(dtype=int)
+    rule = LabelRule(horizon=days)
+    matured = validate(export, model.schema, min_class_count=1, rule=rule)
+    predictions = {
+        "leadml": scored["asof"],
+        "leadml, outcomes taken as final": scored["plain"],
+        **fitted_baselines(model, matured, later.drop(columns=["won_date"])),
+    }
+    name = f"Olist as of {day} (within {days} days)"
+    rows = []
+    for model_name, p in predictions.items():
+        m = classification_metrics(y, p)
+        level = float(p.mean() / y.mean() - 1)
+        rows.append({"data": name, "model": model_name, **m, "level": level})
+    ok = abs(rows[0]["level"]) <= LEVEL_SLACK
+    rows[0] |= {"horizon": days, "truth": float(y.mean())}
+    label = model.meta["label"]
+    rows[0]["note"] = (
+        f"learned from {label['counts']['converted'] + label['counts']['not_converted']:,} "
+        f"leads, left out {label['counts']['immature']:,} too young; next two months: "
+        f"{len(later):,} leads, {y.mean():.1%} converted within {days} days, leadml "
+        f"{rows[0]['level']:+.0%}, taken as final {rows[1]['level']:+.0%}"
+    )
+    return rows, ok
+
+
+def fitted_baselines(model: LeadModel, fit: Any, new: pd.DataFrame) -> dict:
+    """The baselines of ``baselines`` on already-validated training leads."""
+    return baselines(model, fit, new, checked=True)
+
+
 def verdict(rows: list[dict]) -> tuple[bool, str]:
     ours, others = rows[0], rows[1:]
     best_auc = max(r["roc_auc"] for r in others)
@@ -214,6 +302,34 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     notes, verdicts, ok = [], [], True
+    if not args.only or "as of" in args.only or "Olist" in args.only:
+        history = olist_history(args.data)
+        level_lines = ["", "| as of | horizon | next leads converted | leadml | outcomes taken as final |",
+                       "|---|---|---|---|---|"]  # fmt: skip
+        hits = 0
+        for day in AS_OF_DATES:
+            print(f"Olist as of {day}: training and scoring …", file=sys.stderr, flush=True)
+            rows, hit = evaluate_as_of(history, day)
+            hits += hit
+            for r in rows:
+                name = f"**{r['model']}**" if r["model"] == "leadml" else r["model"]
+                lines.append(
+                    f"| {r['data']} | {name} | {r['roc_auc']:.3f} | {r['pr_auc']:.3f} | "
+                    f"{r['brier']:.3f} | {r['ece']:.3f} |"
+                )
+            notes.append(f"- {rows[0]['data']}: {rows[0]['note']}")
+            level_lines.append(
+                f"| {day} | {rows[0]['horizon']} days | {rows[0]['truth']:.1%} | "
+                f"{rows[0]['level']:+.0%} | {rows[1]['level']:+.0%} |"
+            )
+        notes = [*notes, *level_lines, ""]
+        passed = hits >= 3
+        ok &= passed
+        verdicts.append(
+            f"- Olist as of {len(AS_OF_DATES)} dates: mean probability of the next two months "
+            f"within ±{LEVEL_SLACK:.0%} of what they did on {hits} dates (goal: 3) "
+            f"({'ok' if passed else 'MISSED'})"
+        )
     for case in cases(args.data):
         if args.only and args.only not in case.name:
             continue

@@ -309,6 +309,15 @@ class ModelInfo(BaseModel):
         default=None,
         description="The 90 % outcome interval's cut-offs and what it was calibrated on.",
     )
+    horizon_days: int | None = Field(
+        default=None,
+        description="The probability is of converting within this many days of the lead "
+        "coming in (null: of converting at all, outcomes taken as final).",
+    )
+    probability_means: str = Field(
+        default="probability of converting",
+        description="What the probability (and the score, its 0–100 form) means, in words.",
+    )
 
 
 class OutcomesResponse(BaseModel):

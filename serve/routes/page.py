@@ -111,6 +111,7 @@ def page_router(
         context = {
             "model_version": loaded.version,
             "framework": loaded.framework.upper(),
+            "probability_means": loaded.model.probability_means,
             "report_url": REPORT_URL if has_report else None,
             "page_config": {
                 "fields": fields,

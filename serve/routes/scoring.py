@@ -325,6 +325,8 @@ def scoring_router(
                 "capacity": bands.capacity,
             },
             "interval": model.meta.get("interval"),
+            "horizon_days": model.horizon_days,
+            "probability_means": model.probability_means,
         }
         return FastJSONResponse(_finite(body))
 

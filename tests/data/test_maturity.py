@@ -66,8 +66,8 @@ HAND = table(
         ("2026-01-02", "won", "2026-03-20"),  # converted, but after 30 days: 0
         ("2026-01-03", "lost", None),  # old enough, lost: 0
         ("2026-01-04", "working", None),  # still open: never learned from
-        ("2026-05-25", "won", "2026-05-28"),  # young (7 days old), converted already: known
-        ("2026-05-26", "lost", None),  # young, lost, no close date: too young to tell
+        ("2026-05-25", "won", "2026-05-28"),  # young (7 days old), converted already: settled
+        ("2026-05-26", "lost", None),  # young, lost, no close date: not settled
         ("2026-05-30", "won", "2026-06-15"),  # converted after the export date: open then
         ("2026-06-10", "lost", None),  # created after the export date: not there yet
     ]
@@ -83,29 +83,26 @@ def test_the_export_date_hides_what_had_not_happened_yet() -> None:
     assert list(line.code[:6]) == HAND_CODES[:6]
 
 
-def test_a_horizon_learns_from_leads_whose_label_is_known() -> None:
+def test_a_horizon_learns_only_from_leads_old_enough() -> None:
     labels = apply_horizon(timeline(HAND, HAND_CODES, AS_OF), 30)
-    assert labels.learn.tolist() == [True, True, True, False, True, False, False, False]
-    assert labels.y[labels.learn].tolist() == [1, 0, 0, 1]
-    # only leads old enough for any outcome to be known are judged by a backtest
-    assert labels.mature.tolist() == [True, True, True, False, False, False, False, False]
+    assert labels.learn.tolist() == [True, True, True, False, False, False, False, False]
+    assert labels.y[labels.learn].tolist() == [1, 0, 0]
     assert labels.counts == {
         "open": 2,
         "created_after_as_of": 1,
-        "immature": 1,  # young and not converted: too young to tell
-        "young_learned_from": 1,  # young, converted within the horizon already
+        "immature": 2,  # converted or not: a young lead is too young to learn from
+        "young_settled": 1,  # one of them converted already: it tells the newest level
         "converted_after_horizon": 1,
         "converted_no_date": 0,
-        "converted": 2,
+        "converted": 1,
         "not_converted": 2,
     }
-    np.testing.assert_allclose(labels.settled_days[labels.learn], [9, 30, 30, 3])
-    # what a backtest's cutoff may know: a conversion within the horizon once it happened,
-    # anything else once the lead is 30 days old
+    assert labels.fresh.tolist() == [False] * 4 + [True] + [False] * 3
+    np.testing.assert_allclose(labels.settled_days[[0, 1, 2, 4]], [9, 30, 30, 3])
+    assert np.isnan(labels.settled_days[[3, 5, 6, 7]]).all()
+    # what a backtest's cutoff may learn from: each lead once it is 30 days old
     created = pd.to_datetime(HAND["created"][:3]).to_numpy(dtype="datetime64[ns]").astype(float)
-    np.testing.assert_array_equal(
-        labels.known_at[:3], created + np.array([9, 30, 30]) * 86_400 * 10**9
-    )
+    np.testing.assert_array_equal(labels.known_at[:3], created + 30 * 86_400 * 10**9)
 
 
 def test_without_a_horizon_closed_outcomes_are_final_and_open_leads_still_left_out() -> None:
@@ -139,15 +136,14 @@ def test_auto_horizon_on_a_live_funnel(export: pd.DataFrame) -> None:
     assert label is not None and label.horizon_days in (30, 45, 60, 90, 120)
     assert "horizon auto" in label.horizon.why
     counts = label.counts
-    # open leads are counted, never learned from (in a status export the young leads not yet
-    # decided are open ones; lost leads are settled at their close date)
+    # open leads and young leads are counted, never learned from; in a status export a young
+    # lead is open until it is won or lost, and then settled (its date says when)
     assert counts["open"] == int(export["status"].isin(schema.open).sum()) > 0
-    assert counts["immature"] == 0
+    assert counts["immature"] == counts["young_settled"] > 0
     assert counts["converted"] + counts["not_converted"] == len(checked.frame)
     created = pd.to_datetime(checked.frame["created_at"])
-    old_enough = created <= pd.Timestamp(AS_OF) - pd.Timedelta(days=label.horizon_days)
-    assert (old_enough.to_numpy() == checked.judged).all()
-    assert counts["young_learned_from"] == int((~checked.judged).sum()) > 0
+    assert (created <= pd.Timestamp(AS_OF) - pd.Timedelta(days=label.horizon_days)).all()
+    assert checked.maturity is not None and len(checked.maturity.fresh_y) == counts["young_settled"]
     # the label is "converted within the horizon", judged against the leads' eventual fate
     truth = eventual_outcomes(6000, seed=5, as_of=AS_OF).set_index("lead_id")
     days = truth.loc[checked.frame["lead_id"], "days_to_convert"].to_numpy()
@@ -168,9 +164,7 @@ def test_the_backtest_learns_only_what_was_known_at_each_cutoff(export: pd.DataF
     schema = suggest_schema(export, "status").schema
     checked = validate(export, schema, rule=LabelRule.parse("60"))
     frame, y = checked.frame, checked.y
-    folds = backtest_folds(
-        frame, y, schema, 4, 0.2, 0, known_at=checked.known_at, judged=checked.judged
-    )
+    folds = backtest_folds(frame, y, schema, 4, 0.2, 0, known_at=checked.known_at)
     created = pd.to_datetime(frame["created_at"])
     converted = pd.to_datetime(frame["converted_at"])
     for fold in folds.folds:
@@ -180,17 +174,11 @@ def test_the_backtest_learns_only_what_was_known_at_each_cutoff(export: pd.DataF
         # a lead that converted after the cutoff is never a positive in that fold's training
         late = (converted > cutoff).to_numpy()
         assert not (learned & late & (y == 1)).any()
-        # a lead too young at the cutoff to tell (younger than the horizon, not converted or
-        # closed by then) is absent; young ones that had converted by then are learned from
+        # a lead too young at the cutoff to tell (younger than the horizon) is absent
         young = (created > cutoff - pd.Timedelta(days=60)).to_numpy()
-        closed = pd.to_datetime(frame["closed_at"])
-        settled = ((converted <= cutoff) | (closed <= cutoff)).to_numpy()
-        assert not (learned & young & ~settled).any()
-        assert (learned & young & settled).any()
+        assert not (learned & young).any()
         older = (created < cutoff).to_numpy() & ~np.isin(np.arange(len(frame)), fold.test)
-        assert fold.not_yet_known == int((older & young & ~settled).sum()) > 0
-        # the judged leads are old enough for every outcome to be known
-        assert checked.judged[fold.test].all()
+        assert fold.not_yet_known == int((older & young).sum()) > 0
 
 
 def test_young_leads_that_convert_less_are_named_without_a_conversion_date(

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadml.data.parse import target_vector
 from leadml.data.synthetic import generate_leads
+from leadml.data.target import CONVERTED, outcome_codes
 from leadml.errors import LeadMLError
 from leadml.modeling.finish import TrainResult
 from leadml.qualify.capacity import (
@@ -175,7 +175,7 @@ def following_months(trained: TrainResult) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "p": model.predict_proba(model.matrix(frame)),
-            "y": target_vector(frame[model.schema.target], model.schema.positive),
+            "y": (outcome_codes(frame[model.schema.target], model.schema) == CONVERTED).astype(int),
             "at": pd.to_datetime(frame["created_at"], utc=True),
         }
     )

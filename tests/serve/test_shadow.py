@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from leadml.bundle.files import META_FILE
 from leadml.bundle.model import LeadModel
 from leadml.cli import app as cli_app
-from leadml.data.target import schema_classes, spell
+from leadml.data.target import CONVERTED, outcome_codes
 from leadml.errors import ModelLoadError
 from leadml.modeling.finish import TrainResult
 from serve.app import create_app
@@ -35,12 +35,6 @@ from serve.shadow_input import matrix_translation
 from tests.serve.conftest import lead_payloads, serve_settings
 
 CHALLENGER_VERSION = "challenger-1"
-
-
-def outcome(frame: pd.DataFrame, schema) -> np.ndarray:
-    """0/1 as training reads the target."""
-    text = spell(frame[schema.target])
-    return (schema_classes(schema, text.dropna().unique()).codes(text) == 1).astype(int)
 
 
 def fit_challenger(
@@ -59,7 +53,7 @@ def fit_challenger(
     encoder = dataclasses.replace(encoder, levels={**encoder.levels, **levels})
     data = lgb.Dataset(
         encoder.transform(encoder.parse(frame)),
-        outcome(frame, schema),
+        (outcome_codes(frame[schema.target], schema) == CONVERTED).astype(int),
         feature_name=encoder.names,
         categorical_feature=encoder.categorical_indices,
     )

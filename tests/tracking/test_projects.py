@@ -52,9 +52,11 @@ def home(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     bank.head(12_000).to_csv(home / "bank-full.csv", sep=";", index=False)
     done = cli(home, "train", "--data", str(home / "leads.csv"), "--schema", SCHEMA)
     assert done.exit_code == 0, done.output
+    # The oldest 12,000 bank leads rank their newest fifth no better than chance, so the model
+    # is not crowned on its own (modeling.verdict): forced, as the point here is the projects.
     done = cli(
         home, "train", "--data", str(home / "bank-full.csv"), "--target", "y",
-        "--positive", "yes", "--time-order",
+        "--positive", "yes", "--time-order", "--force",
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     return home

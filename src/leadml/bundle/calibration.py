@@ -60,6 +60,17 @@ class Calibrator:
         z = self.coef * raw + self.intercept if self.method == "platt" else raw
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
+    def shifted(self, shift: float) -> Calibrator:
+        """The same map, every probability moved by ``shift`` log-odds (0: itself)."""
+        if not shift:
+            return self
+        if self.method == "isotonic":
+            y = np.clip(np.asarray(self.knots_y, dtype=np.float64), 1e-6, 1 - 1e-6)
+            moved = _sigmoid(np.log(y / (1 - y)) + shift)
+            return Calibrator("isotonic", knots_x=self.knots_x, knots_y=[float(v) for v in moved])
+        coef, intercept = (self.coef, self.intercept) if self.method == "platt" else (1.0, 0.0)
+        return Calibrator("platt", coef=coef, intercept=intercept + shift)
+
     def to_dict(self) -> dict:
         return {
             "method": self.method,

@@ -72,6 +72,20 @@ class LeadModel:
     def feature_names(self) -> list[str]:
         return self.encoder.names
 
+    @property
+    def horizon_days(self) -> int | None:
+        """The label's horizon: the probability is of converting within this many days of
+        coming in (None: of converting at all, every closed outcome taken as final)."""
+        return (self.meta.get("label") or {}).get("horizon_days")
+
+    @property
+    def probability_means(self) -> str:
+        """What a probability of this model is, in words for the output, the card, the
+        report, the page and ``GET /v1/model``."""
+        days = self.horizon_days
+        within = f" within {days} days of coming in" if days else ""
+        return f"probability of converting{within}"
+
     # -- scoring -----------------------------------------------------------------------------
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """Raw leads (as read from a file) → the model's input, parsed by the training rules."""

@@ -8,8 +8,12 @@ from typing import Annotated
 import typer
 
 from leadml.cli.options import (
+    CONVERTED_AT_HELP,
     DATA_HELP,
+    NEGATIVE_HELP,
+    OPEN_HELP,
     OUTCOMES_HELP,
+    POSITIVE_HELP,
     TIME_ORDER_HELP,
     read_with_outcomes,
     schema_options,
@@ -98,9 +102,12 @@ def generate(
 def schema_infer(
     data: Annotated[str, typer.Option(help=DATA_HELP, metavar="FILE|URL")],
     target: Annotated[str | None, typer.Option(help="Target column.", metavar="COL")] = None,
-    positive: Annotated[
-        str | None, typer.Option(help="Target value meaning converted.", metavar="VALUE")
+    positive: Annotated[list[str] | None, typer.Option(help=POSITIVE_HELP, metavar="VALUE")] = None,
+    negative: Annotated[list[str] | None, typer.Option(help=NEGATIVE_HELP, metavar="VALUE")] = None,
+    open_values: Annotated[
+        list[str] | None, typer.Option("--open", help=OPEN_HELP, metavar="VALUE")
     ] = None,
+    converted_at: Annotated[str | None, typer.Option(help=CONVERTED_AT_HELP, metavar="COL")] = None,
     out: Annotated[
         Path | None, typer.Option(help="TOML file to write (default: print it).", metavar="FILE")
     ] = None,
@@ -122,9 +129,12 @@ def schema_infer(
     if target is None and outcomes is None:
         raise LeadMLError("give --target COLUMN (or --outcomes FILE --on KEY)")
     with console.status(f"Reading {describe_source(data)}"):
-        frame, target, positive = read_with_outcomes(data, outcomes, on, target, positive)
+        frame, target, given = read_with_outcomes(data, outcomes, on, target, positive)
     assert target is not None
-    suggestion = suggest_schema(frame, target, positive, name=name or project_name(data))
+    suggestion = suggest_schema(
+        frame, target, given, negative=negative, open=open_values, converted_at=converted_at,
+        name=name or project_name(data),
+    )  # fmt: skip
     suggestion.schema = schema_options(suggestion.schema, None, time_order)
     # What the leakage guard will leave out at training, so the user sees it now.
     guard = preview_leakage(frame, suggestion.schema, project_settings())

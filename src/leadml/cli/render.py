@@ -176,8 +176,9 @@ def explanation_card(
         False: f"[yellow]not {name} qualified[/]",
         None: f"[dim]{name}: cannot judge yet[/]",
     }[e.qualified]
+    means = f" [dim]({model.probability_means})[/]" if model is not None else ""
     summary = (
-        f"[bold]score {round(e.probability * 100)}[/] · {verdict} · "
+        f"[bold]score {round(e.probability * 100)}[/]{means} · {verdict} · "
         f"[dim]points from the average lead's {e.base_score:.0f}[/]"
     )
     sides = " · ".join(

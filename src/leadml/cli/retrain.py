@@ -81,6 +81,9 @@ def retrain(
         if old
         else None
     )
+    if champion is not None and champion.horizon_days:
+        # the challenger's probabilities must mean what the champion's do to be compared
+        settings = settings.model_copy(update={"horizon": str(champion.horizon_days)})
     if schema is not None:
         lead_schema = LeadSchema.load(schema)
     elif champion is not None:

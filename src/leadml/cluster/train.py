@@ -53,10 +53,10 @@ from leadml.config import Settings
 from leadml.data.fingerprint import combine_fingerprints, fingerprint
 from leadml.data.maturity import (
     LabelRule,
-    SeenShare,
     Timeline,
     apply_horizon,
-    censoring_of,
+    maturity_of,
+    outcome_dates,
     settle_labels,
 )
 from leadml.data.outcomes import (
@@ -101,11 +101,9 @@ _POSITION = "__leadml_position__"
 KNOWN_COLUMN = "__leadml_known_at__"
 #: Whether it converted at all (within the horizon or later): the leakage guard's evidence.
 EVER_COLUMN = "__leadml_converted__"
-#: Old enough for every outcome to be known (a backtest judges only these), and the days its
-#: label took to be known (the censoring weights'; :mod:`leadml.data.maturity`).
-JUDGED_COLUMN = "__leadml_judged__"
+#: The days its label took to settle (the newest conversion level's; :mod:`leadml.data.maturity`).
 SETTLED_COLUMN = "__leadml_settled_days__"
-LABEL_COLUMNS = (Y_COLUMN, KNOWN_COLUMN, EVER_COLUMN, JUDGED_COLUMN, SETTLED_COLUMN)
+LABEL_COLUMNS = (Y_COLUMN, KNOWN_COLUMN, EVER_COLUMN, SETTLED_COLUMN)
 
 
 # -- one partition, on a worker ------------------------------------------------------------------
@@ -158,8 +156,7 @@ def label_partition(
             Y_COLUMN: labels.y[learn],
             KNOWN_COLUMN: labels.known_at[learn],
             EVER_COLUMN: labels.converted[learn],
-            JUDGED_COLUMN: labels.mature[learn],
-            SETTLED_COLUMN: labels.settled_days[learn],
+            SETTLED_COLUMN: np.nan if labels.settled_days is None else labels.settled_days[learn],
         }
     )
 
@@ -195,29 +192,22 @@ class Recency:
     half_life: float | None
     newest: float  # time: the newest date (ns); row order: the number of rows
     scale: float  # the weights' mean on the client's sample, so they average about 1
-    #: With a horizon: G at the export date, for the censoring weights (small: ages below
-    #: the horizon only).
-    seen: SeenShare | None = None
 
 
 def partition_weights(
     typed: pd.DataFrame, index: int, plan: SplitPlan, recency: Recency
 ) -> np.ndarray:
     """``modeling.recency.recency_weights`` for one partition's leads, ages counted from the
-    table's newest lead (leads with no date count as the newest, as on one machine), times
-    their censoring weights with a horizon (``backtest.shipped_weights``, as on one machine)."""
-    censoring = np.ones(len(typed))
-    if recency.seen is not None:
-        censoring = recency.seen.weights(typed[SETTLED_COLUMN].to_numpy(dtype=np.float64))
+    table's newest lead (leads with no date count as the newest, as on one machine)."""
     if recency.half_life is None:
-        return censoring / recency.scale
+        return np.ones(len(typed))
     if plan.schema.time and plan.schema.time in typed.columns:
         stamps = stamp_values(typed[plan.schema.time])
         ages = np.nan_to_num((recency.newest - stamps) / DAY_NS, nan=0.0)
     else:
         first = plan.offsets[index] if plan.offsets is not None else 0
         ages = recency.newest - 1 - (first + np.arange(len(typed)))
-    return decay(ages, recency.half_life) * censoring / recency.scale
+    return decay(ages, recency.half_life) / recency.scale
 
 
 def train_partition(
@@ -336,16 +326,11 @@ def train_dask(
         prepared = data.prepared
         backtest = run_backtest(prepared, settings, recency, say)
         rounds = shipped_rounds(backtest.chosen.rounds, prepared.folds, len(prepared.rows.y))
+        scale = 1.0
         half_life = backtest.chosen.half_life
-        censoring = prepared.folds.censoring
-        seen = None if censoring is None else censoring.seen_share(censoring.as_of, half_life)
-        # the sample's unnormalised mean, so that the table's weights average about 1
-        weights = np.ones(len(prepared.rows.y))
-        if half_life is not None and prepared.ages is not None:
-            weights = decay(prepared.ages.values, half_life)
-        if seen is not None and censoring is not None:
-            weights = weights * seen.weights(censoring.settled_days)
-        weighing = Recency(half_life, data.newest, float(weights.mean()), seen)
+        if half_life is not None and prepared.ages is not None:  # the sample's unnormalised mean
+            scale = float(decay(prepared.ages.values, half_life).mean())
+        weighing = Recency(backtest.chosen.half_life, data.newest, scale)
         fitted = _fit_on_cluster(client, data, backtest.params, say, rounds, weighing)
     except ValueError as exc:
         drift = type_drift(exc, source)
@@ -405,7 +390,7 @@ def _prepare_on_cluster(
     labels, summary, label_notes = settle_labels(
         timeline, classes.to_dict(), schema, rule, settings.min_class_count
     )
-    whole = censoring_of(timeline, labels, summary.horizon_days)
+    whole = maturity_of(timeline, labels, summary.horizon_days)
     warnings = [*notes, *warnings, *label_notes]
     typed = [
         client.submit(label_partition, part, classes, raw_schema, as_of, summary.horizon_days)
@@ -437,16 +422,15 @@ def _prepare_on_cluster(
     y = sample[Y_COLUMN].to_numpy(dtype=np.int8)
     known_at = sample[KNOWN_COLUMN].to_numpy(dtype=np.float64)
     converted = sample[EVER_COLUMN].to_numpy(dtype=bool)
-    judged = sample[JUDGED_COLUMN].to_numpy(dtype=bool)
-    censoring = None
-    if whole is not None:  # the table's creation dates, the sample's own settled days
+    maturity = None
+    if whole is not None:  # the table's dates and young settled leads, the sample's own rows
+        created = outcome_dates(sample, schema)["created"]
         settled = sample[SETTLED_COLUMN].to_numpy(dtype=np.float64)
-        censoring = replace(whole, settled_days=settled)
+        maturity = replace(whole, created=created, settled_days=settled)
     typed_sample = sample.drop(columns=[_SLICE, _POSITION, *LABEL_COLUMNS])
     folds = backtest_folds(
         typed_sample, y, schema, min(DASK_FOLDS, settings.backtest_folds),
-        settings.test_fraction, settings.seed, known_at=known_at, judged=judged,
-        censoring=censoring,
+        settings.test_fraction, settings.seed, known_at=known_at, maturity=maturity,
     )  # fmt: skip
     ages: Ages | None = lead_ages(typed_sample, schema)
     if ages is not None and ages.unit == "leads":  # positions in the table, not the sample

@@ -6,19 +6,16 @@ not convert (Olist as a CRM showed it on 2018-04-01: March's leads 7.0 % convert
 eventually), and recency weighting then trusts those young leads most.
 
 So the label is **converted within a horizon** of H days after the lead came in, and a lead is
-learned from once that is settled at the export date (``as_of``): it converted within H days
-(settled when it converted), it was closed lost (settled at its close), or it is at least H days
-old. Younger leads still undecided are *immature*: counted, never learned from. Leads whose
-status is still open are never learned from at all; a conversion after the horizon is "not
-within it".
+learned from only once that is settled *by its age*: it is at least H days old at the export
+date (``as_of``). Younger leads are *immature*: counted, never learned from. Leads whose status
+is still open are never learned from at all; a conversion after the horizon is "not within it".
 
 Learning from the young leads that converted while leaving out the young ones that have not
-(yet) would teach that young leads always convert. So each lead learned from counts
-1 / G(τ), τ the days its label took to be known and G(τ) the share of leads (weighted by
-recency, as the model weighs them) old enough at that moment for such a label to be seen: the
-inverse probability of censoring weights of survival analysis. The young leads bring what the
-newest conversions say, without their bias; the backtest judges only leads old enough for
-every outcome to be known.
+(yet) would teach that young leads always convert, and, worse, that whatever is new this month
+(a landing page, a campaign) is a sure win: measured on Olist as of 2018-05-01, weighting them
+for their missing negatives still dropped the next leads' ROC AUC from 0.72 to 0.57. What the
+young leads that already converted or closed can say, with that correction, is the newest
+conversion *level* (``Maturity.level_shift``): the backtest decides whether to use it.
 
 The horizon is chosen from the time leads take to convert, measured by Kaplan–Meier
 (scikit-survival): each lead is followed from its creation until it converts (the event), is
@@ -134,19 +131,25 @@ class Timeline:
 
     @classmethod
     def of(
-        cls, typed: pd.DataFrame, codes: np.ndarray, schema: LeadSchema, as_of: float
+        cls,
+        typed: pd.DataFrame,
+        codes: np.ndarray,
+        schema: LeadSchema,
+        as_of: float,
+        undecided: int = OPEN,
     ) -> Timeline:
         """The leads as known on ``as_of``: created later, not there yet; converted or closed
-        later, still open then."""
+        later, ``undecided`` then: still open in a status column that has open values, not
+        converted (yet) in a converted / not converted one, as its own export would say."""
         dates = outcome_dates(typed, schema)
         code = np.asarray(codes, dtype=np.int8).copy()
         created, converted, closed = dates["created"], dates["converted"], dates["closed"]
         if np.isfinite(as_of):
             late = converted > as_of
             converted = np.where(late, np.nan, converted)
-            code[late & (code == CONVERTED)] = OPEN
+            code[late & (code == CONVERTED)] = undecided
             shut_late = closed > as_of
-            code[shut_late & (code != OPEN) & np.isnan(converted)] = OPEN
+            code[shut_late & (code != OPEN) & np.isnan(converted)] = undecided
             closed = np.where(shut_late, np.nan, closed)
             code[created > as_of] = CREATED_AFTER
         return cls(code, created, converted, closed, as_of, schema.converted_at is not None)
@@ -219,7 +222,7 @@ class Horizon:
 def _class_counts(timeline: Timeline, days: int) -> tuple[int, int, float]:
     """Converted-within and not, among leads old enough for ``days``; and the mature share."""
     labels = apply_horizon(timeline, days)
-    y = labels.y[labels.mature]  # what the backtest can judge
+    y = labels.y[labels.learn]
     placed = int(np.isin(timeline.code, (CONVERTED, NOT_CONVERTED, OPEN)).sum())
     mature = int((timeline.age_days >= days).sum())
     return int(y.sum()), int(len(y) - y.sum()), mature / max(placed, 1)
@@ -279,20 +282,21 @@ def choose_horizon(timeline: Timeline, asked: str | int, min_class_count: int = 
 
 @dataclass
 class Labels:
-    """Per lead: the 0/1 label, whether it is learned from, and when its label became known."""
+    """Per lead: the 0/1 label, whether it is learned from, and when it could be."""
 
     y: np.ndarray  # int8
     learn: np.ndarray  # bool
-    known_at: np.ndarray  # float ns (NaN: not learned from)
+    known_at: np.ndarray  # float ns: when the label could be learned from (NaN: never)
     counts: dict[str, int]
     #: Converted at all by the export date, within the horizon or not: what a column filled
     #: "for converted leads only" is filled for (the leakage guard's evidence).
     converted: np.ndarray | None = None
-    #: Old enough for every outcome to be known (at least the horizon): what a backtest may
-    #: judge. Young leads learned from (converted or closed fast) are learned from only.
-    mature: np.ndarray | None = None
-    #: Days from coming in until the label was known (τ; NaN: not learned from).
+    #: Days from coming in until the label was settled (τ): a conversion within the horizon
+    #: when it happened, a loss when it was closed, else the horizon (NaN: never settled).
     settled_days: np.ndarray | None = None
+    #: Too young to learn from, but settled already (converted or closed fast): they tell the
+    #: newest conversion level (``Maturity.level_shift``), never the model.
+    fresh: np.ndarray | None = None
 
 
 def apply_horizon(timeline: Timeline, days: int | None) -> Labels:
@@ -311,9 +315,9 @@ def apply_horizon(timeline: Timeline, days: int | None) -> Labels:
         known = np.where(converted, timeline.converted, timeline.closed)
         known_at = np.where(np.isfinite(known), known, timeline.created)
         counts |= dict.fromkeys(
-            ("immature", "young_learned_from", "converted_after_horizon", "converted_no_date"), 0
+            ("immature", "young_settled", "converted_after_horizon", "converted_no_date"), 0
         )
-        mature = learn
+        settled_days = fresh = None
     else:
         horizon_ns = days * DAY_NS
         mature = timeline.age_days >= days
@@ -324,72 +328,95 @@ def apply_horizon(timeline: Timeline, days: int | None) -> Labels:
         in_time = within | (undated & ~timeline.dated_conversions)
         unknown = undated & timeline.dated_conversions
         y = (converted & in_time).astype(np.int8)
+        learn = closed_or_won & ~unknown & mature
+        known_at = timeline.created + horizon_ns
         # When the label was settled: a conversion within the horizon when it happened, a
         # loss when it was closed (if sooner), anything else when the horizon had passed.
         settle = np.full(len(code), horizon_ns, dtype=np.float64)
         settle = np.where(converted & within, np.maximum(took, 0.0), settle)
         closed_in = not_converted & (timeline.closed - timeline.created < horizon_ns)
         settle = np.where(closed_in, np.maximum(timeline.closed - timeline.created, 0.0), settle)
-        known_at = timeline.created + settle
-        seen = known_at <= timeline.as_of
-        learn = closed_or_won & ~unknown & (mature | seen)
+        settled = closed_or_won & ~unknown & (timeline.created + settle <= timeline.as_of)
+        fresh = settled & ~mature
+        settled_days = np.where(settled, settle / DAY_NS, np.nan)
         counts |= {
-            "immature": int((closed_or_won & ~learn & ~unknown).sum()),
-            "young_learned_from": int((learn & ~mature).sum()),
+            "immature": int((closed_or_won & ~unknown & ~mature).sum()),
+            "young_settled": int(fresh.sum()),
             "converted_after_horizon": int((learn & converted & ~in_time).sum()),
             "converted_no_date": int((unknown & mature).sum()),
         }
     known_at = np.where(learn, known_at, np.nan)
     counts["converted"] = int(y[learn].sum())
     counts["not_converted"] = int(learn.sum() - counts["converted"])
-    settled = (known_at - timeline.created) / DAY_NS
-    return Labels(y, learn, known_at, counts, converted, mature & learn, settled)
+    return Labels(y, learn, known_at, counts, converted, settled_days, fresh)
 
 
-def censoring_of(timeline: Timeline, labels: Labels, days: int | None) -> Censoring | None:
-    """The censoring weights' inputs for a table labelled with a horizon (None without)."""
-    if days is None or labels.settled_days is None:
+def maturity_of(timeline: Timeline, labels: Labels, days: int | None) -> Maturity | None:
+    """What the newest conversion level needs, for a table labelled with a horizon."""
+    if days is None or labels.settled_days is None or labels.fresh is None:
         return None
-    created = timeline.created[np.isfinite(timeline.created) & (timeline.code != CREATED_AFTER)]
-    settled = labels.settled_days[labels.learn]
-    return Censoring(np.sort(created), settled, float(days), timeline.as_of)
+    dated = np.isfinite(timeline.created) & (timeline.code != CREATED_AFTER)
+    fresh = labels.fresh
+    return Maturity(
+        created_all=np.sort(timeline.created[dated]),
+        horizon_days=float(days),
+        as_of=timeline.as_of,
+        created=timeline.created[labels.learn],
+        settled_days=labels.settled_days[labels.learn],
+        fresh_created=timeline.created[fresh],
+        fresh_settled_days=labels.settled_days[fresh],
+        fresh_y=labels.y[fresh],
+    )
 
 
 @dataclass(frozen=True)
 class SeenShare:
     """G(τ) at one cutoff: the (recency-weighted) share of the leads that came in before it
-    that are at least τ days old, as a step function. Only ages below the horizon are kept
-    (a label is settled within it), so it is small enough to send to every Dask worker."""
+    that are at least τ days old, as a step function (ages below the horizon kept)."""
 
     ages: np.ndarray  # ascending days, below the horizon
     share: np.ndarray  # share[i]: weight of leads aged ages[i] or more, over all the weight
     beyond: float  # share of leads at least the horizon old
 
     def weights(self, settled_days: np.ndarray) -> np.ndarray:
-        """1 / G(τ) per lead (at most 1 / ``MIN_SEEN_SHARE``); 1 where τ is not known."""
+        """1 / G(τ) per lead (at most 1 / ``MIN_SEEN_SHARE``)."""
         tau = np.asarray(settled_days, dtype=np.float64)
         seen = np.full(len(tau), self.beyond)
         if len(self.ages):
             at = np.searchsorted(self.ages, np.nan_to_num(tau, nan=0.0), side="left")
             inside = at < len(self.ages)
             seen[inside] = self.share[at[inside]]
-        return np.where(np.isfinite(tau), 1.0 / np.maximum(seen, MIN_SEEN_SHARE), 1.0)
+        return 1.0 / np.maximum(seen, MIN_SEEN_SHARE)
 
 
 @dataclass(frozen=True)
-class Censoring:
-    """What the censoring weights need: when every lead of the export came in (learned from or
-    not: G counts them all), each learned lead's τ, and the horizon."""
+class Maturity:
+    """When each lead came in and when its label was settled: the newest conversion level.
 
-    created: np.ndarray  # float ns, ascending, every lead with a creation date
-    settled_days: np.ndarray  # τ per learned lead, in the learned table's row order
+    The model learns only from leads old enough for every outcome to be known, so under a
+    rising (or falling) trend its level lags by about a horizon. The young leads that have
+    already converted or closed say where the level is now, but only with a correction: they
+    are the fast ones. Each settled lead counts 1 / G(τ), τ the days its label took to settle
+    and G(τ) the (recency-weighted) share of leads old enough for such a label to be seen: the
+    inverse probability of censoring weights of survival analysis. ``level_shift`` is how far
+    (log-odds) that estimate lies from the mature leads' own rate; the backtest keeps it only
+    when it makes the folds' probabilities better (:func:`leadml.modeling.backtest.
+    choose_fresh_level`). The young leads never teach the model who converts: learnt with
+    their missing negatives, a landing page new this month would read as a sure win."""
+
+    created_all: np.ndarray  # float ns, ascending, every lead with a creation date
     horizon_days: float
-    as_of: float  # the export date (float ns): the shipped model learns then
+    as_of: float  # the export date (float ns)
+    created: np.ndarray  # per lead learned from (float ns)
+    settled_days: np.ndarray  # τ per lead learned from
+    fresh_created: np.ndarray  # the young leads settled at the export date
+    fresh_settled_days: np.ndarray
+    fresh_y: np.ndarray
 
     def seen_share(self, cutoff: float, half_life: float | None) -> SeenShare:
         """G at ``cutoff`` (float ns), the leads weighted by recency with ``half_life`` days
         (None: all alike), as the model that learns then weighs them."""
-        before = self.created[self.created < cutoff]
+        before = self.created_all[self.created_all < cutoff]
         ages = ((cutoff - before) / DAY_NS)[::-1]  # ascending
         w = np.ones(len(ages)) if half_life is None else np.power(0.5, ages / half_life)
         total = w.sum()
@@ -397,13 +424,35 @@ class Censoring:
             return SeenShare(np.zeros(0), np.zeros(0), 1.0)
         tail = np.cumsum(w[::-1])[::-1] / total
         young = ages < self.horizon_days
-        beyond = float(w[~young].sum() / total)
-        return SeenShare(ages[young], tail[young], beyond)
+        return SeenShare(ages[young], tail[young], float(w[~young].sum() / total))
 
-    def weights(self, rows: np.ndarray, cutoff: float, half_life: float | None) -> np.ndarray:
-        """The censoring weights of ``rows`` (positions in the learned table) for a model
-        that learns at ``cutoff``."""
-        return self.seen_share(cutoff, half_life).weights(self.settled_days[rows])
+    def level_shift(self, y: np.ndarray, cutoff: float, half_life: float | None) -> float:
+        """Log-odds from the mature leads' (recency-weighted) rate to the rate of every lead
+        settled by ``cutoff``, young ones weighted for those not seen yet. ``y``: the labels
+        of the leads learned from (the young settled ones bring their own)."""
+        created = np.concatenate([self.created, self.fresh_created])
+        tau = np.concatenate([self.settled_days, self.fresh_settled_days])
+        label = np.concatenate([np.asarray(y, dtype=np.float64), self.fresh_y])
+        age = (cutoff - created) / DAY_NS
+        before = created < cutoff
+        w = (
+            np.ones(len(age))
+            if half_life is None
+            else np.power(0.5, np.clip(age, 0, None) / half_life)
+        )
+        mature = before & (age >= self.horizon_days)
+        settled = before & (age >= tau)
+        if not mature.any() or not (settled & ~mature).any():
+            return 0.0
+        g = self.seen_share(cutoff, half_life).weights(tau[settled])
+        old = np.average(label[mature], weights=w[mature])
+        now = np.average(label[settled], weights=(w[settled] * g))
+        return _logit(now) - _logit(old)
+
+
+def _logit(rate: float) -> float:
+    rate = float(np.clip(rate, 1e-4, 1 - 1e-4))
+    return float(np.log(rate / (1 - rate)))
 
 
 # -- one table: the labels settled ---------------------------------------------------------------
@@ -494,12 +543,7 @@ class LabelSummary:
                 else ""
             )
         ]
-        if c.get("young_learned_from"):
-            out.append(
-                f"{c['young_learned_from']:,} of them are younger than the horizon but already "
-                "converted or closed: each counts as much as the leads like it that could not "
-                "be seen yet (censoring weights)"
-            )
+
         if self.horizon.why:
             out.append(self.horizon.why)
         date = f" on {pd.Timestamp(self.as_of):%Y-%m-%d}" if np.isfinite(self.as_of) else ""
@@ -512,6 +556,11 @@ class LabelSummary:
         for key, text in left.items():
             if c.get(key):
                 out.append(f"left out {c[key]:,} leads {text}")
+                if key == "immature" and c.get("young_settled"):
+                    out[-1] += (
+                        f" ({c['young_settled']:,} of them already converted or closed: they "
+                        "tell the newest conversion level)"
+                    )
         return out
 
     def to_dict(self) -> dict[str, Any]:

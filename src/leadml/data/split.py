@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadml.data.maturity import Censoring
+from leadml.data.maturity import Maturity
 from leadml.errors import DataError
 from leadml.schema.spec import LeadSchema
 
@@ -110,15 +110,8 @@ class Folds:
     by_time: bool
     dropped: int = 0
     known_at: np.ndarray | None = None
-    #: With a horizon: the censoring weights' inputs (young leads learned from count more).
-    censoring: Censoring | None = None
-
-    def fold_weights(self, fold: Fold, half_life: float | None) -> np.ndarray | None:
-        """The censoring weights of ``fold``'s training leads at its cutoff, recency-weighted
-        with ``half_life`` days as the fold's model weighs them (None: no horizon)."""
-        if self.censoring is None or not np.isfinite(fold.cutoff):
-            return None
-        return self.censoring.weights(fold.train, fold.cutoff, half_life)
+    #: With a horizon: when labels settled, for the newest conversion level.
+    maturity: Maturity | None = None
 
     def known_by(self, positions: np.ndarray, fold: Fold) -> np.ndarray:
         """The leads among ``positions`` whose outcome was known at ``fold``'s cutoff (all of
@@ -161,8 +154,7 @@ def backtest_folds(
     test_fraction: float = 0.2,
     seed: int = 42,
     known_at: np.ndarray | None = None,
-    judged: np.ndarray | None = None,
-    censoring: Censoring | None = None,
+    maturity: Maturity | None = None,
 ) -> Folds:
     """Folds for an honest backtest of a lead model.
 
@@ -171,10 +163,8 @@ def backtest_folds(
     same number of leads just before it, and every fold learns from the leads older than its
     own, never from newer ones. With dates and ``known_at`` (when each label became known,
     :mod:`leadml.data.maturity`), a fold learns only from the labels known at its cutoff, as
-    the team then knew them: a lead still open or too young then is left out. ``judged``
-    marks the leads old enough for every outcome to be known: only they are judged (the
-    folds are cut among them). Without a time order: stratified K folds, K = 1 /
-    ``test_fraction``.
+    the team then knew them: a lead still open or too young then is left out. Without a time
+    order: stratified K folds, K = 1 / ``test_fraction``.
 
     A fold whose leads hold one class only can neither learn nor be judged: it is left out
     (oldest first) and counted in ``dropped``; the headline fold must hold both classes.
@@ -182,19 +172,14 @@ def backtest_folds(
     n = len(frame)
     order = time_order(frame, schema)
     if order is not None:
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
-        cut = order if judged is None else order[np.asarray(judged, dtype=bool)[order]]
-        m = len(cut)
-        window = max(1, round(m * test_fraction))
-        n_folds = max(1, min(n_folds, (m - 1) // window))
+        window = max(1, round(n * test_fraction))
+        n_folds = max(1, min(n_folds, (n - 1) // window))
         folds = []
         created = _created_ns(frame, schema)
         for k in range(n_folds, 0, -1):
-            end = m - (k - 1) * window
+            end = n - (k - 1) * window
             start = end - window
-            test = np.sort(cut[start:end])
-            older = np.sort(order[: rank[cut[start]]])
+            test, older = np.sort(order[start:end]), np.sort(order[:start])
             cutoff = float(np.nanmin(created[test])) if np.isfinite(created[test]).any() else np.nan
             train = older
             if known_at is not None and np.isfinite(cutoff):
@@ -215,7 +200,7 @@ def backtest_folds(
         head = folds[-1]
         for name, part in (("headline training", head.train), ("headline test", head.test)):
             check_both_classes(name, len(part), int(y[part].sum()))
-    return Folds(tuple(kept), method, by_time, len(folds) - len(kept), known_at, censoring)
+    return Folds(tuple(kept), method, by_time, len(folds) - len(kept), known_at, maturity)
 
 
 def _both_classes(y: np.ndarray) -> bool:

@@ -337,3 +337,9 @@ def schema_classes(schema: LeadSchema, values: Iterable[str]) -> TargetClasses:
         values, schema.target, positive=schema.positive, negative=schema.negative,
         open=schema.open,
     )  # fmt: skip
+
+
+def outcome_codes(series: pd.Series, schema: LeadSchema) -> np.ndarray:
+    """One outcome code per row of a target column, read as ``schema`` reads its target."""
+    text = spell(series)
+    return schema_classes(schema, text.dropna().unique()).codes(text)

@@ -26,16 +26,16 @@ import numpy as np
 import pandas as pd
 
 from leadml.data.maturity import (
-    Censoring,
     LabelRule,
     LabelSummary,
+    Maturity,
     Timeline,
-    censoring_of,
+    maturity_of,
     newest_date,
     settle_labels,
 )
 from leadml.data.parse import parse_columns, resolve_day_first, schema_column_kinds
-from leadml.data.target import TargetClasses, schema_classes, spell
+from leadml.data.target import NOT_CONVERTED, OPEN, TargetClasses, schema_classes, spell
 from leadml.errors import DataError
 from leadml.schema.spec import DATE_KINDS, LeadSchema
 
@@ -205,7 +205,8 @@ def outcome_timeline(
 ) -> Timeline:
     """Typed rows' outcomes as the export showed them on ``as_of`` (one frame or partition)."""
     codes = classes.codes(spell(typed[schema.target]))
-    return Timeline.of(typed, codes, schema, as_of)
+    undecided = OPEN if classes.open else NOT_CONVERTED
+    return Timeline.of(typed, codes, schema, as_of, undecided)
 
 
 # -- the whole table -----------------------------------------------------------------------------
@@ -293,10 +294,9 @@ class Validated:
     #: Converted at all (within the horizon or later): the leakage guard's "filled for
     #: converted leads only" is about this, not about the horizon's label.
     converted: np.ndarray | None = None
-    #: Old enough for every outcome to be known: the leads a backtest may judge (None: all).
-    judged: np.ndarray | None = None
-    #: The censoring weights' inputs, with a horizon (:mod:`leadml.data.maturity`).
-    censoring: Censoring | None = None
+    #: With a horizon: when labels settled, and the young leads already settled, for the
+    #: newest conversion level (:class:`leadml.data.maturity.Maturity`).
+    maturity: Maturity | None = None
 
 
 def validate(
@@ -338,6 +338,5 @@ def validate(
         known_at=labels.known_at[learn],
         label=summary,
         converted=labels.converted[learn] if labels.converted is not None else None,
-        judged=labels.mature[learn] if labels.mature is not None else None,
-        censoring=censoring_of(timeline, labels, summary.horizon_days),
+        maturity=maturity_of(timeline, labels, summary.horizon_days),
     )

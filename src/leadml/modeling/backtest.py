@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.bundle.calibration import Calibrator, Method, fit_calibrator, fit_method
-from leadml.data.split import Fold, Folds
+from leadml.data.split import Folds
 from leadml.features.encoder import FeatureEncoder
 from leadml.modeling.baselines import baseline_predictions
 from leadml.modeling.booster import EARLY_STOPPING_ROUNDS, MAX_ROUNDS
@@ -97,21 +97,15 @@ def cross_validate(
 
     Weights, when given, are renormalised to mean 1 on each fold's training leads (so the
     regularisation means the same in every fold); the folds' log loss is unweighted, so
-    weightings are compared on the same footing. With a horizon, each fold's training leads
-    also carry their censoring weights at the fold's cutoff (``Folds.fold_weights``). ``data``
-    (from ``lead_dataset``) may be shared by runs with the same settings: the leads are binned
-    once.
+    weightings are compared on the same footing. ``data`` (from ``lead_dataset``) may be
+    shared by runs with the same settings: the leads are binned once.
     """
     data = data or lead_dataset(rows, encoder)
-    effective = [fold_weights(folds, f, weights, half_life) for f in folds.folds]
-    turn = iter(effective)
 
     def weigh(train: lgb.Dataset, test: lgb.Dataset, prm: dict) -> tuple:
-        w = next(turn)  # lightgbm.cv prepares the folds in the order given
-        if w is not None:  # a subset's weight must be set after it is constructed
+        if weights is not None:  # a subset's weight must be set after it is constructed
             train.construct()
-            if len(train.used_indices) != len(w):
-                raise RuntimeError("lightgbm.cv prepared the folds out of order")
+            w = weights[train.used_indices]
             train.set_weight(w / w.mean())
         return train, test, prm
 
@@ -135,21 +129,10 @@ def cross_validate(
     scored = [f.test for f in folds.folds]
     loss = float(losses[rounds - 1])
     anchors = [
-        training_level(rows.y, w, f.train) for w, f in zip(effective, folds.folds, strict=True)
+        training_level(rows.y, None if weights is None else weights[f.train], f.train)
+        for f in folds.folds
     ]
     return CvRun(half_life, rounds, loss, list(cv.boosters), fits, learned, scored, anchors)
-
-
-def fold_weights(
-    folds: Folds, fold: Fold, weights: np.ndarray | None, half_life: float | None
-) -> np.ndarray | None:
-    """A fold's training leads' weights, in ``fold.train``'s order: recency times, with a
-    horizon, the censoring weights at the fold's cutoff (None: all alike)."""
-    censoring = folds.fold_weights(fold, half_life)
-    if weights is None and censoring is None:
-        return None
-    w = np.ones(len(fold.train)) if weights is None else weights[fold.train]
-    return w if censoring is None else w * censoring
 
 
 def training_level(y: np.ndarray, weights: np.ndarray | None, rows: np.ndarray) -> float:
@@ -340,9 +323,10 @@ class Backtest:
     #: (``choose_level``), and the two ways' backtest log losses.
     anchored: bool = True
     level_losses: dict[str, float] = field(default_factory=dict)
-    #: The shipped model's weights: recency, times the censoring weights at the export date
-    #: with a horizon (``weights`` alone judge and calibrate: held-out leads are all mature).
-    fit_weights: np.ndarray | None = None
+    #: The newest conversion level from the young leads already settled (log-odds added to
+    #: every probability; 0: not used), and the backtest's log loss with and without it.
+    fresh_shift: float = 0.0
+    fresh_losses: dict[str, float] = field(default_factory=dict)
     reports: list[FoldReport] = field(default_factory=list)
     pooled: dict[str, Any] = field(default_factory=dict)
     #: Baseline probabilities on the headline fold (for the report's plots).
@@ -359,7 +343,7 @@ class Backtest:
     @property
     def shipped_level(self) -> float:
         """The shipped model's training level (every lead, with its weights)."""
-        return training_level(self.y, self.fit_weights, np.arange(len(self.y)))
+        return training_level(self.y, self.weights, np.arange(len(self.y)))
 
     def shipped_scale(self, positions: np.ndarray) -> np.ndarray:
         """Held-out raw scores as the shipped calibrator takes them: anchored, each fold
@@ -375,7 +359,8 @@ class Backtest:
         at = self.judged
         w = None if self.weights is None else self.weights[at]
         scores = self.shipped_scale(at)
-        return fit_calibrator(scores, y[at], seed, w, calibration_methods(self.folds))
+        fitted, losses = fit_calibrator(scores, y[at], seed, w, calibration_methods(self.folds))
+        return fitted.shifted(self.fresh_shift), losses
 
     def level_note(self) -> str:
         """How the calibrator treats the fold models' conversion level, in one sentence."""
@@ -388,6 +373,18 @@ class Backtest:
         )
         losses = ", ".join(f"{k} {v:.4f}" for k, v in self.level_losses.items())
         return f"Calibration {how}, the lower backtest log loss ({losses})."
+
+    def fresh_note(self) -> str:
+        """Whether the young settled leads moved the probabilities, in one sentence."""
+        if not self.fresh_losses:
+            return ""
+        losses = ", ".join(f"{k} {v:.4f}" for k, v in self.fresh_losses.items())
+        if not self.fresh_shift:
+            return f"Newest conversion level not used: it did not help the backtest ({losses})."
+        return (
+            f"Newest conversion level: {self.fresh_shift:+.2f} log-odds, from the young leads "
+            f"already converted or closed; it helped the backtest ({losses})."
+        )
 
     def recency_note(self) -> str:
         """What ``--recency`` chose and why, in one sentence."""
@@ -429,6 +426,11 @@ class Backtest:
                 "log_loss": self.level_losses,
                 "note": self.level_note(),
             },
+            "newest_level": {
+                "shift": self.fresh_shift,
+                "log_loss": self.fresh_losses,
+                "note": self.fresh_note(),
+            },
         }
 
 
@@ -442,18 +444,37 @@ def _period(frame: pd.DataFrame, schema: LeadSchema, positions: np.ndarray) -> s
     return "stratified fold"
 
 
-def shipped_weights(
-    folds: Folds, weights: np.ndarray | None, half_life: float | None
-) -> np.ndarray | None:
-    """The shipped model's weights: recency, times the censoring weights at the export date
-    (with a horizon: the young leads it learns from count for those not seen yet)."""
-    censoring = folds.censoring
-    if censoring is None:
-        return weights
-    n = len(censoring.settled_days)
-    factor = censoring.weights(np.arange(n), censoring.as_of, half_life)
-    w = factor if weights is None else weights * factor
-    return w / w.mean()
+def choose_fresh_level(
+    honest: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    folds: Folds,
+    half_life: float | None,
+) -> tuple[float, np.ndarray, dict[str, float]]:
+    """Whether to move the probabilities to the newest conversion level the young settled
+    leads show (:meth:`leadml.data.maturity.Maturity.level_shift`), judged by the backtest:
+    each fold's probabilities moved by the shift its own cutoff saw, against unmoved, by the
+    recency-weighted log loss over every judged lead. Returns the shift for the shipped model
+    (0: not used), the honest probabilities that go with the choice, and both log losses."""
+    from sklearn.metrics import log_loss
+
+    maturity = folds.maturity
+    if maturity is None or not folds.by_time:
+        return 0.0, honest, {}
+    moved = honest.copy()
+    for fold in folds.folds:
+        shift = maturity.level_shift(y, fold.cutoff, half_life)
+        p = np.clip(honest[fold.test], 1e-7, 1 - 1e-7)
+        moved[fold.test] = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + shift)))
+    at = np.concatenate([f.test for f in folds.folds])
+    w = None if weights is None else weights[at]
+    losses = {
+        name: float(log_loss(y[at], np.clip(p[at], 1e-7, 1 - 1e-7), sample_weight=w, labels=[0, 1]))
+        for name, p in (("as learned", honest), ("newest level", moved))
+    }
+    if losses["newest level"] >= losses["as learned"]:
+        return 0.0, honest, losses
+    return maturity.level_shift(y, maturity.as_of, half_life), moved, losses
 
 
 def judge_folds(
@@ -471,17 +492,19 @@ def judge_folds(
     """Per-fold and pooled figures, with intervals, and the baselines on the same folds."""
     weights = recency_weights(ages, chosen.half_life) if ages is not None else None
     anchored, honest, level_losses = choose_level(chosen, rows.y, weights, folds, seed)
+    fresh, honest, fresh_losses = choose_fresh_level(
+        honest, rows.y, weights, folds, chosen.half_life
+    )
     result = Backtest(
         folds, chosen, tried, ages, weights, honest, rows.y, anchored, level_losses,
-        params=params or {}, fit_weights=shipped_weights(folds, weights, chosen.half_life),
+        params=params or {}, fresh_shift=fresh, fresh_losses=fresh_losses,
     )  # fmt: skip
     for k, fold in enumerate(folds.folds):
         y = rows.y[fold.test]
         p = honest[fold.test]
         bases = baseline_predictions(
-            rows.take(fold.train), rows.take(fold.test), encoder.names, schema, seed=seed,
-            weights=folds.fold_weights(fold, None),
-        )  # fmt: skip
+            rows.take(fold.train), rows.take(fold.test), encoder.names, schema, seed=seed
+        )
         result.reports.append(
             FoldReport(
                 number=k + 1,

@@ -28,12 +28,7 @@ BASELINE_MAX_ROWS = 100_000
 
 
 def _logistic(
-    x_train: pd.DataFrame,
-    y_train: np.ndarray,
-    x_test: pd.DataFrame,
-    schema: LeadSchema,
-    seed: int,
-    weights: np.ndarray | None = None,
+    x_train: pd.DataFrame, y_train: np.ndarray, x_test: pd.DataFrame, schema: LeadSchema, seed: int
 ) -> np.ndarray:
     numeric = [f.name for f in schema.features if f.kind in ("numeric", "boolean", "ordinal")]
     categorical = [f.name for f in schema.features if f.kind == "categorical"]
@@ -58,8 +53,7 @@ def _logistic(
     if len(x_train) > BASELINE_MAX_ROWS:
         pick = np.random.default_rng(seed).choice(len(x_train), BASELINE_MAX_ROWS, replace=False)
         x_train, y_train = x_train.iloc[pick], y_train[pick]
-        weights = None if weights is None else weights[pick]
-    model.fit(x_train, y_train, logisticregression__sample_weight=weights)
+    model.fit(x_train, y_train)
     return model.predict_proba(x_test)[:, 1]
 
 
@@ -86,24 +80,16 @@ def has_bant_answers(schema: LeadSchema) -> bool:
 
 
 def baseline_predictions(
-    train: Rows,
-    test: Rows,
-    names: list[str],
-    schema: LeadSchema,
-    seed: int = 0,
-    weights: np.ndarray | None = None,
+    train: Rows, test: Rows, names: list[str], schema: LeadSchema, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """Test-slice probabilities of each baseline, fitted on the training rows only.
 
     ``names`` are the matrix columns (the model's features). Numbers, ranks and flags enter the
     logistic regression as encoded; categories as their typed text, one-hot encoded.
-    ``weights`` (per training row): with a horizon, the censoring weights, so that the
-    baselines learn from the same matured labels as the model, without recency.
     """
     encoded_train = pd.DataFrame(train.x, columns=names)
     encoded_test = pd.DataFrame(test.x, columns=names)
-    rate = float(np.average(train.y, weights=weights))
-    out = {"base_rate": np.full(len(test.y), rate)}
+    out = {"base_rate": np.full(len(test.y), float(np.mean(train.y)))}
     num_cols = [f.name for f in schema.features if f.kind != "categorical"]
     cat_cols = [f.name for f in schema.features if f.kind == "categorical"]
 
@@ -112,14 +98,13 @@ def baseline_predictions(
         return pd.concat([encoded[num_cols], text], axis=1)
 
     out["logistic_regression"] = _logistic(
-        design(encoded_train, train.frame), train.y, design(encoded_test, test.frame), schema,
-        seed, weights,
-    )  # fmt: skip
+        design(encoded_train, train.frame), train.y, design(encoded_test, test.frame), schema, seed
+    )
     if has_bant_answers(schema):
         # Points → probability by a one-variable logistic fit, so log loss and ECE are fair;
         # the ranking (ROC AUC, lift) is the points score's own.
         pts_train = bant_points(encoded_train, schema).reshape(-1, 1)
-        mapper = LogisticRegression().fit(pts_train, train.y, sample_weight=weights)
+        mapper = LogisticRegression().fit(pts_train, train.y)
         pts_test = bant_points(encoded_test, schema).reshape(-1, 1)
         out["bant_points"] = mapper.predict_proba(pts_test)[:, 1]
     return out

@@ -85,7 +85,7 @@ def prepare_training(
     typed, y, schema = checked.frame, checked.y, checked.schema
     folds = backtest_folds(
         typed, y, schema, settings.backtest_folds, settings.test_fraction, settings.seed,
-        known_at=checked.known_at, judged=checked.judged, censoring=checked.censoring,
+        known_at=checked.known_at, maturity=checked.maturity,
     )  # fmt: skip
     prepared = encode_and_audit(
         Rows(typed, np.empty((len(typed), 0)), y),

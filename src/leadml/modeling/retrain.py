@@ -151,7 +151,7 @@ def retrain_leads(
     )
     rounds = shipped_rounds(backtest.chosen.rounds, data.folds, data.total_rows)
     run.say(f"Fitting the shipped model on all {data.total_rows:,} leads ({rounds} rounds)")
-    fitted = fit_shipped(data.rows, data.encoder, backtest.params, rounds, backtest.fit_weights)
+    fitted = fit_shipped(data.rows, data.encoder, backtest.params, rounds, backtest.weights)
     result = finish_training(fitted, data, backtest, run)
     gate.reasons += baseline_reasons(result.model)
     return result, gate

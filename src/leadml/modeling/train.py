@@ -98,7 +98,7 @@ def train_leads(
     backtest = run_backtest(data, settings, recency, run.say)
     rounds = shipped_rounds(backtest.chosen.rounds, data.folds, data.total_rows)
     run.say(f"Fitting the shipped model on all {data.total_rows:,} leads ({rounds} rounds)")
-    fitted = fit_shipped(data.rows, data.encoder, backtest.params, rounds, backtest.fit_weights)
+    fitted = fit_shipped(data.rows, data.encoder, backtest.params, rounds, backtest.weights)
     return finish_training(fitted, data, backtest, run)
 
 

@@ -6,7 +6,8 @@ points score, all fitted on the same leads. It loses when, on that fold:
 
 * its log loss is worse than the base rate's: its probabilities are less honest than giving
   every lead the average;
-* its ROC AUC's 95 % interval contains 0.5: it ranks leads no better than chance;
+* its ROC AUC's 95 % interval reaches 0.5 (or lies below it): it ranks leads no better
+  than chance;
 * a baseline's ROC AUC lies above the model's whole 95 % interval: a simpler model ranks
   leads better, beyond the noise of the fold.
 
@@ -57,12 +58,12 @@ def judge_against_baselines(metrics: dict[str, Any]) -> Verdict:
     base = baselines.get("base_rate", {})
     if base and metrics["log_loss"] > base["log_loss"]:
         reasons.append(
-            f"its log loss ({metrics['log_loss']:.3f}) is worse than the base rate's "
-            f"({base['log_loss']:.3f}), so its probabilities are less honest than giving every "
+            f"its log loss ({metrics['log_loss']:.4f}) is worse than the base rate's "
+            f"({base['log_loss']:.4f}), so its probabilities are less honest than giving every "
             "lead the average"
         )
     lo, hi = metrics.get("intervals", {}).get("roc_auc", [float("nan")] * 2)
-    if lo <= 0.5 <= hi:
+    if lo <= 0.5:
         reasons.append(
             f"its ROC AUC ({metrics['roc_auc']:.3f}, 95 % interval {lo:.3f}–{hi:.3f}) is no "
             "better than chance"

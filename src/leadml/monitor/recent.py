@@ -102,10 +102,10 @@ def from_file(model: LeadModel, frame: pd.DataFrame, source: str) -> RecentLeads
     target = model.schema.target
     converted = None
     if target in frame.columns:
-        from leadml.data.target import CONVERTED, NOT_CONVERTED, schema_classes, spell
+        from leadml.data.target import CONVERTED, NOT_CONVERTED, outcome_codes
 
-        text = spell(frame[target])  # a blank outcome, or an open lead, is one not known yet
-        codes = schema_classes(model.schema, text.dropna().unique()).codes(text)
+        # a blank outcome, or an open lead, is one not known yet
+        codes = outcome_codes(frame[target], model.schema)
         converted = pd.Series(codes == CONVERTED, index=frame.index, dtype="boolean")
         converted[~np.isin(codes, (CONVERTED, NOT_CONVERTED))] = pd.NA
     return RecentLeads(frame, converted, f"in {source}")

@@ -147,15 +147,7 @@ def _model_facts(model: LeadModel, test_rows: int, sample: int) -> list[tuple[st
         ("Calibration", str(model.metrics.get("calibration", "—"))),
     ]
     label = meta.get("label") or {}
-    days = label.get("horizon_days")
-    facts.append(
-        (
-            "What the probability means",
-            f"converting within {days} days of coming in"
-            if days
-            else "converting (outcomes taken as final)",
-        )
-    )
+    facts.append(("What a score means", model.probability_means.capitalize()))
     facts += [("Outcomes", line) for line in label.get("lines") or []]
     rate = model.metrics.get("test_positive_rate")
     if rate is not None:
