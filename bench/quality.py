@@ -304,8 +304,11 @@ def main() -> None:
     notes, verdicts, ok = [], [], True
     if not args.only or "as of" in args.only or "Olist" in args.only:
         history = olist_history(args.data)
-        level_lines = ["", "| as of | horizon | next leads converted | leadml | outcomes taken as final |",
-                       "|---|---|---|---|---|"]  # fmt: skip
+        level_lines = [
+            "",
+            "| as of | horizon | next leads converted | leadml | outcomes taken as final |",
+            "|---|---|---|---|---|",
+        ]
         hits = 0
         for day in AS_OF_DATES:
             print(f"Olist as of {day}: training and scoring …", file=sys.stderr, flush=True)
