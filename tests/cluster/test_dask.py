@@ -362,5 +362,5 @@ def test_a_live_funnel_on_dask_learns_from_the_same_leads(client, tmp_path: Path
     label, spread_label = single.metrics["label"], spread.metrics["label"]
     assert spread_label["horizon_days"] == label["horizon_days"] is not None
     assert spread_label["counts"] == label["counts"]
-    assert label["counts"]["open"] > 0 and label["counts"]["young_learned_from"] > 0
+    assert label["counts"]["open"] > 0 and label["counts"]["young_settled"] > 0
     assert abs(spread.metrics["roc_auc"] - single.metrics["roc_auc"]) < 0.01

@@ -107,7 +107,9 @@ def score_dask(
     staging.mkdir(parents=True)
     futures = []
     try:
-        shared = client.scatter(model, broadcast=True)
+        # A key of its own (not the model's hash): a run right after another with the same
+        # model must not share the scattered copy the first one is releasing.
+        shared = client.scatter(model, broadcast=True, hash=False)
         parts = frame.to_delayed()
         tasks = [
             dask.delayed(_score_to_file, pure=False)(

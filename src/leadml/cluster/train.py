@@ -51,14 +51,8 @@ from leadml.cluster.split import (
 )
 from leadml.config import Settings
 from leadml.data.fingerprint import combine_fingerprints, fingerprint
-from leadml.data.maturity import (
-    LabelRule,
-    Timeline,
-    apply_horizon,
-    maturity_of,
-    outcome_dates,
-    settle_labels,
-)
+from leadml.data.maturity import LabelRule, apply_horizon, settle_labels
+from leadml.data.newest_level import maturity_of
 from leadml.data.outcomes import (
     Outcomes,
     check_lead_columns,
@@ -68,6 +62,7 @@ from leadml.data.outcomes import (
 )
 from leadml.data.split import backtest_folds, check_both_classes
 from leadml.data.target import TargetClasses
+from leadml.data.timeline import Timeline, outcome_dates
 from leadml.data.validate import (
     RowReport,
     check_columns,

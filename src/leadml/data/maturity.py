@@ -15,7 +15,7 @@ Learning from the young leads that converted while leaving out the young ones th
 (a landing page, a campaign) is a sure win: measured on Olist as of 2018-05-01, weighting them
 for their missing negatives still dropped the next leads' ROC AUC from 0.72 to 0.57. What the
 young leads that already converted or closed can say, with that correction, is the newest
-conversion *level* (``Maturity.level_shift``): the backtest decides whether to use it.
+conversion *level* (``newest_level.Maturity.level_shift``): the backtest decides whether to use it.
 
 The horizon is chosen from the time leads take to convert, measured by Kaplan–Meier
 (scikit-survival): each lead is followed from its creation until it converts (the event), is
@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.data.target import CONVERTED, NOT_CONVERTED, OPEN
+from leadml.data.timeline import CREATED_AFTER, DAY_NS, Timeline, parse_as_of
 from leadml.errors import DataError
 from leadml.schema.spec import LeadSchema
 
@@ -49,11 +50,6 @@ MATURE_SHARE = 0.5
 #: still has this share of the leads (and at least ``MIN_AT_RISK``) under observation.
 AT_RISK_SHARE = 0.05
 MIN_AT_RISK = 20
-#: A lead created after ``as_of`` did not exist yet at the export date.
-CREATED_AFTER = -5
-DAY_NS = 86_400 * 10**9
-#: Censoring weights stop at 1 / this: a label seen by few leads' ages is not worth more.
-MIN_SEEN_SHARE = 0.05
 
 
 def parse_horizon(text: str | int | None) -> str | int:
@@ -68,122 +64,6 @@ def parse_horizon(text: str | int | None) -> str | int:
     if not np.isfinite(days) or days < 1 or days != round(days):
         raise DataError(f"--horizon must be auto, none or a whole number of days, not {text!r}")
     return int(days)
-
-
-def parse_as_of(text: str | None) -> pd.Timestamp | None:
-    """``--as-of DATE`` as a naive timestamp (the end of that day for a plain date)."""
-    if text is None or not str(text).strip():
-        return None
-    try:
-        stamp = pd.Timestamp(str(text).strip())
-    except (ValueError, TypeError):
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        raise DataError(f"--as-of must be a date such as 2018-04-01, not {text!r}")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    if stamp == stamp.normalize() and len(str(text).strip()) <= 10:
-        stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)  # the whole day
-    return stamp
-
-
-def _ns(series: pd.Series | None, n: int) -> np.ndarray:
-    """Typed dates as float nanoseconds, NaN where missing (or when there is no column)."""
-    if series is None:
-        return np.full(n, np.nan)
-    stamps = pd.to_datetime(series, errors="coerce")
-    values = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
-    values[stamps.isna().to_numpy()] = np.nan
-    return values
-
-
-def outcome_dates(typed: pd.DataFrame, schema: LeadSchema) -> dict[str, np.ndarray]:
-    """The created, converted and closed moments of each lead, as float nanoseconds."""
-    n = len(typed)
-
-    def column(name: str | None) -> pd.Series | None:
-        return typed[name] if name and name in typed.columns else None
-
-    return {
-        "created": _ns(column(schema.time), n),
-        "converted": _ns(column(schema.converted_at), n),
-        "closed": _ns(column(schema.closed_at), n),
-    }
-
-
-def newest_date(typed: pd.DataFrame, schema: LeadSchema) -> float:
-    """The newest date in the table (created, converted or closed): the default export date."""
-    dates = outcome_dates(typed, schema)
-    found = [np.nanmax(v) for v in dates.values() if np.isfinite(v).any()]
-    return float(max(found)) if found else float("nan")
-
-
-@dataclass
-class Timeline:
-    """Each lead's outcome as the export shows it on ``as_of``, and when things happened."""
-
-    code: np.ndarray  # int8: CONVERTED, NOT_CONVERTED, OPEN, CREATED_AFTER
-    created: np.ndarray  # float ns, NaN: no date
-    converted: np.ndarray
-    closed: np.ndarray
-    as_of: float  # ns; NaN without dates
-    dated_conversions: bool  # the schema names a conversion date column
-
-    @classmethod
-    def of(
-        cls,
-        typed: pd.DataFrame,
-        codes: np.ndarray,
-        schema: LeadSchema,
-        as_of: float,
-        undecided: int = OPEN,
-    ) -> Timeline:
-        """The leads as known on ``as_of``: created later, not there yet; converted or closed
-        later, ``undecided`` then: still open in a status column that has open values, not
-        converted (yet) in a converted / not converted one, as its own export would say."""
-        dates = outcome_dates(typed, schema)
-        code = np.asarray(codes, dtype=np.int8).copy()
-        created, converted, closed = dates["created"], dates["converted"], dates["closed"]
-        if np.isfinite(as_of):
-            late = converted > as_of
-            converted = np.where(late, np.nan, converted)
-            code[late & (code == CONVERTED)] = undecided
-            shut_late = closed > as_of
-            code[shut_late & (code != OPEN) & np.isnan(converted)] = undecided
-            closed = np.where(shut_late, np.nan, closed)
-            code[created > as_of] = CREATED_AFTER
-        return cls(code, created, converted, closed, as_of, schema.converted_at is not None)
-
-    @classmethod
-    def concat(cls, parts: list[Timeline]) -> Timeline:
-        """One timeline from the partitions' (Dask): the same arrays, end to end."""
-        first = parts[0]
-        return cls(
-            *(np.concatenate([getattr(p, k) for p in parts]) for k in TIMELINE_ARRAYS),
-            as_of=first.as_of,
-            dated_conversions=first.dated_conversions,
-        )
-
-    @property
-    def age_days(self) -> np.ndarray:
-        """How old each lead is at the export date (NaN: no creation date)."""
-        return (self.as_of - self.created) / DAY_NS
-
-    def follow_up(self) -> tuple[np.ndarray, np.ndarray]:
-        """Kaplan–Meier's input: whether each lead converted, and after how many days it
-        converted or stopped being followed (closed, or still open at the export date).
-        Leads without a creation date, or converted without a date, cannot be placed."""
-        days_to = (self.converted - self.created) / DAY_NS
-        stop = np.where(np.isfinite(self.closed), self.closed, self.as_of)
-        days_followed = (stop - self.created) / DAY_NS
-        event = (self.code == CONVERTED) & np.isfinite(days_to)
-        duration = np.where(event, days_to, days_followed)
-        usable = np.isfinite(duration) & (self.code != CREATED_AFTER)
-        usable &= ~((self.code == CONVERTED) & ~event)
-        return event[usable], np.clip(duration[usable], 0.0, None)
-
-
-TIMELINE_ARRAYS = ("code", "created", "converted", "closed")
 
 
 def conversion_curve(timeline: Timeline) -> tuple[np.ndarray, np.ndarray, float]:
@@ -295,7 +175,7 @@ class Labels:
     #: when it happened, a loss when it was closed, else the horizon (NaN: never settled).
     settled_days: np.ndarray | None = None
     #: Too young to learn from, but settled already (converted or closed fast): they tell the
-    #: newest conversion level (``Maturity.level_shift``), never the model.
+    #: newest conversion level (``newest_level.Maturity.level_shift``), never the model.
     fresh: np.ndarray | None = None
 
 
@@ -349,110 +229,6 @@ def apply_horizon(timeline: Timeline, days: int | None) -> Labels:
     counts["converted"] = int(y[learn].sum())
     counts["not_converted"] = int(learn.sum() - counts["converted"])
     return Labels(y, learn, known_at, counts, converted, settled_days, fresh)
-
-
-def maturity_of(timeline: Timeline, labels: Labels, days: int | None) -> Maturity | None:
-    """What the newest conversion level needs, for a table labelled with a horizon."""
-    if days is None or labels.settled_days is None or labels.fresh is None:
-        return None
-    dated = np.isfinite(timeline.created) & (timeline.code != CREATED_AFTER)
-    fresh = labels.fresh
-    return Maturity(
-        created_all=np.sort(timeline.created[dated]),
-        horizon_days=float(days),
-        as_of=timeline.as_of,
-        created=timeline.created[labels.learn],
-        settled_days=labels.settled_days[labels.learn],
-        fresh_created=timeline.created[fresh],
-        fresh_settled_days=labels.settled_days[fresh],
-        fresh_y=labels.y[fresh],
-    )
-
-
-@dataclass(frozen=True)
-class SeenShare:
-    """G(τ) at one cutoff: the (recency-weighted) share of the leads that came in before it
-    that are at least τ days old, as a step function (ages below the horizon kept)."""
-
-    ages: np.ndarray  # ascending days, below the horizon
-    share: np.ndarray  # share[i]: weight of leads aged ages[i] or more, over all the weight
-    beyond: float  # share of leads at least the horizon old
-
-    def weights(self, settled_days: np.ndarray) -> np.ndarray:
-        """1 / G(τ) per lead (at most 1 / ``MIN_SEEN_SHARE``)."""
-        tau = np.asarray(settled_days, dtype=np.float64)
-        seen = np.full(len(tau), self.beyond)
-        if len(self.ages):
-            at = np.searchsorted(self.ages, np.nan_to_num(tau, nan=0.0), side="left")
-            inside = at < len(self.ages)
-            seen[inside] = self.share[at[inside]]
-        return 1.0 / np.maximum(seen, MIN_SEEN_SHARE)
-
-
-@dataclass(frozen=True)
-class Maturity:
-    """When each lead came in and when its label was settled: the newest conversion level.
-
-    The model learns only from leads old enough for every outcome to be known, so under a
-    rising (or falling) trend its level lags by about a horizon. The young leads that have
-    already converted or closed say where the level is now, but only with a correction: they
-    are the fast ones. Each settled lead counts 1 / G(τ), τ the days its label took to settle
-    and G(τ) the (recency-weighted) share of leads old enough for such a label to be seen: the
-    inverse probability of censoring weights of survival analysis. ``level_shift`` is how far
-    (log-odds) that estimate lies from the mature leads' own rate; the backtest keeps it only
-    when it makes the folds' probabilities better (:func:`leadml.modeling.backtest.
-    choose_fresh_level`). The young leads never teach the model who converts: learnt with
-    their missing negatives, a landing page new this month would read as a sure win."""
-
-    created_all: np.ndarray  # float ns, ascending, every lead with a creation date
-    horizon_days: float
-    as_of: float  # the export date (float ns)
-    created: np.ndarray  # per lead learned from (float ns)
-    settled_days: np.ndarray  # τ per lead learned from
-    fresh_created: np.ndarray  # the young leads settled at the export date
-    fresh_settled_days: np.ndarray
-    fresh_y: np.ndarray
-
-    def seen_share(self, cutoff: float, half_life: float | None) -> SeenShare:
-        """G at ``cutoff`` (float ns), the leads weighted by recency with ``half_life`` days
-        (None: all alike), as the model that learns then weighs them."""
-        before = self.created_all[self.created_all < cutoff]
-        ages = ((cutoff - before) / DAY_NS)[::-1]  # ascending
-        w = np.ones(len(ages)) if half_life is None else np.power(0.5, ages / half_life)
-        total = w.sum()
-        if total <= 0:
-            return SeenShare(np.zeros(0), np.zeros(0), 1.0)
-        tail = np.cumsum(w[::-1])[::-1] / total
-        young = ages < self.horizon_days
-        return SeenShare(ages[young], tail[young], float(w[~young].sum() / total))
-
-    def level_shift(self, y: np.ndarray, cutoff: float, half_life: float | None) -> float:
-        """Log-odds from the mature leads' (recency-weighted) rate to the rate of every lead
-        settled by ``cutoff``, young ones weighted for those not seen yet. ``y``: the labels
-        of the leads learned from (the young settled ones bring their own)."""
-        created = np.concatenate([self.created, self.fresh_created])
-        tau = np.concatenate([self.settled_days, self.fresh_settled_days])
-        label = np.concatenate([np.asarray(y, dtype=np.float64), self.fresh_y])
-        age = (cutoff - created) / DAY_NS
-        before = created < cutoff
-        w = (
-            np.ones(len(age))
-            if half_life is None
-            else np.power(0.5, np.clip(age, 0, None) / half_life)
-        )
-        mature = before & (age >= self.horizon_days)
-        settled = before & (age >= tau)
-        if not mature.any() or not (settled & ~mature).any():
-            return 0.0
-        g = self.seen_share(cutoff, half_life).weights(tau[settled])
-        old = np.average(label[mature], weights=w[mature])
-        now = np.average(label[settled], weights=(w[settled] * g))
-        return _logit(now) - _logit(old)
-
-
-def _logit(rate: float) -> float:
-    rate = float(np.clip(rate, 1e-4, 1 - 1e-4))
-    return float(np.log(rate / (1 - rate)))
 
 
 # -- one table: the labels settled ---------------------------------------------------------------

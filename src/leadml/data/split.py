@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadml.data.maturity import Maturity
+from leadml.data.newest_level import Maturity
 from leadml.errors import DataError
 from leadml.schema.spec import LeadSchema
 

@@ -25,17 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from leadml.data.maturity import (
-    LabelRule,
-    LabelSummary,
-    Maturity,
-    Timeline,
-    maturity_of,
-    newest_date,
-    settle_labels,
-)
+from leadml.data.maturity import LabelRule, LabelSummary, settle_labels
+from leadml.data.newest_level import Maturity, maturity_of
 from leadml.data.parse import parse_columns, resolve_day_first, schema_column_kinds
 from leadml.data.target import NOT_CONVERTED, OPEN, TargetClasses, schema_classes, spell
+from leadml.data.timeline import Timeline, newest_date
 from leadml.errors import DataError
 from leadml.schema.spec import DATE_KINDS, LeadSchema
 
@@ -295,7 +289,7 @@ class Validated:
     #: converted leads only" is about this, not about the horizon's label.
     converted: np.ndarray | None = None
     #: With a horizon: when labels settled, and the young leads already settled, for the
-    #: newest conversion level (:class:`leadml.data.maturity.Maturity`).
+    #: newest conversion level (:class:`leadml.data.newest_level.Maturity`).
     maturity: Maturity | None = None
 
 
