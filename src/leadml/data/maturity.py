@@ -95,7 +95,7 @@ class Horizon:
     why: str
     #: Kaplan–Meier's share converted within each candidate horizon, as measured.
     curve: dict[int, float] = field(default_factory=dict)
-    #: Days within which half, and 90 %, of the conversions the data shows happened.
+    #: Days within which half of the conversions the data shows happened.
     median_days: float | None = None
 
 
