@@ -20,6 +20,7 @@ import pandas as pd
 
 from leadml.config import Settings
 from leadml.data.split import slice_sizes
+from leadml.data.timeline import stamp_values
 from leadml.schema.spec import LeadSchema
 
 if TYPE_CHECKING:
@@ -32,13 +33,6 @@ Y_COLUMN = "__leadml_y__"
 #: Bins per pass when narrowing in on an order statistic; a window this small is gathered.
 BINS = 4096
 GATHER = 100_000
-
-
-def stamp_values(stamps: pd.Series) -> np.ndarray:
-    """A typed time column as float nanoseconds, NaN where there is no date."""
-    values = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
-    values[stamps.isna().to_numpy()] = np.nan
-    return values
 
 
 @dataclass(frozen=True)

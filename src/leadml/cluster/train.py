@@ -47,7 +47,6 @@ from leadml.cluster.split import (
     SplitPlan,
     part_stats,
     plan_split,
-    stamp_values,
 )
 from leadml.config import Settings
 from leadml.data.fingerprint import combine_fingerprints, fingerprint
@@ -62,7 +61,7 @@ from leadml.data.outcomes import (
 )
 from leadml.data.split import backtest_folds, check_both_classes
 from leadml.data.target import TargetClasses
-from leadml.data.timeline import Timeline, outcome_dates
+from leadml.data.timeline import Timeline, outcome_dates, stamp_values
 from leadml.data.validate import (
     RowReport,
     check_columns,

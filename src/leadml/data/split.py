@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.data.newest_level import Maturity
+from leadml.data.timeline import outcome_dates
 from leadml.errors import DataError
 from leadml.schema.spec import LeadSchema
 
@@ -99,6 +100,14 @@ class Fold:
     not_yet_known: int = 0
 
 
+def known_by(known_at: np.ndarray | None, positions: np.ndarray, cutoff: float) -> np.ndarray:
+    """The leads among ``positions`` whose outcome was known at ``cutoff`` (all of them
+    without dates: nothing says otherwise)."""
+    if known_at is None or not np.isfinite(cutoff):
+        return positions
+    return positions[~(known_at[positions] > cutoff)]
+
+
 @dataclass(frozen=True)
 class Folds:
     """The backtest's folds, oldest first; the last is the headline fold (the newest leads
@@ -114,11 +123,8 @@ class Folds:
     maturity: Maturity | None = None
 
     def known_by(self, positions: np.ndarray, fold: Fold) -> np.ndarray:
-        """The leads among ``positions`` whose outcome was known at ``fold``'s cutoff (all of
-        them without dates: nothing says otherwise)."""
-        if self.known_at is None or not np.isfinite(fold.cutoff):
-            return positions
-        return positions[~(self.known_at[positions] > fold.cutoff)]
+        """The leads among ``positions`` whose outcome was known at ``fold``'s cutoff."""
+        return known_by(self.known_at, positions, fold.cutoff)
 
     @property
     def headline(self) -> Fold:
@@ -175,15 +181,13 @@ def backtest_folds(
         window = max(1, round(n * test_fraction))
         n_folds = max(1, min(n_folds, (n - 1) // window))
         folds = []
-        created = _created_ns(frame, schema)
+        created = outcome_dates(frame, schema)["created"]
         for k in range(n_folds, 0, -1):
             end = n - (k - 1) * window
             start = end - window
             test, older = np.sort(order[start:end]), np.sort(order[:start])
             cutoff = float(np.nanmin(created[test])) if np.isfinite(created[test]).any() else np.nan
-            train = older
-            if known_at is not None and np.isfinite(cutoff):
-                train = older[~(known_at[older] > cutoff)]
+            train = known_by(known_at, older, cutoff)
             folds.append(Fold(train, test, cutoff, len(older) - len(train)))
         method = time_method(frame, schema)
         by_time = True
@@ -205,16 +209,6 @@ def backtest_folds(
 
 def _both_classes(y: np.ndarray) -> bool:
     return 0 < int(y.sum()) < len(y)
-
-
-def _created_ns(frame: pd.DataFrame, schema: LeadSchema) -> np.ndarray:
-    """When each lead came in, float nanoseconds (NaN: no date, or no time column)."""
-    if not (schema.time and schema.time in frame.columns):
-        return np.full(len(frame), np.nan)
-    stamps = frame[schema.time]
-    values = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
-    values[stamps.isna().to_numpy()] = np.nan
-    return values
 
 
 # -- a hint ----------------------------------------------------------------------------------------

@@ -40,11 +40,8 @@ def parse_as_of(text: str | None) -> pd.Timestamp | None:
     return stamp
 
 
-def _ns(series: pd.Series | None, n: int) -> np.ndarray:
-    """Typed dates as float nanoseconds, NaN where missing (or when there is no column)."""
-    if series is None:
-        return np.full(n, np.nan)
-    stamps = pd.to_datetime(series, errors="coerce")
+def stamp_values(stamps: pd.Series) -> np.ndarray:
+    """A typed date column as float nanoseconds, NaN where there is no date."""
     values = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
     values[stamps.isna().to_numpy()] = np.nan
     return values
@@ -54,13 +51,15 @@ def outcome_dates(typed: pd.DataFrame, schema: LeadSchema) -> dict[str, np.ndarr
     """The created, converted and closed moments of each lead, as float nanoseconds."""
     n = len(typed)
 
-    def column(name: str | None) -> pd.Series | None:
-        return typed[name] if name and name in typed.columns else None
+    def column(name: str | None) -> np.ndarray:
+        if not (name and name in typed.columns):
+            return np.full(n, np.nan)
+        return stamp_values(pd.to_datetime(typed[name], errors="coerce"))
 
     return {
-        "created": _ns(column(schema.time), n),
-        "converted": _ns(column(schema.converted_at), n),
-        "closed": _ns(column(schema.closed_at), n),
+        "created": column(schema.time),
+        "converted": column(schema.converted_at),
+        "closed": column(schema.closed_at),
     }
 
 

@@ -103,6 +103,7 @@ def finish_training(
     recency = backtest.to_dict()["recency"]
 
     trained_at = datetime.now(UTC).isoformat(timespec="seconds")
+    label = data.label.to_dict() if data.label else None
     metrics: dict[str, Any] = {
         **report.metrics,
         "intervals": report.intervals,
@@ -115,7 +116,7 @@ def finish_training(
         "calibration": calibrator.method,
         "calibration_cv_log_loss": calib_losses,
         "split": data.folds.method,
-        "label": data.label.to_dict() if data.label else None,
+        "label": label,
         "grades": table.to_dict(orient="records"),
         "grades_strictly_falling": strict,
         "backtest": backtest.to_dict(),
@@ -145,7 +146,7 @@ def finish_training(
         "warnings": warnings,
         "leakage": data.leakage,
         # What the probability means: converted within this horizon (None: outcomes as final).
-        "label": data.label.to_dict() if data.label else None,
+        "label": label,
         "verdict": verdict.to_dict(),
         **data.meta,
     }

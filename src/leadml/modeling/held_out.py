@@ -71,10 +71,10 @@ def choose_level(
     Returns the choice, the honest probabilities it gives, and both log losses."""
     from sklearn.metrics import log_loss
 
-    follow = honest_probabilities(run, y, weights, folds, seed, anchored=False)
     anchor = honest_probabilities(run, y, weights, folds, seed, anchored=True)
     if not folds.by_time or len(folds) < 2:
         return True, anchor, {}
+    follow = honest_probabilities(run, y, weights, folds, seed, anchored=False)
     at = np.concatenate([f.test for f in folds.folds[1:]])
     w = None if weights is None else weights[at]
     losses = {
