@@ -13,14 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from leadml.cli import app
-from leadml.data.synthetic import (
-    STATUS_LOST,
-    STATUS_OPEN,
-    STATUS_WON,
-    Drift,
-    eventual_outcomes,
-    generate_leads,
-)
+from leadml.data.synthetic import Drift, generate_leads
+from leadml.data.synthetic_funnel import STATUS_LOST, STATUS_OPEN, STATUS_WON, eventual_outcomes
 from leadml.errors import LeadMLError
 
 AS_OF = "2026-06-01"

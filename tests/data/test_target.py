@@ -18,7 +18,7 @@ from leadml.data.target import (
     spell,
 )
 from leadml.errors import DataError
-from leadml.schema import lexicon
+from leadml.schema import outcome_words as lexicon
 
 
 def classes(values: list[object], **flags: object) -> TargetClasses:

@@ -23,7 +23,8 @@ from leadml.bundle.model import LeadModel
 from leadml.cli import app
 from leadml.data.maturity import LabelRule
 from leadml.data.suggest import suggest_schema
-from leadml.data.synthetic import STATUS_LOST, STATUS_WON, generate_leads
+from leadml.data.synthetic import generate_leads
+from leadml.data.synthetic_funnel import STATUS_LOST, STATUS_WON
 from leadml.data.validate import validate
 
 AS_OF = pd.Timestamp("2018-04-01")

@@ -70,13 +70,8 @@ def generate(
     ] = None,
 ) -> None:
     """Write a synthetic CRM lead history with a known generating process."""
-    from leadml.data.synthetic import (
-        STATUS_LOST,
-        STATUS_WON,
-        generate_leads,
-        parse_drift,
-        write_leads,
-    )
+    from leadml.data.synthetic import generate_leads, parse_drift, write_leads
+    from leadml.data.synthetic_funnel import STATUS_LOST, STATUS_WON
 
     changes = parse_drift(drift or [])
     with console.status(f"Generating {rows:,} leads"):

@@ -4,7 +4,8 @@ Nothing here re-implements leadml's rules; it decides *where* they run:
 
 1. every partition is read once and checked by ``data.validate.check_rows`` (the function
    ``validate`` calls): its rows are typed once and kept on the workers, its report comes back;
-2. ``data.validate.combine_reports`` judges the table from those reports, as for one file;
+2. ``data.validate.combine_reports`` judges the table from those reports, as for one file,
+   and :mod:`leadml.cluster.labels` settles its labels (open, young leads) the same way;
 3. the split (:mod:`leadml.cluster.split`): the newest leads apart, the category levels of the
    older ones (the headline fold's training leads), and a seeded uniform sample of the table
    for the client, from the typed partitions;
@@ -32,6 +33,7 @@ from warnings import catch_warnings, simplefilter
 import numpy as np
 import pandas as pd
 
+from leadml.cluster.labels import label_on_cluster, labelled_stats
 from leadml.cluster.partitions import (
     CSV_BLOCKSIZE,
     read_partitions,
@@ -43,15 +45,11 @@ from leadml.cluster.split import (
     TRAIN,
     VALID,
     Y_COLUMN,
-    PartStats,
     SplitPlan,
-    part_stats,
     plan_split,
 )
 from leadml.config import Settings
 from leadml.data.fingerprint import combine_fingerprints, fingerprint
-from leadml.data.maturity import LabelRule, apply_horizon, settle_labels
-from leadml.data.newest_level import maturity_of
 from leadml.data.outcomes import (
     Outcomes,
     check_lead_columns,
@@ -60,15 +58,13 @@ from leadml.data.outcomes import (
     outcome_notes,
 )
 from leadml.data.split import backtest_folds, check_both_classes
-from leadml.data.target import TargetClasses
-from leadml.data.timeline import Timeline, outcome_dates, stamp_values
+from leadml.data.timeline import stamp_values
 from leadml.data.validate import (
     RowReport,
     check_columns,
     check_rows,
     combine_reports,
     duplicate_ids_error,
-    outcome_timeline,
     settle_day_first,
     target_classes,
 )
@@ -91,13 +87,6 @@ SAMPLE_ROWS = 200_000
 DASK_FOLDS = 3
 _SLICE = "__leadml_slice__"
 _POSITION = "__leadml_position__"
-#: When each lead's label became known (float ns), kept beside its label for the backtest.
-KNOWN_COLUMN = "__leadml_known_at__"
-#: Whether it converted at all (within the horizon or later): the leakage guard's evidence.
-EVER_COLUMN = "__leadml_converted__"
-#: The days its label took to settle (the newest conversion level's; :mod:`leadml.data.maturity`).
-SETTLED_COLUMN = "__leadml_settled_days__"
-LABEL_COLUMNS = (Y_COLUMN, KNOWN_COLUMN, EVER_COLUMN, SETTLED_COLUMN)
 
 
 # -- one partition, on a worker ------------------------------------------------------------------
@@ -124,39 +113,6 @@ def check_partition(
     if outcomes is not None:  # counted in this pass: no extra read of the table for it
         found.matched = matched_keys(checked.frame, outcomes)
     return checked.frame, found
-
-
-def partition_timeline(
-    typed: pd.DataFrame, index: int, classes: TargetClasses, schema: LeadSchema, as_of: float
-) -> Timeline:
-    """One partition's outcomes as the export showed them (``validate``'s own function)."""
-    return outcome_timeline(typed, classes, schema, as_of)
-
-
-def label_partition(
-    typed: pd.DataFrame,
-    classes: TargetClasses,
-    schema: LeadSchema,
-    as_of: float,
-    days: int | None,
-) -> pd.DataFrame:
-    """The partition's leads to learn from, with their 0/1 label and when it became known
-    (``maturity.apply_horizon``, as on one machine)."""
-    labels = apply_horizon(outcome_timeline(typed, classes, schema, as_of), days)
-    learn = labels.learn
-    kept = typed.loc[learn].reset_index(drop=True)
-    return kept.assign(
-        **{
-            Y_COLUMN: labels.y[learn],
-            KNOWN_COLUMN: labels.known_at[learn],
-            EVER_COLUMN: labels.converted[learn],
-            SETTLED_COLUMN: np.nan if labels.settled_days is None else labels.settled_days[learn],
-        }
-    )
-
-
-def labelled_stats(typed: pd.DataFrame, index: int, schema: LeadSchema) -> PartStats:
-    return part_stats(typed, schema)
 
 
 def slice_partition(
@@ -369,29 +325,15 @@ def _prepare_on_cluster(
         notes = outcome_notes(outcomes, len(set().union(*(c.matched for c in checks)))) + notes
     reports = [c.report for c in checks]
     classes = target_classes(reports, schema)
-    raw_schema = schema
     schema, warnings = combine_reports(reports, schema)
     if schema.id and schema.id in frame.columns:
         _check_ids(client, checked, schema)
 
     say("Settling the labels: open and young leads")
-    rule = LabelRule.parse(settings.horizon, settings.as_of)
-    as_of = rule.export_date(
-        max((r.newest for r in reports if np.isfinite(r.newest)), default=np.nan)
-    )
-    parts = run_on_partitions(client, checked, partition_timeline, classes, raw_schema, as_of)
-    timeline = Timeline.concat(parts)
-    labels, summary, label_notes = settle_labels(
-        timeline, classes.to_dict(), schema, rule, settings.min_class_count
-    )
-    whole = maturity_of(timeline, labels, summary.horizon_days)
-    warnings = [*notes, *warnings, *label_notes]
-    typed = [
-        client.submit(label_partition, part, classes, raw_schema, as_of, summary.horizon_days)
-        for part in checked
-    ]
+    labelled = label_on_cluster(client, checked, reports, classes, schema, settings)
     checked.clear()  # the labelled rows replace them on the workers
-    del labels, parts, timeline
+    typed, summary = labelled.typed, labelled.summary
+    warnings = [*notes, *warnings, *labelled.notes]
 
     say("Splitting by time" if schema.time else "Splitting")
     has_time = bool(schema.time and schema.time in frame.columns)
@@ -413,18 +355,12 @@ def _prepare_on_cluster(
         sample = sample.sort_values(str(schema.time), kind="stable", na_position="last")
         sample = sample.reset_index(drop=True)
     positions = sample[_POSITION].to_numpy(dtype=np.float64)
-    y = sample[Y_COLUMN].to_numpy(dtype=np.int8)
-    known_at = sample[KNOWN_COLUMN].to_numpy(dtype=np.float64)
-    converted = sample[EVER_COLUMN].to_numpy(dtype=bool)
-    maturity = None
-    if whole is not None:  # the table's dates and young settled leads, the sample's own rows
-        created = outcome_dates(sample, schema)["created"]
-        settled = sample[SETTLED_COLUMN].to_numpy(dtype=np.float64)
-        maturity = replace(whole, created=created, settled_days=settled)
-    typed_sample = sample.drop(columns=[_SLICE, _POSITION, *LABEL_COLUMNS])
+    sampled = labelled.of_sample(sample, schema)
+    y = sampled.y
+    typed_sample = sampled.frame.drop(columns=[_SLICE, _POSITION])
     folds = backtest_folds(
         typed_sample, y, schema, min(DASK_FOLDS, settings.backtest_folds),
-        settings.test_fraction, settings.seed, known_at=known_at, maturity=maturity,
+        settings.test_fraction, settings.seed, known_at=sampled.known_at, maturity=sampled.maturity,
     )  # fmt: skip
     ages: Ages | None = lead_ages(typed_sample, schema)
     if ages is not None and ages.unit == "leads":  # positions in the table, not the sample
@@ -435,7 +371,7 @@ def _prepare_on_cluster(
     prepared = encode_and_audit(
         Rows(typed_sample, np.empty((len(y), 0)), y), schema, folds, ages, settings, say,
         warnings=warnings, data_print={}, encoder=encoder, total_rows=total,
-        converted=converted,
+        converted=sampled.converted,
     )  # fmt: skip
     prepared.label = summary
     prepared.meta = {

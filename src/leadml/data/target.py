@@ -6,9 +6,9 @@ outcome yet, so they must never be learned from, neither as converted nor as los
 ``classify_target`` places each distinct value in one of the three classes:
 
 1. the values the user named (``--positive``, ``--negative``, ``--open``) are what they said;
-2. the rest by the lexicon (:mod:`leadml.schema.lexicon`): the value's folded words, first as a
-   whole phrase ("Closed - Won", "closedwon", "7 - Closed Won"), then word by word, minding
-   negations ("Closed - Not Converted" is not converted, "Open - Not Contacted" still open);
+2. the rest by the lexicon (:mod:`leadml.schema.outcome_words`): the value's folded words,
+   first as a whole phrase ("Closed - Won", "closedwon", "7 - Closed Won"), then word by word,
+   minding negations ("Closed - Not Converted" is not converted, "Open - Not Contacted" still open);
 3. with two values and ``--positive`` naming one, the other is not converted (as leadml always
    read such a target: A / B with ``--positive A``);
 
@@ -28,7 +28,7 @@ import pandas as pd
 
 from leadml.data.parse import target_values
 from leadml.errors import DataError
-from leadml.schema import lexicon
+from leadml.schema import outcome_words
 from leadml.schema.spec import LeadSchema
 
 #: Outcome codes, one per row (``np.int8``).
@@ -88,11 +88,11 @@ def _vocabulary() -> tuple[dict[str, int | None], dict[str, int], int]:
     read as "closed won" and "in progress" do.
     """
     classes: list[tuple[frozenset[str], int]] = [
-        (lexicon.CONVERTED_STATUS, CONVERTED),
-        (lexicon.NOT_CONVERTED_STATUS, NOT_CONVERTED),
-        (lexicon.OPEN_STATUS, OPEN),
-        (lexicon.CLOSED_STATUS, _CLOSED),
-        (lexicon.UNDECIDED_STATUS, _UNDECIDED),
+        (outcome_words.CONVERTED_STATUS, CONVERTED),
+        (outcome_words.NOT_CONVERTED_STATUS, NOT_CONVERTED),
+        (outcome_words.OPEN_STATUS, OPEN),
+        (outcome_words.CLOSED_STATUS, _CLOSED),
+        (outcome_words.UNDECIDED_STATUS, _UNDECIDED),
     ]
     phrases: dict[str, int] = {}
     for group, kind in classes:
@@ -103,9 +103,9 @@ def _vocabulary() -> tuple[dict[str, int | None], dict[str, int], int]:
     for phrase, kind in phrases.items():
         whole[_compact(phrase)] = kind if kind in (CONVERTED, NOT_CONVERTED, OPEN) else None
     for group, code in (
-        (lexicon.CONVERTED_ANSWERS, CONVERTED),
-        (lexicon.NOT_CONVERTED_ANSWERS, NOT_CONVERTED),
-        (lexicon.OPEN_ANSWERS, OPEN),
+        (outcome_words.CONVERTED_ANSWERS, CONVERTED),
+        (outcome_words.NOT_CONVERTED_ANSWERS, NOT_CONVERTED),
+        (outcome_words.OPEN_ANSWERS, OPEN),
     ):
         for phrase in group:
             whole[_compact(phrase)] = code
@@ -123,9 +123,9 @@ def _is_number(value: str) -> bool:
 
 def _negated(phrase: str, kind: int) -> int:
     """What a word says after "not": "not converted" is lost, "not contacted" still open."""
-    if phrase in lexicon.STILL_OPEN_WHEN_NEGATED:
+    if phrase in outcome_words.STILL_OPEN_WHEN_NEGATED:
         return OPEN
-    if kind == CONVERTED or phrase in lexicon.NOT_CONVERTED_WHEN_NEGATED:
+    if kind == CONVERTED or phrase in outcome_words.NOT_CONVERTED_WHEN_NEGATED:
         return NOT_CONVERTED
     return _CONFLICT
 
@@ -141,8 +141,8 @@ def lexicon_class(value: str) -> int | None:
     whole, phrases, longest = _vocabulary()
     if _is_number(value):  # 1 and 0 only as the whole value; "2" or "0.5" says nothing
         return whole.get(value)
-    found = lexicon.status_words(value)
-    core = [w for w in found if not w.isdigit() and w not in lexicon.STAGE_WORDS] or found
+    found = outcome_words.status_words(value)
+    core = [w for w in found if not w.isdigit() and w not in outcome_words.STAGE_WORDS] or found
     if not core:
         return None
     key = "".join(core)
@@ -158,9 +158,9 @@ def lexicon_class(value: str) -> int | None:
                 break
         else:
             word = core[i]
-            if word in lexicon.NEGATIONS:
+            if word in outcome_words.NEGATIONS:
                 negated = 3
-            elif word in lexicon.HEDGES:
+            elif word in outcome_words.HEDGES:
                 hedged = 3
             else:  # "no longer interested": a word or two may sit between
                 negated, hedged = max(negated - 1, 0), max(hedged - 1, 0)
