@@ -14,8 +14,7 @@ import pytest
 from leadml.data.maturity import LabelRule, apply_horizon, choose_horizon, parse_horizon
 from leadml.data.split import backtest_folds, row_order_hint
 from leadml.data.suggest import suggest_schema
-from leadml.data.synthetic import generate_leads
-from leadml.data.synthetic_funnel import eventual_outcomes
+from leadml.data.synthetic import eventual_outcomes, generate_leads
 from leadml.data.target import CONVERTED, NOT_CONVERTED, OPEN
 from leadml.data.timeline import CREATED_AFTER, Timeline, parse_as_of
 from leadml.data.validate import validate

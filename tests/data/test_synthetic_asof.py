@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from leadml.cli import app
-from leadml.data.synthetic import Drift, generate_leads
-from leadml.data.synthetic_funnel import STATUS_LOST, STATUS_OPEN, STATUS_WON, eventual_outcomes
+from leadml.data.synthetic import Drift, eventual_outcomes, generate_leads
+from leadml.data.synthetic_funnel import STATUS_LOST, STATUS_OPEN, STATUS_WON
 from leadml.errors import LeadMLError
 
 AS_OF = "2026-06-01"

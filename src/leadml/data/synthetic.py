@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from leadml.data.synthetic_funnel import STAMP, as_of_export, eventual_fates
 from leadml.data.write import write_table
 from leadml.errors import LeadMLError
 
@@ -180,9 +181,6 @@ class Drift:
         if not 0.0 <= self.new_source <= 1.0:
             raise LeadMLError(f"drift new-source must be a share in [0, 1], not {self.new_source}")
 
-
-#: How the table writes dates and times.
-STAMP = "%Y-%m-%d %H:%M:%S"
 
 #: ``--drift KEY=VALUE`` keys → ``Drift`` fields.
 DRIFT_KEYS = {"budget": "budget_shift", "new-source": "new_source"}
@@ -412,9 +410,30 @@ def generate_leads(
         frame.insert(5, "company", [f"Company {k:05d}" for k in own.integers(1, accounts + 1, n)])
     if as_of is None or moment is None:
         return frame
-    from leadml.data.synthetic_funnel import as_of_export  # it builds on this module
-
     return as_of_export(frame, seed, moment, as_of)
+
+
+def eventual_outcomes(
+    rows: int = 20_000,
+    seed: int = 7,
+    start: str = ORIGIN,
+    months: float = 24,
+    drift: Drift | None = None,
+    accounts: int | None = None,
+    as_of: str | None = None,
+) -> pd.DataFrame:
+    """What the leads of ``generate_leads`` (same arguments) really did, even after ``as_of``:
+    the truth an as-of export cannot know, to judge a model trained on it (did a lead still
+    open at ``as_of`` convert within 60 days after all?).
+
+    One row per lead of the as-of table (all leads when ``as_of`` is None), in its order:
+    ``lead_id``, ``created_at``, ``converted`` (the eventual 0/1, the default table's),
+    ``converted_at`` (when it converts, written like ``created_at``; missing for
+    non-converters) and ``days_to_convert`` (float days from creation; NaN for non-converters).
+    """
+    moment = None if as_of is None else day_or_moment(as_of, "as-of")
+    frame = generate_leads(rows, seed, start, months, drift=drift, accounts=accounts)
+    return eventual_fates(frame, seed, moment, as_of)
 
 
 def write_leads(frame: pd.DataFrame, out: str | Path) -> Path:

@@ -11,8 +11,9 @@ than 90 days), a non-converter is closed as lost after a lognormal delay (median
 CRMs mix them: :data:`STATUS_WON`, :data:`STATUS_LOST`, :data:`STATUS_OPEN`), ``converted_at``
 and ``closed_at``. The delays and spellings come from a random stream of their own, drawn for
 every lead whatever ``as_of`` is, so the other columns are the default table's, row for row,
-and two exports of different days tell one consistent story; :func:`eventual_outcomes` gives
-what the exported leads really did, to judge a model trained on the export.
+and two exports of different days tell one consistent story;
+:func:`leadml.data.synthetic.eventual_outcomes` gives what the exported leads really did, to
+judge a model trained on the export.
 """
 
 from __future__ import annotations
@@ -20,14 +21,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadml.data.synthetic import (
-    ORIGIN,
-    STAMP,
-    Drift,
-    day_or_moment,
-    generate_leads,
-)
 from leadml.errors import LeadMLError
+
+#: How the synthetic table writes dates and times.
+STAMP = "%Y-%m-%d %H:%M:%S"
 
 #: The as-of export's statuses, a few spellings per class as real CRMs mix them (another module
 #: classifies them by these exact strings), with how often each spelling is drawn.
@@ -92,7 +89,8 @@ def _kept(created: pd.DatetimeIndex, moment: pd.Timestamp, as_of: str) -> np.nda
 
 
 def as_of_export(frame: pd.DataFrame, seed: int, moment: pd.Timestamp, as_of: str) -> pd.DataFrame:
-    """The default table as a CRM would export it at ``moment`` (see :func:`generate_leads`)."""
+    """The default table as a CRM would export it at ``moment`` (see
+    :func:`leadml.data.synthetic.generate_leads`)."""
     created = _created(frame)
     keep = _kept(created, moment, as_of)
     won_at, lost_at, words = _fates(created, frame["converted"].to_numpy(), seed)
@@ -105,26 +103,11 @@ def as_of_export(frame: pd.DataFrame, seed: int, moment: pd.Timestamp, as_of: st
     return out[keep].reset_index(drop=True)
 
 
-def eventual_outcomes(
-    rows: int = 20_000,
-    seed: int = 7,
-    start: str = ORIGIN,
-    months: float = 24,
-    drift: Drift | None = None,
-    accounts: int | None = None,
-    as_of: str | None = None,
+def eventual_fates(
+    frame: pd.DataFrame, seed: int, moment: pd.Timestamp | None, as_of: str | None
 ) -> pd.DataFrame:
-    """What the leads of ``generate_leads`` (same arguments) really did, even after ``as_of``:
-    the truth an as-of export cannot know, to judge a model trained on it (did a lead still
-    open at ``as_of`` convert within 60 days after all?).
-
-    One row per lead of the as-of table (all leads when ``as_of`` is None), in its order:
-    ``lead_id``, ``created_at``, ``converted`` (the eventual 0/1, the default table's),
-    ``converted_at`` (when it converts, written like ``created_at``; missing for
-    non-converters) and ``days_to_convert`` (float days from creation; NaN for non-converters).
-    """
-    moment = None if as_of is None else day_or_moment(as_of, "as-of")
-    frame = generate_leads(rows, seed, start, months, drift=drift, accounts=accounts)
+    """What the leads of a default table really did, the rows an export on ``moment`` keeps
+    (all without one): see :func:`leadml.data.synthetic.eventual_outcomes`."""
     created = _created(frame)
     won_at, _, _ = _fates(created, frame["converted"].to_numpy(), seed)
     out = pd.DataFrame(

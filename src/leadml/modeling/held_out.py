@@ -10,19 +10,26 @@ young leads' newest conversion level moves the probabilities (``choose_fresh_lev
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from leadml.bundle.calibration import Calibrator, Method, fit_calibrator, fit_method
 from leadml.data.split import Folds
 
-if TYPE_CHECKING:
-    from leadml.modeling.backtest import CvRun
+
+class HeldOutScores(Protocol):
+    """The backtest's held-out raw scores (``backtest.CvRun``): each lead scored by its
+    fold's model, and each fold model's training level."""
+
+    raw: np.ndarray
+    anchors: list[float]
+
+    def at_level(self, positions: np.ndarray, anchor: float) -> np.ndarray: ...
 
 
 def honest_probabilities(
-    run: CvRun,
+    run: HeldOutScores,
     y: np.ndarray,
     weights: np.ndarray | None,
     folds: Folds,
@@ -53,7 +60,7 @@ def honest_probabilities(
 
 
 def choose_level(
-    run: CvRun, y: np.ndarray, weights: np.ndarray | None, folds: Folds, seed: int
+    run: HeldOutScores, y: np.ndarray, weights: np.ndarray | None, folds: Folds, seed: int
 ) -> tuple[bool, np.ndarray, dict[str, float]]:
     """Whether the calibrator should anchor held-out scores to their model's own training
     level (True) or take them as they are (False), judged by the backtest itself.
