@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,27 @@ from leadml.cli.shell import friendly, project_settings
 from leadml.errors import LeadMLError
 
 schema_app = typer.Typer(help="Lead schemas: infer one from a raw export.", no_args_is_help=True)
+
+
+class Style(StrEnum):
+    """What ``leadml generate`` writes."""
+
+    synthetic = "synthetic"
+    export = "export"
+
+
+def _generate_export(rows: int, seed: int, out: Path) -> None:
+    """The messy web-form export (:mod:`leadml.data.synthetic_export`), written like the rest."""
+    from leadml.data.synthetic_export import generate_export
+    from leadml.data.write import write_table
+
+    with console.status(f"Generating {rows:,} leads"):
+        frame = generate_export(rows, seed)
+        path = write_table(frame, out)
+    console.print(
+        f"Wrote {len(frame):,} leads × {frame.shape[1]} columns to [bold]{path}[/] "
+        f"(Converted {frame['Converted'].mean():.1%})"
+    )
 
 
 def generate(
@@ -68,11 +90,33 @@ def generate(
             metavar="DATE",
         ),
     ] = None,
+    style: Annotated[
+        Style,
+        typer.Option(
+            help="synthetic: the tidy demo history; export: a messy web-form export as a real "
+            "CRM writes one (placeholders, a sales-set profile, staff names, Portuguese "
+            "columns), to try leadml as on real data. export takes only --rows, --seed, --out.",
+        ),
+    ] = Style.synthetic,
 ) -> None:
     """Write a synthetic CRM lead history with a known generating process."""
     from leadml.data.synthetic import generate_leads, parse_drift, write_leads
     from leadml.data.synthetic_funnel import STATUS_LOST, STATUS_WON
 
+    if style is Style.export:
+        given = {
+            "--start": start != "2024-11-01",
+            "--months": months != 24,
+            "--drift": bool(drift),
+            "--accounts": accounts is not None,
+            "--as-of": as_of is not None,
+        }
+        if extra := [flag for flag, used in given.items() if used]:
+            raise LeadMLError(
+                f"--style export takes only --rows, --seed and --out; drop {', '.join(extra)}"
+            )
+        _generate_export(rows, seed, out)
+        return
     changes = parse_drift(drift or [])
     with console.status(f"Generating {rows:,} leads"):
         frame = generate_leads(
