@@ -30,11 +30,13 @@ from pydantic_core import PydanticCustomError
 
 from leadml.data.parse import boolean_value
 from leadml.data.values import (
+    NOT_ANSWERED,
+    answer_or_blank,
     canonical,
-    is_placeholder,
     level_lookup,
     number_from_text,
     placeholder_keys,
+    unanswered_keys,
 )
 from leadml.schema.spec import DATE_KINDS, FeatureSpec, LeadSchema
 
@@ -97,8 +99,8 @@ def _answer(levels: list[str]) -> BeforeValidator:
     known = set(levels)
 
     def read(value: Any) -> Any:
-        if value is None:
-            return None
+        if value is None or value == NOT_ANSWERED:
+            return value
         if isinstance(value, str):
             text = value.strip()
             found = text if text in known else canonical(text, lookup)
@@ -160,37 +162,45 @@ def _describe(spec: FeatureSpec, known_levels: list[str] | None) -> str:
     return " ".join(parts)
 
 
-def _placeholders_are_missing(missing: frozenset[str]) -> BeforeValidator:
-    """CRM exports write "Select", "N/A" or "--None--" for an unanswered field: missing."""
-    keys = placeholder_keys(missing)
+def _placeholders_are_missing(
+    missing: frozenset[str], unanswered: frozenset[str] = frozenset(), text: bool = False
+) -> BeforeValidator:
+    """CRM exports write "Select", "N/A" or "--None--" for an unanswered field: missing; in a
+    ``text`` field of a schema with ``unanswered`` words, a form default is "(not answered)"
+    (the rule of :func:`leadml.data.values.answer_or_blank`, as a file's cells are read)."""
+    keys = placeholder_keys(missing, unanswered)
+    skipped = unanswered_keys(unanswered) if text else frozenset()
 
     def to_none(value: Any) -> Any:
-        if isinstance(value, str) and (value.strip() in missing or is_placeholder(value, keys)):
-            return None
+        if isinstance(value, str):
+            read = answer_or_blank(value, keys, skipped)
+            if read is None or read == NOT_ANSWERED:
+                return read
         return value
 
     return BeforeValidator(to_none)
 
 
-def _feature_type(spec: FeatureSpec, missing: frozenset[str], floor: float | None) -> Any:
+def _feature_type(
+    spec: FeatureSpec,
+    missing: frozenset[str],
+    floor: float | None,
+    unanswered: frozenset[str] = frozenset(),
+) -> Any:
+    blank = _placeholders_are_missing(missing, unanswered, spec.kind in ("ordinal", "categorical"))
     if spec.kind == "numeric":
-        return Annotated[
-            Number | None,
-            _number(floor),
-            _placeholders_are_missing(missing),
-            _number_schema(floor),
-        ]
+        return Annotated[Number | None, _number(floor), blank, _number_schema(floor)]
     if spec.kind == "boolean":
         base: Any = bool
         flag = BeforeValidator(_flag)
-        return Annotated[base | None, flag, _placeholders_are_missing(missing)]
+        return Annotated[base | None, flag, blank]
     if spec.kind == "ordinal":
         levels = list(spec.levels or ())
         shown = WithJsonSchema(
             {"anyOf": [{"enum": levels}, {"type": "null"}], "title": spec.label},
         )
-        return Annotated[str | None, _answer(levels), _placeholders_are_missing(missing), shown]
-    return Annotated[Text | None, _placeholders_are_missing(missing)]
+        return Annotated[str | None, _answer(levels), blank, shown]
+    return Annotated[Text | None, blank]
 
 
 def _attribute(i: int, column: str) -> str:
@@ -213,7 +223,7 @@ def lead_request_model(
     echoed in an error message.
     """
     levels = levels or {}
-    missing = frozenset(schema.missing_values)
+    missing, unanswered = frozenset(schema.missing_values), frozenset(schema.unanswered)
     fields: dict[str, Any] = {}
     columns: list[str] = []
 
@@ -246,7 +256,7 @@ def lead_request_model(
             extra["examples"] = levels[spec.name][:3]
         description = _describe(spec, levels.get(spec.name))
         floor = 0.0 if spec.name in never_negative else None
-        add(spec.name, _feature_type(spec, missing, floor), description, **extra)
+        add(spec.name, _feature_type(spec, missing, floor, unanswered), description, **extra)
     for column in schema.pii:
         add(column, JsonValue, "Personal data: accepted, never used, stored or logged.")
     if schema.time and schema.time not in columns:

@@ -116,8 +116,9 @@ class LeadScore(BaseModel):
     )
     qualified: bool | None = Field(
         default=None,
-        description="At least 3 of 4 criteria met (4 of FAINT's 5); null: cannot judge yet, "
-        "too many criteria unknown.",
+        description="At least three quarters of the criteria the model records met (3 of 4, "
+        "4 of FAINT's 5; see `qualified_rule` in GET /v1/model); null: cannot judge yet, too "
+        "many criteria unknown, or the model records fewer than two criteria.",
     )
     reasons: list[Reason] | None = Field(default=None, description="Top reasons for the score.")
     concerns: list[Reason] | None = Field(default=None, description="Top reasons against.")
@@ -318,6 +319,22 @@ class ModelInfo(BaseModel):
         default="probability of converting",
         description="What the probability (and the score, its 0–100 form) means, in words.",
     )
+    unrecorded_criteria: list[str] = Field(
+        default_factory=list,
+        description="The framework's criteria no field of this model records (e.g. timing): "
+        "the same for every lead, so said here once; no lead is asked about them and the "
+        "verdict is over the others.",
+    )
+    unrecorded_sentence: str | None = Field(
+        default=None,
+        description='"This export records no timing field." (null: every criterion is recorded).',
+    )
+    qualified_rule: str = Field(
+        default="",
+        description="What `qualified` means for this model: at least three quarters of the "
+        "recorded criteria met (3 of 4, 3 of 3, 2 of 2), or why no lead can be judged "
+        '("cannot judge: this export records only authority", when fewer than two are).',
+    )
 
 
 class OutcomesResponse(BaseModel):
@@ -336,6 +353,13 @@ class MonitorResponse(BaseModel):
     """``leadml monitor --json`` for the caller's leads (see ``leadml.monitor.report``)."""
 
     model: dict[str, Any] = Field(description="The monitored model: version, trained at, AUC.")
+    computed_at: str = Field(description="When these figures were computed (ISO 8601, UTC).")
+    age_s: float = Field(
+        ge=0,
+        description="Seconds since then: an answer is reused for up to a minute, but never "
+        "after outcomes arrive (posted or imported), which are then counted.",
+    )
+    newest_score_at: str | None = Field(description="The newest score read (ISO 8601, UTC).")
     window: str
     framework: str
     leads: int = Field(ge=0, description="Leads monitored (each lead's latest score).")

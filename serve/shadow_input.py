@@ -27,9 +27,18 @@ Translation = Callable[[np.ndarray], np.ndarray]
 
 
 def _same_reading(champion: FeatureEncoder, challenger: FeatureEncoder) -> bool:
-    """Whether raw values mean the same to both: missing words, time column, day order."""
-    return (champion.missing_values, champion.time, champion.day_first) == (
+    """Whether raw values mean the same to both: missing words, form defaults kept apart as
+    "(not answered)" (and the ordinals coding it), time column, day order."""
+    return (
+        champion.missing_values,
+        champion.unanswered,
+        champion.not_answered,
+        champion.time,
+        champion.day_first,
+    ) == (
         challenger.missing_values,
+        challenger.unanswered,
+        challenger.not_answered,
         challenger.time,
         challenger.day_first,
     )

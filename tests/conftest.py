@@ -75,6 +75,28 @@ def trained(
     return train_leads(leads, schema, trained_settings, out=trained_home / "models" / schema.name)
 
 
+#: Criteria the export behind ``partial`` has no field for.
+PARTIAL_MISSING = ("budget", "timing")
+
+
+@pytest.fixture(scope="session")
+def partial(
+    leads: pd.DataFrame, schema: LeadSchema, tmp_path_factory: pytest.TempPathFactory
+) -> TrainResult:
+    """A real model of an export that records only authority and need (no budget or timing
+    field at all): 3,000 leads, bundle and report written, not tracked (~6 s)."""
+    dropped = [f.name for f in schema.features if f.criterion in PARTIAL_MISSING]
+    kept = [f for f in schema.features if f.name not in dropped]
+    home = tmp_path_factory.mktemp("partial-model")
+    return train_leads(
+        leads.tail(3_000).drop(columns=dropped).reset_index(drop=True),
+        schema.model_copy(update={"features": kept, "name": "authority-need"}),
+        Settings(home=home, num_threads=1, bootstrap=10),
+        out=home / "bundle",
+        track=False,
+    )
+
+
 @pytest.fixture()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh project folder with its own MLflow store, as the CLI would use from cwd."""

@@ -6,6 +6,12 @@ runs. A monitor reads and rescores many leads (TreeSHAP for the criteria's drift
 on its own worker thread, one at a time (scoring's threads are never taken), on the newest
 ``MAX_LEADS`` leads of the window at most, and an answer is reused for ``CACHE_S`` seconds:
 a dashboard polling it costs one computation a minute, not one per poll.
+
+Reused, never stale on what matters most: the cache key holds the tenant's outcome count and
+newest outcome time (``outcomes_mark``, one indexed query), so the answer after
+``POST /v1/outcomes`` or ``leadml outcomes import`` counts them. Every answer says when it was
+computed (``computed_at``) and how many seconds ago that was (``age_s``); scores that arrived
+since are counted once the minute is over.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ from pydantic import StringConstraints
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadml.errors import LeadMLError
+from leadml.history.outcomes import outcomes_mark
 from leadml.history.store import ScoreHistory
 from leadml.history.window import scored_leads, shadow_pairs
 from leadml.monitor.recent import from_history, parse_since
-from leadml.monitor.report import monitor_model
+from leadml.monitor.report import monitor_recent
 from serve.deps import HistoryStore, Served, Tenant, require_key
 from serve.holder import LoadedModel
 from serve.response_models import FastJSONResponse, MonitorResponse
@@ -36,8 +43,10 @@ from serve.routes.scoring import AUTH
 Span = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}[dhw]$")]
 #: The newest leads of the window a monitor reads at most (a few seconds of work).
 MAX_LEADS = 20_000
-#: How long an answer is reused for the same tenant, window and model.
+#: How long an answer is reused for the same tenant, window, model and outcomes.
 CACHE_S = 60.0
+#: (tenant, window, model version, the tenant's outcome count and newest outcome time).
+Key = tuple[str, str, str, int, str | None]
 
 
 def monitor_tenant(
@@ -52,32 +61,32 @@ def monitor_tenant(
         scored = scored.sort_values("scored_at").tail(MAX_LEADS)
     pairs = shadow_pairs(history.engine, tenant, start)
     recent = from_history(loaded.model, scored, f"since {start:%Y-%m-%d %H:%M} UTC")
-    result = monitor_model(
+    result = monitor_recent(
         loaded.model,
-        recent.leads,
-        converted=recent.converted,
+        recent,
         framework=loaded.framework,
-        window=recent.window,
-        shadow=pairs if isinstance(pairs, pd.DataFrame) and len(pairs) else None,
-        unmeasured=recent.unmeasured,
+        shadow=pairs if isinstance(pairs, pd.DataFrame) else None,
     )
-    result.notes.extend([*recent.notes, *notes])
-    return {**result.to_dict(), "summary": result.summary_lines()}
+    result.notes.extend(notes)
+    return {**result.to_dict(), "age_s": 0.0, "summary": result.summary_lines()}
 
 
 class AnswerCache:
-    """Answers by (tenant, window, model version), each kept ``CACHE_S`` seconds."""
+    """Answers by ``Key``, each kept ``CACHE_S`` seconds; a hit says its age."""
 
     def __init__(self) -> None:
-        self._answers: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
+        self._answers: dict[Key, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str]) -> dict[str, Any] | None:
+    def get(self, key: Key) -> dict[str, Any] | None:
         with self._lock:
             hit = self._answers.get(key)
-        return hit[1] if hit is not None and time.monotonic() - hit[0] < CACHE_S else None
+        if hit is None:
+            return None
+        age = time.monotonic() - hit[0]
+        return {**hit[1], "age_s": round(age, 1)} if age < CACHE_S else None
 
-    def put(self, key: tuple[str, str, str], body: dict[str, Any]) -> None:
+    def put(self, key: Key, body: dict[str, Any]) -> None:
         now = time.monotonic()
         with self._lock:
             self._answers = {k: v for k, v in self._answers.items() if now - v[0] < CACHE_S}
@@ -111,16 +120,18 @@ def monitor_router() -> APIRouter:
         ] = "30d",
     ) -> FastJSONResponse:
         since = str(since)
-        key = (tenant, since, loaded.version)
-        hit = cache.get(key)
-        if hit is not None:
-            return FastJSONResponse(hit)
-
-        def work() -> dict[str, Any]:
-            caught_up(history)
-            return monitor_tenant(loaded, history, tenant, since)
-
         try:
+            # Read before computing: outcomes posted meanwhile make the next key differ.
+            mark = await anyio.to_thread.run_sync(outcomes_mark, history.engine, tenant)
+            key = (tenant, since, loaded.version, *mark)
+            hit = cache.get(key)
+            if hit is not None:
+                return FastJSONResponse(hit)
+
+            def work() -> dict[str, Any]:
+                caught_up(history)
+                return monitor_tenant(loaded, history, tenant, since)
+
             body = await anyio.to_thread.run_sync(work, limiter=limiter)
         except LeadMLError as exc:
             raise HTTPException(404, str(exc)) from None

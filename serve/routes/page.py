@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 
 from leadml.bundle.check import read_meta
 from leadml.bundle.files import holds_bundle
+from leadml.explain.verdicts import qualified_rule
 from leadml.schema.frameworks import criterion_label
 from leadml.tracking.references import is_registry_reference
 from serve.auth import Auth
@@ -108,10 +109,14 @@ def page_router(
     def index(request: Request) -> HTMLResponse:
         loaded = holder.current
         has_report = isinstance(report_path(loaded), Path)
+        # A criterion the export does not record is one sentence in the header, not a column
+        # of "? unknown" on every lead.
+        rule = qualified_rule(loaded.model, loaded.framework)
         context = {
             "model_version": loaded.version,
             "framework": loaded.framework.upper(),
             "probability_means": loaded.model.probability_means,
+            "unrecorded_sentence": rule.sentence,
             "report_url": REPORT_URL if has_report else None,
             "page_config": {
                 "fields": fields,
@@ -121,7 +126,7 @@ def page_router(
                 "missingValues": list(schema.missing_values),
                 "framework": loaded.framework.upper(),
                 # A list, not a dict: tojson sorts keys, and BANT reads in its own order.
-                "criteria": [[c, criterion_label(c)] for c in loaded.criteria],
+                "criteria": [[c, criterion_label(c)] for c in rule.recorded],
                 "authRequired": keys.enabled,
                 "history": history_enabled,
                 "maxLeads": max_leads,

@@ -14,6 +14,7 @@ import numpy as np
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import BaseModel
 
+from leadml.explain.verdicts import qualified_rule
 from leadml.features.encoder import FeatureEncoder
 from leadml.features.inputs import (
     MIN_FIELD_SHARE,
@@ -327,6 +328,7 @@ def scoring_router(
             "interval": model.meta.get("interval"),
             "horizon_days": model.horizon_days,
             "probability_means": model.probability_means,
+            **qualified_rule(model, loaded.framework).to_dict(),
         }
         return FastJSONResponse(_finite(body))
 

@@ -65,8 +65,11 @@ function csvCell(value) {
 const csvText = (header, rows) =>
   [header, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 
-// Keep only the fields the model reads (and the id); blanks and "Select"-style placeholders
-// are left out so they are scored as missing. PII and other columns never leave the page.
+// Keep only the fields the model reads (and the id); blanks are left out (not sent), every
+// other value is sent as the file writes it: whether "Select" means "not answered" or "N/A"
+// unknown is the server's rule, the same as `leadml score` applies to the file, so the page
+// shows the warnings the API returns and makes none of its own. PII and other columns never
+// leave the page.
 function cleanLead(raw, ignored) {
   const lead = {};
   for (const [key, value] of Object.entries(raw)) {
@@ -74,7 +77,7 @@ function cleanLead(raw, ignored) {
     if (!accepted.has(name)) { ignored.add(name); continue; }
     if (value === null || value === undefined) continue;
     const text = typeof value === "string" ? value.trim() : value;
-    if (text === "" || (typeof text === "string" && placeholders.has(text))) continue;
+    if (text === "") continue;
     const spec = config.fields[name];
     if (spec && spec.kind === "boolean" && typeof text === "string") {
       const word = text.toLowerCase();

@@ -119,7 +119,7 @@ const Detail = (() => {
     const caption = el("p", "muted legend");
     caption.textContent = base === null
       ? "Bars: what each criterion adds to (right) or takes from (left) this lead's score."
-      : `Bars: what each criterion adds to or takes from the average lead's ${Math.round(base)} to reach this lead's ${s.score}.`;
+      : `Bars: what each criterion adds to or takes from the average lead's score, ${Math.round(base)}, to reach this lead's ${s.score} (the average lead has every answer at its average; its score is not the share of leads that convert, which a few far likelier or less likely leads move).`;
     box.append(caption);
     return box;
   }
@@ -135,7 +135,7 @@ const Detail = (() => {
     reasons.append(list([
       ...(s.reasons || []).map((r) => reasonItem(r, "plus")),
       ...(s.concerns || []).map((r) => reasonItem(r, "minus")),
-    ], "reasons", "No reasons given."));
+    ], "reasons", "No field moved the score by half a point or more."));
     const questions = section("Questions to ask", "questions");
     const asks = (s.questions || []).map((q) => {
       const li = el("li", "", q.text);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = leadml("train", "--data", "leads.csv", "--schema", SCHEMA, cwd=home)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "Headline fold" in done.stdout and "Backtest (" in done.stdout
+    (home / "train.out").write_text(done.stdout, encoding="utf-8")  # what a log would keep
     return home
 
 
@@ -78,6 +80,19 @@ def test_run_metrics_artifacts_and_aliases(project: Path, client: MlflowClient) 
     # The store lives in the project home, named as MLflow names it (mlflow ui finds it).
     assert (project / "mlflow.db").is_file() and (project / "mlruns").is_dir()
     assert not (project / "mlflow").exists()
+
+
+def test_train_output_in_a_log_cuts_no_number(project: Path) -> None:
+    """Off a terminal rich assumes 80 columns and cut the backtest's "(0.851–…": a log keeps
+    whole numbers, and the report it names carries the version label."""
+    out = (project / "train.out").read_text(encoding="utf-8")
+    assert "…" not in out
+    intervals = re.findall(r"\d\.\d{3} \((\d\.\d{3})–(\d\.\d{3})\)", out)
+    assert len(intervals) >= 3  # every fold's ROC AUC with its interval, on one line
+    version = LeadModel.load(project / "models" / NAME).version
+    assert version.startswith(f"{NAME}-v1-") and f"model {version}" in " ".join(out.split())
+    page = (project / "models" / NAME / "report.html").read_text(encoding="utf-8")
+    assert f"<h1>Lead model report — {version}</h1>" in page
 
 
 def test_score_from_the_registry_keeps_columns(project: Path) -> None:

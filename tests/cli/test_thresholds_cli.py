@@ -254,6 +254,8 @@ def test_apply_to_the_registry_adds_a_version_and_keeps_the_old(store: Path, rec
     assert move.why.startswith("capacity 300 a week: SQL from p ≥")
     assert client.get_model_version(NAME, "2").tags["leadml.derived_from"] == "1"
     assert v2.meta["derived_from"]["registry_version"] == "1"
+    served = LeadModel.load(store / "models" / NAME)  # the folder follows the champion
+    assert served.meta["registry_version"] == "2" and served.bands.sql_cutoff == v2.bands.sql_cutoff
 
     # a version by number: a new version beside it, the champion stays where it is
     done = thresholds(
@@ -272,3 +274,34 @@ def test_apply_to_the_registry_adds_a_version_and_keeps_the_old(store: Path, rec
     versions = sorted(int(v.version) for v in client.search_model_versions(f"name='{NAME}'"))
     assert versions == [1, 2, 3]
     assert load_model(f"models:/{NAME}/1", uri).bands.sql_cutoff is None
+
+
+def test_the_history_counts_one_tenants_leads(
+    trained: TrainResult, folder: Path, tmp_path: Path
+) -> None:
+    """Two CRMs number their leads alike: added up, 2 × 400 leads scored within seconds read as
+    one burst of 800; the plan is one tenant's, and without --tenant the command asks which."""
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    now = datetime.now(UTC)
+    keeper = ScoreHistory(url, days=None)
+    keeper.start()
+    for tenant, p in (("crm-a", 0.8), ("crm-b", 0.2)):
+        keeper.record(
+            ScoreRecord(tenant, f"L{i}", trained.model.version, p, round(p * 100), "A",
+                        now - timedelta(days=21 * i / 399, minutes=5))
+            for i in range(400)
+        )  # fmt: skip
+    assert keeper.flush()
+    keeper.close()
+    common = ("--model", str(folder), "--capacity", "50", "--history", url, "--since", "6w")
+    mixed = thresholds(*common, home=tmp_path)
+    assert mixed.exit_code == 2, mixed.output
+    lines = [line for line in mixed.output.splitlines() if not line.startswith("Project home")]
+    assert len(lines) == 1 and "2 tenants in this window (crm-a, crm-b)" in lines[0], lines
+    assert "name one with --tenant NAME" in lines[0]
+    done = thresholds(*common, "--tenant", "crm-b", "--json", home=tmp_path)
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.stdout)
+    assert result["plan"]["leads"] == 400 and "(tenant crm-b)" in result["source"]
+    assert result["window"]["days"] == pytest.approx(21, abs=0.01)
+    assert result["plan"]["cutoff"] == pytest.approx(0.2)  # crm-a's 0.8 leads are not there

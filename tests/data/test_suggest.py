@@ -44,7 +44,7 @@ def crm_export(n: int = N, seed: int = 0) -> pd.DataFrame:
             "field_7": [
                 f"+48 {rng.integers(100, 999)} {rng.integers(100, 999)} 123" for _ in people
             ],
-            "rep": people,
+            "contact_person": people,
             "Nome": pick(["a", "b", "c"]),
             "email_opens": rng.poisson(3, n),
             "employees": rng.integers(5, 5000, n),
@@ -197,10 +197,10 @@ def test_high_cardinality_and_near_unique_text(inferred) -> None:
 
 def test_pii_by_content_under_innocent_names(inferred) -> None:
     schema = inferred.schema
-    assert {"contact", "field_7", "rep"} <= set(schema.pii)
+    assert {"contact", "field_7", "contact_person"} <= set(schema.pii)
     assert "e-mail" in inferred.columns["contact"].notes[0]
     assert "phone" in inferred.columns["field_7"].notes[0]
-    assert "names" in inferred.columns["rep"].notes[0]
+    assert "names" in inferred.columns["contact_person"].notes[0]
     # Job titles are Title Case too, but not people.
     assert "q7" not in schema.pii and "q7" in schema.feature_names
 
@@ -225,7 +225,7 @@ def test_pii_never_leaks_into_features_or_the_toml(inferred, export) -> None:
     schema = inferred.schema
     assert not set(schema.pii) & {f.column for f in schema.features}
     text = inferred.to_toml("export.csv")
-    for column in ("contact", "field_7", "rep"):
+    for column in ("contact", "field_7", "contact_person"):
         assert not any(str(v) in text for v in export[column].head(50))
 
 
@@ -311,7 +311,7 @@ def test_cli_schema_infer_writes_a_schema_and_previews_the_guard(
     assert done.exit_code == 0, done.output
     schema = LeadSchema.load(out)
     assert schema.id == "lead_id" and schema.time == "created_at"
-    assert {"contact", "field_7", "rep"} <= set(schema.pii)
+    assert {"contact", "field_7", "contact_person"} <= set(schema.pii)
     assert "leakage guard will leave out 'deal_stage'" in done.output
     assert "leakage guard will leave out 'deal_stage'" in out.read_text(encoding="utf-8")
     printed = CliRunner().invoke(
@@ -370,7 +370,7 @@ def test_cli_outcome_options_errors(tmp_path: Path, monkeypatch, args, message: 
 
 # -- categories that only memorise ---------------------------------------------------------------
 def funnel(n: int = 600, seed: int = 5) -> pd.DataFrame:
-    """A marketing-funnel export: busy landing pages, a rep per lead, and columns whose
+    """A marketing-funnel export: busy landing pages, a partner per lead, and columns whose
     values are mostly seen once or twice."""
     rng = np.random.default_rng(seed)
     pages = [rng.bytes(16).hex() for _ in range(60)]
@@ -378,7 +378,7 @@ def funnel(n: int = 600, seed: int = 5) -> pd.DataFrame:
         {
             "mql_id": [f"M{i:05d}" for i in range(n)],
             "landing_page": rng.choice(pages, n),  # hashes, ten leads each: real signal
-            "sdr_id": rng.choice([f"rep{i}" for i in range(60)], n),  # an id by name, busy
+            "partner_id": rng.choice([f"p{i}" for i in range(60)], n),  # an id by name, busy
             "session_hash": [rng.bytes(8).hex() for _ in range(n // 2) for _ in (0, 1)],
             "page_slug": np.concatenate(  # most rows in pages seen once or twice
                 [[f"p{i}" for i in range(160) for _ in (0, 1)], rng.choice(["home", "blog"], 280)]
@@ -397,7 +397,7 @@ def test_categories_that_only_memorise_are_left_out_said_why() -> None:
     found = suggest_schema(funnel(), "won")
     schema = found.schema
     assert set(schema.exclude) == {"session_hash", "page_slug"}
-    assert {"landing_page", "sdr_id", "campaign_id", "industry", "visits"} <= set(
+    assert {"landing_page", "partner_id", "campaign_id", "industry", "visits"} <= set(
         schema.feature_names
     )
     notes = {c: "; ".join(found.columns[c].notes) for c in schema.exclude}
@@ -408,7 +408,7 @@ def test_categories_that_only_memorise_are_left_out_said_why() -> None:
     # Busy hashes and ids stay features (they carry signal) but are never worded as reasons.
     pages = sorted(funnel()["landing_page"].unique())
     assert not can_be_reason("landing_page", "categorical", pages)
-    assert not can_be_reason("sdr_id", "categorical", [f"rep{i}" for i in range(60)])
+    assert not can_be_reason("partner_id", "categorical", [f"p{i}" for i in range(60)])
     assert can_be_reason("industry", "categorical", ["Retail", "Software", "Banking"])
     assert any("never worded as a reason" in n for n in found.columns["campaign_id"].notes)
 
@@ -439,3 +439,114 @@ def test_real_funnel_export_keeps_its_landing_pages_but_never_words_them(
     pages = leads["landing_page_id"].dropna().unique().tolist()
     assert not can_be_reason("landing_page_id", "categorical", pages)
     assert can_be_reason("origin", "categorical", leads["origin"].dropna().unique().tolist())
+
+
+# -- a web-form export: groups, criteria and staff -----------------------------------------------
+def web_form_export(n: int = 600, seed: int = 11) -> pd.DataFrame:
+    """An EdTech-style export as the issue describes it: form answers (one in Portuguese),
+    channel tick boxes, opt-ins, activity counts, and the reps and managers who worked it."""
+    rng = np.random.default_rng(seed)
+    pick = lambda values: rng.choice(values, n)  # noqa: E731
+    yes_no = ["Yes", "No"]
+    return pd.DataFrame(
+        {
+            "Prospect ID": [f"{rng.bytes(8).hex()}-{i}" for i in range(n)],
+            "Lead Origin": pick(["Landing Page Submission", "API", "Lead Add Form"]),
+            "Lead Source": pick(["Google", "Direct Traffic", "Organic Search", "Referral Sites"]),
+            "Do Not Email": pick(yes_no),
+            "Converted": rng.integers(0, 2, n),
+            "TotalVisits": rng.poisson(3, n),
+            "Total Time Spent on Website": rng.integers(0, 2000, n),
+            "Country": pick(["Brazil", "India", "Portugal"]),
+            "Specialization": pick(["Finance Management", "Marketing Management", "Select"]),
+            "What is your current occupation": pick(["Unemployed", "Student", "Working Pro"]),
+            "What matters most to you in choosing a course": pick(
+                ["Better Career Prospects", "Flexibility & Convenience", "Other"]
+            ),
+            "Orçamento disponível": pick(
+                ["Até R$ 1.000", "R$ 1.000 – 5.000", "Mais de R$ 5.000", "Selecione"]
+            ),
+            "How did you hear about us": pick(["Online Search", "Word Of Mouth", "Select"]),
+            "Search": pick(yes_no),
+            "Through Recommendations": pick(yes_no),
+            "A free copy of Mastering The Interview": pick(yes_no),
+            "Receive More Updates About Our Courses": pick(yes_no),
+            "q17": rng.normal(size=n),
+            "Sales Agent": pick(["Wilburn Farren", "Ana Silva", "Piotr Nowak", "Moses Frase"]),
+            "Manager": pick(["Melvin Marxen", "Dustin Brinkmann"]),
+            "Job title": pick(["Manager", "Director", "Analyst", "Student"]),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def web_form() -> pd.DataFrame:
+    return web_form_export()
+
+
+def test_a_web_form_export_feeds_budget_authority_and_need(web_form: pd.DataFrame) -> None:
+    found = suggest_schema(web_form, "Converted")
+    placed = {f.name: (f.group, f.criterion) for f in found.schema.features}
+    assert placed["Orçamento disponível"] == ("qualification", "budget")
+    assert placed["What is your current occupation"] == ("demographic", "authority")
+    assert placed["Job title"] == ("demographic", "authority")  # "Manager" values: not staff
+    assert placed["What matters most to you in choosing a course"] == ("qualification", "need")
+    assert placed["Specialization"] == ("qualification", "need")
+    for column in ("Lead Origin", "Lead Source", "How did you hear about us", "Search"):
+        assert placed[column] == ("source", "none"), column
+    for column in ("Do Not Email", "TotalVisits", "Receive More Updates About Our Courses"):
+        assert placed[column] == ("engagement", "none"), column
+    assert found.unassigned == ["q17"]
+    fed = {c for c, features in found.schema.criteria().items() if features}
+    assert {"budget", "authority", "need"} <= fed
+
+
+def test_evidence_in_one_line_per_feature(web_form: pd.DataFrame) -> None:
+    lines = suggest_schema(web_form, "Converted").summary()
+    assert (
+        "'What matters most to you in choosing a course' → need (qualification): name words "
+        "'matters', 'choosing', 'course'"
+    ) in lines
+    assert "'Search' → source: a yes/no flag named for a channel" in lines
+    assert "'Orçamento disponível' → budget (qualification): name word 'Orçamento'" in lines
+    unassigned = [line for line in lines if line.startswith("unassigned")]
+    assert len(unassigned) == 1 and "'q17'" in unassigned[0]
+    assert "leadml schema infer --out FILE" in unassigned[0] and "--schema FILE" in unassigned[0]
+    # Every feature is said once: placed, or unassigned.
+    said = [line for line in lines if " → " in line]
+    features = [f.name for f in suggest_schema(web_form, "Converted").schema.features]
+    assert len(said) == len([f for f in features if f != "q17"])
+
+
+def test_staff_columns_are_left_out_with_the_flag_that_keeps_them(web_form: pd.DataFrame) -> None:
+    from leadml.data.suggest import allow_staff
+
+    found = suggest_schema(web_form, "Converted")
+    schema = found.schema
+    assert {"Sales Agent", "Manager"} <= set(schema.exclude)
+    assert not {"Sales Agent", "Manager"} & (set(schema.pii) | set(schema.feature_names))
+    lines = [line for line in found.summary() if line.startswith("staff, left out:")]
+    assert len(lines) == 2
+    assert "who worked the lead (staff), not a trait of the lead" in lines[0]
+    assert "--allow 'Sales Agent'" in lines[0] and lines[1].endswith("--allow Manager)")
+    # --allow brings a staff column back, as a category; other names are the guard's.
+    kept = allow_staff(schema, ["Sales Agent", "Do Not Email", "Sales Agent"])
+    assert kept.feature("Sales Agent").kind == "categorical"
+    assert kept.feature("Sales Agent").group == "staff"
+    assert "Sales Agent" not in kept.exclude and "Manager" in kept.exclude
+    assert len(kept.features) == len(schema.features) + 1
+    assert allow_staff(schema, ["q17"]) is schema and allow_staff(schema, None) is schema
+    # The staff column's values (people's names) never reach the TOML.
+    text = found.to_toml("export.csv")
+    assert not any(name in text for name in web_form["Sales Agent"].unique())
+    assert LeadSchema.from_dict(tomllib.loads(text)) == schema
+
+
+def test_cli_allow_brings_a_staff_column_back(web_form: pd.DataFrame) -> None:
+    from leadml.cli.options import schema_options
+
+    schema = suggest_schema(web_form, "Converted").schema
+    kept = schema_options(schema, ["Manager"], False)
+    assert "Manager" in kept.feature_names and "Manager" not in kept.exclude
+    assert kept.leakage_allowed == ["Manager"]  # recorded in the bundle, like any --allow
+    assert schema_options(schema, None, False) == schema

@@ -8,13 +8,24 @@ import math
 import pandas as pd
 import pytest
 
-from leadml.data.parse import number_value, parse_column
+from leadml.data.parse import clean_text, number_value, parse_column
 from leadml.data.values import (
+    NOT_ANSWERED,
+    answer_or_blank,
     canonical,
     is_placeholder,
     level_lookup,
     number_from_text,
     placeholder_keys,
+    unanswered_keys,
+)
+from leadml.schema.lexicon import (
+    FORM_DEFAULTS,
+    MISSING_WORDS,
+    PLACEHOLDERS,
+    fold,
+    form_defaults,
+    is_form_default,
 )
 from leadml.schema.spec import DEFAULT_MISSING
 
@@ -90,3 +101,59 @@ def test_a_column_reads_like_one_lead() -> None:
     assert typed.tolist()[:2] == ["100k–250k", "> 250k"]
     assert typed.isna().tolist() == [False, False, True, False]
     assert typed.tolist()[3] == "lots"  # left as written: validation names it
+
+
+# -- form defaults: "not answered", apart from "unknown" -----------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    ["Select", " select ", "-- Select --", "Please choose", "--None--", "Selecione", "Wybierz"],
+)
+def test_form_defaults_are_not_answered_where_the_schema_keeps_them_apart(text: str) -> None:
+    missing = placeholder_keys(DEFAULT_MISSING, ["Select"])
+    assert is_form_default(text)
+    assert answer_or_blank(text, missing, unanswered_keys(["Select"])) == NOT_ANSWERED
+    # Without the schema's word, or in a number or yes/no field (no unanswered keys): missing.
+    assert answer_or_blank(text, missing, unanswered_keys([])) is None
+    assert unanswered_keys([]) == frozenset()
+
+
+@pytest.mark.parametrize("text", ["", "  ", "N/A", "null", "unknown", "Desconhecido", "-"])
+def test_words_that_mean_unknown_stay_missing(text: str) -> None:
+    missing = placeholder_keys(DEFAULT_MISSING, ["Select"])
+    assert not is_form_default(text)
+    assert answer_or_blank(text, missing, unanswered_keys(["Select"])) is None
+    assert fold(text).strip() in MISSING_WORDS or text.strip() in DEFAULT_MISSING
+
+
+def test_the_lexicon_splits_its_placeholders_in_two() -> None:
+    assert "select" in FORM_DEFAULTS and "select" not in MISSING_WORDS
+    assert {"n/a", "null", "unknown"} <= MISSING_WORDS
+    # Schemas without ``unanswered`` read every old placeholder as missing, as before.
+    assert MISSING_WORDS < PLACEHOLDERS
+    assert form_defaults(["", "Select", "select", "N/A", "Wybierz"]) == ["Select", "Wybierz"]
+
+
+def test_a_text_column_keeps_not_answered_apart_and_a_number_column_does_not() -> None:
+    raw = pd.Series(["Finance", " Select ", "", None, "N/A", "Please choose"])
+    text = parse_column(raw, "categorical", DEFAULT_MISSING, unanswered=["Select"])
+    assert text.values.tolist()[:2] == ["Finance", NOT_ANSWERED]
+    assert text.values.isna().tolist() == [False, False, True, True, True, False]
+    assert text.given.tolist() == [True, True, False, False, False, True]
+    assert text.not_answered.tolist() == [False, True, False, False, False, True]
+    old = parse_column(raw, "categorical", DEFAULT_MISSING)  # an older schema: all missing
+    assert old.values.isna().tolist() == [False, True, True, True, True, False]
+    assert not old.not_answered.any()
+    numbers = parse_column(
+        pd.Series(["3", "Select", "Please choose"]),
+        "numeric",
+        DEFAULT_MISSING,
+        unanswered=["Select"],
+    )
+    assert numbers.values.isna().tolist() == [False, True, True]
+    assert not numbers.unreadable.any()
+
+
+def test_a_column_with_no_value_at_all_reads_as_blank_with_form_defaults() -> None:
+    """A batch in which nobody filled a field (no distinct value) still parses."""
+    out = clean_text(pd.Series([None, None], dtype=object), ["N/A"], ["Select"])
+    assert out.isna().all()

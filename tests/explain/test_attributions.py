@@ -24,7 +24,13 @@ from leadml.explain.attributions import (
     explanation_columns,
 )
 from leadml.explain.batch import batch_reasons, top_reasons
-from leadml.explain.reasons import REASON_SEPARATOR, format_number, reason_text
+from leadml.explain.points import lead_point_scale
+from leadml.explain.reasons import (
+    MIN_REASON_POINTS,
+    REASON_SEPARATOR,
+    format_number,
+    reason_text,
+)
 from leadml.explain.rollup import plan_for
 from leadml.modeling.finish import TrainResult
 from leadml.report.plots import waterfall_png
@@ -170,12 +176,14 @@ def test_unknown_framework_is_a_clear_error(trained: TrainResult) -> None:
 def test_reasons_are_the_top_three_of_each_sign(
     trained: TrainResult, sample: pd.DataFrame, batch: list[LeadExplanation]
 ) -> None:
-    """Among the values the lead has: a missing field is never a reason for or against."""
+    """Among the values the lead has (a missing field is never a reason for or against) and
+    the pushes of at least half a point."""
     x = trained.model.matrix(sample)
     names = trained.model.feature_names
     for row, e in zip(x, batch, strict=True):
         present = {n for n, v in zip(names, row, strict=True) if v == v}
-        given = {n: c for n, c in e.contributions.items() if n in present}
+        big = {n for n, v in e.feature_points.items() if abs(v) >= MIN_REASON_POINTS}
+        given = {n: c for n, c in e.contributions.items() if n in present & big}
         ranked = sorted(given.items(), key=lambda kv: kv[1])
         top_pos = [n for n, c in reversed(ranked) if c > 0][:3]
         top_neg = [n for n, c in ranked if c < 0][:3]
@@ -326,9 +334,10 @@ def reference_columns(model, frame: pd.DataFrame, framework: str) -> pd.DataFram
     columns["fit_score"] = pd.array([e.fit for e in explained], dtype="Int64")
     columns["engagement_score"] = pd.array([e.engagement for e in explained], dtype="Int64")
     reasons, concerns = [], []
-    phis, xs = phi.tolist(), x.tolist()
+    phis, xs, bases = phi.tolist(), x.tolist(), base.tolist()
     for i, e in enumerate(explained):
-        positive, negative = _reasons(model, plan, phis[i], xs[i], 1.0)
+        scale, _ = lead_point_scale(model.calibrator, bases[i] + sum(phis[i]), bases[i])
+        positive, negative = _reasons(model, plan, phis[i], xs[i], scale)
         reasons.append(REASON_SEPARATOR.join(r.text for r in positive))
         concerns.append(REASON_SEPARATOR.join(r.text for r in negative))
         assert [r.text for r in positive] == [r.text for r in e.positive]
@@ -395,9 +404,10 @@ def test_batch_reasons_break_ties_like_the_per_lead_sort(
     phi[80:100, ::2] = 0.0  # fewer than three of a sign
     masked = np.where(~np.isnan(x) & plan.wordable, phi, 0.0)
     positive, positive_ok, negative, negative_ok = top_reasons(masked)
-    reasons, concerns = batch_reasons(model, plan, x, phi)
+    scale = np.full(len(x), 4.0)  # a quarter of log-odds is a point: every push is listed
+    reasons, concerns = batch_reasons(model, plan, x, phi, scale)
     for i, (p, row) in enumerate(zip(phi.tolist(), x.tolist(), strict=True)):
-        pos, neg = _reasons(model, plan, p, row, 1.0)
+        pos, neg = _reasons(model, plan, p, row, 4.0)
         assert [plan.names[j] for j in positive[i][positive_ok[i]]] == [r.feature for r in pos]
         assert [plan.names[j] for j in negative[i][negative_ok[i]]] == [r.feature for r in neg]
         assert reasons[i] == REASON_SEPARATOR.join(r.text for r in pos)
@@ -408,7 +418,37 @@ def test_batch_reasons_break_ties_like_the_per_lead_sort(
     pos, pos_ok, neg, neg_ok = top_reasons(narrow)
     assert [list(p[ok]) for p, ok in zip(pos, pos_ok, strict=True)] == [[1, 0], [1], []]
     assert [list(n[ok]) for n, ok in zip(neg, neg_ok, strict=True)] == [[], [0], []]
-    assert batch_reasons(model, plan, x[:0], phi[:0]) == ([], [])
+    assert batch_reasons(model, plan, x[:0], phi[:0], scale[:0]) == ([], [])
+
+
+def test_pushes_under_half_a_point_are_never_listed(
+    trained: TrainResult, blanked: pd.DataFrame, batch: list[LeadExplanation]
+) -> None:
+    """One rule for the API (``_reasons``) and the table (``batch_reasons``): a push below
+    half a point of the score is noise to a rep; a lead whose pushes are all tiny gets an
+    honest empty list."""
+    model = trained.model
+    tiny = 0
+    for e in batch:
+        assert all(abs(r.points) >= MIN_REASON_POINTS for r in [*e.positive, *e.negative])
+        ranked = sorted(e.feature_points.values(), key=abs, reverse=True)
+        tiny += sum(0 < abs(v) < MIN_REASON_POINTS for v in ranked[:6])
+    assert tiny > 0  # the data reaches the case: tiny pushes among a lead's six largest
+    plan = plan_for(model, "bant")
+    x = model.matrix(blanked.head(500))
+    rng = np.random.default_rng(3)
+    phi = rng.normal(0, 0.05, size=x.shape)  # every push between about −0.2 and +0.2 log-odds
+    phi[:, 0] = 0.3
+    for scale, listed in ((1.0, False), (1.7, True)):  # 0.3 log-odds: 0.3 or 0.51 points
+        reasons, concerns = batch_reasons(model, plan, x, phi, np.full(len(x), scale))
+        for i, (p, row) in enumerate(zip(phi.tolist(), x.tolist(), strict=True)):
+            pos, neg = _reasons(model, plan, p, row, scale)
+            assert reasons[i] == REASON_SEPARATOR.join(r.text for r in pos)
+            assert concerns[i] == REASON_SEPARATOR.join(r.text for r in neg)
+            assert not neg
+            assert [r.feature for r in pos] == (
+                [plan.names[0]] if listed and row[0] == row[0] else []
+            )
 
 
 def test_explain_frame_cards_render(trained: TrainResult, sample: pd.DataFrame) -> None:
@@ -422,6 +462,12 @@ def test_explain_frame_cards_render(trained: TrainResult, sample: pd.DataFrame) 
     for word in ("Budget", "Authority", "Need", "Timing"):
         assert word in text
     assert "score " in text and "BANT" in text
+    # where points start, beside the share that converts (never two unexplained averages)
+    wide = Console(record=True, width=400)
+    wide.print(cards[0])
+    assert re.search(
+        r"points from the average lead's \d+ \(\d+ % of leads convert", wide.export_text()
+    )
 
 
 def test_waterfall_png_by_criterion(tmp_path: Path, batch: list[LeadExplanation]) -> None:
@@ -481,3 +527,82 @@ def test_cli_explain_card_png_and_score_explain(
     expected = explanation_columns(trained.model, sample)
     np.testing.assert_allclose(table["need_points"], expected["need_points"], atol=1e-9)
     assert table["reasons"].fillna("").tolist() == expected["reasons"].tolist()
+
+
+# -- a web-form export's traits: zero counts that push up, weekdays --------------------------------
+@pytest.fixture(scope="module")
+def form_model(tmp_path_factory: pytest.TempPathFactory):
+    """A small model on a hand-made export where leads with no page views convert best (added
+    by hand, never browsing) and weekend leads convert more: both traits of a real export."""
+    from leadml.config import Settings
+    from leadml.data.suggest import suggest_schema
+    from leadml.modeling.train import train_leads
+
+    rng = np.random.default_rng(26)
+    n = 3_000
+    created = pd.Timestamp("2025-01-06") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    views = np.where(rng.random(n) < 0.3, 0, rng.integers(1, 12, n))
+    weekend = created.weekday >= 5
+    odds = np.where(views == 0, 1.2, -2.5 + 0.15 * views) + 1.5 * weekend
+    frame = pd.DataFrame(
+        {
+            "lead_number": np.arange(n),
+            "created_at": created.strftime("%Y-%m-%d"),
+            "page_views_per_visit": views,
+            "converted": (rng.random(n) < 1 / (1 + np.exp(-odds))).astype(int),
+        }
+    )
+    schema = suggest_schema(frame, "converted").schema
+    home = tmp_path_factory.mktemp("form-model")
+    settings = Settings(home=home, num_threads=1)
+    model = train_leads(frame, schema, settings, out=home / "m", track=False).model
+    return model, frame.drop(columns=["converted"]).head(600)
+
+
+def test_a_zero_that_pushes_up_says_why(form_model) -> None:
+    model, frame = form_model
+    explained = explain_matrix(model, model.matrix(frame))
+    zero = [
+        r
+        for row, e in zip(frame.to_dict("records"), explained, strict=True)
+        for r in e.positive
+        if r.feature == "page_views_per_visit" and row["page_views_per_visit"] == 0
+    ]
+    assert zero, "leads with no page views are pushed up by it"
+    for r in zero:
+        assert r.text.endswith("(leads with none convert more often here)"), r.text
+    # a concern at 0 needs no excuse, and the table says what the API says
+    for e in explained:
+        assert not any("convert more often" in r.text for r in e.negative)
+    cols = explanation_columns(model, frame)
+    assert cols["reasons"].tolist() == [" | ".join(r.text for r in e.positive) for e in explained]
+
+
+def test_date_parts_are_no_reasons_but_still_count(form_model) -> None:
+    """ "Created at: a Saturday" is never listed, though the weekday moves the score (its
+    points stay in the calendar group); a schema that words it makes it a reason."""
+    from dataclasses import replace
+
+    import lightgbm as lgb
+
+    model, frame = form_model
+    day = next(f for f in model.schema.features if f.kind == "weekday")
+    explained = explain_matrix(model, model.matrix(frame))
+    assert all(r.feature != day.name for e in explained for r in [*e.positive, *e.negative])
+    calendar = [abs(e.criteria["calendar"].points) for e in explained]
+    assert max(calendar) >= 2 * MIN_REASON_POINTS  # big enough to have been listed
+    cols = explanation_columns(model, frame)
+    assert not cols["reasons"].str.contains("Created at").any()
+    assert not cols["concerns"].str.contains("Created at").any()
+    worded = [
+        f.model_copy(update={"reason": "Came in on a {value}"}) if f.name == day.name else f
+        for f in model.schema.features
+    ]
+    booster = lgb.Booster(model_str=model.booster.model_to_string())  # its own roll-up tables
+    said = replace(
+        model, booster=booster, schema=model.schema.model_copy(update={"features": worded})
+    )
+    texts = [
+        r.text for e in explain_matrix(said, said.matrix(frame)) for r in [*e.positive, *e.negative]
+    ]
+    assert any(t.startswith("Came in on a ") for t in texts)

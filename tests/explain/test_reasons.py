@@ -1,4 +1,5 @@
-"""Reasons a rep would sign: plurals, units from the templates, and which fields may be worded."""
+"""Reasons a rep would sign: plurals, units from the templates, which fields may be worded, and
+a zero that pushes up saying why."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from importlib.resources import files
 import numpy as np
 import pytest
 
-from leadml.explain.reasons import MAX_WORDED_LEVELS, can_be_reason, reason_text, singular
+from leadml.explain.reasons import (
+    MAX_WORDED_LEVELS,
+    can_be_reason,
+    reason_text,
+    rising_note,
+    singular,
+)
 from leadml.schema import FeatureSpec
 
 
@@ -128,10 +135,57 @@ def test_a_normal_category_can_be_a_reason() -> None:
     assert can_be_reason("campaign", "categorical", ["summer2024sale", "Q3-2024-campaign"])
 
 
-@pytest.mark.parametrize("kind", ["numeric", "boolean", "ordinal", "month", "weekday", "age_days"])
-def test_numbers_answers_and_dates_can_always_be_reasons(kind: str) -> None:
+@pytest.mark.parametrize("kind", ["numeric", "boolean", "ordinal", "age_days"])
+def test_numbers_answers_and_ages_can_always_be_reasons(kind: str) -> None:
     assert can_be_reason("landing_page_id", kind, None)
     assert can_be_reason("x", kind, hex_ids(5))
+
+
+@pytest.mark.parametrize("kind", ["month", "weekday"])
+def test_date_parts_are_reasons_only_when_the_schema_words_them(kind: str) -> None:
+    """ "Engage date: a Thursday" is no reason a rep can use; a schema that words the part
+    itself ("Came in on a {value}") says it is one. The template inference wrote before this
+    rule ("Engage date: a {value}") does not count: old bundles stop listing it too."""
+    name = f"engage_date_{kind}"
+    bare = FeatureSpec(name=name, kind=kind, source="engage_date")
+    assert not can_be_reason(name, kind, None)
+    assert not can_be_reason(name, kind, None, bare)
+    own = bare.model_copy(update={"reason": "Came in on a {value}"})
+    assert can_be_reason(name, kind, None, own)
+    inferred = "Engage date: a {value}" if kind == "weekday" else "Engage date: {value}"
+    assert not can_be_reason(name, kind, None, bare.model_copy(update={"reason": inferred}))
+    # Still worded for displays of a lead's answers, from the date it is taken from.
+    shown = "Engage date: a Thursday" if kind == "weekday" else "Engage date: March"
+    assert reason_text(bare, name, kind, 3) == shown
+    assert reason_text(own, name, kind, 3).startswith("Came in on a ")
+
+
+def test_schema_inference_gives_date_parts_no_reason_template() -> None:
+    import pandas as pd
+
+    from leadml.data.suggest import suggest_schema
+
+    days = pd.date_range("2023-01-01", periods=800, freq="D")
+    frame = pd.DataFrame(
+        {"created_at": days.strftime("%Y-%m-%d"), "visits": np.arange(800) % 7, "won": [0, 1] * 400}
+    )
+    features = {f.name: f for f in suggest_schema(frame, "won").schema.features}
+    parts = [f for f in features.values() if f.kind in ("month", "weekday")]
+    assert {f.kind for f in parts} == {"month", "weekday"}
+    assert all(f.reason is None and f.group == "calendar" for f in parts)
+    assert not any(can_be_reason(f.name, f.kind, None, f) for f in parts)
+
+
+def test_a_zero_or_lowest_number_pushing_up_says_why() -> None:
+    assert rising_note("numeric", 0.0, 0.0) == " (leads with none convert more often here)"
+    assert rising_note("numeric", 0.0, None) == " (leads with none convert more often here)"
+    assert rising_note("numeric", 2.0, 2.0).startswith(" (the lowest seen")
+    assert rising_note("numeric", 3.0, 2.0) == ""
+    assert rising_note("numeric", 3.0, None) == ""
+    # Not numbers: "0 days ago" and "no" need no excuse; a missing value is never a reason.
+    assert rising_note("age_days", 0.0, 0.0) == ""
+    assert rising_note("boolean", False, None) == ""
+    assert rising_note("numeric", None, 0.0) == ""
 
 
 def test_hex_hashes_are_never_reasons() -> None:

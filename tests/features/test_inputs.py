@@ -19,6 +19,9 @@ from leadml.features.inputs import (
 )
 from leadml.modeling.finish import TrainResult
 
+#: How this older (synthetic) schema's leads write "no value": absent, null, placeholders.
+BLANK_WORDS = {"None", "", "Select", "N/A"}
+
 
 @pytest.fixture(scope="module")
 def fresh(leads: pd.DataFrame) -> pd.DataFrame:
@@ -65,11 +68,16 @@ def test_fields_not_sent_and_numbers_beyond_training_are_said(
     model = trained.model
     lead = {k: (v if v == v else None) for k, v in fresh.iloc[1].to_dict().items()}
     del lead["industry"]
+    lead["employees"] = None  # sent as null: no value either
+    lead["job_title"] = "N/A"  # a placeholder that means unknown
     hi = training_ranges(model)["pricing_page_views"][1]
     lead["pricing_page_views"] = hi + 500
     warnings = lead_warnings(model, lead, model.encoder.encode_row(lead)[0])
     kinds = {w["kind"]: w for w in warnings}
-    assert kinds["left_out"]["fields"] == ["industry"]
+    blank = [c for c in input_fields(model) if str(lead.get(c)).strip() in BLANK_WORDS]
+    assert {"industry", "employees", "job_title"} <= set(blank)
+    assert kinds["left_out"]["fields"] == blank  # in the model's order, whatever the reason
+    assert warnings[0] is kinds["left_out"]
     assert kinds["clipped"]["field"] == "pricing_page_views"
     assert "above anything seen in training" in kinds["clipped"]["message"]
     # a clipped number scores exactly as the highest value seen: the trees cannot tell
@@ -105,7 +113,11 @@ def test_crm_spellings_in_a_file_score_as_the_clean_values(
     messy["industry"] = "--None--"
     a, b = score_table(trained.model, clean), score_table(trained.model, messy)
     assert a["probability"].tolist() == b["probability"].tolist()
-    assert (b["warnings"] == "").all()
+    # Spellings are no warning; a blank and "--None--" are the same field not sent.
+    assert a["warnings"].tolist() == b["warnings"].tolist()
+    assert b["warnings"].str.startswith("Not sent, scored as unknown: ").all()
+    assert b["warnings"].str.contains("industry").all()
+    assert not b["warnings"].str.contains("never seen|above|below|is not").any()
 
 
 def test_a_table_sharing_no_field_stops_with_one_line(trained: TrainResult, tmp_path, home) -> None:

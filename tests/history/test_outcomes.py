@@ -16,6 +16,7 @@ from leadml.history.engine import make_engine
 from leadml.history.outcomes import (
     Outcome,
     OutcomeResult,
+    outcomes_mark,
     record_outcomes,
     record_outcomes_at,
     stored_time,
@@ -195,3 +196,19 @@ def test_a_stored_time_that_cannot_be_read_is_replaced(tmp_path) -> None:
         engine.dispose()
     with pytest.raises(ValueError):
         stored_time("never")
+
+
+def test_the_outcomes_mark_moves_with_every_change_and_per_tenant(engine, db_url: str) -> None:
+    """What a monitor answer is keyed on: stored, changed, or imported by another process."""
+    assert outcomes_mark(engine, "crm-a") == (0, None)
+    record_outcomes(engine, "crm-a", [Outcome("L1", True)])
+    first = outcomes_mark(engine, "crm-a")
+    assert first[0] == 1 and first[1] is not None
+    record_outcomes(engine, "crm-a", [Outcome("L1", True)])  # sent again: nothing changed
+    assert outcomes_mark(engine, "crm-a") == first
+    record_outcomes(engine, "crm-a", [Outcome("L1", False)])  # a changed outcome, same count
+    changed = outcomes_mark(engine, "crm-a")
+    assert changed[0] == 1 and changed != first
+    record_outcomes_at(db_url, "crm-a", [Outcome("L2", True)])  # `leadml outcomes import`
+    assert outcomes_mark(engine, "crm-a")[0] == 2
+    assert outcomes_mark(engine, "crm-b") == (0, None)  # another tenant's are not its own

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,13 +10,17 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
+from leadml.bundle.model import LeadModel
 from leadml.cli import app
 from leadml.data.synthetic import generate_leads
+from leadml.modeling.promotion import promotion_summary
 
 SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 #: The synthetic project's registered model: the schema's name.
 NAME = "synthetic-crm"
 runner = CliRunner()
+#: A progress line off a terminal (CliRunner's streams are no terminal): "… Training, 12 s".
+PROGRESS = re.compile(r"^… .+, \d+ s$", re.MULTILINE)
 
 
 def cli(home: Path, *args: str):
@@ -40,6 +45,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--out", str(home / "models" / name), *(["--force"] if name == "noisy" else []),
         )  # fmt: skip
         assert done.exit_code == 0, done.output
+        assert PROGRESS.search(done.output), done.output  # off a terminal: lines, no spinner
     return home
 
 
@@ -81,8 +87,16 @@ def test_better_challenger_is_promoted_and_recorded(home: Path) -> None:
     assert done.exit_code == 0, done.output
     done = cli(home, "promote", "--data", str(home / "holdout.csv"))
     assert done.exit_code == 0, done.output
+    assert "challenger v3 promoted: ROC AUC" in done.output
+    assert "within the tolerance −0.0050" in done.output and ", not gated)" in done.output
     c = client(home)
     assert str(c.get_model_version_by_alias(NAME, "champion").version) == "3"
+    # models/<name>/, what a container mounts, holds the new champion (v3 was trained into
+    # models/again, v1 into models/good: nothing had written models/synthetic-crm before)
+    folder = LeadModel.load(home / "models" / NAME)
+    assert folder.meta["registry_version"] == "3" and folder.version.startswith(f"{NAME}-v3-")
+    assert (home / "models" / NAME / "report.html").is_file()
+    assert not [p for p in (home / "models").iterdir() if p.name.startswith(".")]  # no staging
     tags = c.get_model_version(NAME, "3").tags
     assert tags["leadml.promoted_from"] == "1" and tags["leadml.promoted_to"] == "3"
     assert tags["leadml.promoted_by"] and tags["leadml.promoted_at"]
@@ -109,6 +123,7 @@ def test_rollback_restores_the_previous_champion_and_records_it(home: Path) -> N
     tags = c.get_model_version(NAME, "1").tags
     assert tags["leadml.rolled_back_from"] == "3" and tags["leadml.rolled_back_to"] == "1"
     assert tags["leadml.rolled_back_why"] == "grades drifted" and tags["leadml.rolled_back_by"]
+    assert LeadModel.load(home / "models" / NAME).meta["registry_version"] == "1"
 
 
 def test_rollback_with_nothing_before_says_so_and_changes_nothing(home: Path) -> None:
@@ -133,6 +148,8 @@ def test_retrain_keeps_the_champion_when_the_challenger_is_worse_on_the_newest_l
     champion = str(c.get_model_version_by_alias(NAME, "champion").version)
     done = cli(home, "retrain", "--data", str(home / "noisy.csv"), "--promote")
     assert done.exit_code == 3, done.output  # kept
+    steps = PROGRESS.findall(done.output)
+    assert len(steps) >= 2 and steps[0].startswith("… Training the challenger, "), done.output
     assert "Gate on the newest 1,000 leads" in done.output
     assert f"Kept champion v{champion}" in done.output and "ROC AUC" in done.output
     assert "learned from 1,000 of these leads" in done.output  # same leads as its own file
@@ -148,3 +165,39 @@ def test_retrain_refuses_bad_input_before_training(home: Path) -> None:
     assert done.exit_code == 2 and "--since 'someday' is not a date" in done.output
     done = cli(home, "retrain", "--data", str(home / "good.csv"), "--since", "2031-01-01")
     assert done.exit_code == 2 and "no lead in the data was created on or after" in done.output
+
+
+def test_evaluate_shows_progress_off_a_terminal(home: Path) -> None:
+    done = cli(
+        home, "evaluate", "--model", f"models:/{NAME}/1", "--data", str(home / "holdout.csv")
+    )
+    assert done.exit_code == 0, done.output
+    assert PROGRESS.search(done.output) and "… Scoring" in done.output
+
+
+def test_a_promotion_says_the_figures_and_tolerances_it_passed_on() -> None:
+    champion = {"roc_auc": 0.731, "ece": 0.020, "log_loss": 0.450, "brier": 0.140}
+    worse = {"roc_auc": 0.727, "ece": 0.028, "log_loss": 0.452, "brier": 0.141}
+    line = promotion_summary("7", worse, champion)
+    assert line.startswith("challenger v7 promoted: ROC AUC 0.7270 vs champion 0.7310 (−0.0040")
+    assert "within the tolerance −0.0050" in line and "within the tolerance +0.0100" in line
+    assert line.endswith("Worse on every metric, within tolerance")
+    better = {**worse, "roc_auc": 0.74}
+    assert "Worse on every metric" not in promotion_summary("7", better, champion)
+    assert "(+0.0090, within the tolerance" in promotion_summary("7", better, champion)
+
+
+def test_models_folder_keeps_the_champion_when_a_challenger_is_trained(
+    tmp_path: Path,
+) -> None:
+    """``models/<name>/`` is what a container mounts: a second training registered beside the
+    champion goes to ``models/<name>-challenger/`` and leaves the champion's folder alone."""
+    generate_leads(2500, seed=5).to_csv(tmp_path / "leads.csv", index=False)
+    for _ in range(2):
+        done = cli(tmp_path, "train", "--data", str(tmp_path / "leads.csv"), "--schema", SCHEMA)
+        assert done.exit_code == 0, done.output
+    champion = LeadModel.load(tmp_path / "models" / NAME)
+    challenger = LeadModel.load(tmp_path / "models" / f"{NAME}-challenger")
+    assert champion.meta["registry_version"] == "1"
+    assert challenger.meta["registry_version"] == "2"
+    assert f"Bundle: {tmp_path / 'models' / NAME}-challenger" in done.output

@@ -13,7 +13,7 @@ import pytest
 
 from leadml.bundle.check import check_bands
 from leadml.errors import ModelLoadError
-from leadml.qualify.grades import GradeBands, choose_bands
+from leadml.qualify.grades import ALWAYS_A, GradeBands, choose_bands
 
 
 def test_grade_cutoffs_are_inclusive_lower_bounds() -> None:
@@ -36,6 +36,50 @@ def test_chosen_bands_fall_strictly_on_informative_scores() -> None:
     assert strict
     assert np.all(np.diff(table["conversion"]) < 0)
     assert table["share"].round(2).tolist() == [0.1, 0.2, 0.3, 0.4]
+
+
+def test_a_lead_a_rep_reads_as_hot_is_never_below_a() -> None:
+    """A third of this export's leads score above 90 %: by shares alone the top tenth starts
+    near 96 %, and a 93 % lead would be a B. From 90 % a lead is an A (tier hot, stage SQL),
+    and B and C keep their shares of the leads below."""
+    rng = np.random.default_rng(4)
+    p = np.r_[rng.uniform(0.9, 0.99, 3_000), rng.beta(1, 6, 7_000)]
+    y = (rng.random(len(p)) < p).astype(int)
+    assert np.quantile(p, 0.9) > 0.93  # shares alone would make 93 % a B
+    bands, table, _ = choose_bands(p, y)
+    assert bands.cutoffs[0] == ALWAYS_A
+    assert bands.label_one(0.93) == {
+        "probability": 0.93, "score": 93, "grade": "A", "tier": "hot", "stage": "SQL"
+    }  # fmt: skip
+    assert bands.grade(np.array([0.899, 0.9])).tolist()[1] == "A"
+    below = table.set_index("grade")["leads"]
+    shares = below[["B", "C"]] / below[["B", "C", "D"]].sum()
+    assert shares.round(2).tolist() == [round(0.2 / 0.9, 2), round(0.3 / 0.9, 2)]
+
+
+def test_bundles_written_before_grade_as_they_did() -> None:
+    """The rule chooses cut-offs at training only: a stored A from 96 % stays so until the
+    model is retrained (no silent regrading of a served model)."""
+    old = {
+        "cutoffs": [0.96, 0.5, 0.2],
+        "tiers": {"A": "hot", "B": "warm", "C": "warm", "D": "cold"},
+        "stages": {"A": "SQL", "B": "MQL", "C": "MQL", "D": "nurture"},
+    }
+    bands = GradeBands.from_dict(old)
+    assert bands.grade_one(0.93) == "B" and bands.to_dict() == old
+
+
+def test_a_is_never_above_what_its_leads_converted_at() -> None:
+    """An overconfident model: the top tenth scores 80 % and up but converted at 55 %. A lead
+    at least as likely as the A leads proved to be is an A."""
+    rng = np.random.default_rng(5)
+    p = np.r_[rng.uniform(0.8, 0.89, 1_000), rng.beta(1, 8, 9_000)]
+    y = (rng.random(len(p)) < np.where(p >= 0.8, 0.55, p)).astype(int)
+    bands, _, _ = choose_bands(p, y)
+    proved = y[p >= np.quantile(p, 0.9)].mean()
+    assert bands.cutoffs[0] == pytest.approx(proved)
+    assert bands.grade_one(float(proved) + 0.01) == "A"
+    assert bands.cutoffs[0] > bands.cutoffs[1] > bands.cutoffs[2]
 
 
 def test_constant_scores_are_reported_not_strict() -> None:

@@ -94,3 +94,29 @@ def test_a_frameworks_own_criterion_is_a_valid_tag() -> None:
         {"target": "y", "features": {"deal": {"kind": "numeric", "criterion": "money"}}}
     )
     assert schema.features[0].criterion == "money"
+
+
+def test_unanswered_round_trips_and_an_older_schema_is_written_as_before(tmp_path: Path) -> None:
+    old = bundled_schema()
+    assert old.unanswered == [] and "unanswered" not in old.to_toml()
+    raw = old.to_dict() | {"unanswered": ["Select", "Selecione"]}
+    new = LeadSchema.from_dict(raw)
+    new.save(tmp_path / "s.toml")
+    assert 'unanswered = [\n    "Select",\n    "Selecione",\n]' in (tmp_path / "s.toml").read_text()
+    assert LeadSchema.load(tmp_path / "s.toml") == new
+    with pytest.raises(SchemaError, match="unanswred"):
+        LeadSchema.from_dict(old.to_dict() | {"unanswred": ["Select"]})
+
+
+def test_an_inferred_schema_keeps_the_form_defaults_it_found_apart() -> None:
+    from leadml.data.suggest import suggest_schema
+    from tests.features.conftest import form_export
+
+    found = suggest_schema(form_export(600, seed=2), "converted")
+    assert found.schema.unanswered == ["Select", "Selecione"]  # one spelling a word
+    assert found.placeholders["budget"] == ["'Selecione'"]
+    assert found.placeholders["country"] == ["'N/A'", "'Select'"]
+    assert "form defaults read as not answered (missing in numbers): 'Select'" in (
+        found.columns["country"].notes
+    )
+    assert any("'(not answered)' in category and ordinal" in line for line in found.summary())

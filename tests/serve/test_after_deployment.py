@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from leadml.bundle.model import LeadModel
 from leadml.cli import app
 from leadml.data.synthetic import Drift, generate_leads
 from leadml.modeling.evaluate import evaluate_model
@@ -111,6 +112,7 @@ def test_outcomes_turn_estimates_into_realized_figures(story, server) -> None:
         served = client.get("/v1/monitor?since=1d")
         assert served.status_code == 200, served.text
     result = monitor_json(home, "--since", "1d")
+    assert result["computed_at"].endswith("+00:00") and result["newest_score_at"]
     realized = result["performance"]["realized"]
     assert result["labelled"] == len(november) and realized["n"] == len(november)
     champion = load_model(CHAMPION, f"sqlite:///{home / 'mlflow.db'}")
@@ -162,6 +164,10 @@ def test_retrain_promotes_and_the_reloaded_server_answers_with_it(story, server)
     done = cli(home, "retrain", "--data", str(home / "newer.csv"), "--promote")
     assert done.exit_code == 0, done.output
     assert "is now champion (was v1)" in done.output
+    assert "challenger v2 promoted: ROC AUC" in done.output and "tolerance" in done.output
+    # the folder the README's Docker example mounts is the champion, not the model it replaced
+    folder = LeadModel.load(home / "models" / NAME)
+    assert folder.meta["registry_version"] == "2" and folder.version.startswith(f"{NAME}-v2-")
     with server.client(headers=ADMIN) as admin:
         r = admin.post("/v1/admin/reload", json={"ref": CHAMPION})
         assert r.status_code == 200, r.text

@@ -5,12 +5,14 @@ and a history that is off or down says so."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
 from bench.common import free_port
+from tests.serve.conftest import lead_payloads
 
 KEYS = "crm-a:KEYA-0123456789,crm-b:KEYB-0123456789"
 A = {"Authorization": "Bearer KEYA-0123456789"}
@@ -145,3 +147,39 @@ def test_outcomes_against_postgres(start_server, postgres_url: str) -> None:
         )
         assert response.json() == {"recorded": 1, "unknown_leads": []}  # kept at year 1, UTC
     assert stored(postgres_url) == {("default", "PG-1"): True}
+
+
+def test_the_monitor_counts_outcomes_the_moment_they_arrive(start_server, new_leads) -> None:
+    """1,500 outcomes posted a second after a monitor answer are counted in the next one (not
+    a minute later), each answer says when it was computed, and two tenants scoring the same
+    lead ids each see their own 1,500 leads."""
+    server = start_server(api_keys=KEYS)
+    leads = lead_payloads(new_leads)
+    with server.client() as client:
+        for headers in (A, B):
+            for i in range(0, len(leads), 500):
+                batch = {"leads": leads[i : i + 500]}
+                r = client.post("/v1/score?explain=false", json=batch, headers=headers)
+                assert r.status_code == 200, r.text
+        before = client.get("/v1/monitor?since=1d", headers=A)
+        assert before.status_code == 200, before.text
+        assert (before.json()["leads"], before.json()["labelled"]) == (len(leads), 0)
+        computed = datetime.fromisoformat(before.json()["computed_at"])
+        assert computed.utcoffset() == timedelta(0)
+        assert abs(datetime.now(UTC) - computed) < timedelta(minutes=2)
+        assert before.json()["newest_score_at"] and before.json()["age_s"] == 0
+        assert any(line.startswith("Computed ") for line in before.json()["summary"])
+
+        outcomes = [{"lead_id": lead["lead_id"], "converted": i % 5 == 0} for i, lead in
+                    enumerate(leads)]  # fmt: skip
+        posted = post(client, outcomes, A)
+        assert posted.json() == {"recorded": len(leads), "unknown_leads": []}
+        after = client.get("/v1/monitor?since=1d", headers=A).json()
+        assert (after["leads"], after["labelled"]) == (len(leads), len(leads))
+        assert after["performance"]["realized"]["n"] == len(leads)
+        assert after["computed_at"] >= before.json()["computed_at"]
+        reused = client.get("/v1/monitor?since=1d", headers=A).json()
+        assert reused["computed_at"] == after["computed_at"] and reused["age_s"] >= 0
+        assert reused["labelled"] == len(leads)
+        other = client.get("/v1/monitor?since=1d", headers=B).json()
+        assert (other["leads"], other["labelled"]) == (len(leads), 0)  # B posted none

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +159,7 @@ def test_a_pipeline_is_scored_sorted_and_matches_the_library(
         expected[["lead_id", "score", "grade"]].head(100).itertuples(index=False, name=None)
     )
     assert all(set(r["verdicts"]) == set(BANT) for r in rows)
+    expect(page.locator("#unrecorded")).to_have_count(0)  # every criterion recorded
     # One label per idea: score, grade, stage; no percent, no tier.
     text = page.locator("#rows").inner_text()
     assert "%" not in text and not re.search(r"\b(hot|warm|cold)\b", text)
@@ -300,7 +302,13 @@ def test_the_detail_panel_explains_a_lead_and_charts_its_history(
 
 
 def test_the_report_is_one_click_away_and_only_the_report(
-    scored: Scored, page: Page, http: httpx.Client, start_server, copied_bundle: Path
+    scored: Scored,
+    page: Page,
+    http: httpx.Client,
+    start_server,
+    partial: TrainResult,
+    new_leads: pd.DataFrame,
+    tmp_path: Path,
 ) -> None:
     assert page_module.REPORT_FILE == REPORT_FILE
     scored.reset()
@@ -333,16 +341,46 @@ def test_the_report_is_one_click_away_and_only_the_report(
         other = http.get(path)
         assert other.status_code == 404 and "model_sha256" not in other.text
 
-    # A model without a report: a one-line 404, and the page says there is none.
-    (copied_bundle / REPORT_FILE).unlink()
-    server = start_server(model_ref=copied_bundle)
+    # A model without a report: a one-line 404, and the page says there is none. This one
+    # (an export with no budget or timing field) also says so once, in /v1/model and the
+    # page's header, and the table has no "? unknown" column for them.
+    assert partial.bundle is not None
+    bundle = Path(shutil.copytree(partial.bundle, tmp_path / "partial"))
+    (bundle / REPORT_FILE).unlink()
+    server = start_server(model_ref=bundle)
     with server.client() as client:
         missing = client.get("/report")
+        info = client.get("/v1/model").json()
     assert missing.status_code == 404 and missing.text.strip().count("\n") == 0
     assert missing.text.strip().endswith(f"has no {REPORT_FILE}")
+    sentence = "This export records no budget or timing field."
+    assert info["unrecorded_criteria"] == ["budget", "timing"]
+    assert info["unrecorded_sentence"] == sentence
+    assert info["qualified_rule"] == "authority and need both met"
+    assert info["criteria"] == list(BANT)  # what a score's ``criteria`` holds, unchanged
+    refused = blocked_by_csp(page)
     page.goto(server.url + "/")
     expect(page.locator("#report-link-missing")).to_have_text("no model report")
     expect(page.locator("#report-link")).to_have_count(0)
+    expect(page.locator("#unrecorded")).to_have_text(
+        f"{sentence} BANT qualified: authority and need both met."
+    )
+    page.fill("#paste", new_leads.head(3).to_csv(index=False))
+    with page.expect_response(lambda r: "/v1/score" in r.url) as scored_info:
+        page.click("#score-button")
+    answers = scored_info.value.json()["scores"]
+    expect(page.locator("#rows tr[data-index]")).to_have_count(3)
+    cells = page.locator("#rows td[data-criterion]")
+    assert {c.get_attribute("data-criterion") for c in cells.all()} == {"authority", "need"}
+    expect(page.locator("#filter-budget")).to_have_count(0)
+    expect(page.locator("#filter-timing")).to_have_count(0)
+    assert not any(q["criterion"] in ("budget", "timing") for a in answers for q in a["questions"])
+    assert [a["qualified"] for a in answers] == [
+        True if all(m) else False if False in m else None
+        for m in ([a["criteria"][c]["met"] for c in ("authority", "need")] for a in answers)
+    ]
+    assert page.locator("body").inner_text().count(sentence) == 1
+    assert refused == []
 
 
 def test_errors_replace_the_results_and_list_every_problem(

@@ -44,6 +44,7 @@ from leadml.bundle.single_row import Kind, SingleRowPredictor
 from leadml.errors import ModelLoadError
 from leadml.features.encoder import FeatureEncoder
 from leadml.qualify.grades import GradeBands
+from leadml.schema.frameworks import Rollup, map_features
 from leadml.schema.spec import LeadSchema
 
 
@@ -85,6 +86,20 @@ class LeadModel:
         days = self.horizon_days
         within = f" within {days} days of coming in" if days else ""
         return f"probability of converting{within}"
+
+    # -- what the model records --------------------------------------------------------------
+    def rollup(self, framework: str = "bant") -> Rollup:
+        """``framework``'s reading of the features this model was trained on. The encoder is
+        the truth about the model's columns (training may drop some the schema lists); the
+        schema only adds tags and words to them."""
+        specs = {f.name: f for f in self.schema.features}
+        kept = [specs[name] for name in self.encoder.names if name in specs]
+        return map_features(self.schema.model_copy(update={"features": kept}), framework)
+
+    def unrecorded_criteria(self, framework: str = "bant") -> tuple[str, ...]:
+        """The framework's criteria no feature of this model records ("timing" for an export
+        with no timing field): the same for every lead, so said once per model."""
+        return self.rollup(framework).unrecorded
 
     # -- scoring -----------------------------------------------------------------------------
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:

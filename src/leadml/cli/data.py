@@ -185,4 +185,7 @@ def schema_infer(
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        console.print(f"Wrote [bold]{out}[/]: review it, then train with --schema {out}")
+        from shlex import quote
+
+        then = f"train with --schema {quote(str(out))}"
+        console.print(f"Wrote [bold]{out}[/]: review it, then {then}")

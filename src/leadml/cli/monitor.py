@@ -56,7 +56,7 @@ def monitor(
     Exit code 3 when a --fail-on finding is present; 2 on bad input.
     """
     from leadml.monitor.recent import from_file, from_history, parse_since
-    from leadml.monitor.report import monitor_model, write_monitor_html
+    from leadml.monitor.report import monitor_recent, write_monitor_html
     from leadml.tracking.references import load_model
 
     settings = project_settings()
@@ -80,19 +80,13 @@ def monitor(
                 pairs = shadow_pairs(engine, tenant, start)
         finally:
             engine.dispose()
-        window = f"since {start:%Y-%m-%d %H:%M} UTC" + (f" (tenant {tenant})" if tenant else "")
+        tenants = sorted(scored["tenant"].unique()) if tenant is None else [tenant]
+        # Each lead is (tenant, lead id): tenants' leads sit side by side, never merged by id.
+        whose = f"tenant {tenants[0]}" if len(tenants) == 1 else f"{len(tenants)} tenants"
+        window = f"since {start:%Y-%m-%d %H:%M} UTC" + (f" ({whose})" if tenants else "")
         recent = from_history(lead_model, scored, window)
     with console.status(f"Monitoring {len(recent.leads):,} leads"):
-        result = monitor_model(
-            lead_model,
-            recent.leads,
-            converted=recent.converted,
-            framework=settings.framework,
-            window=recent.window,
-            shadow=pairs if pairs is not None and len(pairs) else None,
-            unmeasured=recent.unmeasured,
-        )
-        result.notes.extend(recent.notes)
+        result = monitor_recent(lead_model, recent, framework=settings.framework, shadow=pairs)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:

@@ -164,9 +164,15 @@ def resolve_schema(
 
 
 def schema_options(lead_schema: LeadSchema, allow: list[str] | None, time_order: bool) -> Any:
-    """``--allow`` and ``--time-order`` written into the schema, so the bundle records them."""
+    """``--allow`` and ``--time-order`` written into the schema, so the bundle records them.
+
+    ``--allow`` keeps a column the leakage guard flags, and brings back a staff column that
+    inference left out (``leadml.data.suggest.allow_staff``)."""
     update: dict[str, Any] = {}
     if allow:
+        from leadml.data.suggest import allow_staff
+
+        lead_schema = allow_staff(lead_schema, allow)
         update["leakage_allowed"] = sorted({*lead_schema.leakage_allowed, *allow})
     if time_order:
         update["rows_in_time_order"] = True

@@ -19,6 +19,7 @@ import typer
 from leadml.cli.options import HISTORY_HELP, history_url
 from leadml.cli.render import console
 from leadml.cli.shell import friendly, project_settings
+from leadml.counts import plural
 from leadml.errors import DataError, LeadMLError
 
 if TYPE_CHECKING:
@@ -166,11 +167,13 @@ def table_outcomes(
 
 def summary(result: OutcomeResult) -> str:
     """What the import changed, in one line; unknown lead ids shown (a few), nothing else."""
-    line = f"Recorded {result.recorded:,} outcomes ({result.unchanged:,} unchanged)"
+    line = f"Recorded {plural(result.recorded, 'outcome')} ({result.unchanged:,} unchanged)"
     unknown = result.unknown_leads
     if unknown:
         shown = ", ".join(unknown[:SHOWN_IDS]) + (", …" if len(unknown) > SHOWN_IDS else "")
-        line += f"; {len(unknown):,} lead ids have no score in the history: {shown} (not stored)"
+        have = "has" if len(unknown) == 1 else "have"
+        line += f"; {plural(len(unknown), 'lead id')} {have} no score in the history: {shown}"
+        line += " (not stored)"
     return line
 
 

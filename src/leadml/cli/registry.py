@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from leadml.cli.progress import progress
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
 from leadml.errors import LeadMLError
+
+if TYPE_CHECKING:
+    from leadml.tracking.champions import BundleFolder
 
 METRICS = ("roc_auc", "ece", "log_loss", "brier")
 
@@ -37,6 +42,7 @@ def promote(
     from mlflow.tracking import MlflowClient
 
     from leadml.modeling.promotion import default_challenger, held_out_leads, promotion_gate
+    from leadml.tracking.champions import BundleFolder
     from leadml.tracking.references import load_model
     from leadml.tracking.registry import CHAMPION, alias_version, record_promotion
     from leadml.tracking.store import connect
@@ -59,7 +65,7 @@ def promote(
         if old
         else None
     )
-    with console.status("Scoring the held-out leads with both models"):
+    with progress("Scoring the held-out leads with both models"):
         result = promotion_gate(challenger, champion, held_out_leads(data))
     table = Table(title=f"Promotion gate on {result.rows:,} held-out leads")
     for column in ("model", *METRICS):
@@ -70,8 +76,34 @@ def promote(
     screen.print(table)
     if not result.passed:
         raise LeadMLError(result.refusal())
-    record_promotion(client, name, old, new, getpass.getuser(), result.evidence)
-    screen.print(f"[green]✓[/] {name} v{new} is now champion (was v{old or '-'}).")
+    folder = BundleFolder.of(settings, name)
+    with console.status(f"Making v{new} champion and writing {folder.path}"):
+        record_promotion(client, name, old, new, getpass.getuser(), result.evidence, folder)
+    say_promoted(name, new, old, result.challenger_metrics, result.champion_metrics, folder)
+
+
+def say_promoted(
+    name: str,
+    new: str,
+    old: str | None,
+    challenger: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    folder: BundleFolder,
+) -> None:
+    """What a promotion compared, with the tolerances that let it pass, and where it is now."""
+    from leadml.modeling.promotion import promotion_summary
+
+    screen.print(
+        f"[green]✓[/] {promotion_summary(new, challenger, champion)}.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    screen.print(
+        f"{name} v{new} is now champion (was v{old or '-'}); its bundle is in {folder.path}. "
+        f"Servers of models:/{name}@champion or of that folder pick it up on reload.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def registered_project(name: str | None) -> str:
@@ -112,17 +144,24 @@ def rollback(
     """
     from mlflow.tracking import MlflowClient
 
-    from leadml.tracking.champions import move_champion, rollback_target
+    from leadml.tracking.champions import BundleFolder, move_champion, rollback_target
     from leadml.tracking.store import connect
 
-    connect(project_settings())
+    settings = project_settings()
+    connect(settings)
     project = registered_project(name)
     client = MlflowClient()
     current, target = rollback_target(client, project, to)
-    move_champion(client, project, target, who=getpass.getuser(), why=why, kind="rollback")
+    folder = BundleFolder.of(settings, project)
+    with console.status(f"Making v{target} champion and writing {folder.path}"):
+        move_champion(
+            client, project, target, who=getpass.getuser(), why=why, kind="rollback", folder=folder
+        )
     screen.print(
-        f"[green]✓[/] {project} champion is v{target} again (was v{current}). Servers of "
-        f"models:/{project}@champion pick it up on reload (POST /v1/admin/reload or SIGHUP)."
+        f"[green]✓[/] {project} champion is v{target} again (was v{current}); its bundle is in "
+        f"{folder.path}. Servers of models:/{project}@champion or of that folder pick it up on "
+        "reload (POST /v1/admin/reload or SIGHUP).",
+        soft_wrap=True,
     )
 
 

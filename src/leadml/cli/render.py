@@ -3,15 +3,21 @@
 Everything a command prints beyond a status line is built here, from plain results (metrics
 dicts, ``LeadExplanation`` objects), so the library stays free of presentation and a notebook
 can print the very same cards.
+
+Off a terminal (a log, a pipe, CI) rich assumes 80 columns and cuts what does not fit with "…",
+numbers included ("(0.851–…"). Here both consoles are :data:`LOG_WIDTH` wide there instead
+(``COLUMNS`` still wins), and table columns fold a long cell onto a second line rather than cut
+it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
+from leadml.counts import plural
 from leadml.schema.frameworks import criterion_label
 
 if TYPE_CHECKING:
@@ -20,22 +26,51 @@ if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
     from leadml.explain.attributions import LeadExplanation
 
+#: Columns a console has off a terminal: a log has no right edge to cut numbers at.
+LOG_WIDTH = 160
+
+
+class _Console(Console):
+    """rich's console, :data:`LOG_WIDTH` wide when it writes to no terminal and the width is
+    neither given nor in ``COLUMNS``; the file is looked at on every print, as rich does (a
+    test runner swaps ``sys.stdout`` in and out)."""
+
+    @property  # type: ignore[override]
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        if self._width is None and not self.is_terminal and "COLUMNS" not in self._environ:
+            return ConsoleDimensions(max(size.width, LOG_WIDTH), size.height)
+        return size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
 #: Progress, warnings and errors (stderr), so that stdout can be piped.
-console = Console(stderr=True)
+console = _Console(stderr=True)
 #: Results (stdout).
-screen = Console()
+screen = _Console()
+
+
+def _column(table: Table, name: str, justify: str = "right") -> None:
+    """A column that folds a cell too long for it onto the next line instead of cutting it."""
+    table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
 
 
 def backtest_table(metrics: dict[str, Any]) -> Table:
     """The backtest fold by fold (oldest first), the pooled folds, and what was shipped."""
+    from leadml.report.html import calibration_text
+
     backtest = metrics["backtest"]
     shipped = metrics["shipped"]
     table = Table(
         title=f"Backtest ({backtest['method']}): each fold learned only from the leads before it"
         if "time" in backtest["method"]
         else f"Backtest ({backtest['method']})",
-        caption=f"Shipped: trained on all {shipped['rows']:,} leads, {shipped['rounds']} rounds, "
-        f"calibrated ({shipped['calibration']}) on {shipped['calibrated_on']:,} held-out scores. "
+        caption=f"Shipped: trained on all {plural(shipped['rows'], 'lead')}, "
+        f"{plural(shipped['rounds'], 'round')}, "
+        f"{calibration_text(shipped['calibration'], shipped['calibrated_on'])}. "
         f"{backtest['recency']['note']}",
     )
     waited = any(f.get("not_yet_known") for f in backtest["folds"])
@@ -43,7 +78,7 @@ def backtest_table(metrics: dict[str, Any]) -> Table:
     columns += ["not known yet"] if waited else []
     columns += ["conversion", "roc_auc (95 %)", "ece", "logistic regression roc_auc"]
     for c in columns:
-        table.add_column(c, justify="right")
+        _column(table, c)
     for f in backtest["folds"]:
         lo, hi = f["intervals"].get("roc_auc", [float("nan")] * 2)
         lr = f["baselines"].get("logistic_regression", {}).get("roc_auc", float("nan"))
@@ -83,9 +118,9 @@ def metrics_table(metrics: dict[str, Any]) -> Table:
     cols = ["roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_top_decile"]
     title = headline_title(str(metrics.get("split", "")))
     table = Table(title=f"Headline fold ({title}): model vs baselines")
-    table.add_column("model")
+    _column(table, "model", "left")
     for c in cols:
-        table.add_column(c, justify="right")
+        _column(table, c)
     rows = {"leadml (LightGBM)": metrics, **metrics.get("baselines", {})}
     for name, values in rows.items():
         table.add_row(name, *(f"{values.get(c, float('nan')):.3f}" for c in cols))
@@ -95,7 +130,7 @@ def metrics_table(metrics: dict[str, Any]) -> Table:
 def grades_table(records: list[dict[str, Any]]) -> Table:
     table = Table(title="Grade bands on the headline fold")
     for c in ("grade", "min probability", "leads", "share", "observed conversion"):
-        table.add_column(c, justify="right")
+        _column(table, c)
     for r in records:
         conv = r.get("conversion")
         table.add_row(
@@ -146,6 +181,10 @@ def explanation_card(
     from rich.table import Table
     from rich.text import Text
 
+    from leadml.explain.average import average_lead_words, conversion_rate
+    from leadml.explain.reasons import MIN_REASON_POINTS as least
+    from leadml.explain.verdicts import qualified_rule
+
     e = explanation
     own = e.framework_criteria
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
@@ -155,7 +194,8 @@ def explanation_card(
     table.add_column("verdict")
     for criterion in own:
         v = e.criteria[criterion]
-        table.add_row(criterion_label(criterion), _points(v.points), _verdict_mark(v.met))
+        if v.features:  # an unrecorded criterion is said once, in the header, not as a row
+            table.add_row(criterion_label(criterion), _points(v.points), _verdict_mark(v.met))
     others = [(n, v) for n, v in e.criteria.items() if n not in own and v.features]
     for group, v in others:
         table.add_row(f"[dim]{criterion_label(group)}[/]", f"[dim]{_points(v.points)}[/]", "")
@@ -177,23 +217,26 @@ def explanation_card(
         None: f"[dim]{name}: cannot judge yet[/]",
     }[e.qualified]
     means = f" [dim]({model.probability_means})[/]" if model is not None else ""
+    rate = conversion_rate(model) if model is not None else None
     summary = (
         f"[bold]score {round(e.probability * 100)}[/]{means} · {verdict} · "
-        f"[dim]points from the average lead's {e.base_score:.0f}[/]"
+        f"[dim]points from {average_lead_words(e.base_score, rate)}[/]"
     )
     sides = " · ".join(
         f"{label} {'?' if value is None else value}"
         for label, value in (("fit", e.fit), ("engagement", e.engagement))
     )
     steps = _decision_lines(decisions, model)
+    unrecorded = qualified_rule(model, e.framework).sentence if model is not None else None
     return Panel(
         Group(
             summary,
             Text(sides, style="dim"),
+            *((Text(unrecorded, style="yellow"),) if unrecorded else ()),
             Text(""),
             table,
             Text(""),
-            lines if lines.plain else Text("  (no strong reasons)"),
+            lines if lines.plain else Text(f"  (no field moved the score by {least:g} points)"),
             *((Text("Next steps and certainty", style="bold"), steps) if steps.plain else ()),
         ),
         title=f"[bold]{title}[/]",
@@ -232,7 +275,7 @@ def hottest_table(scored: pd.DataFrame, id_column: str | None, title: str) -> Ta
     """The top leads of a scored frame: id, probability, grade, stage and the first reason."""
     table = Table(title=title)
     for column in ("lead", "probability", "grade", "stage", "first reason"):
-        table.add_column(column)
+        _column(table, column, "left")
     for i, row in scored.iterrows():
         lead = str(row[id_column]) if id_column and id_column in scored.columns else f"Row {i}"
         reason = str(row.get("reasons", "") or "").split(" | ")[0]

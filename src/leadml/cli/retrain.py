@@ -16,7 +16,8 @@ import typer
 from rich.table import Table
 
 from leadml.cli.options import DATA_HELP, OUTCOMES_HELP, read_with_outcomes
-from leadml.cli.registry import NAME_OPTION, registered_project
+from leadml.cli.progress import progress
+from leadml.cli.registry import NAME_OPTION, registered_project, say_promoted
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
 from leadml.errors import LeadMLError
@@ -64,8 +65,10 @@ def retrain(
     from mlflow.tracking import MlflowClient
 
     from leadml.data.read import describe_source
+    from leadml.modeling.promotion import gate_comparison
     from leadml.modeling.retrain import retrain_leads, since_filter
     from leadml.schema.spec import LeadSchema
+    from leadml.tracking.champions import BundleFolder
     from leadml.tracking.references import load_model
     from leadml.tracking.registry import CHAMPION, alias_version, record_promotion
     from leadml.tracking.store import connect
@@ -111,7 +114,7 @@ def retrain(
         lead_schema = lead_schema.model_copy(update={"positive": "1"})
         console.print(f"[cyan]Outcomes:[/] {note}", highlight=False, soft_wrap=True)
     frame = since_filter(frame, lead_schema, since)
-    with console.status("Training the challenger") as status:
+    with progress("Training the challenger") as status:
         result, gate = retrain_leads(
             frame,
             lead_schema,
@@ -119,7 +122,7 @@ def retrain(
             champion,
             name=project,
             out=settings.models_dir / f"{project}-challenger",
-            progress=lambda msg: status.update(msg),
+            progress=status.update,
             source=describe_source(data),
         )
     new = str(result.version)
@@ -133,23 +136,32 @@ def retrain(
     if old is None and not gate.passed:
         screen.print(f"[red]Not made champion[/]: {'; '.join(gate.reasons)}.", highlight=False)
         raise typer.Exit(KEPT)
+    folder = BundleFolder.of(settings, project)
     if old is None or old == new:
-        screen.print(f"[green]✓[/] {project} v{new} is the champion (there was none before).")
+        from leadml.tracking.champions import write_champion_folder
+
+        with console.status(f"Writing {folder.path}"):
+            write_champion_folder(client, project, new, folder)
+        screen.print(
+            f"[green]✓[/] {project} v{new} is the champion (there was none before); its bundle "
+            f"is in {folder.path}."
+        )
         raise typer.Exit(PROMOTED)
     if not gate.passed:
         screen.print(f"[red]Kept[/] champion v{old}: {'; '.join(gate.reasons)}.", highlight=False)
         raise typer.Exit(KEPT)
     if not promote:
+        assert gate.champion is not None
         screen.print(
-            f"Challenger v{new} passed the gate; champion stays v{old} (add --promote, or run "
-            f"`leadml promote --model models:/{project}/{new} --data NEWER.csv`)."
+            f"Challenger v{new} passed the gate: {gate_comparison(gate.challenger, gate.champion)}"
+            f". Champion stays v{old} (add --promote, or run `leadml promote --model "
+            f"models:/{project}/{new} --data NEWER.csv`).",
+            highlight=False,
         )
         raise typer.Exit(PROMOTED)
-    record_promotion(client, project, old, new, getpass.getuser(), gate.evidence())
-    screen.print(
-        f"[green]✓[/] {project} v{new} is now champion (was v{old}); servers of "
-        f"models:/{project}@champion pick it up on reload."
-    )
+    with console.status(f"Making v{new} champion and writing {folder.path}"):
+        record_promotion(client, project, old, new, getpass.getuser(), gate.evidence(), folder)
+    say_promoted(project, new, old, gate.challenger, gate.champion, folder)
     raise typer.Exit(PROMOTED)
 
 

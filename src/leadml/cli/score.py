@@ -19,6 +19,7 @@ from leadml.cli.options import (
 )
 from leadml.cli.render import console, explanation_card, screen
 from leadml.cli.shell import project_settings
+from leadml.counts import plural
 from leadml.errors import LeadMLError
 
 if TYPE_CHECKING:
@@ -82,13 +83,14 @@ def score(
     elapsed = time.perf_counter() - started
     counts = result["grade"].value_counts().to_dict()
     console.print(
-        f"Scored {len(result):,} leads with {lead_model.version} in {elapsed:.2f} s "
+        f"Scored {plural(len(result), 'lead')} with {lead_model.version} in {elapsed:.2f} s "
         f"→ [bold]{out}[/]  ({_grade_counts(counts)})"
     )
     warned = int((result["warnings"] != "").sum())
     if warned:
         console.print(
-            f"[yellow]{warned:,} leads have warnings[/] (unseen answers, unreadable values, "
+            f"[yellow]{plural(warned, 'lead')} {'has' if warned == 1 else 'have'} warnings[/] "
+            "(unseen answers, unreadable values, "
             "numbers beyond training): see the warnings column"
         )
 
@@ -188,7 +190,10 @@ def evaluate(
 
     settings = project_settings()
     lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
-    numbers = evaluate_model(lead_model, read_table(data))
+    from leadml.cli.progress import progress
+
+    with progress(f"Scoring {data} with {lead_model.version}"):  # plain lines off a terminal
+        numbers = evaluate_model(lead_model, read_table(data))
     table = Table(title=f"{lead_model.version} on {data} ({numbers.pop('rows'):,} leads)")
     for key in numbers:
         table.add_column(key, justify="right")

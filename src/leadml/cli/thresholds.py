@@ -28,6 +28,7 @@ from rich.table import Table
 from leadml.cli.options import DATA_HELP, HISTORY_HELP, MODEL_HELP, history_url, warn_all
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
+from leadml.counts import plural
 from leadml.errors import LeadMLError
 from leadml.qualify.capacity import (
     CapacityPlan,
@@ -88,11 +89,11 @@ def from_file(lead_model: LeadModel, data: str, settings: Settings, weeks: float
 def from_history(
     lead_model: LeadModel, settings: Settings, history: str | None, since: str, tenant: str | None
 ) -> Inflow:
-    """The history's leads scored since ``since`` (each once, at its latest score): the stored
+    """One tenant's leads scored since ``since`` (each once, at its latest score): the stored
     probability where this model (or its booster) scored it, else rescored from the values
-    stored with it."""
+    stored with it. Without ``tenant``, the history must hold one tenant's leads only."""
     from leadml.history.engine import make_engine
-    from leadml.history.window import scored_leads
+    from leadml.history.window import scored_leads, single_tenant
     from leadml.monitor.recent import from_history as history_leads
     from leadml.monitor.recent import parse_since
 
@@ -103,6 +104,7 @@ def from_history(
             scored = scored_leads(engine, tenant, start)
     finally:
         engine.dispose()
+    tenant = single_tenant(scored, "a cut-off is one sales team's capacity") or tenant
     window = f"since {start:%Y-%m-%d %H:%M} UTC" + (f" (tenant {tenant})" if tenant else "")
     if scored.empty:
         raise LeadMLError(
@@ -117,7 +119,8 @@ def from_history(
         leads = history_leads(lead_model, scored[other], window).leads
         p[other] = lead_model.predict_proba(lead_model.matrix(leads))
         notes.append(
-            f"{int(other.sum()):,} leads were scored by other versions: rescored with "
+            f"{plural(int(other.sum()), 'lead')} {'was' if other.sum() == 1 else 'were'} "
+            "scored by other versions: rescored with "
             f"{lead_model.version} from the values stored (dates are not stored)"
         )
     return Inflow(p, scored["scored_at"], f"the score history {window}", notes)
@@ -189,7 +192,11 @@ def thresholds(
         str, typer.Option(help="History window: 8w, 30d or a date.", metavar="SPAN|DATE")
     ] = "8w",
     tenant: Annotated[
-        str | None, typer.Option(help="One tenant's leads (default: all).", metavar="NAME")
+        str | None,
+        typer.Option(
+            help="Whose leads, from the history (needed when it holds several tenants).",
+            metavar="NAME",
+        ),
     ] = None,
     history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
     apply: Annotated[
@@ -255,7 +262,12 @@ def say_applied(applied: dict[str, Any], plan: CapacityPlan) -> None:
         return
     name, new, old = applied["registered_model"], applied["version"], applied["from_version"]
     console.print(f"[green]✓[/] {name} v{new} registered: v{old} with {plan.why()}")
+    from shlex import quote  # the commands offered paste into a shell, whatever the name
+
     if applied["moved"]:
-        console.print(f"  champion moved v{old} → v{new} (undo: leadml rollback --name {name})")
+        console.print(
+            f"  champion moved v{old} → v{new} (undo: leadml rollback --name {quote(name)})"
+        )
     else:
-        console.print(f"  to serve it: leadml promote --model models:/{name}/{new} --data FILE")
+        ref = quote(f"models:/{name}/{new}")
+        console.print(f"  to serve it: leadml promote --model {ref} --data FILE")

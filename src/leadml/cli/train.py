@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,6 +36,7 @@ from leadml.errors import LeadMLError
 if TYPE_CHECKING:
     from leadml.config import Settings
     from leadml.modeling.finish import TrainResult
+    from leadml.schema.spec import LeadSchema
 
 
 def train(
@@ -67,7 +69,11 @@ def train(
     ] = None,
     allow: Annotated[
         list[str] | None,
-        typer.Option(help="Keep a column the leakage guard flags (repeatable).", metavar="COL"),
+        typer.Option(
+            help="Keep a column the leakage guard flags, or a staff column inference left out "
+            "(repeatable).",
+            metavar="COL",
+        ),
     ] = None,
     time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
     dask: Annotated[bool, typer.Option("--dask", help=DASK_HELP)] = False,
@@ -132,14 +138,30 @@ def train(
     else:
         from leadml.modeling.train import train_leads
 
+        target_given = target  # as the user typed it, for the command that edits the schema
         with console.status(f"Reading {describe_source(data)}"):
             frame, target, given = read_with_outcomes(data, outcomes, on, target, positive)
         if outcomes is not None:
             outcome = OutcomeOptions([str(given)], None, None, converted_at)
         lead_schema = resolve_schema(data, frame, schema, target, outcome)
+        left_out = set(lead_schema.exclude)
         lead_schema = schema_options(lead_schema, allow, time_order)
+        for column in sorted(left_out - set(lead_schema.exclude)):
+            console.print(
+                f"Schema: staff column '{column}' kept as a feature, as --allow asks",
+                style="cyan", markup=False, highlight=False, soft_wrap=True,
+            )  # fmt: skip
+        if schema is None:
+            given_outcome = OutcomeOptions(positive, negative, open_values, converted_at)
+            show_schema_hint(
+                schema_edit_hint(
+                    lead_schema, data, target_given, given_outcome, outcomes, on, name, time_order
+                )
+            )
         project = settings.project_name(lead_schema.name, name)
-        with console.status("Training") as status:
+        from leadml.cli.progress import progress
+
+        with progress("Training") as status:  # plain lines off a terminal
             result = train_leads(
                 frame,
                 lead_schema,
@@ -152,6 +174,68 @@ def train(
                 force=force,
             )
     show_result(result, settings)
+
+
+def schema_edit_hint(
+    lead_schema: LeadSchema,
+    data: str,
+    target: str | None,
+    outcome: OutcomeOptions,
+    outcomes: str | None = None,
+    on: str | None = None,
+    name: str | None = None,
+    time_order: bool = False,
+) -> list[str]:
+    """What an inferred schema left undecided, and the two commands that settle it: the one
+    that writes the schema for editing (with the options this training was given, so it
+    reads the outcome the same way) and the training that uses it. Empty when nothing is
+    left undecided. Every name is quoted as the shell needs it, spelled as the file does."""
+    from leadml.schema.criteria import BANT
+
+    unassigned = [f.name for f in lead_schema.features if f.group == "other"]
+    recorded = {f.criterion for f in lead_schema.features}
+    unrecorded = [c for c in BANT if c not in recorded]
+    if not unassigned and not unrecorded:
+        return []
+    said = []
+    if unassigned:
+        columns = "column" if len(unassigned) == 1 else "columns"
+        shown = ", ".join(f"'{c}'" for c in unassigned[:5]) + (", …" if len(unassigned) > 5 else "")
+        said.append(f"{len(unassigned)} {columns} unassigned ({shown})")
+    if unrecorded:
+        said.append(f"no column tagged {' or '.join(unrecorded)}")
+    out = f"{lead_schema.name}.schema.toml"
+    infer = ["leadml", "schema", "infer", "--data", data]
+    infer += ["--target", target] if target else []
+    for flag, values in (
+        ("--positive", outcome.positive),
+        ("--negative", outcome.negative),
+        ("--open", outcome.open),
+    ):
+        for value in values or ():
+            infer += [flag, value]
+    infer += ["--converted-at", outcome.converted_at] if outcome.converted_at else []
+    labelled = ["--outcomes", outcomes, "--on", str(on)] if outcomes else []
+    infer += labelled + (["--name", name] if name else [])
+    infer += (["--time-order"] if time_order else []) + ["--out", out]
+    fit = ["leadml", "train", "--data", data, *labelled, "--schema", out]
+    fit += ["--name", name] if name else []
+    return [
+        f"{' and '.join(said)}: write the inferred schema, set groups and criteria in it, "
+        "and train with it:",
+        shlex.join(infer),
+        shlex.join(fit),
+    ]
+
+
+def show_schema_hint(lines: list[str]) -> None:
+    """The hint, then its commands on lines of their own, printed as they paste (no prefix,
+    no markup, no wrapping)."""
+    for i, line in enumerate(lines):
+        console.print(
+            f"Schema: {line}" if i == 0 else f"  {line}",
+            style="cyan", markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 def show_result(result: TrainResult, settings: Settings) -> None:

@@ -1,5 +1,6 @@
-"""What each column of a raw CRM export is: an identifier, a date, personal data, or a feature
-of some kind, group and BANT criterion, each decided the way an analyst would and said why.
+"""What each column of a raw CRM export is: an identifier, a date, personal data, the company's
+own staff, or a feature of some kind, group and criterion (placed by
+:mod:`leadml.data.column_meaning`), each decided the way an analyst would and said why.
 
 Columns are judged by their name *and* their content (a column called "contact" full of
 e-mail addresses is still e-mail addresses), in English, Portuguese, Spanish and Polish. A
@@ -17,25 +18,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from leadml.data.column_meaning import place_column, staff_evidence, staff_note
 from leadml.data.parse import FALSE_WORDS, TRUE_WORDS, parse_dates
 from leadml.schema.lexicon import (
     COMPANY_WORDS,
-    CRITERION_WORDS,
-    CURRENCY_MARKS,
     FIRST_NAMES,
-    GROUP_WORDS,
     ID_WORDS,
-    NO_CRITERION_GROUPS,
     NOT_PERSONAL,
     NUMBER_WORDS,
     PII_QUALIFIERS,
     PII_WORDS,
     PLACEHOLDERS,
-    QUALIFICATION_CRITERIA,
     SURNAMES,
-    TIME_VALUE_WORDS,
-    TITLE_VALUE_WORDS,
     fold,
+    is_form_default,
     name_words,
 )
 
@@ -101,10 +97,11 @@ class ColumnReport:
     """What inference decided about one column, and why (shown to the user, logged nowhere)."""
 
     column: str
-    role: str  # target, id, time, pii, feature, date, excluded
+    role: str  # target, id, time, pii, staff, feature, date, excluded
     kind: str | None = None
     group: str = "other"
     criterion: str = "none"
+    evidence: str = ""  # why the group and criterion: "name words 'matters', 'choosing'"
     levels: list[str] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -176,8 +173,13 @@ def as_text(series: pd.Series) -> pd.Series:
 
 
 def _placeholders(text: pd.Series) -> list[str]:
-    """The exact spellings in a column that are form placeholders ("Select", "N/A", "-", "")."""
-    found = [str(v) for v in text.dropna().unique() if fold(str(v)) in PLACEHOLDERS]
+    """The exact spellings in a column that are placeholders ("Select", "N/A", "-", ""), form
+    defaults ("Please choose", "--None--") included."""
+    found = [
+        str(v)
+        for v in text.dropna().unique()
+        if fold(str(v)) in PLACEHOLDERS or is_form_default(str(v))
+    ]
     return sorted(found)
 
 
@@ -283,34 +285,6 @@ def ordinal_levels(levels: list[str]) -> tuple[list[str], str] | None:
     return None
 
 
-def suggest_group(column: str, levels: list[str] | None) -> tuple[str, str, list[str]]:
-    """Group and BANT criterion from the column's name, else from its values; with evidence."""
-    tokens = set(name_words(column))
-    notes: list[str] = []
-    group = next((g for g, ws in GROUP_WORDS.items() if tokens & ws), None)
-    criterion = next((c for c, ws in CRITERION_WORDS.items() if tokens & ws), "none")
-    if group in NO_CRITERION_GROUPS:
-        return group, "none", []
-    if criterion != "none":
-        notes.append(f"criterion {criterion} from its name")
-    if levels and criterion == "none":
-        folded = [set(name_words(v)) for v in levels]
-        if np.mean([bool(w & TITLE_VALUE_WORDS) for w in folded]) >= 0.3:
-            criterion, group = "authority", group or "demographic"
-            notes.append("criterion authority: values look like job titles")
-        elif np.mean([bool(w & TIME_VALUE_WORDS) for w in folded]) >= 0.5:
-            criterion, group = "timing", group or "qualification"
-            notes.append("criterion timing: values are time horizons")
-        elif np.mean([any(m in v.lower() for m in CURRENCY_MARKS) for v in levels]) >= 0.5:
-            criterion, group = "budget", group or "qualification"
-            notes.append("criterion budget: values are amounts of money")
-    if group is None:
-        group = "qualification" if criterion in QUALIFICATION_CRITERIA else "other"
-    if criterion == "authority" and group == "other":
-        group = "demographic"
-    return group, criterion, notes
-
-
 def analyse_column(
     column: str, series: pd.Series, rng: np.random.Generator
 ) -> tuple[ColumnReport, list]:
@@ -323,9 +297,15 @@ def analyse_column(
         found = _placeholders(text)
         if found:
             text = text.mask(text.isin(found))
-            report.notes.append(
-                "placeholders read as missing: " + ", ".join(repr(v) for v in found)
-            )
+            # A form's default ("Select") is "not answered" in a category or ordinal field
+            # (the schema's ``unanswered``), apart from blank; the rest mean unknown.
+            skipped = [v for v in found if is_form_default(v)]
+            for words, note in (
+                ([v for v in found if v not in skipped], "placeholders read as missing: "),
+                (skipped, "form defaults read as not answered (missing in numbers): "),
+            ):
+                if words:
+                    report.notes.append(note + ", ".join(repr(v) for v in words))
     clean = text if text is not None else series
     present = clean.dropna()
     if present.empty:
@@ -343,6 +323,12 @@ def analyse_column(
         return report, found
     if _is_date_column(series, sample):
         report.role, report.kind = "date", "date"
+        return report, found
+    shown = [str(v) for v in present.unique()[:200]] if text is not None else None
+    if why := staff_evidence(column, shown):
+        # Before the content rules: a rep's name is who sold, whether or not it reads as a name.
+        report.role = "staff"
+        report.notes.append(staff_note(column, why))
         return report, found
     if text is not None and (reason := pii_by_content(sample)):
         report.role = "pii"
@@ -382,8 +368,9 @@ def analyse_column(
     levels = None
     if report.kind in ("categorical", "ordinal") and distinct <= 200:
         levels = [str(v) for v in present.unique()]
-    report.group, report.criterion, notes = suggest_group(column, levels)
-    report.notes += notes
+    placed = place_column(column, levels, flag=report.kind == "boolean")
+    report.group, report.criterion = placed.group, placed.criterion
+    report.evidence = placed.evidence
     if report.kind == "categorical" and named_id:
         report.notes.append(
             f"a reference to another table ({distinct} values), kept as a category but never "

@@ -6,7 +6,7 @@ call ends), a rep's "Tags", a deal's close date or value. A model that uses them
 beautifully on history and is useless on a new lead. Public lead-scoring notebooks report ROC
 AUC 0.97 for exactly this reason.
 
-Six kinds of evidence, each stated with its number so a person can judge it:
+Eight kinds of evidence, each stated with its number so a person can judge it:
 
 * **alone it separates the classes**: a single column reaches ROC AUC ≥ 0.90 by itself,
   measured out of fold (cross-fitted target encoding, so a many-valued column cannot memorise);
@@ -19,11 +19,21 @@ Six kinds of evidence, each stated with its number so a person can judge it:
 * **sales' own judgement after contact**: a rep's quality rating, a disposition, notes, another
   scorer's score (by name), or a "last activity" field whose levels are calls or meetings
   already held (counted, never quoted);
+* **set by sales after contact, by its fill pattern**: a field answered (not blank, not a
+  form's "Select") for several times the share of converted leads as of the others, with a
+  level that converts far apart from the unanswered rows: a profile or rating sales fill in
+  once they have spoken to the lead. Twice the share is enough when its values read like a
+  rep's judgement ("Potential Lead", "Hot", "Might be"); three times otherwise, so that an
+  honest history such as a previous campaign's outcome (bank's ``poutcome``: answered for
+  36% of converted leads and 16% of the others) is kept;
 * **an identifier**: a whole number different for every lead that rises with time or is named
-  like a number (a "lead number"): a model can only memorise it.
+  like a number (a "lead number"): a model can only memorise it;
+* **a copy of a flagged column** (a binned, rescaled or renamed copy, :mod:`leadml.data.copies`),
+  judged last so that a copy of a copy is caught too.
 
-Flagged columns are left out by default with a warning that names them and why; a user who
-knows better keeps one with ``--allow COL`` (``LeadSchema.leakage_allowed``).
+Flagged columns are left out by default with a warning that names them as the user's file
+spells them and why, and the ``--allow 'COL'`` that keeps one, quoted to paste into a shell
+(``LeadSchema.leakage_allowed``).
 
 The audit sees the **training rows only**, typed, with the matrix of the training encoder: a
 column that gives the outcome away only among the test leads must not decide, from the test
@@ -32,6 +42,7 @@ labels, what the model may learn from.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +51,17 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import TargetEncoder
 
+from leadml.data.copies import COPY_RHO, LEFT_ENTROPY, find_copies
+from leadml.data.fill_patterns import (
+    FILL_MOSTLY,
+    FILL_ONE_MIN,
+    FILL_OTHER_MAX,
+    PLAIN_FILL_RATIO,
+    SALES_FILL_RATIO,
+    answered,
+    fill_evidence,
+    sales_fill_evidence,
+)
 from leadml.data.parse import parse_dates
 from leadml.errors import DataError, SchemaError
 from leadml.schema.lexicon import (
@@ -57,12 +79,6 @@ from leadml.schema.spec import DATE_KINDS, FeatureSpec, LeadSchema
 
 #: A single column this good on its own is more likely the outcome than a cause of it.
 AUC_LIMIT = 0.90
-#: "Filled for one class only": the other class's fill rate is at most this ...
-FILL_OTHER_MAX = 0.01
-#: ... while the first class's is at least this (and ten times the other's).
-FILL_ONE_MIN = 0.05
-#: Or, more loosely, "mostly filled for one class": at least this for one, a tenth for the other.
-FILL_MOSTLY = 0.30
 #: A date later than the lead's time for this share of rows records a later event.
 LATER_SHARE = 0.5
 #: Rows used to measure single-column AUC (a random sample beyond it: the number is stable).
@@ -103,6 +119,10 @@ class LeakageAudit:
                 "fill_one_class": f">= {FILL_ONE_MIN:.0%} vs <= {FILL_OTHER_MAX:.0%}, "
                 f"or >= {FILL_MOSTLY:.0%} vs <= a tenth of it",
                 "later_date_share": LATER_SHARE,
+                "set_by_sales": f"answered for >= {SALES_FILL_RATIO:g}x the share of one class "
+                f"(values read like a rep's judgement) or >= {PLAIN_FILL_RATIO:g}x",
+                "copy": f"conditional entropy <= {LEFT_ENTROPY:.0%} of the copy's, "
+                f"or |Spearman| >= {COPY_RHO}",
             },
         }
 
@@ -171,18 +191,6 @@ def _time_order(frame: pd.DataFrame, schema: LeadSchema) -> np.ndarray | None:
     if schema.rows_in_time_order:
         return np.arange(len(frame), dtype=np.float64)
     return None
-
-
-def fill_evidence(present: np.ndarray, y: np.ndarray) -> str | None:
-    """A column filled for (almost) only one class, as columns copied from deals are."""
-    pos, neg = y == 1, y == 0
-    rates = {"converted leads": present[pos].mean(), "the others": present[neg].mean()}
-    (hi_name, hi), (lo_name, lo) = sorted(rates.items(), key=lambda kv: -kv[1])
-    only = hi >= FILL_ONE_MIN and lo <= FILL_OTHER_MAX and hi >= 10 * lo
-    mostly = hi >= FILL_MOSTLY and lo <= hi / 10
-    if not (only or mostly):
-        return None
-    return f"filled for {hi:.0%} of {hi_name} but {lo:.0%} of {lo_name}"
 
 
 def _oof_auc(codes: np.ndarray, y: np.ndarray, seed: int) -> float:
@@ -259,6 +267,19 @@ def date_evidence(
 
 
 # -- the audit -----------------------------------------------------------------------------------
+def spelled(spec: FeatureSpec) -> str:
+    """A feature named as the user's file spells its column, and as the model calls it when
+    that differs (a date's age): "'close_date' (as 'close_date_age_days')"."""
+    if spec.column == spec.name:
+        return f"'{spec.name}'"
+    return f"'{spec.column}' (as '{spec.name}')"
+
+
+def allow_hint(column: str) -> str:
+    """The flag that keeps ``column``, quoted so that it pastes into a shell as one word."""
+    return f"--allow {shlex.quote(column)}"
+
+
 def _check_allowed(allowed: set[str], frame: pd.DataFrame, schema: LeadSchema) -> None:
     known = set(map(str, frame.columns)) | set(schema.feature_names)
     unknown = sorted(allowed - known)
@@ -301,6 +322,7 @@ def audit_leakage(
     time = frame[schema.time] if schema.time in frame.columns else None
     outcomes = _outcome_dates(frame, schema)
     order = _time_order(frame, schema)
+    ever = y if converted is None else np.asarray(converted)
 
     audit = LeakageAudit()
     for j, spec in enumerate(schema.features):
@@ -311,9 +333,11 @@ def audit_leakage(
             evidence.append(reason)
         if reason := id_evidence(spec, frame[spec.column], order):
             evidence.append(reason)
-        filled = frame[spec.column].notna().to_numpy()
-        if reason := fill_evidence(filled, y if converted is None else np.asarray(converted)):
+        filled = answered(frame[spec.column], schema.missing_values)
+        if reason := fill_evidence(filled, ever):
             evidence.append(reason)
+        elif reason := sales_fill_evidence(spec, frame[spec.column], ever, schema.missing_values):
+            evidence.append(reason)  # the softer rule, when the strict one says nothing
         auc = single_column_auc(x_rows[:, j], spec.kind, y_rows, seed)
         audit.single_column_auc[spec.name] = round(auc, 4)
         if auc >= auc_limit:
@@ -328,6 +352,12 @@ def audit_leakage(
                 evidence.append(reason)
         if evidence:
             audit.flagged[spec.name] = evidence
+    # Copies of what is left out; a column the user keeps keeps its copies too.
+    out = [n for n in audit.flagged if not {n, schema.feature(n).column} & allowed]
+    copies = find_copies(x_rows, schema.features, out)
+    for name, reason in copies.items():
+        audit.flagged.setdefault(name, []).append(reason)
+    audit.flagged = {n: audit.flagged[n] for n in schema.feature_names if n in audit.flagged}
 
     for name, evidence in audit.flagged.items():
         column = schema.feature(name).column
@@ -335,13 +365,14 @@ def audit_leakage(
         if name in allowed or column in allowed:
             audit.allowed.append(name)
             audit.warnings.append(
-                f"LEAKAGE: '{name}' is kept because you allowed it, though flagged: {why}"
+                f"LEAKAGE: {spelled(schema.feature(name))} is kept because you allowed it, "
+                f"though flagged: {why}"
             )
         else:
             audit.dropped.append(name)
             audit.warnings.append(
-                f"LEAKAGE: '{name}' was left out: {why}. If it is known before the outcome, "
-                f"keep it with --allow {column}"
+                f"LEAKAGE: {spelled(schema.feature(name))} was left out: {why}. If it is known "
+                f"before the outcome, keep it with {allow_hint(column)}"
             )
     if audit.dropped and len(audit.dropped) == len(schema.features):
         raise DataError(

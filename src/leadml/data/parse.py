@@ -10,7 +10,8 @@ kind                           typed as
 =============================  =================================================================
 numeric                        float64; missing, placeholders and infinities are NaN
 boolean                        float64 1.0 / 0.0; anything else NaN
-ordinal, categorical           pandas ``string``, stripped; placeholders are ``<NA>``
+ordinal, categorical           pandas ``string``, stripped; placeholders are ``<NA>``, form
+                               defaults ``"(not answered)"`` when the schema keeps them apart
 date (time column, sources)    ``datetime64[ns]``, naive UTC; anything not a date is NaT
 =============================  =================================================================
 
@@ -32,11 +33,13 @@ import numpy as np
 import pandas as pd
 
 from leadml.data.values import (
+    NOT_ANSWERED,
     blank_key,
     canonical,
     level_lookup,
     number_from_text,
     placeholder_keys,
+    unanswered_keys,
 )
 from leadml.schema.spec import DATE_KINDS, LeadSchema
 
@@ -52,17 +55,27 @@ _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}(?:\D|$)")
 
 
 # -- text ----------------------------------------------------------------------------------------
-def distinct_text(series: pd.Series, missing: Collection[str]) -> tuple[np.ndarray, pd.Series]:
+def distinct_text(
+    series: pd.Series, missing: Collection[str], unanswered: Collection[str] = ()
+) -> tuple[np.ndarray, pd.Series]:
     """Row codes into the column's distinct values, each stripped, placeholders made missing
-    (the schema's and the CRM ones, in any case or spacing: :mod:`leadml.data.values`).
+    (the schema's and the CRM ones, in any case or spacing: :mod:`leadml.data.values`), and
+    with ``unanswered`` words (a text field of a schema that keeps them apart) form defaults
+    made :data:`~leadml.data.values.NOT_ANSWERED`.
 
     The work is done once per distinct value, not per row: a million-row column of a few
     dozen job titles costs a factorize and a take instead of a million string operations.
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     text = pd.Series(uniques, dtype=object).astype("string").str.strip()
-    keys = placeholder_keys(missing)
-    blank = [v is pd.NA or blank_key(v) in keys for v in text.tolist()]
+    keys, skipped = placeholder_keys(missing), unanswered_keys(unanswered)
+    distinct = text.tolist()
+    if skipped:
+        not_answered = np.array(
+            [v is not pd.NA and blank_key(v) in skipped for v in distinct], dtype=bool
+        )  # bool even when the column is all blank (no distinct values)
+        text = text.mask(not_answered, NOT_ANSWERED)
+    blank = [v is pd.NA or (v != NOT_ANSWERED and blank_key(v) in keys) for v in text.tolist()]
     return codes, text.mask(np.array(blank, dtype=bool))
 
 
@@ -73,9 +86,12 @@ def _take(codes: np.ndarray, values: np.ndarray, fill: float = np.nan) -> np.nda
     return np.where(codes >= 0, values[np.maximum(codes, 0)], fill)
 
 
-def clean_text(series: pd.Series, missing: Collection[str]) -> pd.Series:
-    """Strip text and turn CRM placeholders into missing values."""
-    codes, text = distinct_text(series, missing)
+def clean_text(
+    series: pd.Series, missing: Collection[str], unanswered: Collection[str] = ()
+) -> pd.Series:
+    """Strip text and turn CRM placeholders into missing values (form defaults into
+    ``"(not answered)"`` with ``unanswered`` words: see ``distinct_text``)."""
+    codes, text = distinct_text(series, missing, unanswered)
     out = text.reindex(codes)
     out.index = series.index
     out.name = series.name
@@ -154,6 +170,13 @@ class ParsedColumn:
     given: np.ndarray  # bool: the raw cell held something (not blank, not a placeholder)
     unreadable: np.ndarray  # bool: given, but not a number / date / known answer of the kind
     infinite: np.ndarray  # bool: numeric infinities, typed as missing
+    #: bool: given as a form default, typed "(not answered)" (text fields of a schema with
+    #: ``unanswered`` words; all False otherwise).
+    unanswered: np.ndarray | None = None
+
+    @property
+    def not_answered(self) -> np.ndarray:
+        return self.unanswered if self.unanswered is not None else np.zeros_like(self.given)
 
 
 def _given(series: pd.Series, missing: Collection[str]) -> np.ndarray:
@@ -168,13 +191,16 @@ def parse_column(
     missing: Collection[str],
     day_first: bool | None = None,
     levels: Sequence[str] | None = None,
+    unanswered: Collection[str] = (),
 ) -> ParsedColumn:
     """Type one raw column as ``kind`` (a feature kind, or "date"); see the module's table.
 
     Numbers written as text are read as a person means them ("1,200", "$50,000"), and with
     ``levels`` an ordinal's answers are spelled as the schema spells them ("vp" → "VP",
-    "100k-250k" → "100k–250k"); see :mod:`leadml.data.values`.
+    "100k-250k" → "100k–250k"); see :mod:`leadml.data.values`. With ``unanswered`` words,
+    form defaults are "(not answered)" in text kinds and missing in the others.
     """
+    missing = placeholder_keys(missing, unanswered) if unanswered else missing
     n = len(series)
     none = np.zeros(n, dtype=bool)
     if kind == "date" or kind in DATE_KINDS:
@@ -216,10 +242,12 @@ def parse_column(
             given & np.isnan(values),
             none,
         )
-    text = clean_text(series, missing)
+    text = clean_text(series, missing, unanswered)
     if kind == "ordinal" and levels:
         text = _spelled_as(text, levels)
-    return ParsedColumn(text, text.notna().to_numpy(dtype=bool, na_value=False), none, none)
+    given = text.notna().to_numpy(dtype=bool, na_value=False)
+    skipped = (text == NOT_ANSWERED).to_numpy(dtype=bool, na_value=False) if unanswered else none
+    return ParsedColumn(text, given, none, none, skipped)
 
 
 def _spelled_as(text: pd.Series, levels: Sequence[str]) -> pd.Series:
@@ -260,15 +288,19 @@ def parse_columns(
     missing: Collection[str],
     day_first: bool | None,
     levels: Mapping[str, Sequence[str]] | None = None,
+    unanswered: Collection[str] = (),
 ) -> tuple[pd.DataFrame, dict[str, ParsedColumn]]:
     """``frame`` with each column in ``kinds`` typed (others untouched), and the details.
 
-    ``levels``: the ordinal columns' answers, to read their spelling variants. Columns absent
-    from ``frame`` are skipped: at scoring time they are simply missing.
+    ``levels``: the ordinal columns' answers, to read their spelling variants; ``unanswered``:
+    the schema's form-default words (see ``parse_column``). Columns absent from ``frame`` are
+    skipped: at scoring time they are simply missing.
     """
     levels = levels or {}
     parsed = {
-        column: parse_column(frame[column], kind, missing, day_first, levels.get(column))
+        column: parse_column(
+            frame[column], kind, missing, day_first, levels.get(column), unanswered
+        )
         for column, kind in kinds.items()
         if column in frame.columns
     }

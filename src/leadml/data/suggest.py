@@ -12,23 +12,19 @@ leaks the outcome is not decided here but by the leakage guard, on every trainin
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from leadml.data.column_roles import (
-    ColumnReport,
-    analyse_column,
-    as_text,
-    id_like_name,
-    suggest_group,
-)
+from leadml.data.column_meaning import place_column, staff_evidence
+from leadml.data.column_roles import ColumnReport, analyse_column, as_text, id_like_name
 from leadml.data.parse import day_first_in, parse_dates
 from leadml.data.target import CONVERTED, NOT_CONVERTED, OPEN, classify_target, spell
 from leadml.errors import DataError
-from leadml.schema.lexicon import CREATED_WORDS, name_words
+from leadml.schema.lexicon import CREATED_WORDS, form_defaults, name_words
 from leadml.schema.spec import DEFAULT_MISSING, FeatureSpec, LeadSchema
 
 #: History needed before a date's month is a feature: with less, month stands in for the date
@@ -52,13 +48,16 @@ class SchemaSuggestion:
 
     @property
     def placeholders(self) -> dict[str, list[str]]:
-        """Column → the placeholder answers found in it (they are read as missing)."""
-        out = {}
+        """Column → the placeholder answers found in it: read as missing, but for the form
+        defaults ("Select"), which the schema's ``unanswered`` keeps apart as not answered in
+        category and ordinal fields."""
+        heads = ("placeholders read as missing: ", "form defaults read as not answered")
+        out: dict[str, list[str]] = {}
         for column, report in self.columns.items():
             for note in report.notes:
-                if note.startswith("placeholders read as missing: "):
-                    out[column] = note.removeprefix("placeholders read as missing: ").split(", ")
-        return out
+                if note.startswith(heads):
+                    out.setdefault(column, []).extend(note.partition(": ")[2].split(", "))
+        return {column: sorted(found) for column, found in out.items()}
 
     @property
     def high_cardinality(self) -> list[str]:
@@ -68,6 +67,20 @@ class SchemaSuggestion:
     def unassigned(self) -> list[str]:
         """Features no name or value rule placed in a group: the user should say."""
         return [s.name for s in self.schema.features if s.group == "other"]
+
+    def placements(self) -> list[str]:
+        """One line per placed feature: its criterion, group and the evidence, e.g.
+        "'Search' → source: a yes/no flag named for a channel". Date parts of the time
+        column are said with it."""
+        lines = []
+        for spec in self.schema.features:
+            report = self.columns.get(spec.column)
+            if spec.group == "other" or (spec.group == "calendar" and spec.source):
+                continue
+            where = spec.group if spec.criterion == "none" else f"{spec.criterion} ({spec.group})"
+            why = (report.evidence if report else "") or "as the schema says"
+            lines.append(f"'{spec.name}' → {where}: {why}")
+        return lines
 
     def summary(self) -> list[str]:
         """One line per decision worth a look, naming columns only (never values)."""
@@ -87,16 +100,31 @@ class SchemaSuggestion:
                 lines.append(f"{title}: '{column}' ({why}; never a feature)")
         if self.schema.day_first:
             lines.append("dates are day first (05/11/2026 = 5 November): day_first = true")
-        for role, title in (("pii", "personal data, never a feature"), ("excluded", "left out")):
+        for role, title in (
+            ("pii", "personal data, never a feature"),
+            ("staff", "staff, left out"),
+            ("excluded", "left out"),
+        ):
             for column, report in self.role(role).items():
                 lines.append(f"{title}: '{column}' ({'; '.join(report.notes)})")
         for column, values in self.placeholders.items():
-            lines.append(f"placeholders in '{column}' read as missing: {', '.join(values)}")
+            lines.append(f"placeholders in '{column}': {', '.join(values)}")
+        notes = [n for r in self.columns.values() for n in r.notes]
+        if schema.unanswered and any(n.startswith("form defaults") for n in notes):
+            lines.append(
+                "form defaults (" + ", ".join(map(repr, schema.unanswered)) + ") are the answer "
+                "'(not answered)' in category and ordinal fields, apart from blanks; every other "
+                "placeholder is missing: unanswered = [] reads them all as missing"
+            )
         for column in self.high_cardinality:
             lines.append(f"high-cardinality category: '{column}' (rare levels pooled)")
+        lines += self.placements()
         if self.unassigned:
             lines.append(
-                "unassigned (no group or criterion suggested): " + ", ".join(self.unassigned)
+                "unassigned (group 'other': no name or value rule places them): "
+                + ", ".join(f"'{c}'" for c in self.unassigned)
+                + "; set their group and criterion in the schema (`leadml schema infer --out "
+                "FILE` writes it) and train with --schema FILE"
             )
         return lines
 
@@ -162,15 +190,12 @@ def _derived(column: str, kinds: tuple[str, ...], taken: set[str], group: str, c
             "weekday": f"{label.capitalize()}: weekday",
             "age_days": f"Days since {label}",
         }[kind]
-        # Worded as facts that read right whichever way they push: "First contact date: a
-        # Tuesday", "Last activity date: 45 days ago" (the value is counted from the lead's
-        # time column; "1 days" is singularised when worded).
+        # Ages are worded as facts that read right whichever way they push: "Last activity
+        # date: 45 days ago" (counted from the lead's time column; "1 days" is singularised).
+        # A weekday or month gets no template: date parts are never reasons on their own
+        # unless the user's schema words them (explain/reasons.py), yet still count in points.
         said = label.capitalize().replace("{", "{{").replace("}", "}}")
-        reason = {
-            "month": f"{said}: {{value}}",
-            "weekday": f"{said}: a {{value}}",
-            "age_days": f"{said}: {{value}} days ago",
-        }[kind]
+        reason = f"{said}: {{value}} days ago" if kind == "age_days" else None
         specs.append(
             FeatureSpec(
                 name=name,
@@ -312,8 +337,8 @@ def suggest_schema(
             )
             features.append(spec)
         elif report.role == "date":
-            group, criterion, notes = suggest_group(column, None)
-            report.notes += notes
+            placed = place_column(column)
+            group, criterion, report.evidence = placed.group, placed.criterion, placed.evidence
             if column == time or time is None:
                 parts = _calendar_parts(frame[column], report)
                 if column == time:
@@ -339,12 +364,33 @@ def suggest_schema(
         closed_at=closed_at,
         time=time,
         pii=[c for c, r in reports.items() if r.role == "pii"],
-        exclude=[c for c, r in reports.items() if r.role == "excluded"],
+        exclude=[c for c, r in reports.items() if r.role in ("excluded", "staff")],
         missing_values=missing,
+        unanswered=form_defaults(missing),
         day_first=day_first,
         features=features,
     )
     return SchemaSuggestion(schema=schema, columns=reports)
+
+
+def allow_staff(schema: LeadSchema, allow: Iterable[str] | None) -> LeadSchema:
+    """The schema with the staff columns named in ``--allow`` back as features.
+
+    Who worked a lead is left out by default (it follows the outcome and no rep can act on
+    it); a team that wants it anyway (which office converts) names it, as it names a column
+    the leakage guard flags. It returns as a category in the group "staff": a person or a
+    team is a label, never a quantity. Other columns in ``allow`` are the guard's to judge.
+    """
+    back = [c for c in dict.fromkeys(allow or ()) if c in schema.exclude and staff_evidence(c)]
+    if not back:
+        return schema
+    specs = [FeatureSpec(name=c, kind="categorical", group="staff") for c in back]
+    return schema.model_copy(
+        update={
+            "exclude": [c for c in schema.exclude if c not in back],
+            "features": [*schema.features, *specs],
+        }
+    )
 
 
 def project_name(source: str | Path) -> str:

@@ -114,7 +114,8 @@ def check_rows(frame: pd.DataFrame, schema: LeadSchema, where: str = "") -> RowC
     values = spell(frame.loc[labeled, schema.target]).dropna().unique().tolist()
     ordinal = {f.name: f.levels or [] for f in schema.features if f.kind == "ordinal"}
     kinds = schema_column_kinds(schema) | outcome_date_kinds(schema)
-    typed, parsed = parse_columns(frame, kinds, schema.missing_values, schema.day_first, ordinal)
+    missing, unanswered = schema.missing_values, schema.unanswered
+    typed, parsed = parse_columns(frame, kinds, missing, schema.day_first, ordinal, unanswered)
     report = RowReport(
         labeled=int(labeled.sum()),
         unlabeled=int((~labeled).sum()),
@@ -173,6 +174,7 @@ def check_rows(frame: pd.DataFrame, schema: LeadSchema, where: str = "") -> RowC
         elif spec.kind == "ordinal":
             known = set(spec.levels or [])
             unknown = given & ~column.values.isin(known).to_numpy(dtype=bool, na_value=False)
+            unknown &= ~column.not_answered  # "(not answered)": the schema's unanswered words
             if unknown.any():
                 answers = sorted(set(column.values[unknown].dropna().tolist()))[:5]
                 report.errors.append(

@@ -5,7 +5,10 @@ of a lead), so a lead scores the same whichever way it arrives:
 
 * **placeholders** are missing: the schema's own list and the ones CRMs are known to write
   (Salesforce's ``--None--``, ``N/A``, ``#N/A``, ``(blank)``, "Select", ...), compared without
-  case, accents or spaces;
+  case, accents or spaces; except that a schema with ``unanswered`` words keeps a form's
+  default answer ("Select", "Please choose", "Selecione") apart in text fields: it is the
+  answer :data:`NOT_ANSWERED` (the lead saw the field and skipped it), not a missing value
+  (blank: never sent). Numbers and yes/no fields read them as missing all the same;
 * **numbers** with thousands separators, currency signs and codes, and k / M / bn suffixes:
   ``"1,200"`` → 1200, ``"$50,000"`` → 50000, ``"R$ 1.200,50"`` → 1200.5, ``"2.4M"`` →
   2,400,000, ``"15%"`` → 15; anything else is unreadable (NaN);
@@ -22,7 +25,12 @@ from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from leadml.schema.lexicon import PLACEHOLDERS, fold
+from leadml.schema.lexicon import FORM_DEFAULTS, PLACEHOLDERS, fold
+
+#: The answer a form placeholder stands for in a text field, when the schema keeps them apart:
+#: a level of its own for categories ("Specialization: not answered" can be a reason). In
+#: parentheses, so that no real answer is mistaken for it.
+NOT_ANSWERED = "(not answered)"
 
 #: Every dash and minus a keyboard, a word processor or a CRM may put in a level.
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
@@ -59,9 +67,39 @@ def _placeholder_keys(missing: frozenset[str]) -> frozenset[str]:
     return frozenset(blank_key(m) for m in (*missing, *CRM_PLACEHOLDERS, *PLACEHOLDERS))
 
 
-def placeholder_keys(missing: Collection[str]) -> frozenset[str]:
-    """The keys of every value read as missing: the schema's list and the CRM ones."""
-    return _placeholder_keys(frozenset(missing))
+def placeholder_keys(missing: Collection[str], unanswered: Collection[str] = ()) -> frozenset[str]:
+    """The keys of every value read as missing: the schema's list and the CRM ones (and, for
+    a schema with ``unanswered`` words, every form default too: missing in numbers and yes/no
+    fields; text fields look at :func:`unanswered_keys` first)."""
+    return _placeholder_keys(frozenset(missing)) | unanswered_keys(unanswered)
+
+
+@lru_cache(maxsize=64)
+def _unanswered_keys(unanswered: frozenset[str]) -> frozenset[str]:
+    if not unanswered:
+        return frozenset()
+    return frozenset(blank_key(w) for w in (*unanswered, *FORM_DEFAULTS, NOT_ANSWERED))
+
+
+def unanswered_keys(unanswered: Collection[str]) -> frozenset[str]:
+    """The keys of the answers a text field reads as :data:`NOT_ANSWERED`: the schema's
+    ``unanswered`` words, every known form default, and the marker itself (a lead scored once
+    and sent back). None when the schema has no ``unanswered`` words: it reads them as missing,
+    as schemas always did."""
+    return _unanswered_keys(frozenset(unanswered))
+
+
+def answer_or_blank(value: Any, missing: frozenset[str], unanswered: frozenset[str]) -> Any:
+    """One text field's raw value as the model reads it: None when it means missing (blank, a
+    placeholder), :data:`NOT_ANSWERED` for a form default when ``unanswered`` keys are given,
+    else the value (stripped when text). ``missing`` and ``unanswered``: key sets from
+    :func:`placeholder_keys` and :func:`unanswered_keys`."""
+    if not isinstance(value, str):
+        return value
+    key = blank_key(value)
+    if key in unanswered:
+        return NOT_ANSWERED
+    return None if key in missing else value.strip()
 
 
 def is_placeholder(value: Any, keys: frozenset[str]) -> bool:

@@ -22,11 +22,12 @@ sits in exactly one bucket, so the buckets add up to the same total as the featu
   likely to convert than the average lead the model was trained on;
 * *not met* when the summed contribution is **<= 0**.
 
-``bant_qualified`` is the classic BANT rule: at least 3 of the 4 BANT criteria met (always read
-against BANT, whatever framework the other columns use).
+``qualified`` is the framework's rule over the criteria the model records
+(:class:`leadml.explain.verdicts.QualifiedRule`: 3 of BANT's 4 when all four are recorded).
 
-**Reasons.** The three largest positive and three largest negative contributions, worded from
-the lead's *values* (:mod:`leadml.explain.reasons`).
+**Reasons.** The three largest positive and three largest negative contributions of at least
+``MIN_REASON_POINTS`` (half a point of the 0–100 score), worded from the lead's *values*
+(:mod:`leadml.explain.reasons`, which also says which fields may be reasons at all).
 
 ``explain_lead`` is the serving fast path (one numpy row, one thread, no pandas; call
 ``prepare(model)`` when a server loads a model so the first lead finds its tables built);
@@ -48,9 +49,10 @@ import pandas as pd
 from leadml.explain.batch import batch_questions, batch_reasons
 from leadml.explain.fit import side_scores, side_scores_one
 from leadml.explain.points import lead_point_scale, point_scale
-from leadml.explain.reasons import TOP_REASONS
+from leadml.explain.reasons import MIN_REASON_POINTS, TOP_REASONS, rising_note
 from leadml.explain.rollup import Plan, plan_for
-from leadml.explain.verdicts import Question, needed, qualified
+from leadml.explain.verdicts import Question
+from leadml.features.inputs import training_ranges
 from leadml.schema.frameworks import framework_criteria
 
 if TYPE_CHECKING:
@@ -174,14 +176,11 @@ def _batch(model: LeadModel, plan: Plan, x: np.ndarray, contrib: np.ndarray) -> 
     phi = contrib[:, :k]
     base = contrib[:, k]
     raw = base + phi.sum(axis=1)
-    present = (~np.isnan(x)).astype(np.float64)
+    present = plan.answered(x).astype(np.float64)
     sums = phi @ plan.membership
     known = present @ plan.membership > 0
     # The documented rule as numbers: 1 met, 0 not met, -1 unknown.
     verdicts = np.where(known, (sums > 0).astype(np.int8), np.int8(-1))
-    own = verdicts[:, plan.own]
-    met, unknown = (own == 1).sum(axis=1), (own == -1).sum(axis=1)
-    need = needed(own.shape[1])
     scale, base_score = point_scale(model.calibrator, raw, base) if len(x) else (raw, raw)
     return _Batch(
         x=x,
@@ -193,27 +192,35 @@ def _batch(model: LeadModel, plan: Plan, x: np.ndarray, contrib: np.ndarray) -> 
         base_score=base_score,
         sums=sums,
         verdicts=verdicts,
-        qualified=np.where(
-            met >= need, np.int8(1), np.where(met + unknown < need, np.int8(0), np.int8(-1))
-        ).astype(np.int8),
+        qualified=plan.rule.codes(verdicts[:, plan.own]),
     )
 
 
 def _reasons(
     model: LeadModel, plan: Plan, phi: list[float], x: list[float], scale: float
 ) -> tuple[list[Reason], list[Reason]]:
-    """Top positive and negative reasons for one lead. Only a value the lead has can be a
-    reason: a missing field is a question, never a reason for or against (nor is an id-like
-    field, which no rep could argue with); a contribution of exactly 0 says nothing."""
+    """Top positive and negative reasons for one lead (``scale``: its points per unit of
+    log-odds). Only a value the lead has can be a reason: a missing field is a question, never
+    a reason for or against (nor is an id-like field, which no rep could argue with); a push
+    below ``MIN_REASON_POINTS`` says nothing a rep can use. A reason for the lead whose number
+    is 0 (or the lowest seen) says why it pushes up (:func:`rising_note`)."""
     wordable = plan.wordable_list
-    eligible = [j for j in range(len(phi)) if wordable[j] and x[j] == x[j]]
+    eligible = [
+        j
+        for j in range(len(phi))
+        if wordable[j] and x[j] == x[j] and abs(phi[j] * scale) >= MIN_REASON_POINTS
+    ]
     order = sorted(eligible, key=phi.__getitem__)
 
-    def reason(j: int) -> Reason:
-        return Reason(plan.text(model, j, x[j]), plan.names[j], phi[j], phi[j] * scale)
+    def reason(j: int, rising: bool) -> Reason:
+        text = plan.text(model, j, x[j])
+        if rising:
+            low = training_ranges(model).get(plan.names[j])
+            text += rising_note(plan.kinds[j], x[j], low[0] if low else None)
+        return Reason(text, plan.names[j], phi[j], phi[j] * scale)
 
-    positive = [reason(j) for j in reversed(order[-TOP_REASONS:]) if phi[j] > 0]
-    negative = [reason(j) for j in order[:TOP_REASONS] if phi[j] < 0]
+    positive = [reason(j, True) for j in reversed(order[-TOP_REASONS:]) if phi[j] > 0]
+    negative = [reason(j, False) for j in order[:TOP_REASONS] if phi[j] < 0]
     return positive, negative
 
 
@@ -221,10 +228,12 @@ def _questions(plan: Plan, x: list[float], verdicts: dict[str, bool | None]) -> 
     """What to ask about each of the framework's criteria (see :mod:`.verdicts`)."""
     out = []
     for name, _, answers in plan.criterion_index:
+        if not plan.asks(name):  # unrecorded: said once per model, never asked per lead
+            continue
         if verdicts[name] is None:
             out.append(plan.question(name, None))
             continue
-        missing = tuple(j for j in answers if x[j] != x[j])
+        missing = tuple(j for j in answers if not plan.answered_one(x, j))
         if missing:
             out.append(plan.question(name, missing))
     return out
@@ -240,13 +249,11 @@ def _assemble(
     criteria = {}
     for name, feats, idx in plan.bucket_index:
         total = sum(phi[j] for j in idx)
-        known = any(x[j] == x[j] for j in idx)  # NaN != NaN: a missing field
+        known = any(plan.answered_one(x, j) for j in idx)
         criteria[name] = CriterionVerdict(
             total, (total > 0) if known else None, feats, total * scale
         )
     verdicts = {name: criteria[name].met for name, _, _ in plan.criterion_index}
-    met = sum(1 for v in verdicts.values() if v)
-    unknown = sum(1 for v in verdicts.values() if v is None)
     positive, negative = _reasons(model, plan, phi, x, scale)
     fit, engagement = side_scores_one(model.calibrator, base, phi, x, plan.sides)
     return LeadExplanation(
@@ -255,7 +262,7 @@ def _assemble(
         base_value=base,
         contributions=dict(zip(plan.names, phi, strict=True)),
         criteria=criteria,
-        qualified=qualified(met, unknown, len(verdicts)),
+        qualified=plan.rule.judge(verdicts),
         positive=positive,
         negative=negative,
         framework=plan.framework,
@@ -397,7 +404,7 @@ def explanation_columns(
     columns["engagement_score"] = pd.array(
         np.where(np.isnan(engagement), None, engagement), dtype="Int64"
     )
-    reasons, concerns = batch_reasons(model, plan, x, batch.phi)
+    reasons, concerns = batch_reasons(model, plan, x, batch.phi, batch.scale)
     columns["reasons"] = reasons
     columns["concerns"] = concerns
     columns["questions"] = batch_questions(plan, x, batch.verdicts)

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from leadml.explain.reasons import REASON_SEPARATOR, TOP_REASONS
+from leadml.explain.reasons import MIN_REASON_POINTS, REASON_SEPARATOR, TOP_REASONS, rising_note
 from leadml.explain.rollup import Plan
 from leadml.explain.verdicts import QUESTION_SEPARATOR
+from leadml.features.inputs import training_ranges
 
 if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
@@ -49,9 +50,15 @@ _MISSING_BITS = np.float64(np.nan).view(np.int64)
 
 
 def _reason_texts(
-    model: LeadModel, plan: Plan, features: np.ndarray, codes: np.ndarray, ok: np.ndarray
+    model: LeadModel,
+    plan: Plan,
+    features: np.ndarray,
+    codes: np.ndarray,
+    ok: np.ndarray,
+    rising: bool = False,
 ) -> np.ndarray:
-    """The words for each chosen (feature, encoded value) cell; "" where ``ok`` is False.
+    """The words for each chosen (feature, encoded value) cell; "" where ``ok`` is False;
+    ``rising``: the cells are reasons for the lead, so a 0 says why (``rising_note``).
 
     Each distinct pair is worded once per call, through ``Plan.text`` exactly as ``_reasons``
     words it (same Python int and float arguments, so the same text and the same model-level
@@ -67,6 +74,13 @@ def _reason_texts(
         bits = np.where(np.isnan(values), _MISSING_BITS, values.view(np.int64))
         _, first, inverse = np.unique(bits, return_index=True, return_inverse=True)
         words = [plan.text(model, j, v) for v in values[first].tolist()]
+        if rising:
+            low = training_ranges(model).get(plan.names[j])
+            kind, lowest = plan.kinds[j], low[0] if low else None
+            words = [
+                w + rising_note(kind, v, lowest)
+                for w, v in zip(words, values[first].tolist(), strict=True)
+            ]
         texts[cells] = np.array(words, dtype=object)[inverse.ravel()]
     return texts
 
@@ -87,22 +101,21 @@ def _joined(texts: np.ndarray, ok: np.ndarray, separator: str = REASON_SEPARATOR
 
 
 def batch_reasons(
-    model: LeadModel, plan: Plan, x: np.ndarray, phi: np.ndarray
+    model: LeadModel, plan: Plan, x: np.ndarray, phi: np.ndarray, scale: np.ndarray
 ) -> tuple[list[str], list[str]]:
-    """``reasons`` and ``concerns`` for every row: what joining ``_reasons``'s texts with
-    ``REASON_SEPARATOR`` lead by lead gives, to the character, at a small fraction of its cost."""
+    """``reasons`` and ``concerns`` for every row (``scale``: each row's points per unit of
+    log-odds, so pushes under ``MIN_REASON_POINTS`` are left out): what joining ``_reasons``'s
+    texts with ``REASON_SEPARATOR`` lead by lead gives, to the character, at a small fraction
+    of its cost."""
     x = np.asarray(x, dtype=np.float64)
-    eligible = ~np.isnan(x) & plan.wordable
+    points = np.abs(phi * np.asarray(scale, dtype=np.float64).reshape(-1, 1))
+    eligible = ~np.isnan(x) & plan.wordable & (points >= MIN_REASON_POINTS)
     positive, positive_ok, negative, negative_ok = top_reasons(np.where(eligible, phi, 0.0))
-    features = np.concatenate([positive, negative], axis=1)
-    ok = np.concatenate([positive_ok, negative_ok], axis=1)
-    codes = np.take_along_axis(x, features, axis=1)
-    texts = _reason_texts(model, plan, features, codes, ok)
-    top = positive.shape[1]
-    return (
-        _joined(texts[:, :top], ok[:, :top]),
-        _joined(texts[:, top:], ok[:, top:]),
-    )
+    texts = [
+        _reason_texts(model, plan, chosen, np.take_along_axis(x, chosen, axis=1), ok, rising)
+        for chosen, ok, rising in ((positive, positive_ok, True), (negative, negative_ok, False))
+    ]
+    return _joined(texts[0], positive_ok), _joined(texts[1], negative_ok)
 
 
 def batch_questions(plan: Plan, x: np.ndarray, verdicts: np.ndarray) -> list[str]:
@@ -111,8 +124,10 @@ def batch_questions(plan: Plan, x: np.ndarray, verdicts: np.ndarray) -> list[str
     own = plan.own
     texts = np.full((n, len(own)), "", dtype=object)
     ok = np.zeros((n, len(own)), dtype=bool)
-    missing = np.isnan(x)
+    missing = ~plan.answered(x)
     for c, (name, _, answers) in enumerate(plan.criterion_index):
+        if not plan.asks(name):  # unrecorded: said once per model, never asked per lead
+            continue
         unknown = verdicts[:, own[c]] < 0
         texts[unknown, c] = plan.question(name, None).text
         ok[:, c] = unknown

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from leadml.data.values import NOT_ANSWERED
 from leadml.explain.reasons import REASON_SEPARATOR
 from leadml.explain.rollup import Plan, plan_for
 from leadml.qualify.grades import GRADES
@@ -96,7 +97,9 @@ def _moves(model: LeadModel, plan: Plan) -> list[list[float]]:
         elif kind == "boolean":
             out.append([1.0])
         else:
-            out.append([float(code) for code in range(len(model.encoder.levels[name]))])
+            # "(not answered)" is a state a lead can be in, never a step to suggest.
+            levels = model.encoder.levels[name]
+            out.append([float(c) for c, level in enumerate(levels) if level != NOT_ANSWERED])
     return out
 
 

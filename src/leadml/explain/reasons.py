@@ -14,6 +14,20 @@ UUIDs), or that have too many levels to mean anything to a rep. A missing value 
 reason either; :func:`reason_text` still words it ("Budget not stated", "Annual revenue
 unknown") for displays of a lead's answers. PII columns are never features, so they can never
 appear in a reason.
+
+**What is listed** (one rule for the API, the CLI, the page and the scored file, applied where
+reasons are chosen in :mod:`leadml.explain.attributions` and :mod:`leadml.explain.batch`): a
+push below :data:`MIN_REASON_POINTS` of the 0–100 score is never listed, so a lead whose pushes
+are all tiny gets an honest empty list, not "Downloaded 0 pieces of content −0.1 pts". A date's
+weekday or month is never a reason on its own (a rep cannot argue with "a Thursday", and over a
+few months of history a weekday mostly stands in for when the lead came in) unless the schema
+gives it a ``reason`` template of its own; its points still count in its group's roll-up.
+
+**A zero that pushes up says why.** "Page views per visit: 0" as a reason *for* a lead reads
+like a bug to a rep; the model has learned that leads with none of it convert more often (on a
+web-form export, the leads added by hand or by a partner never browse and convert best). Such
+a reason keeps its place and says so: "Page views per visit: 0 (leads with none convert more
+often here)", and likewise for the lowest value seen in training (:func:`rising_note`).
 """
 
 from __future__ import annotations
@@ -25,10 +39,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from leadml.data.column_roles import id_like_name, id_shaped_share
+from leadml.data.values import NOT_ANSWERED
 from leadml.schema.lexicon import words
 from leadml.schema.spec import FeatureSpec
 
 TOP_REASONS = 3
+#: Pushes smaller than this, in points of the 0–100 score, are never listed as reasons or
+#: concerns: a rep cannot act on a tenth of a point, and listing it buries the real reasons.
+MIN_REASON_POINTS = 0.5
+#: Date parts that are reasons only when the schema words them itself (see the docstring).
+_DATE_PARTS = ("month", "weekday")
 #: Joins reason texts in one CSV cell.
 REASON_SEPARATOR = " | "
 #: A categorical with more levels than this is never worded as a reason: no rep reads 100 codes.
@@ -97,15 +117,21 @@ def _count_one(tail: str) -> str:
     return tail
 
 
-def can_be_reason(name: str, kind: str, levels: Sequence[str] | None) -> bool:
+def can_be_reason(
+    name: str, kind: str, levels: Sequence[str] | None, spec: FeatureSpec | None = None
+) -> bool:
     """Whether a feature's value can be worded for a person as a reason.
 
-    Numbers, yes/no answers, ordinal answers and dates always can. A categorical cannot when
-    its name reads as an identifier (``landing_page_id``, ``campaign_key``, ``sdr_id``), when
-    most of its known ``levels`` look like identifiers (hex hashes, UUIDs, long digit strings,
-    long letter-and-digit codes), or when it has more than :data:`MAX_WORDED_LEVELS` levels.
-    ``levels`` are the encoder's frozen levels for a categorical (None when unknown).
+    Numbers, yes/no answers, ordinal answers and ages in days always can. A date's month or
+    weekday can only when its ``spec`` has a ``reason`` template of its own (the schema says
+    so). A categorical cannot when its name reads as an identifier (``landing_page_id``,
+    ``campaign_key``, ``sdr_id``), when most of its known ``levels`` look like identifiers (hex
+    hashes, UUIDs, long digit strings, long letter-and-digit codes), or when it has more than
+    :data:`MAX_WORDED_LEVELS` levels. ``levels`` are the encoder's frozen levels for a
+    categorical (None when unknown).
     """
+    if kind in _DATE_PARTS:
+        return spec is not None and bool(spec.reason) and not _inferred_template(spec)
     if kind != "categorical":
         return True
     if id_like_name(name):
@@ -115,6 +141,33 @@ def can_be_reason(name: str, kind: str, levels: Sequence[str] | None) -> bool:
     if len(levels) > MAX_WORDED_LEVELS:
         return False
     return id_shaped_share(levels) <= 0.5
+
+
+def _source_label(spec: FeatureSpec | None, name: str) -> str:
+    """The date a month or weekday is taken from, as a rep reads it ("Created at")."""
+    source = spec.source if spec is not None and spec.source else name.rsplit("_", 1)[0]
+    return source.replace("_", " ").strip().capitalize()
+
+
+def _inferred_template(spec: FeatureSpec) -> bool:
+    """Whether a date part's template is the one schema inference wrote before date parts
+    stopped being reasons ("Created at: a {value}"): bundles trained then do not "say so"."""
+    said = _source_label(spec, spec.name).replace("{", "{{").replace("}", "}}")
+    return spec.reason in (f"{said}: a {{value}}", f"{said}: {{value}}")
+
+
+def rising_note(kind: str, value: Any, lowest: float | None) -> str:
+    """What to add to a reason *for* a lead whose number is 0 or the lowest seen in training
+    (``lowest``), so that it never reads as "none of it is good" without saying why; "" for
+    anything else. Only numbers: "0 days ago" pushing up needs no excuse."""
+    if kind != "numeric" or value is None:
+        return ""
+    x = float(value)
+    if x == 0:
+        return " (leads with none convert more often here)"
+    if lowest is not None and x <= lowest:
+        return " (the lowest seen; leads this low convert more often here)"
+    return ""
 
 
 def _label(spec: FeatureSpec | None, name: str) -> str:
@@ -141,16 +194,20 @@ def reason_text(spec: FeatureSpec | None, name: str, kind: str, value: Any) -> s
         # Unanswered qualification questions read differently from unknown company facts.
         verb = "not stated" if kind in ("ordinal", "boolean") else "unknown"
         return f"{label} {verb}"
+    if kind in ("categorical", "ordinal") and value == NOT_ANSWERED:
+        return f"{label}: not answered"  # the lead saw the form's question and skipped it
     if kind == "boolean":
         flag = bool(value)
         own = (spec.reason_true if flag else spec.reason_false) if spec is not None else None
         if own:
             return own
         shown = "yes" if flag else "no"
-    elif kind == "month":
-        shown = calendar.month_name[int(value)]
-    elif kind == "weekday":
-        shown = calendar.day_name[int(value)]
+    elif kind in _DATE_PARTS:
+        shown = (calendar.month_name if kind == "month" else calendar.day_name)[int(value)]
+        source = _source_label(spec, name)
+        own = spec is not None and spec.display not in (None, f"{source}: {kind}")
+        if not own and (spec is None or not spec.reason):  # no words of the user's own:
+            return f"{source}: {'a ' if kind == 'weekday' else ''}{shown}"  # "Created at: March"
     elif kind == "age_days":
         days = round(float(value))  # whole days: "45", not "44.63"
         shown = format_number(days)

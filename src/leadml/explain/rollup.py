@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from leadml.data.values import NOT_ANSWERED
 from leadml.explain.fit import side_indices
 from leadml.explain.reasons import can_be_reason, reason_text
-from leadml.explain.verdicts import Question, is_answer, question_text
-from leadml.schema.frameworks import framework_criteria, map_features
+from leadml.explain.verdicts import QualifiedRule, Question, is_answer, question_text
+from leadml.schema.frameworks import framework_criteria
 from leadml.schema.spec import FeatureSpec
 
 if TYPE_CHECKING:
@@ -38,9 +39,16 @@ class Plan:
     bucket_index: list[tuple[str, tuple[str, ...], tuple[int, ...]]]  # for one-lead sums
     #: The framework's own criteria: (name, all its features, the answers among them).
     criterion_index: list[tuple[str, tuple[int, ...], tuple[int, ...]]]
+    #: Which criteria the model records, and the verdict over them.
+    rule: QualifiedRule
     #: Features that may be worded as a reason (not id-like, not hundreds of levels).
     wordable: np.ndarray  # (features,) bool
     wordable_list: list[bool]
+    #: Per feature, the code of "(not answered)" (NaN where the feature has no such state): a
+    #: skipped form question is a state the model scores, but for the verdict and the questions
+    #: it is as unknown as a blank: the rep still has to ask.
+    skipped: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    skipped_list: list[float] = field(default_factory=list)
     #: Positions of the fit (who they are) and the engagement (what they did) features.
     sides: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
     texts: dict[tuple[int, float | None], str] = field(default_factory=dict)
@@ -48,20 +56,33 @@ class Plan:
     asked: dict[tuple[str, tuple[int, ...] | None], Question] = field(default_factory=dict)
 
     def question(self, name: str, missing: tuple[int, ...] | None) -> Question:
-        """The question for criterion ``name`` (``missing``: its unanswered answers, or None
-        when the whole criterion is unknown), worded once per model and pattern."""
+        """The question for recorded criterion ``name`` (``missing``: its unanswered answers,
+        or None when the whole criterion is unknown), worded once per model and pattern. An
+        unrecorded criterion is never asked (see ``asks``): the rule's sentence says it once."""
         key = (name, missing)
         found = self.asked.get(key)
         if found is None:
-            feats = self.buckets[name]
             if missing is None:
-                found = Question(name, question_text(name, None, bool(feats)), feats)
+                found = Question(name, question_text(name, None), self.buckets[name])
             else:
                 labels = [self.label(j) for j in missing]
-                text = question_text(name, labels, True)
+                text = question_text(name, labels)
                 found = Question(name, text, tuple(self.names[j] for j in missing))
             self.asked[key] = found
         return found
+
+    def answered(self, x: np.ndarray) -> np.ndarray:
+        """Cells of an encoded matrix that hold an answer: neither blank nor "(not answered)"."""
+        return ~np.isnan(x) & (x != self.skipped)
+
+    def answered_one(self, x: list[float], j: int) -> bool:
+        """``answered`` for one cell of one lead, in plain floats (the API's path)."""
+        return x[j] == x[j] and x[j] != self.skipped_list[j]  # NaN != NaN: a blank
+
+    def asks(self, name: str) -> bool:
+        """Whether a lead may be asked about criterion ``name``: only when the model records
+        it (no lead can answer a field the export does not have)."""
+        return name not in self.rule.unrecorded
 
     @property
     def own(self) -> np.ndarray:
@@ -100,6 +121,14 @@ def membership(names: list[str], buckets: Mapping[str, tuple[str, ...]]) -> np.n
     return matrix
 
 
+def _skipped_code(model: LeadModel, name: str) -> float:
+    """The code feature ``name`` gives "(not answered)", or NaN where it has no such state."""
+    if not model.encoder.knows_not_answered(name):
+        return float("nan")
+    code = model.encoder.code_of(name, NOT_ANSWERED)
+    return float("nan") if code is None else float(code)
+
+
 def plan_for(model: LeadModel, framework: str) -> Plan:
     """Cached per booster, so the serving path pays for the roll-up tables only once."""
     per_model = _PLANS.setdefault(model.booster, {})
@@ -108,11 +137,7 @@ def plan_for(model: LeadModel, framework: str) -> Plan:
         return plan
     names = list(model.encoder.names)
     specs_by_name = {f.name: f for f in model.schema.features}
-    # The encoder is the truth about the model's columns; the schema only adds words to them.
-    schema = model.schema.model_copy(
-        update={"features": [specs_by_name[n] for n in names if n in specs_by_name]}
-    )
-    rollup = map_features(schema, framework)
+    rollup = model.rollup(framework)
     buckets = dict(rollup.buckets)
     strays = tuple(n for n in names if n not in specs_by_name)
     if strays:
@@ -138,17 +163,20 @@ def plan_for(model: LeadModel, framework: str) -> Plan:
             (name, feats, tuple(position[f] for f in feats)) for name, feats in buckets.items()
         ],
         criterion_index=[(name, idx, tuple(j for j in idx if j in answers)) for name, idx in own],
+        rule=QualifiedRule.of(rollup),
         wordable=np.array(
             [
-                can_be_reason(n, k, model.encoder.levels.get(n))
+                can_be_reason(n, k, model.encoder.levels.get(n), specs_by_name.get(n))
                 for n, k in zip(names, kinds, strict=True)
             ],
             dtype=bool,
         ),
         wordable_list=[],
+        skipped=np.array([_skipped_code(model, n) for n in names], dtype=np.float64),
         sides=side_indices(specs),
     )
     plan.wordable_list = plan.wordable.tolist()
+    plan.skipped_list = plan.skipped.tolist()
     per_model[framework] = plan
     return plan
 

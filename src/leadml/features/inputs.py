@@ -1,11 +1,17 @@
 """What the model makes of a lead's inputs, said to whoever sent them.
 
 A value the model cannot read is scored as unknown, which is the right thing to do and the
-wrong thing to keep quiet about. This module says it, the same way for a file and for the API:
+wrong thing to keep quiet about. This module says it, by one rule for a file (``leadml
+score``), a lead sent to the API and a file uploaded to the page (which sends its leads to the
+API as the file writes them, blanks left out), so the three say the same of the same lead:
 
-* **warnings per lead**: a category never seen in training (field and value), a field not sent
-  at all, a number beyond anything seen in training (the trees read it as the nearest value
-  seen: "scored as 40"), text that is not a number, a date or yes/no;
+* **warnings per lead**: fields that came without a value ("Not sent, scored as unknown":
+  absent, null, blank, or a placeholder that means unknown such as "N/A"), a category never
+  seen in training (field and value), a number beyond anything seen in training (the trees
+  read it as the nearest value seen: "scored as 40"), text that is not a number, a date or
+  yes/no. A form's default answer ("Select") in a field the model knows as "(not answered)"
+  is no warning: it is an answer the model learned from, which converts its own way (where
+  the model does not know it, it is scored as unknown and listed as not sent);
 * **impossible values**: a negative number for a field that was never negative in training (a
   count, a number of days, a revenue) is refused, naming the field, never scored;
 * **too little to score**: a table or a lead that gives fewer than half of the model's fields
@@ -28,6 +34,7 @@ import pandas as pd
 
 from leadml.data.parse import ParsedColumn
 from leadml.data.validate import rows_text
+from leadml.data.values import NOT_ANSWERED
 from leadml.errors import DataError
 from leadml.schema.spec import DATE_KINDS
 
@@ -127,8 +134,8 @@ def lead_warnings(
     row: np.ndarray,
     sent: Collection[str] | None = None,
 ) -> list[dict]:
-    """Warnings for one validated lead dict and the row it was encoded into; ``sent``: the
-    fields the client sent (default: the dict's keys), to tell "not sent" from "sent empty"."""
+    """Warnings for one lead dict (raw or validated) and the row it was encoded into, by the
+    module's rule; ``sent``: the fields the client sent (default: the dict's keys)."""
     sent = lead.keys() if sent is None else sent
     encoder = model.encoder
     ranges = training_ranges(model)
@@ -137,14 +144,12 @@ def lead_warnings(
     left_out: list[str] = []
     for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True)):
         column = encoder.sources.get(name, name)
-        if column not in sent:
-            if column not in left_out:
-                left_out.append(column)
-            continue
-        value = lead[column]
+        value = encoder.answer(j, lead.get(column)) if column in sent else None
         code = float(row[j])
         label = labels.get(name, name)
-        if value is None:
+        if value is None or (value == NOT_ANSWERED and code != code):
+            if column not in left_out:
+                left_out.append(column)
             continue
         if code != code:
             if kind == "categorical" or kind == "ordinal":
@@ -153,6 +158,8 @@ def lead_warnings(
                 out.append(unreadable_warning(column, label, "a date"))
             elif kind == "boolean":
                 out.append(unreadable_warning(name, label, "yes or no"))
+            else:  # the API refuses such numbers; a raw lead (the Python API) is told
+                out.append(unreadable_warning(name, label, "a number"))
         elif name in ranges:
             note = clip_warning(name, label, code, ranges[name])
             if note:
@@ -218,22 +225,50 @@ def check_negatives(model: LeadModel, x: np.ndarray, where: str = "") -> None:
             )
 
 
+def _not_sent(model: LeadModel, parsed: Mapping[str, ParsedColumn], x: np.ndarray) -> np.ndarray:
+    """Each row's "Not sent" warning ("" for none): the model's fields that came without a
+    value (column absent, blank or a placeholder, or "(not answered)" where the model does
+    not know that state), worded once per pattern of such fields."""
+    encoder = model.encoder
+    columns = input_fields(model)
+    blank = np.zeros((len(x), len(columns)), dtype=bool)
+    for j, name in enumerate(encoder.names):
+        column = encoder.sources.get(name, name)
+        found = parsed.get(column)
+        k = columns.index(column)
+        if found is None:
+            blank[:, k] = True
+        else:
+            blank[:, k] |= ~found.given | (found.not_answered & np.isnan(x[:, j]))
+    out = np.full(len(x), "", dtype=object)
+    if not len(x) or not blank.any():
+        return out
+    patterns, which = np.unique(blank, axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    for p, pattern in enumerate(patterns):
+        if pattern.any():
+            named = [c for c, on in zip(columns, pattern, strict=True) if on]
+            out[which == p] = left_out_warning(named)["message"]
+    return out
+
+
 def table_warnings(
     model: LeadModel, typed: pd.DataFrame, parsed: Mapping[str, ParsedColumn], x: np.ndarray
 ) -> list[str]:
     """Each row's warnings as text joined by " | " ("" for none), worded once per distinct
-    value: unseen categories, unreadable values, numbers beyond the training range."""
+    value, in the order the API gives them: fields not sent, then unseen categories,
+    unreadable values and numbers beyond the training range, field by field."""
     encoder = model.encoder
     ranges = training_ranges(model)
     labels = {f.name: f.label for f in model.schema.features}
     n = len(x)
-    out = np.full(n, "", dtype=object)
+    out = _not_sent(model, parsed, x)
     for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True)):
         column = encoder.sources.get(name, name)
         if column not in parsed:
             continue
         label = labels.get(name, name)
-        lost = parsed[column].given & np.isnan(x[:, j])
+        lost = parsed[column].given & ~parsed[column].not_answered & np.isnan(x[:, j])
         texts = np.full(n, "", dtype=object)
         if lost.any():
             if kind in ("categorical", "ordinal"):

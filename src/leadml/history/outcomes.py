@@ -125,6 +125,22 @@ def record_outcomes_at(url: str, tenant: str, outcomes: Iterable[Outcome]) -> Ou
         engine.dispose()
 
 
+def outcomes_mark(engine: sa.Engine, tenant: str) -> tuple[int, str | None]:
+    """(how many outcomes the tenant has, when the newest was recorded): what changes whenever
+    outcomes are stored, updated or purged, in this process or another (``leadml outcomes
+    import`` into the same history). A monitor answer keyed on it is recomputed as soon as
+    outcomes arrive, where a timer would keep saying "0 with a known outcome" for a minute.
+
+    One indexed query on a history at the newest revision (a server's is upgraded as it starts);
+    raises ``SQLAlchemyError`` when the database cannot be read.
+    """
+    o = lead_outcomes.c
+    query = sa.select(sa.func.count(), sa.func.max(sa.type_coerce(o.recorded_at, sa.String)))
+    with engine.connect() as conn:
+        count, newest = conn.execute(query.where(o.tenant == tenant)).one()
+    return int(count), None if newest is None else str(newest)
+
+
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(ids), CHUNK_IDS):
         yield ids[start : start + CHUNK_IDS]

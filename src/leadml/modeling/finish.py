@@ -32,6 +32,7 @@ from leadml.bundle.files import replace_folder
 from leadml.bundle.model import LeadModel
 from leadml.bundle.signing import sign_bundle
 from leadml.config import Settings
+from leadml.counts import plural
 from leadml.features.novelty import novelty_spec
 from leadml.modeling.backtest import Backtest
 from leadml.modeling.booster import Fitted
@@ -75,6 +76,24 @@ class TrainResult:
     forced: bool = False
 
 
+def bundle_folder(run: RunOptions, version: str | None) -> Path:
+    """Where the bundle goes: ``run.out``, except that the project's own folder
+    (``models/<name>/``, what the Docker example mounts and the README scores with) always
+    holds the champion: a version registered beside a champion it did not displace is
+    written to ``models/<name>-challenger/`` instead (``leadml promote`` then swaps it in)."""
+    out = Path(run.out).resolve()  # type: ignore[arg-type]
+    own = (run.settings.models_dir / run.name).resolve()
+    if out != own or version is None:
+        return out
+    from leadml.tracking.runs import champion_version
+
+    if champion_version(run.name) in (None, str(version)):
+        return out
+    beside = out.with_name(f"{out.name}-challenger")
+    run.say(f"The champion stays in {out}; this challenger goes to {beside}")
+    return beside
+
+
 def finish_training(
     fitted: Fitted, data: Prepared, backtest: Backtest, run: RunOptions
 ) -> TrainResult:
@@ -83,10 +102,12 @@ def finish_training(
     booster, encoder, warnings = fitted.booster, data.encoder, list(data.warnings)
     if backtest.folds.dropped:
         warnings.append(
-            f"{backtest.folds.dropped} backtest fold(s) held one class only and were left out"
+            f"{plural(backtest.folds.dropped, 'backtest fold')} held one class only and "
+            "were left out"
         )
     if len(backtest.folds) < 3:
-        warnings.append(f"the backtest has {len(backtest.folds)} fold(s); more leads give more")
+        folds = plural(len(backtest.folds), "fold")
+        warnings.append(f"the backtest has {folds}; more leads give more")
     say("Calibrating probabilities on the backtest's held-out scores")
     calibrator, calib_losses = backtest.calibrator(data.rows.y, settings.seed)
 
@@ -164,7 +185,7 @@ def finish_training(
         say("Writing plots and the model report")
         bundle_dir = workdir / "bundle"
         model.write_files(bundle_dir)
-        from leadml.report.html import write_report
+        from leadml.report.html import retitle_report, write_report
         from leadml.report.plots import plot_evaluation, plot_folds
 
         plot_evaluation(y_head, predictions, bundle_dir / "plots")
@@ -195,11 +216,12 @@ def finish_training(
                 }
             )
             model.write_files(bundle_dir)  # the on-disk bundle knows its registry version
+            retitle_report(bundle_dir, model.meta["model_id"], model.version)  # and its report
             if settings.bundle_key is not None:
                 sign_bundle(bundle_dir, settings.bundle_key)
         bundle = None
         if run.out is not None:
-            bundle = Path(run.out).resolve()
+            bundle = bundle_folder(run, version)
             replace_folder(bundle_dir, bundle)
         say(f"Done in {time.perf_counter() - run.started:.1f} s")
         forced = verdict.loses and run.force

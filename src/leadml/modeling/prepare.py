@@ -157,8 +157,11 @@ def preview_leakage(frame: pd.DataFrame, schema: LeadSchema, settings: Settings)
         prepared = prepare_training(frame, schema, settings, min_class_count=1)
     except DataError as exc:
         return [f"leakage guard not previewed: {exc}"]
-    flagged = prepared.leakage["flagged"]
+    from leadml.data.leakage import allow_hint, spelled
+
+    flagged, specs = prepared.leakage["flagged"], {f.name: f for f in schema.features}
     return [
-        f"leakage guard will leave out '{name}': {'; '.join(flagged[name])}"
+        f"leakage guard will leave out {spelled(specs[name])}: {'; '.join(flagged[name])} "
+        f"(keep it with {allow_hint(specs[name].column)})"
         for name in prepared.leakage["dropped"]
     ]

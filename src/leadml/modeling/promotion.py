@@ -8,9 +8,10 @@ judges; the CLI prints the evidence and moves the alias (:mod:`leadml.tracking.r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -24,6 +25,24 @@ from leadml.modeling.evaluate import evaluate_model
 AUC_TOLERANCE = 0.005
 #: ... and its expected calibration error may rise at most this much.
 ECE_TOLERANCE = 0.01
+
+
+class Figure(NamedTuple):
+    """A figure both models are judged on: its name for people, which way is better, and the
+    change the gate lets pass in the worse direction (None: shown, not gated)."""
+
+    label: str
+    higher_is_better: bool
+    tolerance: float | None
+
+
+#: What a promotion message compares, in the order it says them.
+FIGURES = {
+    "roc_auc": Figure("ROC AUC", True, AUC_TOLERANCE),
+    "ece": Figure("calibration error (ECE)", False, ECE_TOLERANCE),
+    "log_loss": Figure("log loss", False, None),
+    "brier": Figure("Brier score", False, None),
+}
 
 
 def promotion_verdict(
@@ -42,6 +61,55 @@ def promotion_verdict(
             f"{champion['ece']:.4f} by more than {ECE_TOLERANCE}"
         )
     return not reasons, reasons
+
+
+def _signed(value: float, places: int = 4) -> str:
+    return f"{value:+.{places}f}".replace("-", "\u2212")
+
+
+def gate_comparison(challenger: Mapping[str, float], champion: Mapping[str, float]) -> str:
+    """Each figure of the challenger against the champion's, the change, and the tolerance it
+    was judged with: ``ROC AUC 0.7120 vs champion 0.7310 (−0.0190, within the tolerance
+    −0.0050)``. A gate that passes a worse model must say by how much and why."""
+    parts = []
+    for key, figure in FIGURES.items():
+        if key not in challenger or key not in champion:
+            continue
+        new, old = float(challenger[key]), float(champion[key])
+        delta = new - old
+        if figure.tolerance is None:
+            judged = "not gated"
+        else:
+            allowed = -figure.tolerance if figure.higher_is_better else figure.tolerance
+            worse_by = -delta if figure.higher_is_better else delta
+            inside = worse_by <= figure.tolerance + 1e-12
+            judged = f"{'within' if inside else 'beyond'} the tolerance {_signed(allowed)}"
+        parts.append(f"{figure.label} {new:.4f} vs champion {old:.4f} ({_signed(delta)}, {judged})")
+    return "; ".join(parts)
+
+
+def worse_on_every_figure(challenger: Mapping[str, float], champion: Mapping[str, float]) -> bool:
+    """The challenger is worse than the champion on every figure both have (ties are not)."""
+    shared = [k for k in FIGURES if k in challenger and k in champion]
+    return bool(shared) and all(
+        (challenger[k] < champion[k])
+        if FIGURES[k].higher_is_better
+        else (challenger[k] > champion[k])
+        for k in shared
+    )
+
+
+def promotion_summary(
+    version: str, challenger: Mapping[str, float], champion: Mapping[str, float] | None
+) -> str:
+    """One line for a challenger that passed: the figures compared and, when it is worse on
+    all of them, that it passed only because the tolerances allow it."""
+    if champion is None:
+        return f"challenger v{version} promoted: there was no champion to compare with"
+    line = f"challenger v{version} promoted: {gate_comparison(challenger, champion)}"
+    if worse_on_every_figure(challenger, champion):
+        line += ". Worse on every metric, within tolerance"
+    return line
 
 
 @dataclass
@@ -66,6 +134,7 @@ class GateResult:
             "challenger": self.challenger_metrics,
             "champion": self.champion_metrics,
             "rows": self.rows,
+            "tolerances": {"roc_auc": -AUC_TOLERANCE, "ece": ECE_TOLERANCE},
         }
 
     def refusal(self) -> str:

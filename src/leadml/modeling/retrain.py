@@ -22,6 +22,7 @@ import pandas as pd
 
 from leadml.bundle.model import LeadModel
 from leadml.config import Settings
+from leadml.counts import plural
 from leadml.errors import LeadMLError
 from leadml.modeling.backtest import shipped_rounds
 from leadml.modeling.booster import fit_shipped
@@ -150,7 +151,9 @@ def retrain_leads(
         champion, newest, data.rows.y[head.test], backtest.honest[head.test], schema, period
     )
     rounds = shipped_rounds(backtest.chosen.rounds, data.folds, data.total_rows)
-    run.say(f"Fitting the shipped model on all {data.total_rows:,} leads ({rounds} rounds)")
+    run.say(
+        f"Fitting the shipped model on all {data.total_rows:,} leads ({plural(rounds, 'round')})"
+    )
     fitted = fit_shipped(data.rows, data.encoder, backtest.params, rounds, backtest.weights)
     result = finish_training(fitted, data, backtest, run)
     gate.reasons += baseline_reasons(result.model)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from leadml.config import Settings
+from leadml.counts import plural
 from leadml.modeling.backtest import Backtest, choose_recency, judge_folds, shipped_rounds
 from leadml.modeling.booster import fit_shipped, lgb_params
 from leadml.modeling.finish import Progress, RunOptions, TrainResult, finish_training
@@ -97,7 +98,9 @@ def train_leads(
     data = prepare_training(frame, schema, settings, run.say)
     backtest = run_backtest(data, settings, recency, run.say)
     rounds = shipped_rounds(backtest.chosen.rounds, data.folds, data.total_rows)
-    run.say(f"Fitting the shipped model on all {data.total_rows:,} leads ({rounds} rounds)")
+    run.say(
+        f"Fitting the shipped model on all {data.total_rows:,} leads ({plural(rounds, 'round')})"
+    )
     fitted = fit_shipped(data.rows, data.encoder, backtest.params, rounds, backtest.weights)
     return finish_training(fitted, data, backtest, run)
 

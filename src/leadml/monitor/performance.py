@@ -38,6 +38,7 @@ from scipy.stats import binomtest, rankdata
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
+from leadml.counts import plural
 from leadml.qualify.grades import GRADES, GradeBands
 
 #: Fewest labelled leads a realized figure is given on.
@@ -171,7 +172,9 @@ def realized_performance(
     n, positives = len(y), int(y.sum())
     base: dict[str, Any] = {"n": n, "positives": positives}
     if n < MIN_LABELLED:
-        reason = f"only {n} lead(s) with a known outcome; at least {MIN_LABELLED} are needed"
+        reason = (
+            f"only {plural(n, 'lead')} with a known outcome; at least {MIN_LABELLED} are needed"
+        )
         return {"available": False, **base, "reason": reason}
     grades = bands.grade(p)
     out: dict[str, Any] = {
@@ -227,7 +230,7 @@ def performance_findings(realized: dict[str, Any], headline_auc: float | None) -
         if promised > interval[1] + GRADE_MISS or promised < interval[0] - GRADE_MISS:
             found.append(
                 f"grade {row['grade']} converted {row['rate']:.1%} "
-                f"({interval[0]:.1%}–{interval[1]:.1%}, {row['n']} leads); "
+                f"({interval[0]:.1%}–{interval[1]:.1%}, {plural(row['n'], 'lead')}); "
                 f"it promised {promised:.1%}"
             )
     return found

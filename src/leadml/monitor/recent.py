@@ -58,6 +58,8 @@ class RecentLeads:
     notes: list[str] = field(default_factory=list)
     #: Features whose drift this source cannot show (left out of the drift report).
     unmeasured: list[str] = field(default_factory=list)
+    #: When the newest of them was scored (from the history; None for a file).
+    newest: datetime | None = None
 
 
 def from_history(model: LeadModel, scored: pd.DataFrame, window: str) -> RecentLeads:
@@ -92,7 +94,9 @@ def from_history(model: LeadModel, scored: pd.DataFrame, window: str) -> RecentL
         "answers the model had never seen are stored as missing: a new value shows as a rise "
         "of missing answers (monitor a file with --data to see it by name)"
     )
-    return RecentLeads(leads, scored["converted"].astype("boolean"), window, notes, unmeasured)
+    newest = pd.Timestamp(scored["scored_at"].max()).to_pydatetime()
+    converted = scored["converted"].astype("boolean")
+    return RecentLeads(leads, converted, window, notes, unmeasured, newest)
 
 
 def from_file(model: LeadModel, frame: pd.DataFrame, source: str) -> RecentLeads:

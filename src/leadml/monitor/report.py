@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from leadml.monitor.shadow import compare_shadow
 
 if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
+    from leadml.monitor.recent import RecentLeads
 
 #: Drifted fields named in the summary (the page and the JSON list them all).
 SUMMARY_FIELDS = 5
@@ -55,6 +57,11 @@ class MonitorResult:
     estimated: dict[str, Any]
     shadow: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    #: When the figures were computed (ISO 8601, UTC): an answer read later, or reused by the
+    #: API, says how old it is instead of passing for a fresh one.
+    computed_at: str = field(default_factory=lambda: utc_now())
+    #: The newest score the figures read (ISO 8601, UTC; None for a file of leads).
+    newest_score_at: str | None = None
 
     @property
     def drift_alarm(self) -> bool:
@@ -76,6 +83,8 @@ class MonitorResult:
         return json_safe(
             {
                 "model": self.model,
+                "computed_at": self.computed_at,
+                "newest_score_at": self.newest_score_at,
                 "window": self.window,
                 "framework": self.framework,
                 "leads": self.leads,
@@ -99,6 +108,8 @@ class MonitorResult:
             f"Model {self.model['version']}: {self.leads:,} leads{window}, "
             f"{self.labelled:,} with a known outcome"
         ]
+        newest = f"; newest score {_shown(self.newest_score_at)}" if self.newest_score_at else ""
+        lines.append(f"Computed {_shown(self.computed_at)}{newest}")
         lines += self.notes
         if self.drift is not None:
             lines += _drift_lines(self.drift)
@@ -178,6 +189,40 @@ def monitor_model(
         shadow=shadow,
         notes=notes,
     )
+
+
+def monitor_recent(
+    model: LeadModel,
+    recent: RecentLeads,
+    *,
+    framework: str = "bant",
+    shadow: pd.DataFrame | None = None,
+) -> MonitorResult:
+    """``monitor_model`` on leads from :mod:`leadml.monitor.recent`, with their notes and the
+    time of their newest score: what ``leadml monitor`` and ``GET /v1/monitor`` both show."""
+    result = monitor_model(
+        model,
+        recent.leads,
+        converted=recent.converted,
+        framework=framework,
+        window=recent.window,
+        shadow=shadow if shadow is not None and len(shadow) else None,
+        unmeasured=recent.unmeasured,
+    )
+    result.notes.extend(recent.notes)
+    if recent.newest is not None:
+        result.newest_score_at = recent.newest.isoformat(timespec="seconds")
+    return result
+
+
+def utc_now() -> str:
+    """Now, as ISO 8601 in UTC to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _shown(stamp: str) -> str:
+    """An ISO time as a reader scans it: ``2026-11-30 10:00:00 UTC``."""
+    return stamp.replace("T", " ").replace("+00:00", " UTC")
 
 
 def write_monitor_html(result: MonitorResult, path: str | Path) -> Path:

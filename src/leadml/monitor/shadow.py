@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadml.counts import plural
 from leadml.monitor.performance import MIN_LABELLED, roc_auc_delong
 from leadml.qualify.grades import GRADES
 
@@ -79,7 +80,7 @@ def _realized(pairs: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {"n_labelled": n, "positives": positives}
     if n < MIN_LABELLED or positives in (0, n):
         out["reason"] = (
-            f"{n} lead(s) with a known outcome ({positives} converted): at least "
+            f"{plural(n, 'lead')} with a known outcome ({positives} converted): at least "
             f"{MIN_LABELLED}, with both outcomes, are needed to compare"
         )
         return out

@@ -5,6 +5,14 @@ test split's score distribution (top 10% A, next 20% B, next 30% C, rest D) and 
 observed conversion falls strictly from A to D; if it does not, coarser bands are tried, and
 the table is reported either way so nobody has to trust a letter blindly.
 
+**A is never below what a rep reads as hot.** Shares alone can make a 93 % lead a B (on an
+export where a tenth of the leads score above 95 %). So the A cut-off is lowered, never raised,
+to the lower of what the A band's leads actually converted at on the test split (a lead at
+least as likely as the A leads proved to be is an A) and :data:`ALWAYS_A` (90 %: nine in ten
+is hot whatever the others score). When it moves, B and C keep their shares of the leads
+below A, so every letter still ranks. Tiers and stages follow the grade. Only training chooses
+cut-offs: a bundle stores them, so bundles written before load and grade exactly as they did.
+
 Grades stay absolute probability bands; the funnel *stage* may instead follow sales capacity
 (``leadml thresholds --apply``, :mod:`leadml.qualify.capacity`): with ``sql_cutoff`` set, a lead
 is "SQL" when its probability is at or above it, else its grade's stage with SQL read as MQL, so
@@ -26,6 +34,8 @@ DEFAULT_STAGES = {"A": "SQL", "B": "MQL", "C": "MQL", "D": "nurture"}
 #: The stage a capacity cut-off hands to sales, and what a grade's SQL becomes below it.
 SQL, MQL = "SQL", "MQL"
 FALLBACK_SHARES = ((0.10, 0.30, 0.60), (0.15, 0.40, 0.70), (0.20, 0.50, 0.80), (0.25, 0.50, 0.75))
+#: A probability at or above this is always grade A (see the module's docstring).
+ALWAYS_A = 0.90
 
 
 @dataclass(frozen=True)
@@ -143,16 +153,36 @@ def _strictly_falling(table: pd.DataFrame) -> bool:
     return bool(np.all(np.isfinite(conv)) and np.all(np.diff(conv) < 0))
 
 
+def hot_cutoffs(
+    p: np.ndarray, y: np.ndarray, share: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    """Cut-offs at the cumulative ``share``s, with A lowered to what its leads converted at or
+    to :data:`ALWAYS_A`, whichever is lower (never raised), and B and C then keeping their
+    shares of the leads below A."""
+    cuts = [float(np.quantile(p, 1 - s)) for s in share]
+    in_a = p >= cuts[0]
+    proved = float(np.mean(y[in_a])) if in_a.any() else 1.0
+    hot = min(cuts[0], proved, ALWAYS_A)
+    if hot >= cuts[0]:
+        return cuts[0], cuts[1], cuts[2]
+    taken = float(np.mean(p >= hot))  # A's share once lowered
+    rest = (1 - taken) / (1 - share[0]) if share[0] < 1 else 0.0
+    below = [taken + (s - share[0]) * rest for s in share[1:]]
+    return hot, *(float(np.quantile(p, 1 - s)) for s in below)  # type: ignore[return-value]
+
+
 def choose_bands(
     probability: np.ndarray, y: np.ndarray, shares: tuple[float, float, float] = (0.1, 0.3, 0.6)
 ) -> tuple[GradeBands, pd.DataFrame, bool]:
-    """Cut-offs at the given cumulative shares; fall back to coarser bands until conversion
-    falls strictly from A to D. Returns the bands, their table and whether it is strict."""
+    """Cut-offs at the given cumulative shares (A lowered as :func:`hot_cutoffs` says); fall
+    back to coarser bands until conversion falls strictly from A to D. Returns the bands,
+    their table and whether it is strict."""
     p = np.asarray(probability, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     candidates = [shares, *(s for s in FALLBACK_SHARES if s != shares)]
     first = None
     for share in candidates:
-        cuts = tuple(float(np.quantile(p, 1 - s)) for s in share)
+        cuts = hot_cutoffs(p, y, share)
         if not (cuts[0] > cuts[1] > cuts[2]):
             continue
         bands = GradeBands(cuts)  # type: ignore[arg-type]

@@ -23,8 +23,10 @@ import numpy as np
 from jinja2 import Environment, PackageLoader
 
 from leadml.bundle.model import LeadModel
+from leadml.counts import plural
 from leadml.explain.attributions import ExplainedRows, explain_rows
-from leadml.explain.verdicts import needed
+from leadml.explain.verdicts import QualifiedRule, qualified_rule
+from leadml.qualify.grades import ALWAYS_A
 from leadml.report.plots import criterion_plot, feature_plot, png
 from leadml.schema.criteria import FRAMEWORKS
 from leadml.schema.frameworks import criterion_label, framework_criteria
@@ -80,19 +82,25 @@ def write_report(
     labels = [_feature_label(model, name) for name in explained.features]
     own = framework_criteria(explained.framework)
     context: dict[str, Any] = {
-        "title": f"Lead model report — {model.version}",
+        "title": report_title(model.version),
         "model": _model_facts(model, n, len(x_sample)),
         "metrics": _metrics_rows(model.metrics),
         "verdict": (model.metrics.get("verdict") or {}).get("sentence") or "",
         "headline": headline_description(str(model.metrics.get("split", ""))),
+        "against": baselines_sentence(model.metrics),
         "metric_columns": METRIC_COLUMNS,
         "grades": _grade_rows(model.metrics),
         "grades_strict": model.metrics.get("grades_strictly_falling"),
+        "grade_rule": (
+            "Bands are cut at shares of the test leads' scores, but a lead at "
+            f"{ALWAYS_A:.0%} or more, or at least as likely as the A leads proved to be, is "
+            "always an A; B and C then keep their shares of the leads below."
+        ),
         "framework": explained.framework.upper(),
         "criteria": _criterion_rows(
             explained, own, y_sample, dict(zip(explained.features, labels, strict=True))
         ),
-        "qualified": _qualified_row(explained, y_sample),
+        "qualified": _qualified_row(explained, y_sample, qualified_rule(model, framework)),
         "criterion_bar": png(lambda: criterion_plot(explained, "bar")),
         "criterion_beeswarm": png(lambda: criterion_plot(explained, "beeswarm")),
         "feature_bar": png(lambda: feature_plot(model, explained, x_sample, labels, "bar")),
@@ -113,6 +121,45 @@ def write_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def report_title(version: str) -> str:
+    """The page's title: the model's version label, as ``GET /v1/model`` and the CLI name it."""
+    return f"Lead model report — {version}"
+
+
+def retitle_report(bundle_dir: Path, was: str, version: str) -> None:
+    """Name the report by ``version`` where it was written under ``was``: the report is written
+    before the run is registered (MLflow logs it with the run), and only registration gives
+    the version label (``<name>-v<N>-<run>``) that the service and the CLI call the model by."""
+    path = Path(bundle_dir) / REPORT_FILE
+    if was == version or not path.is_file():
+        return
+    page = path.read_text(encoding="utf-8")
+    path.write_text(page.replace(was, version), encoding="utf-8")
+
+
+def calibration_text(method: str | None, on: int | None = None) -> str:
+    """How the probabilities were calibrated, for a sentence: never "calibrated (none)"."""
+    names = {"platt": "Platt scaling", "isotonic": "isotonic regression"}
+    if not method or method == "none":
+        return "not calibrated"
+    where = f" on the backtest's {plural(on, 'held-out score')}" if on is not None else ""
+    return f"calibrated with {names.get(method, method)}{where}"
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def baselines_sentence(metrics: dict[str, Any]) -> str:
+    """ "against its 2 baselines (…), fitted on the same leads": the count is what the table
+    shows (BANT points only exist when the schema feeds a BANT criterion)."""
+    names = [BASELINE_NAMES.get(k, k) for k in metrics.get("baselines", {})]
+    if not names:
+        return "with no baseline to compare against"
+    listed = ", ".join(n.split(" (")[0].lower() for n in names)
+    return f"against its {plural(len(names), 'baseline')} ({listed}), fitted on the same leads"
 
 
 # -- content -------------------------------------------------------------------------------------
@@ -144,7 +191,7 @@ def _model_facts(model: LeadModel, test_rows: int, sample: int) -> list[tuple[st
             " · ".join(f"{k} {v:,}" for k, v in rows.items()) if rows else f"test {test_rows:,}",
         ),
         ("Split", str(model.metrics.get("split", "—"))),
-        ("Calibration", str(model.metrics.get("calibration", "—"))),
+        ("Calibration", _sentence_case(calibration_text(model.metrics.get("calibration")))),
     ]
     label = meta.get("label") or {}
     facts.append(("What a score means", model.probability_means.capitalize()))
@@ -224,11 +271,16 @@ def _criterion_rows(
     return rows
 
 
-def _qualified_row(explained: ExplainedRows, y: np.ndarray) -> dict[str, str]:
+def _qualified_row(
+    explained: ExplainedRows, y: np.ndarray, rule: QualifiedRule
+) -> dict[str, str | bool | None]:
+    """The verdict's row: its rule over the recorded criteria, and the once-per-model sentence
+    on what the export does not record."""
     q = explained.qualified
-    own = framework_criteria(explained.framework)
     return {
-        "rule": f"at least {needed(len(own))} of its {len(own)} criteria met",
+        "rule": rule.text,
+        "judges": rule.judges,
+        "unrecorded": rule.unrecorded_sentence,
         "share": f"{(q == 1).mean():.0%}" if len(y) else "—",
         "unknown": f"{(q < 0).mean():.0%}" if len(y) else "—",
         "conv_yes": _rate(y, q == 1),
@@ -289,10 +341,10 @@ def _backtest(metrics: dict[str, Any], plot: Path) -> dict[str, Any] | None:
             "cells": [_fmt(pooled.get(key)) for key, _, _ in METRIC_COLUMNS],
         },
         "shipped": (
-            f"The shipped model learned from all {shipped.get('rows', 0):,} leads for "
-            f"{shipped.get('rounds')} rounds (the backtest's {backtest['rounds']}, grown with the "
-            f"rows); its probabilities are calibrated ({shipped.get('calibration')}) on the "
-            f"{shipped.get('calibrated_on', 0):,} held-out scores of the backtest."
+            f"The shipped model learned from all {plural(shipped.get('rows', 0), 'lead')} for "
+            f"{plural(shipped.get('rounds') or 0, 'round')} (the backtest's "
+            f"{backtest['rounds']}, grown with the rows); its probabilities are "
+            f"{calibration_text(shipped.get('calibration'), shipped.get('calibrated_on', 0))}."
         ),
         "recency": backtest.get("recency", {}).get("note", ""),
         "plot": base64.b64encode(plot.read_bytes()).decode("ascii") if plot.is_file() else None,

@@ -86,6 +86,18 @@ class Rollup:
     groups: dict[str, tuple[str, ...]]  # groups holding the features no criterion took
 
     @property
+    def unrecorded(self) -> tuple[str, ...]:
+        """The framework's criteria no feature feeds (GPCT's goals without a ``goals`` tag; an
+        export with no timing field): a fact about the model, said once, never asked per lead."""
+        buckets = self.buckets  # a group named like a criterion feeds it too
+        return tuple(name for name in self.criteria if not buckets[name])
+
+    @property
+    def recorded(self) -> tuple[str, ...]:
+        """The framework's criteria at least one feature feeds, in the framework's order."""
+        return tuple(name for name in self.criteria if name not in self.unrecorded)
+
+    @property
     def buckets(self) -> dict[str, tuple[str, ...]]:
         """Criteria then groups; a group that shares a criterion's name is merged into it."""
         merged = {k: tuple(v) for k, v in self.criteria.items()}

@@ -31,6 +31,13 @@ def name_words(name: str) -> list[str]:
     return [w for w in _SPLIT.split(fold(spaced)) if w]
 
 
+def spelled_words(name: str) -> dict[str, str]:
+    """Each folded word of a name → as the name spells it (``orcamento`` → ``Orçamento``), so
+    evidence quotes the user's own words."""
+    spaced = _CAMEL.sub(" ", str(name))
+    return {fold(w): w for w in re.findall(r"[^\W_]+", spaced)}
+
+
 def words(*groups: str) -> frozenset[str]:
     """A vocabulary from space-separated strings, folded like column names."""
     return frozenset(fold(w) for group in groups for w in group.split())
@@ -75,6 +82,58 @@ PLACEHOLDERS = frozenset(
         "(empty)",
     )
 )
+#: The form-default words among them, and more (Salesforce's "--None--", "Please choose"): the
+#: answer a web form exports when the lead saw the field and left it at its default. Kept apart
+#: from the words that really mean unknown ("N/A", "null", "unknown"), since "saw the form and
+#: skipped it" and "never saw the form" convert differently; a schema's ``unanswered`` turns the
+#: difference on (schemas without it read all of these as missing, as they always did).
+FORM_DEFAULTS = frozenset(
+    fold(w).replace(" ", "")
+    for w in (
+        "select",
+        "--select--",
+        "please select",
+        "select one",
+        "select an option",
+        "please choose",
+        "choose",
+        "choose one",
+        "-- please select --",
+        "--none--",
+        "-none-",
+        "none selected",
+        "selecione",
+        "selecione uma opção",
+        "escolha",
+        "seleccione",
+        "seleccionar",
+        "seleccione una opción",
+        "elija",
+        "wybierz",
+        "wybierz z listy",
+        "bitte wählen",
+        "sélectionner",
+        "choisir",
+    )
+)
+#: The words that mean the value is unknown, whatever the form showed.
+MISSING_WORDS = PLACEHOLDERS - {w for w in PLACEHOLDERS if w.replace(" ", "") in FORM_DEFAULTS}
+
+
+def is_form_default(word: str) -> bool:
+    """Whether ``word`` is a form's default answer ("Select", "-- Select --", "Wybierz")."""
+    return fold(str(word).strip()).replace(" ", "") in FORM_DEFAULTS
+
+
+def form_defaults(values: list[str] | tuple[str, ...]) -> list[str]:
+    """The form-default words among ``values``, one spelling each ("Select" and "select" are
+    one), in the order given."""
+    seen: dict[str, str] = {}
+    for value in values:
+        if is_form_default(value):
+            seen.setdefault(fold(str(value).strip()).replace(" ", ""), value)
+    return list(seen.values())
+
 
 # -- personal data -------------------------------------------------------------------------------
 #: Words that make a column personal data when a name is made of them (and qualifiers) only.
@@ -93,7 +152,7 @@ PII_WORDS = words(
 PII_QUALIFIERS = words(
     "first last full given family middle primary secondary work personal business home",
     "contact lead person owner number no nr num de do da del e 1 2 3 address date of id",
-    "primeiro ultimo completo principal contato contacto kontakt osoba numero",
+    "primeiro ultimo completo principal contato contacto kontakt osoba numero comercial",
     "data fecha",
 )
 #: Words that make a "name" column about a thing, not a person.
@@ -116,87 +175,7 @@ CREATED_WORDS = words(
     "rejestracji submitted submission entry received added inbound capture captured",
 )
 
-# -- groups and BANT criteria --------------------------------------------------------------------
-#: Group → words in a column name that place it there (order = priority on a tie).
-GROUP_WORDS: dict[str, frozenset[str]] = {
-    "market": words(
-        "idx index indice indeks rate rates inflation inflacao inflacion inflacja euribor libor",
-        "selic cpi gdp pib unemployment desemprego desempleo bezrobocie",
-    ),
-    "source": words(
-        "source sources origin origem origen fonte fuente zrodlo channel canal kanal utm",
-        "medium referrer referral landing referencia polecenie",
-    ),
-    "engagement": words(
-        "visit visits visitas wizyty wizyt page pages paginas strony views view pageviews",
-        "click clicks cliques clics klikniecia klikniec open opens aberturas aperturas otwarcia",
-        "webinar webinars download downloads downloaded sessions session sessoes sesiones sesje",
-        "activity activities atividade atividades actividad actividades aktywnosc engagement",
-        "calls call chamadas llamadas ligacoes polaczenia contacts contatos contactos kontakty",
-        "campaign campanha campana kampania demo trial meetings meeting reunioes reuniones",
-        "spotkania logins login events eventos wydarzenia interactions interacoes",
-        "responses respostas respuestas replies visited opened clicked attended",
-    ),
-    "firmographic": words(
-        "company companies empresa empresas firma industry industria setor sector branza",
-        "segment segmento employees funcionarios empleados pracownicy headcount staff size porte",
-        "tamano wielkosc revenue faturamento receita ingresos facturacion przychod przychody",
-        "obroty turnover business negocio catalog catalogo founded fundacao stock gtin",
-    ),
-    "demographic": words(
-        "age idade edad wiek gender genero plec country pais kraj city cidade ciudad miasto",
-        "state estado region regiao wojewodztwo job title role cargo seniority senioridade",
-        "department departamento dzial education escolaridade educacion wyksztalcenie marital",
-        "civil language idioma jezyk occupation profissao profesion zawod ocupacao ocupacion",
-        "position puesto stanowisko",
-    ),
-    "financial": words(
-        "balance saldo credit credito kredyt loan loans emprestimo prestamo pozyczka housing",
-        "mortgage hipoteca debt divida deuda default income salary salario renda dochod",
-    ),
-}
-#: BANT criterion → words in a column name that suggest it.
-CRITERION_WORDS: dict[str, frozenset[str]] = {
-    "budget": words(
-        "budget budgets orcamento orcamentos presupuesto budzet spend spending price pricing",
-        "investment investimento inversion inwestycja afford revenue faturamento receita",
-        "ingresos facturacion przychod przychody balance saldo income salary salario renda",
-        "dochod",
-    ),
-    "authority": words(
-        "role cargo title job seniority senioridade decision decisor decisao decisión authority",
-        "autoridade autoridad rola funkcja stanowisko position puesto occupation profissao",
-        "profesion zawod ocupacao ocupacion",
-    ),
-    "need": words(
-        "need needs necessidade necessidades necesidad necesidades potrzeba potrzeby pain",
-        "painpoint problem problema problemy challenge desafio wyzwanie interest interesse",
-        "interes zainteresowanie usecase requirement requisito wymaganie goal objetivo",
-    ),
-    "timing": words(
-        "timeline timeframe prazo plazo termin harmonogram urgency urgencia pilnosc when",
-        "quando cuando kiedy horizon horizonte deadline schedule cronograma",
-    ),
-}
-#: Groups whose columns describe the market, not the lead: no BANT criterion applies.
-NO_CRITERION_GROUPS = ("market",)
-#: Criteria that are answers to a qualification question rather than a trait of the lead.
-QUALIFICATION_CRITERIA = ("budget", "need", "timing")
-
-#: Words in a categorical column's values that mark job titles (authority).
-TITLE_VALUE_WORDS = words(
-    "manager director ceo cto cfo coo cmo vp head chief president owner founder analyst",
-    "engineer specialist coordinator gerente diretor diretora coordenador coordinador analista",
-    "dono socio kierownik dyrektor prezes wlasciciel specjalista",
-)
-#: Words in values that mark a time horizon (timing).
-TIME_VALUE_WORDS = words(
-    "month months mes meses miesiac miesiace miesiecy week weeks semana semanas tydzien",
-    "tygodni year years ano anos rok lat quarter trimestre kwartal asap immediately imediato",
-    "inmediato natychmiast days dias dni",
-)
-#: Currency marks in values (budget).
-CURRENCY_MARKS = ("$", "€", "£", "r$", "zł", "zl", "usd", "eur", "brl", "pln")
+# (The words that place a column in a group and a criterion are in ``group_words``.)
 
 # -- leakage -------------------------------------------------------------------------------------
 #: Name words that mean the outcome itself or an event after first contact.
@@ -212,6 +191,16 @@ OUTCOME_WORDS = words(
 JUDGEMENT_WORDS = words(
     "quality rating rated disposition feedback notes note comment comments remark remarks",
     "score scoring qualidade avaliacao calidad valoracion calificacion ocena jakosc",
+)
+#: Words in a field's *values* that read like a rep's judgement of the lead after contact
+#: ("Potential Lead", "Hot", "High in Relevance", "Might be", "Not interested", "Ringing",
+#: "Will revert"): with a fill pattern that follows the outcome, sales set the field.
+JUDGEMENT_VALUE_WORDS = words(
+    "potential hot warm cold qualified unqualified relevance relevant irrelevant might maybe",
+    "worst sure interested uninterested ringing revert reverted busy unreachable callback",
+    "potencial quente morno frio qualificado desqualificado relevante interessado talvez",
+    "caliente tibio calificado cualificado descalificado interesado quizas",
+    "potencjalny goracy cieply zimny kwalifikowany zainteresowany niezainteresowany",
 )
 #: Name words of a "last activity" field: ``last`` plus one of the second group.
 LAST_WORDS = words("last latest recent ultima ultimo ostatnia ostatni")

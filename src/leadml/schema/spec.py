@@ -29,7 +29,8 @@ DATE_KINDS = ("month", "weekday", "age_days")
 #: Groups that say who the lead or the company is: never actionable (no rep can change them).
 FIXED_GROUPS = frozenset({"demographic", "firmographic"})
 
-#: Answers that CRMs export when a form field was left at its default: they mean "missing".
+#: Answers that CRMs export when a form field was left at its default: they mean "missing"
+#: (unless the schema's ``unanswered`` keeps the form defaults among them apart).
 DEFAULT_MISSING = ("", "Select", "select", "N/A", "n/a", "NA", "-", "--", "unknown", "Unknown")
 
 
@@ -155,6 +156,14 @@ class LeadSchema(BaseModel):
     pii: list[str] = Field(default_factory=list, description="Personal data: never used.")
     exclude: list[str] = Field(default_factory=list, description="Columns left out on purpose.")
     missing_values: list[str] = Field(default_factory=lambda: list(DEFAULT_MISSING))
+    unanswered: list[str] = Field(
+        default_factory=list,
+        description="A form's default answers ('Select', 'Please choose', 'Selecione'): the "
+        "lead saw the question and skipped it. Category and ordinal fields read them (and every "
+        "known form default) as the answer '(not answered)', apart from blank (never sent), "
+        "even when missing_values lists them too; numbers and yes/no fields read them as "
+        "missing. Empty: placeholders are all missing.",
+    )
     day_first: bool | None = Field(
         default=None,
         description="Numeric dates are day first (05/11/2026 = 5 November), as in Europe; "
@@ -255,6 +264,8 @@ class LeadSchema(BaseModel):
 
     def to_dict(self) -> dict:
         data = self.model_dump(exclude_none=True, exclude={"features"})
+        if not data["unanswered"]:
+            del data["unanswered"]  # a schema that does not use it is written as it always was
         data["features"] = {
             f.name: f.model_dump(exclude_none=True, exclude={"name"}, exclude_defaults=True)
             | {"kind": f.kind}

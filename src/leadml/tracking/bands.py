@@ -31,7 +31,7 @@ def apply_to_registry(
 
     from leadml.bundle.model import LeadModel
     from leadml.bundle.signing import SIGNATURE_FILE, sign_bundle
-    from leadml.tracking.champions import move_champion
+    from leadml.tracking.champions import BundleFolder, move_champion
     from leadml.tracking.references import download_bundle
     from leadml.tracking.registry import CHAMPION, parse_reference
     from leadml.tracking.store import connect
@@ -59,7 +59,8 @@ def apply_to_registry(
         new = log_version(client, name, old, run_id, lead_model, bundle, settings)
     moved = parsed[2] == CHAMPION
     if moved:
-        move_champion(client, name, new, who=record["chosen_by"], why=plan.why())
+        folder = BundleFolder.of(settings, name)
+        move_champion(client, name, new, who=record["chosen_by"], why=plan.why(), folder=folder)
     return {"registered_model": name, "from_version": old, "version": new, "moved": moved}
 
 

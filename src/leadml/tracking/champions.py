@@ -9,20 +9,34 @@ Rollback undoes promotions, not rollbacks: it goes back to the champion that the
 replaced when it was *promoted*. Rolling back twice after v1 → v2 → v3 gives v2, then v1, not
 v3 again; a version that became champion on its own (the first one registered) has nothing
 before it, and rollback says so and changes nothing.
+
+The project's bundle folder (``models/<name>/``, what a Docker container or ``--model
+models/<name>`` serves) follows every move: the new champion's bundle is downloaded and checked
+*before* the alias moves, then swapped in whole (a temporary folder beside it, renamed over
+it), so the folder is the champion's and a failed download changes nothing. The previous
+bundle is replaced, not kept beside it: it stays in the registry, and ``leadml rollback``
+writes it back.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from leadml.errors import LeadMLError
 from leadml.tracking.registry import CHAMPION, alias_version
+
+if TYPE_CHECKING:
+    from leadml.bundle.signing import Key
+    from leadml.config import Settings
 
 MOVE_TAG = "leadml.champion_move."
 
@@ -37,6 +51,64 @@ class ChampionMove:
     from_version: str | None
     to_version: str
     why: str
+
+
+@dataclass(frozen=True)
+class BundleFolder:
+    """Where a project's champion bundle lives on disk, and the key its bundles are signed with."""
+
+    path: Path
+    key: Key | None = None
+
+    @classmethod
+    def of(cls, settings: Settings, name: str) -> BundleFolder:
+        """``models/<name>/`` in the project home: where ``leadml train`` writes it too."""
+        return cls(settings.models_dir / name, settings.bundle_key)
+
+
+def stage_bundle(client: MlflowClient, name: str, version: str, folder: BundleFolder) -> Path:
+    """Version ``version``'s bundle, checked, in a new folder beside ``folder.path``, with its
+    registry name, version and run in its metadata (as ``leadml train`` writes them), signed
+    when a key is held. A bundle signed with a key not held here is copied as it is (its
+    signature stays valid); the caller swaps the folder in (``swap_in``) or removes it."""
+    from leadml.bundle.files import copy_bundle
+    from leadml.bundle.model import LeadModel
+    from leadml.bundle.signing import SIGNATURE_FILE, sign_bundle
+    from leadml.tracking.references import download_bundle
+
+    target = folder.path.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="leadml-champion-") as work:
+        bundle, identity = download_bundle(f"models:/{name}/{version}", Path(work))
+        model = LeadModel.load(bundle, key=folder.key)
+        if folder.key is not None or not (bundle / SIGNATURE_FILE).exists():
+            run_id = client.get_model_version(name, version).run_id
+            model.meta.update(identity | ({"run_id": run_id} if run_id else {}))
+            model.write_files(bundle)
+            if folder.key is not None:
+                sign_bundle(bundle, folder.key)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        shutil.rmtree(staging)
+        try:
+            return copy_bundle(bundle, staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def write_champion_folder(
+    client: MlflowClient, name: str, version: str, folder: BundleFolder
+) -> Path:
+    """Put version ``version``'s bundle in ``folder`` (staged, then swapped in whole): for a
+    champion the registry crowned on its own, the first one, which no move recorded."""
+    from leadml.bundle.files import swap_in
+
+    staging = stage_bundle(client, name, version, folder)
+    try:
+        swap_in(staging, folder.path.resolve())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder.path
 
 
 def champion_log(client: MlflowClient, name: str) -> list[ChampionMove]:
@@ -60,8 +132,33 @@ def move_champion(
     why: str,
     kind: str = "promotion",
     evidence: dict[str, Any] | None = None,
+    folder: BundleFolder | None = None,
 ) -> ChampionMove:
-    """Point ``champion`` at version ``new`` and record the move (see the module docstring)."""
+    """Point ``champion`` at version ``new``, record the move, and put its bundle in
+    ``folder`` (see the module docstring)."""
+    from leadml.bundle.files import swap_in
+
+    staging = stage_bundle(client, name, new, folder) if folder is not None else None
+    try:
+        move = _move_alias(client, name, new, who=who, why=why, kind=kind, evidence=evidence)
+        if staging is not None and folder is not None:
+            swap_in(staging, folder.path.resolve())
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return move
+
+
+def _move_alias(
+    client: MlflowClient,
+    name: str,
+    new: str,
+    *,
+    who: str,
+    why: str,
+    kind: str,
+    evidence: dict[str, Any] | None,
+) -> ChampionMove:
     old = alias_version(client, name, CHAMPION)
     move = ChampionMove(
         kind=kind,

@@ -14,10 +14,13 @@ ever.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
+
+if TYPE_CHECKING:
+    from leadml.tracking.champions import BundleFolder
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -103,14 +106,23 @@ def registry_identity(client: MlflowClient, ref: str) -> dict[str, str]:
 
 
 def record_promotion(
-    client: MlflowClient, name: str, old: str | None, new: str, who: str, numbers: dict[str, Any]
+    client: MlflowClient,
+    name: str,
+    old: str | None,
+    new: str,
+    who: str,
+    numbers: dict[str, Any],
+    folder: BundleFolder | None = None,
 ) -> None:
-    """Move the champion alias to ``new`` on the gate's evidence and record who, when, from and
-    to (:func:`leadml.tracking.champions.move_champion`); ``old`` is the champion judged."""
+    """Move the champion alias to ``new`` on the gate's evidence, record who, when, from and
+    to, and put its bundle in ``folder`` (:func:`leadml.tracking.champions.move_champion`);
+    ``old`` is the champion judged."""
     from leadml.tracking.champions import move_champion
 
     why = f"passed the promotion gate against v{old}" if old else "first champion"
-    move_champion(client, name, new, who=who, why=why, kind="promotion", evidence=numbers)
+    move_champion(
+        client, name, new, who=who, why=why, kind="promotion", evidence=numbers, folder=folder
+    )
 
 
 #: The figures ``leadml versions`` shows for each version (MLflow metric names of its run).

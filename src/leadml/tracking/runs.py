@@ -58,6 +58,15 @@ def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: v for k, v in flat.items() if v is not None and np.isfinite(v)}
 
 
+def champion_version(name: str) -> str | None:
+    """The version holding ``name``'s champion alias in the current store, if any."""
+    from mlflow.tracking import MlflowClient
+
+    from leadml.tracking.registry import CHAMPION, alias_version
+
+    return alias_version(MlflowClient(), name, CHAMPION)
+
+
 def log_run(
     experiment_id: str,
     name: str,
