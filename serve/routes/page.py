@@ -127,6 +127,8 @@ def page_router(
                 "framework": loaded.framework.upper(),
                 # A list, not a dict: tojson sorts keys, and BANT reads in its own order.
                 "criteria": [[c, criterion_label(c)] for c in rule.recorded],
+                # False: too few criteria recorded to judge any lead (the header says why).
+                "judges": rule.judges,
                 "authRequired": keys.enabled,
                 "history": history_enabled,
                 "maxLeads": max_leads,

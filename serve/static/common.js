@@ -182,6 +182,9 @@ function qualifiedOf(s) {
 
 function qualifiedText(s) {
   const name = frameworkOf(s), q = qualifiedOf(s);
+  // A model that records too few criteria judges no lead: the header says so once, and each
+  // lead does not repeat "cannot judge yet" as if an answer were still to come.
+  if (config.judges === false) return `${name}: not judged (see above)`;
   return q === true ? `${name} qualified` : q === false ? `not ${name} qualified` : `${name}: cannot judge yet`;
 }
 

@@ -113,8 +113,9 @@ class SchemaSuggestion:
         if schema.unanswered and any(n.startswith("form defaults") for n in notes):
             lines.append(
                 "form defaults (" + ", ".join(map(repr, schema.unanswered)) + ") are the answer "
-                "'(not answered)' in category and ordinal fields, apart from blanks; every other "
-                "placeholder is missing: unanswered = [] reads them all as missing"
+                "'(not answered)' in category and ordinal fields, a state of its own apart from "
+                "blanks; other placeholders are missing (unanswered = [] in the schema reads "
+                "form defaults as missing too)"
             )
         for column in self.high_cardinality:
             lines.append(f"high-cardinality category: '{column}' (rare levels pooled)")
