@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from leadml.bundle.model import LeadModel
 from leadml.cli import app
+from leadml.cli import progress as progress_module
 from leadml.data.synthetic import generate_leads
 from leadml.modeling.promotion import promotion_summary
 
@@ -149,7 +150,7 @@ def test_retrain_keeps_the_champion_when_the_challenger_is_worse_on_the_newest_l
     done = cli(home, "retrain", "--data", str(home / "noisy.csv"), "--promote")
     assert done.exit_code == 3, done.output  # kept
     steps = PROGRESS.findall(done.output)
-    assert len(steps) >= 2 and steps[0].startswith("… Training the challenger, "), done.output
+    assert len(steps) >= 2, done.output  # minutes of work: lines every few seconds
     assert "Gate on the newest 1,000 leads" in done.output
     assert f"Kept champion v{champion}" in done.output and "ROC AUC" in done.output
     assert "learned from 1,000 of these leads" in done.output  # same leads as its own file
@@ -167,7 +168,10 @@ def test_retrain_refuses_bad_input_before_training(home: Path) -> None:
     assert done.exit_code == 2 and "no lead in the data was created on or after" in done.output
 
 
-def test_evaluate_shows_progress_off_a_terminal(home: Path) -> None:
+def test_evaluate_shows_progress_off_a_terminal(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress_module, "QUIET_S", 0.0)  # this evaluation takes a second
     done = cli(
         home, "evaluate", "--model", f"models:/{NAME}/1", "--data", str(home / "holdout.csv")
     )
