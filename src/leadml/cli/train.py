@@ -31,6 +31,7 @@ from leadml.cli.options import (
 )
 from leadml.cli.render import backtest_table, console, grades_table, metrics_table, screen
 from leadml.cli.shell import project_settings
+from leadml.counts import plural
 from leadml.errors import LeadMLError
 
 if TYPE_CHECKING:
@@ -190,18 +191,16 @@ def schema_edit_hint(
     that writes the schema for editing (with the options this training was given, so it
     reads the outcome the same way) and the training that uses it. Empty when nothing is
     left undecided. Every name is quoted as the shell needs it, spelled as the file does."""
-    from leadml.schema.criteria import BANT
+    from leadml.schema.frameworks import bant_rollup
 
     unassigned = [f.name for f in lead_schema.features if f.group == "other"]
-    recorded = {f.criterion for f in lead_schema.features}
-    unrecorded = [c for c in BANT if c not in recorded]
+    unrecorded = bant_rollup(lead_schema).unrecorded  # as the model will say it, once
     if not unassigned and not unrecorded:
         return []
     said = []
     if unassigned:
-        columns = "column" if len(unassigned) == 1 else "columns"
         shown = ", ".join(f"'{c}'" for c in unassigned[:5]) + (", …" if len(unassigned) > 5 else "")
-        said.append(f"{len(unassigned)} {columns} unassigned ({shown})")
+        said.append(f"{plural(len(unassigned), 'column')} unassigned ({shown})")
     if unrecorded:
         said.append(f"no column tagged {' or '.join(unrecorded)}")
     out = f"{lead_schema.name}.schema.toml"

@@ -16,11 +16,11 @@ default, said why.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 import numpy as np
 
+from leadml.data.leakage import allow_hint
 from leadml.schema.group_words import (
     CALENDAR_FILLERS,
     CALENDAR_NAMES,
@@ -179,5 +179,5 @@ def staff_note(column: str, evidence: str) -> str:
     """The one line a staff column is left out with, and the flag that keeps it."""
     return (
         f"who worked the lead (staff), not a trait of the lead: {evidence}; keep it as a "
-        f"feature with --allow {shlex.quote(column)}"
+        f"feature with {allow_hint(column)}"
     )

@@ -37,6 +37,7 @@ import pandas as pd
 
 from leadml.data.target import CONVERTED, NOT_CONVERTED, OPEN
 from leadml.data.timeline import CREATED_AFTER, DAY_NS, Timeline, parse_as_of
+from leadml.data.values import days_option
 from leadml.errors import DataError
 from leadml.schema.spec import LeadSchema
 
@@ -54,16 +55,8 @@ MIN_AT_RISK = 20
 
 def parse_horizon(text: str | int | None) -> str | int:
     """``auto``, ``none`` or a whole number of days (``--horizon``)."""
-    value = str(text if text is not None else "auto").strip().lower()
-    if value in ("auto", "none"):
-        return value
-    try:
-        days = float(value)
-    except ValueError:
-        days = float("nan")
-    if not np.isfinite(days) or days < 1 or days != round(days):
-        raise DataError(f"--horizon must be auto, none or a whole number of days, not {text!r}")
-    return int(days)
+    value = days_option(text, "--horizon", "a whole number of days", whole=True)
+    return value if isinstance(value, str) else int(value)
 
 
 def conversion_curve(timeline: Timeline) -> tuple[np.ndarray, np.ndarray, float]:

@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from leadml.errors import DataError
 from leadml.schema.lexicon import FORM_DEFAULTS, PLACEHOLDERS, fold
 
 #: The answer a form placeholder stands for in a text field, when the schema keeps them apart:
@@ -141,3 +142,21 @@ def level_lookup(levels: Iterable[str]) -> dict[str, str]:
 def canonical(text: str, lookup: Mapping[str, str]) -> str | None:
     """The level ``text`` means, or None when it matches none."""
     return lookup.get(text_key(text))
+
+
+def days_option(
+    text: str | int | None, option: str, expected: str, whole: bool = False
+) -> str | float:
+    """A flag that takes ``auto``, ``none`` or a number of days (``--horizon``, ``--recency``):
+    the word in lower case, or the positive number (a whole one with ``whole``); anything else
+    stops with one line naming the flag and what it takes."""
+    value = str(text if text is not None else "auto").strip().lower()
+    if value in ("auto", "none"):
+        return value
+    try:
+        days = float(value)
+    except ValueError:
+        days = float("nan")
+    if not math.isfinite(days) or days <= 0 or (whole and (days < 1 or days != round(days))):
+        raise DataError(f"{option} must be auto, none or {expected}, not {text!r}")
+    return days

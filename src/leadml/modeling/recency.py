@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadml.data.values import days_option
 from leadml.errors import DataError
 from leadml.schema.spec import LeadSchema
 
@@ -69,19 +70,9 @@ def recency_weights(ages: Ages, half_life: float | None) -> np.ndarray | None:
 
 
 def parse_recency(text: str | None) -> str | float:
-    """``auto``, ``none`` or a half-life in days (a positive number), from ``--recency``."""
-    value = (text or "auto").strip().lower()
-    if value in ("auto", "none"):
-        return value
-    try:
-        days = float(value)
-    except ValueError:
-        days = float("nan")
-    if not np.isfinite(days) or days <= 0:
-        raise DataError(
-            f"--recency must be auto, none or a half-life in days (a positive number), not {text!r}"
-        )
-    return days
+    """``auto``, ``none`` or a half-life in days (a positive number), from ``--recency``
+    (empty: ``auto``)."""
+    return days_option(text or None, "--recency", "a half-life in days (a positive number)")
 
 
 def candidate_half_lives(recency: str | float, ages: Ages | None) -> list[float | None]:
