@@ -16,11 +16,11 @@ default, said why.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 import numpy as np
 
-from leadml.data.leakage import allow_hint
 from leadml.schema.group_words import (
     CALENDAR_FILLERS,
     CALENDAR_NAMES,
@@ -173,6 +173,13 @@ def staff_evidence(column: str, levels: list[str] | None = None) -> str | None:
         if _share(split, lambda w: w & TITLE_VALUE_WORDS) >= VALUE_SHARE:
             return None
     return _quoted(column, strong or weak)
+
+
+def allow_hint(column: str) -> str:
+    """The flag that keeps a left-out ``column`` (staff here, a flagged column in the leakage
+    guard), quoted so that it pastes into a shell as one word. Here, not in the leakage guard,
+    because this module is read on the serving path, which never imports scikit-learn."""
+    return f"--allow {shlex.quote(column)}"
 
 
 def staff_note(column: str, evidence: str) -> str:

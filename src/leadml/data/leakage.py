@@ -42,7 +42,6 @@ labels, what the model may learn from.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,6 +50,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import TargetEncoder
 
+from leadml.data.column_meaning import allow_hint
 from leadml.data.copies import COPY_RHO, LEFT_ENTROPY, find_copies
 from leadml.data.fill_patterns import (
     FILL_MOSTLY,
@@ -273,11 +273,6 @@ def spelled(spec: FeatureSpec) -> str:
     if spec.column == spec.name:
         return f"'{spec.name}'"
     return f"'{spec.column}' (as '{spec.name}')"
-
-
-def allow_hint(column: str) -> str:
-    """The flag that keeps ``column``, quoted so that it pastes into a shell as one word."""
-    return f"--allow {shlex.quote(column)}"
 
 
 def _check_allowed(allowed: set[str], frame: pd.DataFrame, schema: LeadSchema) -> None:

@@ -157,7 +157,8 @@ def preview_leakage(frame: pd.DataFrame, schema: LeadSchema, settings: Settings)
         prepared = prepare_training(frame, schema, settings, min_class_count=1)
     except DataError as exc:
         return [f"leakage guard not previewed: {exc}"]
-    from leadml.data.leakage import allow_hint, spelled
+    from leadml.data.column_meaning import allow_hint
+    from leadml.data.leakage import spelled
 
     flagged, specs = prepared.leakage["flagged"], {f.name: f for f in schema.features}
     return [
