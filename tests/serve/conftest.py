@@ -7,8 +7,12 @@ would. Servers are stopped (graceful shutdown, history flushed) at the end of th
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -140,3 +144,80 @@ def copied_bundle(bundle: Path, tmp_path: Path) -> Path:
     target = tmp_path / "bundle"
     shutil.copytree(bundle, target)
     return target
+
+
+class ServeProcess:
+    """``leadml serve`` as its own process: what a model that crashes LightGBM, or a SIGTERM from
+    a container runtime, is tested against (a crash in a thread would end the test run)."""
+
+    def __init__(self, home: Path, model_ref: str | Path, env: dict[str, str], *args: str) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = home / "serve.log"
+        command = [sys.executable, "-m", "leadml", "serve", "--model", str(model_ref)]
+        command += ["--port", str(self.port), *args]
+        environment = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LEADML_")},
+            "LEADML_HOME": str(home),
+            "LEADML_HISTORY_URL": f"sqlite:///{home / 'history.db'}",
+            "LEADML_ALLOW_SPARSE": "true",
+            **env,
+        }
+        with self.log.open("wb") as output:
+            self.process = subprocess.Popen(
+                command, cwd=home, env=environment, stdout=output, stderr=subprocess.STDOUT
+            )
+
+    def wait_ready(self, timeout: float = 60) -> ServeProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"leadml serve ended ({self.process.returncode}): {self.text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"leadml serve did not start: {self.text()}")
+
+    def text(self) -> str:
+        """What the server logged so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+    def stop(self, grace: float = 10) -> int | None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds, as a container runtime does."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@pytest.fixture()
+def serve_process(
+    tmp_path_factory: pytest.TempPathFactory, bundle: Path
+) -> Iterator[Callable[..., ServeProcess]]:
+    """Start ``leadml serve`` processes (``env``: extra ``LEADML_*`` settings; ``args``: extra
+    flags such as ``--shadow REF``); each is stopped when the test ends."""
+    started: list[ServeProcess] = []
+
+    def start(
+        model_ref: str | Path | None = None, *args: str, env: dict[str, str] | None = None
+    ) -> ServeProcess:
+        home = tmp_path_factory.mktemp("serve-process")
+        process = ServeProcess(home, model_ref or bundle, env or {}, *args)
+        started.append(process)
+        return process.wait_ready()
+
+    yield start
+    for process in started:
+        process.stop()
