@@ -108,10 +108,33 @@ def test_tenant_and_positive(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     assert outcomes(url) == {("crm-a", "A1"): (True, None), ("crm-a", "A2"): (False, None)}
-    # Another tenant's leads are unknown to the default one.
+    # Another tenant's leads are unknown to it.
+    history_with(url, ["B1"], tenant="crm-b")
     other = run("--data", str(export), "--on", "lead_id", "--target", "stage",
-                "--positive", "signed", "--history", url, home=tmp_path)  # fmt: skip
+                "--positive", "signed", "--tenant", "crm-b", "--history", url,
+                home=tmp_path)  # fmt: skip
     assert "2 lead ids have no score in the history: A1, A2" in other.output
+
+
+def test_without_tenant_the_only_one_or_a_one_line_error(tmp_path: Path) -> None:
+    """The history's only tenant is the one meant; with several, the import asks which (an
+    outcome is one CRM's word about its own lead), and a tenant it does not hold is a typo."""
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    history_with(url, ["A1", "A2"], tenant="crm-a")
+    export = tmp_path / "deals.csv"
+    export.write_text("lead_id,converted\nA1,1\nA2,0\n")
+    common = ("--data", str(export), "--on", "lead_id", "--history", url)
+    done = run(*common, home=tmp_path)
+    assert done.exit_code == 0, done.output
+    assert "tenant crm-a" in done.output and "Recorded 2 outcomes" in done.output
+    assert outcomes(url) == {("crm-a", "A1"): (True, None), ("crm-a", "A2"): (False, None)}
+    history_with(url, ["A1"], tenant="crm-b")
+    mixed = run(*common, home=tmp_path)
+    assert mixed.exit_code == 2
+    assert "leads of 2 tenants (crm-a, crm-b): name one with --tenant NAME" in mixed.output
+    typo = run(*common, "--tenant", "crm-z", home=tmp_path)
+    assert typo.exit_code == 2 and "tenant 'crm-z' has no scores or outcomes" in typo.output
+    assert len(outcomes(url)) == 2  # neither stored anything
 
 
 @pytest.mark.parametrize(
@@ -152,7 +175,8 @@ def test_refusals(tmp_path: Path) -> None:
     assert not missing.exists()
     dead = f"postgresql+psycopg://leadml:secret-pw@127.0.0.1:{free_port()}/nowhere"
     down = run("--data", str(export), "--on", "id", "--history", dead, home=tmp_path)
-    assert down.exit_code == 2 and "cannot take the outcomes (nothing was stored)" in down.output
+    assert down.exit_code == 2 and "cannot be read to tell whose leads" in down.output
+    assert "(nothing was changed)" in down.output
     assert "secret-pw" not in down.output
     off = run("--data", str(export), "--on", "id", "--history", "none", home=tmp_path)
     assert off.exit_code == 2 and "score history is turned off" in off.output

@@ -280,7 +280,8 @@ def test_the_history_counts_one_tenants_leads(
     trained: TrainResult, folder: Path, tmp_path: Path
 ) -> None:
     """Two CRMs number their leads alike: added up, 2 × 400 leads scored within seconds read as
-    one burst of 800; the plan is one tenant's, and without --tenant the command asks which."""
+    one burst of 800; the plan is one tenant's, and without a choice the command asks which
+    (pooling is the operator's explicit choice: --tenants A,B or --all-tenants)."""
     url = f"sqlite:///{tmp_path / 'history.db'}"
     now = datetime.now(UTC)
     keeper = ScoreHistory(url, days=None)
@@ -297,8 +298,13 @@ def test_the_history_counts_one_tenants_leads(
     mixed = thresholds(*common, home=tmp_path)
     assert mixed.exit_code == 2, mixed.output
     lines = [line for line in mixed.output.splitlines() if not line.startswith("Project home")]
-    assert len(lines) == 1 and "2 tenants in this window (crm-a, crm-b)" in lines[0], lines
-    assert "name one with --tenant NAME" in lines[0]
+    assert len(lines) == 1 and "leads of 2 tenants (crm-a, crm-b)" in lines[0], lines
+    assert "--tenant NAME (one), --tenants A,B (pooled) or --all-tenants (pooled)" in lines[0]
+    pooled = thresholds(*common, "--all-tenants", "--json", home=tmp_path)
+    assert pooled.exit_code == 0, pooled.output
+    result = json.loads(pooled.stdout)
+    assert result["plan"]["leads"] == 800
+    assert "(every tenant (crm-a, crm-b; pooled))" in result["source"]
     done = thresholds(*common, "--tenant", "crm-b", "--json", home=tmp_path)
     assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)

@@ -15,7 +15,15 @@ from typing import Annotated
 
 import typer
 
-from leadml.cli.options import DATA_HELP, HISTORY_HELP, MODEL_HELP, history_url
+from leadml.cli.options import (
+    ALL_TENANTS_HELP,
+    DATA_HELP,
+    HISTORY_HELP,
+    MODEL_HELP,
+    TENANT_HELP,
+    TENANTS_HELP,
+    history_url,
+)
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
 
@@ -44,10 +52,9 @@ def monitor(
         list[FailOn] | None,
         typer.Option(help="Exit with code 3 on this finding (repeatable).", metavar="KIND"),
     ] = None,
-    tenant: Annotated[
-        str | None,
-        typer.Option(help="One tenant's leads (default: every tenant's).", metavar="NAME"),
-    ] = None,
+    tenant: Annotated[str | None, typer.Option(help=TENANT_HELP, metavar="NAME")] = None,
+    tenants: Annotated[str | None, typer.Option(help=TENANTS_HELP, metavar="A,B")] = None,
+    all_tenants: Annotated[bool, typer.Option("--all-tenants", help=ALL_TENANTS_HELP)] = False,
     history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
 ) -> None:
@@ -70,21 +77,23 @@ def monitor(
             recent = from_file(lead_model, read_table(data), describe_source(data))
     else:
         from leadml.history.engine import make_engine
+        from leadml.history.tenants import tenants_at
         from leadml.history.window import scored_leads, shadow_pairs
 
         start = parse_since(since)
-        engine = make_engine(history_url(settings, history, "give --data FILE"))
+        url = history_url(settings, history, "give --data FILE")
+        why = "pooled, one CRM's leads hide another's drift and performance"
+        chosen = tenants_at(url, tenant, tenants, all_tenants, why=why)
+        engine = make_engine(url)
         try:
             with console.status("Reading the score history"):
-                scored = scored_leads(engine, tenant, start)
-                pairs = shadow_pairs(engine, tenant, start)
+                scored = chosen.keep(scored_leads(engine, chosen.one, start))
+                pairs = chosen.keep(shadow_pairs(engine, chosen.one, start))
         finally:
             engine.dispose()
-        tenants = sorted(scored["tenant"].unique()) if tenant is None else [tenant]
-        # Each lead is (tenant, lead id): tenants' leads sit side by side, never merged by id.
-        whose = f"tenant {tenants[0]}" if len(tenants) == 1 else f"{len(tenants)} tenants"
-        window = f"since {start:%Y-%m-%d %H:%M} UTC" + (f" ({whose})" if tenants else "")
-        recent = from_history(lead_model, scored, window)
+        # Each lead is (tenant, lead id): pooled tenants' leads sit side by side, never merged.
+        whose = f" ({chosen.describe()})" if chosen.names else ""
+        recent = from_history(lead_model, scored, f"since {start:%Y-%m-%d %H:%M} UTC{whose}")
     with console.status(f"Monitoring {len(recent.leads):,} leads"):
         result = monitor_recent(lead_model, recent, framework=settings.framework, shadow=pairs)
     if as_json:

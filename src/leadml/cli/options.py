@@ -67,6 +67,13 @@ NAME_HELP = (
     "Registered model (and MLflow experiment) for this project; default: the schema's name, "
     "else the data file's."
 )
+# Whose leads a verb reads from the history (one rule: leadml.history.tenants).
+TENANT_HELP = (
+    "One tenant's leads: the API key name they were scored under (default: the history's only "
+    "tenant)."
+)
+TENANTS_HELP = "Several tenants' leads, pooled: names separated by commas."
+ALL_TENANTS_HELP = "Every tenant's leads, pooled."
 
 
 def history_url(settings: Settings, given: str | None, when_off: str) -> str:

@@ -212,27 +212,32 @@ def import_outcomes(
         typer.Option(help="The column of when each lead converted or was lost.", metavar="COL"),
     ] = None,
     tenant: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Whose leads: the API key name they were scored under ('default' on a server "
-            "without keys).",
+            help="Whose leads: the API key name they were scored under (default: the history's "
+            "only tenant; 'default' on a server without keys).",
             metavar="NAME",
         ),
-    ] = "default",  # history.tables.DEFAULT_TENANT
+    ] = None,
     history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
 ) -> None:
     """Record which scored leads converted, from an export of leads and their outcomes."""
     from leadml.data.read import describe_source, read_table
     from leadml.history.engine import redact
     from leadml.history.outcomes import record_outcomes_at
+    from leadml.history.tenants import tenants_at
 
-    if not tenant.strip() or len(tenant) > TENANT_LENGTH:
+    if tenant is not None and (not tenant.strip() or len(tenant) > TENANT_LENGTH):
         raise LeadMLError(f"--tenant must be a name of 1 to {TENANT_LENGTH} characters")
     url = history_url(project_settings(), history, "outcomes are kept beside it")
+    why = "an outcome is one CRM's word about its own lead"
+    chosen = tenants_at(url, tenant, why=why, write=True).names[0]
     with console.status(f"Reading {describe_source(data)}"):
         frame = read_table(data)
     column = target_column(list(map(str, frame.columns)), on, at, target)
     found = table_outcomes(frame, on, column, positive, at)
-    result = record_outcomes_at(url, tenant, found)
-    console.print(f"[dim]Score history: {redact(url)}[/]", highlight=False, soft_wrap=True)
+    result = record_outcomes_at(url, chosen, found)
+    console.print(
+        f"[dim]Score history: {redact(url)}, tenant {chosen}[/]", highlight=False, soft_wrap=True
+    )
     console.print(summary(result), highlight=False, soft_wrap=True)

@@ -10,17 +10,29 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from leadml.cli.options import DATA_HELP, OUTCOMES_HELP, read_with_outcomes
+from leadml.cli.options import (
+    ALL_TENANTS_HELP,
+    DATA_HELP,
+    OUTCOMES_HELP,
+    TENANT_HELP,
+    TENANTS_HELP,
+    read_with_outcomes,
+)
 from leadml.cli.progress import progress
 from leadml.cli.registry import NAME_OPTION, registered_project, say_promoted
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
 from leadml.errors import LeadMLError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from leadml.schema.spec import LeadSchema
 
 PROMOTED, KEPT = 0, 3
 FIGURES = ("roc_auc", "ece", "log_loss", "brier")
@@ -44,13 +56,9 @@ def retrain(
         Path | None,
         typer.Option(help="LeadSchema TOML (default: the champion's own).", metavar="FILE"),
     ] = None,
-    tenant: Annotated[
-        str | None,
-        typer.Option(
-            help="Whose posted outcomes label a --data without outcomes (default: every tenant's).",
-            metavar="NAME",
-        ),
-    ] = None,
+    tenant: Annotated[str | None, typer.Option(help=TENANT_HELP, metavar="NAME")] = None,
+    tenants: Annotated[str | None, typer.Option(help=TENANTS_HELP, metavar="A,B")] = None,
+    all_tenants: Annotated[bool, typer.Option("--all-tenants", help=ALL_TENANTS_HELP)] = False,
 ) -> None:
     """Train a challenger on the newest history; promote it only if it is not worse.
 
@@ -58,7 +66,9 @@ def retrain(
     champion alias only when the gate passes.
 
     Outcomes come from --data's target column, from --outcomes FILE --on KEY, or (when --data
-    has no target column) from the outcomes posted to the score history, by lead id.
+    has no target column) from the outcomes posted to the score history, by lead id, of one
+    tenant (--tenant; needed when the history holds several) or of tenants pooled on purpose
+    (--tenants A,B or --all-tenants).
 
     Exit code 0: promoted (or would be, without --promote); 3: kept the champion; 2: failed.
     """
@@ -100,19 +110,10 @@ def retrain(
     if target != lead_schema.target:
         lead_schema = lead_schema.model_copy(update={"target": target, "positive": positive})
     if outcomes is None and lead_schema.target not in frame.columns:
-        from leadml.history.labels import label_from_store, stored_outcomes
-
-        url = settings.history_database
-        if url is None or not lead_schema.id:
-            raise LeadMLError(
-                f"the data has no target column '{lead_schema.target}': give --outcomes FILE "
-                "--on KEY, or post outcomes to the score history"
-            )
-        frame, note = label_from_store(
-            frame, lead_schema.id, lead_schema.target, stored_outcomes(url, tenant)
+        frame = _label_from_history(
+            frame, lead_schema, settings.history_database, tenant, tenants, all_tenants
         )
         lead_schema = lead_schema.model_copy(update={"positive": "1"})
-        console.print(f"[cyan]Outcomes:[/] {note}", highlight=False, soft_wrap=True)
     frame = since_filter(frame, lead_schema, since)
     with progress("Training the challenger") as status:
         result, gate = retrain_leads(
@@ -163,6 +164,35 @@ def retrain(
         record_promotion(client, project, old, new, getpass.getuser(), gate.evidence(), folder)
     say_promoted(project, new, old, gate.challenger, gate.champion, folder)
     raise typer.Exit(PROMOTED)
+
+
+def _label_from_history(
+    frame: pd.DataFrame,
+    lead_schema: LeadSchema,
+    url: str | None,
+    tenant: str | None,
+    tenants: str | None,
+    all_tenants: bool,
+) -> pd.DataFrame:
+    """The leads of ``frame`` labelled by the chosen tenants' posted outcomes (one tenant
+    unless pooled on purpose: the gate then judges on labels of the leads' own CRM), and a
+    line saying whose labelled them."""
+    from leadml.history.labels import label_from_store, stored_outcomes
+    from leadml.history.tenants import tenants_at
+
+    if url is None or not lead_schema.id:
+        raise LeadMLError(
+            f"the data has no target column '{lead_schema.target}': give --outcomes FILE "
+            "--on KEY, or post outcomes to the score history"
+        )
+    chosen = tenants_at(
+        url, tenant, tenants, all_tenants, why="one CRM's outcomes label its own leads"
+    )
+    labelled, note = label_from_store(
+        frame, lead_schema.id, lead_schema.target, stored_outcomes(url, chosen), chosen.describe()
+    )
+    console.print(f"[cyan]Outcomes:[/] {note}", highlight=False, soft_wrap=True)
+    return labelled
 
 
 def _gate_table(gate: Any, new: str, old: str | None) -> Table:

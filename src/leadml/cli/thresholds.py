@@ -25,7 +25,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from leadml.cli.options import DATA_HELP, HISTORY_HELP, MODEL_HELP, history_url, warn_all
+from leadml.cli.options import (
+    ALL_TENANTS_HELP,
+    DATA_HELP,
+    HISTORY_HELP,
+    MODEL_HELP,
+    TENANT_HELP,
+    TENANTS_HELP,
+    history_url,
+    warn_all,
+)
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
 from leadml.counts import plural
@@ -45,6 +54,7 @@ from leadml.qualify.capacity import (
 if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
     from leadml.config import Settings
+    from leadml.history.tenants import Tenants
 
 
 @dataclass
@@ -87,13 +97,14 @@ def from_file(lead_model: LeadModel, data: str, settings: Settings, weeks: float
 
 
 def from_history(
-    lead_model: LeadModel, settings: Settings, history: str | None, since: str, tenant: str | None
+    lead_model: LeadModel, settings: Settings, history: str | None, since: str, chosen: Tenants
 ) -> Inflow:
-    """One tenant's leads scored since ``since`` (each once, at its latest score): the stored
-    probability where this model (or its booster) scored it, else rescored from the values
-    stored with it. Without ``tenant``, the history must hold one tenant's leads only."""
+    """The chosen tenants' leads scored since ``since`` (each once, at its latest score): the
+    stored probability where this model (or its booster) scored it, else rescored from the
+    values stored with it. One tenant unless the operator pooled them
+    (:mod:`leadml.history.tenants`): a cut-off is one sales team's capacity."""
     from leadml.history.engine import make_engine
-    from leadml.history.window import scored_leads, single_tenant
+    from leadml.history.window import scored_leads
     from leadml.monitor.recent import from_history as history_leads
     from leadml.monitor.recent import parse_since
 
@@ -101,11 +112,12 @@ def from_history(
     engine = make_engine(history_url(settings, history, "pass --data recent.csv"))
     try:
         with console.status("Reading the score history"):
-            scored = scored_leads(engine, tenant, start)
+            scored = chosen.keep(scored_leads(engine, chosen.one, start))
     finally:
         engine.dispose()
-    tenant = single_tenant(scored, "a cut-off is one sales team's capacity") or tenant
-    window = f"since {start:%Y-%m-%d %H:%M} UTC" + (f" (tenant {tenant})" if tenant else "")
+    window = f"since {start:%Y-%m-%d %H:%M} UTC" + (
+        f" ({chosen.describe()})" if chosen.names else ""
+    )
     if scored.empty:
         raise LeadMLError(
             f"the score history holds no scored lead {window}; pass --data recent.csv"
@@ -191,13 +203,9 @@ def thresholds(
     since: Annotated[
         str, typer.Option(help="History window: 8w, 30d or a date.", metavar="SPAN|DATE")
     ] = "8w",
-    tenant: Annotated[
-        str | None,
-        typer.Option(
-            help="Whose leads, from the history (needed when it holds several tenants).",
-            metavar="NAME",
-        ),
-    ] = None,
+    tenant: Annotated[str | None, typer.Option(help=TENANT_HELP, metavar="NAME")] = None,
+    tenants: Annotated[str | None, typer.Option(help=TENANTS_HELP, metavar="A,B")] = None,
+    all_tenants: Annotated[bool, typer.Option("--all-tenants", help=ALL_TENANTS_HELP)] = False,
     history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
     apply: Annotated[
         bool,
@@ -220,7 +228,12 @@ def thresholds(
     if data is not None:
         inflow = from_file(lead_model, data, settings, weeks)
     else:
-        inflow = from_history(lead_model, settings, history, since, tenant)
+        from leadml.history.tenants import tenants_at
+
+        url = history_url(settings, history, "pass --data recent.csv")
+        why = "a cut-off is one sales team's capacity"
+        chosen = tenants_at(url, tenant, tenants, all_tenants, why=why)
+        inflow = from_history(lead_model, settings, history, since, chosen)
     window = inflow_window(inflow.times, len(inflow.probability), per, weeks)
     plan = capacity_plan(inflow.probability, window.periods, capacity, per)
     notes = [*inflow.notes, *([window.note] if window.note else [])]
