@@ -29,13 +29,15 @@ function showProblems(error, start = 0, batch = []) {
       return li;
     })
     : [el("li", "", error.message)];
+  const total = listed.length ? Math.max(error.total || 0, items.length) : items.length;
+  if (total > items.length) items.push(el("li", "", `… and ${count(total - items.length)} more`));
   $("errors").replaceChildren(...items);
-  $("errors-count").textContent = plural(items.length, "problem");
+  $("errors-count").textContent = plural(total, "problem");
   $("errors-summary").textContent = error.status
     ? `The server refused the request (HTTP ${error.status}); fix these and score again.`
     : "Fix this and score again.";
   $("errors-panel").hidden = false;
-  setStatus(`Scoring failed: ${plural(items.length, "problem")}, listed below`, true);
+  setStatus(`Scoring failed: ${plural(total, "problem")}, listed below`, true);
 }
 
 function progress(done, total) {

@@ -134,10 +134,12 @@ function headers() {
 
 // A failed call: the server's one-line detail, and every {field, message, type} it listed.
 class ApiError extends Error {
-  constructor(status, detail, errors) {
+  constructor(status, detail, errors, total) {
     super(detail);
     this.status = status;
     this.errors = Array.isArray(errors) ? errors : [];
+    // the server lists at most 20 problems and counts them all in error_count
+    this.total = Number.isInteger(total) && total > this.errors.length ? total : this.errors.length;
   }
 }
 
@@ -153,7 +155,7 @@ async function call(method, path, body) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const detail = typeof data.detail === "string" ? data.detail : `${response.status} ${response.statusText}`;
-    throw new ApiError(response.status, detail, data.errors);
+    throw new ApiError(response.status, detail, data.errors, data.error_count);
   }
   return data;
 }
