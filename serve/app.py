@@ -28,6 +28,7 @@ from leadml.history.store import ScoreHistory
 from serve import access_log, errors
 from serve.auth import Auth, KeyRing
 from serve.docs import install_docs
+from serve.heavy_work import HeavyWork
 from serve.holder import ModelHolder
 from serve.middleware import BodyDeadline, ResponseHeaders
 from serve.request_models import lead_request_model, score_request_model
@@ -37,6 +38,7 @@ from serve.routes.page import mount_static, page_router
 from serve.routes.scoring import scoring_router
 from serve.settings import ServeSettings
 from serve.shadow import ShadowScorer
+from serve.shutdown import close_within, stop_deadline
 
 log = logging.getLogger("serve")
 
@@ -91,7 +93,8 @@ def create_app(
             reload_timeout_s=settings.reload_timeout_s,
         )
     store = ScoreHistory.for_settings(settings)
-    # Loaded now, like the champion: a challenger that cannot serve stops the start, not later.
+    # Proved in a child process, then loaded (serve.shadow): a challenger that cannot serve, or
+    # would crash the server, stops the start, not later.
     shadow = ShadowScorer.for_settings(settings, holder.api_schema, store)
     auth = Auth(KeyRing(settings.keys), KeyRing(settings.operator_keys))
 
@@ -112,10 +115,10 @@ def create_app(
         )
         yield
         app.state.ready = False
-        if shadow is not None:  # first: its last rows go to the history before that closes
-            await anyio.to_thread.run_sync(shadow.close)
-        if store is not None:
-            await anyio.to_thread.run_sync(store.close)
+        # Within the shutdown budget from the signal (serve.shutdown): the shadow first, its
+        # last rows going to the history before that closes, then the history's queue.
+        deadline = stop_deadline(getattr(app.state, "stop_by", None), settings.shutdown_s)
+        await close_within(deadline, shadow, store)
 
     app = LeadmlAPI(
         title="leadml",
@@ -132,6 +135,7 @@ def create_app(
     app.state.shadow = shadow
     app.state.settings = settings
     app.state.auth = auth
+    app.state.heavy = HeavyWork()  # reads and outcome writes off scoring's threads
     errors.install(app)
     # add_middleware puts each one outside the ones before it (LeadmlAPI adds the headers).
     app.add_middleware(BodyDeadline, seconds=settings.body_timeout_s)

@@ -19,6 +19,8 @@ The start-up load stays in-process: a bundle that crashes it only stops that sta
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
 import tempfile
 import threading
@@ -133,6 +135,50 @@ def load_proved(
     return LoadedModel(model=model, ref=ref, framework=framework)
 
 
+#: A reload's private copy: ``leadml-reload-<pid>-<random>`` in the temp folder. The pid says
+#: whose it is, so a later start can tell a copy left by a killed server from a live one's.
+COPY_PREFIX = "leadml-reload-"
+_COPY = re.compile(rf"{re.escape(COPY_PREFIX)}(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_copies(folder: Path | None = None) -> int:
+    """Remove reload copies left in ``folder`` (the temp folder) by servers of this user that
+    are gone (a ``kill -9`` mid-reload skips the ``finally`` that removes them); how many.
+
+    Another user's copies, and those of a process still running (or of a pid reused since),
+    are left alone.
+    """
+    root = Path(folder or tempfile.gettempdir())
+    removed = 0
+    try:
+        entries = list(root.glob(f"{COPY_PREFIX}*"))
+    except OSError:
+        return 0
+    for entry in entries:
+        match = _COPY.match(entry.name)
+        try:
+            mine = entry.is_dir() and not entry.is_symlink() and entry.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if not match or not mine or _alive(int(match.group(1))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed += 1
+    if removed:
+        log.info("removed %d reload copies left in %s by servers that were killed", removed, root)
+    return removed
+
+
 class ModelHolder:
     """Holds the served model; ``reload`` swaps it only for a model that proved it works."""
 
@@ -151,6 +197,7 @@ class ModelHolder:
         self._key = bundle_key
         self._timeout = reload_timeout_s
         self._lock = threading.Lock()
+        remove_stale_copies()
         self.current = self._start(str(ref))
         #: The schema the API's request models were built from; later models must fit it.
         self.api_schema = self.current.model.schema
@@ -175,7 +222,7 @@ class ModelHolder:
             raise ModelLoadError(
                 f"{ref} is not a leadml bundle (expected {MODEL_FILE} and {META_FILE})"
             )
-        workdir = Path(tempfile.mkdtemp(prefix="leadml-reload-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"{COPY_PREFIX}{os.getpid()}-"))
         try:
             checked = check_in_child(
                 ref,

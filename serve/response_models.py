@@ -225,6 +225,10 @@ class HistoryRow(BaseModel):
 
 class RecentLeads(BaseModel):
     leads: list[HistoryRow]
+    next_before: int | None = Field(
+        default=None,
+        description="Pass as ?before= for the next page; null: this page is the last.",
+    )
 
 
 class CriterionMove(BaseModel):
@@ -375,4 +379,9 @@ class MonitorResponse(BaseModel):
         "probabilities, CBPE) figures, each with the count it rests on."
     )
     shadow: dict[str, Any] | None = Field(description="The shadow challenger beside the model.")
+    sampled: dict[str, int] | None = Field(
+        default=None,
+        description="leads: the window's most recently scored leads monitored (at most 5,000); "
+        "of: the window's served scores (counted up to 1,000,000).",
+    )
     summary: list[str] = Field(description="The lines `leadml monitor` prints.")

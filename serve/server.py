@@ -19,8 +19,12 @@ from fastapi import FastAPI
 from leadml.errors import LeadMLError
 from serve.app import create_app
 from serve.settings import ServeSettings, is_loopback
+from serve.shutdown import StoppingServer, drain_s
 
 log = logging.getLogger("serve")
+
+#: uvicorn's exit status when the server could not start (e.g. the port is taken).
+STARTUP_FAILURE = 3
 
 #: How long a thread that wants the GIL waits before the interpreter asks the holder to let go
 #: (Python's default is 5 ms). The event loop shares the GIL with the history writer and the
@@ -100,11 +104,15 @@ def run(
     app = create_app(settings)
     install_sighup(app)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level,
         access_log=access_log,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=drain_s(settings.shutdown_s),
     )
+    server = StoppingServer(config, settings.shutdown_s)
+    server.run()
+    if not server.started:  # what uvicorn.run does when the socket could not be opened
+        sys.exit(STARTUP_FAILURE)

@@ -15,6 +15,7 @@ from leadml.config import Settings
 from serve.auth import parse_keys
 from serve.middleware import BODY_TIMEOUT_S
 from serve.shadow import QUEUE_LEADS
+from serve.shutdown import SHUTDOWN_S
 
 #: Lead-count cap per request: CRMs send one lead or a small page of them, never a table.
 MAX_LEADS = 1000
@@ -75,6 +76,14 @@ class ServeSettings(Settings):
         "connection is closed (a stalled upload would otherwise hold it for ever).",
     )
     max_leads: int = Field(default=MAX_LEADS, ge=1, le=MAX_LEADS)
+    shutdown_s: float = Field(
+        default=SHUTDOWN_S,
+        gt=0,
+        le=600,
+        description="Longest the service takes to stop once asked (SIGTERM): requests in "
+        "progress, then the history's queue; what it could not write is logged with its count. "
+        "Below a container runtime's grace before SIGKILL (10 s by default).",
+    )
 
     @property
     def keys(self) -> tuple[tuple[str, str], ...]:

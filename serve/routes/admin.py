@@ -1,4 +1,6 @@
-"""``/v1/admin/reload``: swap the served model for another one that proves it works.
+"""``/v1/admin``: ``reload`` swaps the served model for another one that proves it works;
+``erase`` deletes one tenant's, or one lead's, scores and outcomes (``leadml history erase``'s
+rule, :mod:`leadml.history.erase`).
 
 The reload runs in a thread of its own (a capacity limiter of one), never in the worker threads
 scoring uses, so however long a download takes, scoring does not wait for a thread. A second
@@ -10,11 +12,14 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from leadml.errors import LeadMLError
+from leadml.history.store import HistoryUnavailable
+from leadml.history.tables import TENANT_LENGTH
 from serve.body import StrictJSONRoute
 from serve.candidate import ReloadTimeout
-from serve.deps import Holder, require_admin
+from serve.deps import HistoryStore, Holder, require_admin
 from serve.holder import ReloadBusy
 from serve.reload_refs import RefusedReference
 from serve.request_models import ReloadRequest
@@ -76,3 +81,43 @@ async def reload(
     return JSONResponse(
         {"model_version": new.version, "previous_version": old.version, "ref": new.ref}
     )
+
+
+class EraseRequest(BaseModel):
+    """``{"tenant": NAME}`` erases the tenant's history; add ``"lead_id"`` for one lead."""
+
+    model_config = ConfigDict(extra="forbid")
+    tenant: str = Field(min_length=1, max_length=TENANT_LENGTH, description="The key's name.")
+    lead_id: str | None = Field(
+        default=None, min_length=1, max_length=500, description="One lead of that tenant."
+    )
+
+
+class EraseResponse(BaseModel):
+    tenant: str
+    lead_id: str | None
+    scores: int = Field(description="Scores deleted (served and shadow; queued ones too).")
+    outcomes: int = Field(description="Outcomes deleted.")
+
+
+@router.post(
+    "/erase",
+    response_model=EraseResponse,
+    summary="Erase a tenant's (or one of its leads') scores and outcomes",
+    responses={
+        **AUTH,
+        **BAD_INPUT,
+        403: {"description": "Not an admin key, or admin routes are off"},
+        404: {"description": "The score history is turned off"},
+        503: {"description": "The history database cannot be reached: send it again"},
+    },
+)
+async def erase(body: Annotated[EraseRequest, Body()], history: HistoryStore) -> JSONResponse:
+    try:
+        done = await anyio.to_thread.run_sync(history.erase, body.tenant, body.lead_id)
+    except HistoryUnavailable as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+    return JSONResponse(
+        {"tenant": done.tenant, "lead_id": done.lead_id, "scores": done.scores,
+         "outcomes": done.outcomes}
+    )  # fmt: skip

@@ -1,11 +1,13 @@
 """``/health`` (the process answers) and ``/ready`` (a model is loaded and the app started).
 
 Both stay open: load balancers and orchestrators call them without keys. ``/ready`` therefore
-tells anyone only whether the service is ready and which model it serves; the score history's
-details (its database URL, even with the password hidden, names a user, host and port; its
-errors and counts) are shown only to a caller whose key would be accepted on ``/v1``, as are
-the shadow model's (its version and what became of its scores; dropped shadow scores never
-make the status "degraded": no caller was answered with them).
+tells anyone only whether the service is ready and which model it serves. A tenant's scoring
+key adds whether the history writes and that tenant's own counts (written, pending, dropped):
+never the database URL (even with the password hidden it names a user, host and port), error
+text, paths, or other tenants' counts. The full details, the history's and the shadow model's
+(its reference and what became of its scores; dropped shadow scores never make the status
+"degraded": no caller was answered with them), go to an admin key, or to anyone on a server
+without keys, which only listens on loopback.
 A history that is failing or has dropped rows makes the status "degraded": still 200, since
 scoring goes on without it, but visible to monitoring.
 """
@@ -13,9 +15,13 @@ scoring goes on without it, but visible to monitoring.
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from serve.auth import bearer_token
 from serve.deps import History, Holder, Shadow
 
 router = APIRouter(tags=["health"])
+
+#: ``viewer``'s answer for whoever may see every detail.
+OPERATOR = "\x00operator"  # no key name can hold a NUL: never a tenant's name
 
 
 @router.get("/health", summary="Liveness: the process answers")
@@ -23,21 +29,28 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def may_see_details(request: Request) -> bool:
-    """Whether the caller's key (or an open server) would be accepted on ``/v1``."""
+def viewer(request: Request) -> str | None:
+    """Who asks: ``"operator"`` (an admin key, or a server with no keys at all, which only
+    binds loopback) sees everything; a tenant's name sees its own counts; None sees nothing."""
+    auth = request.app.state.auth
+    if not auth.scoring.enabled and not auth.admin.enabled:
+        return OPERATOR
+    token = bearer_token(request)
+    if token is not None and auth.admin.match(token) is not None:
+        return OPERATOR
     try:
-        request.app.state.auth.tenant(request)
+        return auth.tenant(request)
     except HTTPException:
-        return False
-    return True
+        return None
 
 
 @router.get(
     "/ready",
     summary="Readiness: 200 once a model is loaded and the app has started, else 503",
     description="`status` is 'ready', or 'degraded' while the score history fails or has "
-    "dropped rows (scoring goes on). With a valid key the history's details are added, and "
-    "the shadow model's (`leadml serve --shadow`; null without one).",
+    "dropped rows (scoring goes on). A scoring key adds its own tenant's history counts; an "
+    "admin key (or a server without keys) the history's and the shadow model's full details "
+    "(`leadml serve --shadow`; null without one).",
     responses={503: {"description": "Not ready (starting or stopping)"}},
 )
 async def ready(request: Request, holder: Holder, history: History, shadow: Shadow) -> JSONResponse:
@@ -46,7 +59,11 @@ async def ready(request: Request, holder: Holder, history: History, shadow: Shad
     status = history.status() if history else None
     degraded = status is not None and (not status["ok"] or status["dropped"] > 0)
     body = {"status": "degraded" if degraded else "ready", "model_version": holder.current.version}
-    if may_see_details(request):
+    who = viewer(request)
+    if who == OPERATOR:
         body["history"] = status
         body["shadow"] = shadow.status() if shadow else None
+    elif who is not None:
+        body["history"] = history.tenant_status(who) if history else None
+        body["shadow"] = {"model_version": shadow.loaded.version} if shadow else None
     return JSONResponse(body)

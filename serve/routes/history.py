@@ -8,6 +8,13 @@ just given.
 
 One lead's scores each carry the change from the score before (``leadml.history.changes``):
 the criteria that moved it and by how many points, when both scores were explained.
+
+Reads are bounded and off the scoring path: the listing is a page (``limit``, at most
+``MAX_PAGE``) that names where the next one starts (``next_before``), read on the index of a
+tenant's newest scores, and every read runs on the heavy-work threads (``serve.heavy_work``),
+never on the threads scoring hops to. A lead id may hold anything a CRM keys leads on, ``/``,
+``.`` and ``..`` included: the route takes the rest of the path (send such characters
+percent-encoded, ``%2F`` ``%2E``, which no client or proxy folds away).
 """
 
 from typing import Annotated, Any
@@ -19,6 +26,7 @@ from leadml.explain.rollup import plan_for
 from leadml.history.changes import with_changes
 from leadml.history.store import HistoryUnavailable, ScoreHistory
 from serve.deps import HistoryStore, Served, Tenant, require_key
+from serve.heavy_work import Heavy
 from serve.response_models import LeadHistory, RecentLeads
 from serve.routes.scoring import AUTH
 
@@ -33,6 +41,9 @@ UNAVAILABLE = {
 #: Longest a read waits for queued scores while the database is healthy (when it is away, the
 #: read is answered at once from what it holds, or 503).
 READ_WAIT_S = 1.0
+#: Leads per page of the listing, by default and at most.
+PAGE = 100
+MAX_PAGE = 1000
 
 
 def caught_up(history: ScoreHistory) -> None:
@@ -45,7 +56,7 @@ def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     split by but a reader has no use for (the points say the same on the score's scale)."""
     out = []
     for r in rows:
-        row = {k: v for k, v in r.items() if k != "criteria_log_odds"}
+        row = {k: v for k, v in r.items() if k not in ("criteria_log_odds", "id")}
         row["scored_at"] = r["scored_at"].isoformat()
         out.append(row)
     return out
@@ -54,26 +65,42 @@ def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @router.get(
     "",
     response_model=RecentLeads,
-    summary="Your recently scored leads, newest first (one row per lead)",
-    responses={**AUTH, **UNAVAILABLE, 422: {"description": "Invalid limit"}},
+    summary="Your recently scored leads, newest first (one row per lead), a page at a time",
+    responses={**AUTH, **UNAVAILABLE, 422: {"description": "Invalid limit or cursor"}},
 )
-def recent(
+async def recent(
     tenant: Tenant,
     history: HistoryStore,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    heavy: Heavy,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Leads in this page.")] = PAGE,
+    before: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**63 - 1,  # a row number is a 64-bit integer in both databases
+            description="Where this page starts: the next_before of the page before.",
+        ),
+    ] = None,
 ) -> JSONResponse:
-    caught_up(history)
+    def read() -> list[dict[str, Any]]:
+        caught_up(history)
+        return history.recent(tenant, limit, before)
+
     try:
-        rows = history.recent(tenant, limit)
+        rows = await heavy.read(read)
     except HistoryUnavailable as exc:
         raise HTTPException(503, str(exc)) from None
-    return JSONResponse({"leads": _rows_json(rows)})
+    # A full page may have more behind it; a short one is the last.
+    following = rows[-1]["id"] if len(rows) == limit else None
+    return JSONResponse({"leads": _rows_json(rows), "next_before": following})
 
 
 @router.get(
-    "/{lead_id}",
+    "/{lead_id:path}",
     response_model=LeadHistory,
     summary="One of your leads' scores over time, oldest first, and what moved each score",
+    description="The lead id is the rest of the path: an id holding `/`, `.` or `..` is sent "
+    "percent-encoded (`%2F`, `%2E`).",
     responses={
         **AUTH,
         **UNAVAILABLE,
@@ -81,17 +108,21 @@ def recent(
         422: {"description": "Invalid lead id or limit"},
     },
 )
-def lead(
+async def lead(
     tenant: Tenant,
     history: HistoryStore,
     loaded: Served,
+    heavy: Heavy,
     lead_id: Annotated[str, Path(min_length=1, max_length=500)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
-    caught_up(history)
-    try:
+    def read() -> list[dict[str, Any]]:
+        caught_up(history)
         # One row more than shown: the oldest score shown still gets its change.
-        rows = history.lead(tenant, lead_id, limit + 1)
+        return history.lead(tenant, lead_id, limit + 1)
+
+    try:
+        rows = await heavy.read(read)
     except HistoryUnavailable as exc:
         raise HTTPException(503, str(exc)) from None
     if not rows:

@@ -2,27 +2,35 @@
 
 The served model is monitored on the leads the caller scored in the window (``since``, default
 30 days), with the outcomes the caller posted, and the shadow challenger beside it when one
-runs. A monitor reads and rescores many leads (TreeSHAP for the criteria's drift), so it runs
-on its own worker thread, one at a time (scoring's threads are never taken), on the newest
-``MAX_LEADS`` leads of the window at most, and an answer is reused for ``CACHE_S`` seconds:
-a dashboard polling it costs one computation a minute, not one per poll.
+runs. An admin key may name a tenant (``?tenant=``); a tenant's key reads its own leads only.
 
-Reused, never stale on what matters most: the cache key holds the tenant's outcome count and
-newest outcome time (``outcomes_mark``, one indexed query), so the answer after
-``POST /v1/outcomes`` or ``leadml outcomes import`` counts them. Every answer says when it was
-computed (``computed_at``) and how many seconds ago that was (``age_s``); scores that arrived
-since are counted once the minute is over.
+Bounded, whatever the history holds: a monitor reads the window's ``MAX_LEADS`` most recently
+scored leads (found among its newest ``SCAN_SCORES`` scores on an index,
+``leadml.history.window.newest_leads``), each at its latest score, and says so
+(``sampled``: leads monitored, of the window's scores). On a tenant of 436,000 scores a call
+took 28–41 s and grew the process by 310 MB (issue 27); it now costs what 5,000 leads cost.
+It runs one computation at a time on the heavy-work threads (``serve.heavy_work``), with
+LightGBM on one thread, so scoring keeps its threads and a core.
+
+Answers are reused for ``CACHE_S`` seconds, keyed so that a new ``since`` does not bypass the
+cache: when the window holds at least ``SCAN_SCORES`` scores the sample is the same for every
+such window (its newest scores), so one answer per tenant serves them all (its ``window``
+says which leads it read); a smaller window is keyed by its ``since``, and costs less than the
+sample. The key also holds the tenant's outcome count and newest outcome time
+(``outcomes_mark``, one indexed query), so the answer after ``POST /v1/outcomes`` or
+``leadml outcomes import`` counts them. Every answer says when it was computed
+(``computed_at``) and how many seconds ago that was (``age_s``); scores that arrived since are
+counted once the minute is over.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import anyio
-import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import StringConstraints
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,10 +38,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from leadml.errors import LeadMLError
 from leadml.history.outcomes import outcomes_mark
 from leadml.history.store import ScoreHistory
-from leadml.history.window import scored_leads, shadow_pairs
+from leadml.history.window import newest_leads, sample_pairs, window_scores
 from leadml.monitor.recent import from_history, parse_since
 from leadml.monitor.report import monitor_recent
+from serve.auth import MAX_TENANT
 from serve.deps import HistoryStore, Served, Tenant, require_key
+from serve.heavy_work import Heavy
 from serve.holder import LoadedModel
 from serve.response_models import FastJSONResponse, MonitorResponse
 from serve.routes.history import UNAVAILABLE, caught_up
@@ -41,33 +51,52 @@ from serve.routes.scoring import AUTH
 
 #: A window back from now: days, hours or weeks (what ``parse_since`` reads besides a date).
 Span = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}[dhw]$")]
-#: The newest leads of the window a monitor reads at most (a few seconds of work).
-MAX_LEADS = 20_000
+#: A tenant an admin names: a key's name (``serve.auth``).
+TenantName = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_TENANT, pattern=r"^[A-Za-z0-9._-]+$")
+]
+#: The window's most recently scored leads a monitor reads at most (about a second of work).
+MAX_LEADS = 5_000
+#: The newest scores of the window they are found among (room for leads scored often).
+SCAN_SCORES = 4 * MAX_LEADS
+#: The window's scores are counted up to this many (an index range: milliseconds).
+COUNT_CAP = 1_000_000
 #: How long an answer is reused for the same tenant, window, model and outcomes.
 CACHE_S = 60.0
-#: (tenant, window, model version, the tenant's outcome count and newest outcome time).
+#: (tenant, window: "newest" or since, model version, outcome count, newest outcome time).
 Key = tuple[str, str, str, int, str | None]
+#: The key's window when the window holds more scores than the sample reads.
+NEWEST = "newest"
 
 
 def monitor_tenant(
-    loaded: LoadedModel, history: ScoreHistory, tenant: str, since: str
+    loaded: LoadedModel, history: ScoreHistory, tenant: str, start: datetime, full: bool
 ) -> dict[str, Any]:
-    """The monitoring result for one tenant's leads scored since ``since`` (JSON-safe)."""
-    start = parse_since(since)
-    scored = scored_leads(history.engine, tenant, start)
-    notes = []
-    if len(scored) > MAX_LEADS:
-        notes.append(f"the newest {MAX_LEADS:,} of {len(scored):,} leads in the window")
-        scored = scored.sort_values("scored_at").tail(MAX_LEADS)
-    pairs = shadow_pairs(history.engine, tenant, start)
-    recent = from_history(loaded.model, scored, f"since {start:%Y-%m-%d %H:%M} UTC")
+    """The monitoring result for the tenant's newest leads scored since ``start`` (JSON-safe).
+
+    ``full``: the window holds at least ``SCAN_SCORES`` scores, so the sample is its newest
+    scores whatever ``start`` is: the answer names the sample, not ``start``, and the shadow
+    scores paired are those since the oldest lead sampled (the same for every such window).
+    """
+    scored = newest_leads(history.engine, tenant, start, MAX_LEADS, scan=SCAN_SCORES)
+    if full and len(scored):
+        start = scored["scored_at"].min().to_pydatetime()
+        window = f"the newest {len(scored):,} leads, scored since {start:%Y-%m-%d %H:%M} UTC"
+    else:
+        window = f"since {start:%Y-%m-%d %H:%M} UTC"
+    recent = from_history(loaded.model, scored, window)
+    pairs = sample_pairs(history.engine, tenant, start, scored)
     result = monitor_recent(
         loaded.model,
         recent,
         framework=loaded.framework,
-        shadow=pairs if isinstance(pairs, pd.DataFrame) else None,
+        shadow=pairs,
+        num_threads=1,  # the other cores are scoring's
     )
-    result.notes.extend(notes)
+    if len(scored) == MAX_LEADS:
+        result.notes.append(
+            f"the window's {MAX_LEADS:,} most recently scored leads are monitored (see sampled)"
+        )
     return {**result.to_dict(), "age_s": 0.0, "summary": result.summary_lines()}
 
 
@@ -94,9 +123,9 @@ class AnswerCache:
 
 
 def monitor_router() -> APIRouter:
-    """The route, with its own answer cache and a limiter of one computation at a time."""
+    """The route, with its own answer cache and one computation at a time."""
     router = APIRouter(prefix="/v1", tags=["monitoring"], dependencies=[Depends(require_key)])
-    limiter = anyio.CapacityLimiter(1)
+    one_at_a_time = anyio.Lock()
     cache = AnswerCache()
 
     @router.get(
@@ -106,38 +135,64 @@ def monitor_router() -> APIRouter:
         responses={
             **AUTH,
             **UNAVAILABLE,
+            403: {"description": "?tenant= names another tenant, and the key is no admin key"},
             404: {"description": "No scored leads in the window, or history turned off"},
-            422: {"description": "Invalid window"},
+            422: {"description": "Invalid window or tenant name"},
         },
     )
     async def monitor(
         tenant: Tenant,
         loaded: Served,
         history: HistoryStore,
+        heavy: Heavy,
         since: Annotated[
             Span | date,
             Query(description="The window: a span back from now (30d, 12h, 2w) or a date."),
         ] = "30d",
+        whose: Annotated[
+            TenantName | None,
+            Query(alias="tenant", description="Admin keys only: the tenant to monitor."),
+        ] = None,
     ) -> FastJSONResponse:
+        tenant = monitored_tenant(tenant, whose)
         since = str(since)
         try:
-            # Read before computing: outcomes posted meanwhile make the next key differ.
-            mark = await anyio.to_thread.run_sync(outcomes_mark, history.engine, tenant)
-            key = (tenant, since, loaded.version, *mark)
-            hit = cache.get(key)
-            if hit is not None:
-                return FastJSONResponse(hit)
+            start = parse_since(since)
 
-            def work() -> dict[str, Any]:
-                caught_up(history)
-                return monitor_tenant(loaded, history, tenant, since)
+            def probe() -> tuple[tuple[int, str | None], int]:
+                # Read before computing: outcomes posted meanwhile make the next key differ.
+                mark = outcomes_mark(history.engine, tenant)
+                return mark, window_scores(history.engine, tenant, start, COUNT_CAP)
 
-            body = await anyio.to_thread.run_sync(work, limiter=limiter)
+            mark, in_window = await heavy.read(probe)
+            full = in_window >= SCAN_SCORES
+            key = (tenant, NEWEST if full else since, loaded.version, *mark)
+            body = cache.get(key)
+            if body is None:
+                async with one_at_a_time:  # waiting here holds no thread
+                    body = cache.get(key)  # computed by the call this one waited for
+                    if body is None:
+
+                        def work() -> dict[str, Any]:
+                            caught_up(history)
+                            return monitor_tenant(loaded, history, tenant, start, full)
+
+                        body = await heavy.read(work)
+                        cache.put(key, body)
         except LeadMLError as exc:
             raise HTTPException(404, str(exc)) from None
         except SQLAlchemyError:  # the database away: as the history's reads say it
             raise HTTPException(503, "the history database cannot be read right now") from None
-        cache.put(key, body)
-        return FastJSONResponse(body)
+        return FastJSONResponse({**body, "sampled": {"leads": body["leads"], "of": in_window}})
 
     return router
+
+
+def monitored_tenant(caller: str, named: str | None) -> str:
+    """Whose leads: the caller's own, or the tenant an admin key names (403 for any other
+    key naming another tenant: one CRM never reads another's leads)."""
+    if named is None or named == caller:
+        return caller
+    if not caller.startswith("admin:"):  # ``serve.auth``: an admin key's tenant
+        raise HTTPException(403, "only an admin key may name another tenant (?tenant=)")
+    return named

@@ -193,7 +193,13 @@ async def add_history(
                 **kept_criteria(s.get("criteria"), s["probability"], base_score),
             )
         )  # fmt: skip
-    history.record(records)
+    ticket = history.record(records)
+    if history.sync:  # LEADML_HISTORY_SYNC: answered only once the database has them
+        try:
+            await history.wait_written(ticket, len(records))
+        except HistoryBusy as exc:
+            headers = {"Retry-After": str(exc.retry_after)}
+            raise HTTPException(503, str(exc), headers=headers) from None
 
 
 def scoring_router(

@@ -153,7 +153,14 @@ class Settings(BaseSettings):
         default=30.0,
         ge=0,
         description="Seconds the service gives queued scores to reach the database when it "
-        "stops; what is still queued then is logged and counted as dropped.",
+        "stops, at most what its shutdown_s leaves; what is still queued then is logged with "
+        "its count and counted as dropped.",
+    )
+    history_sync: bool = Field(
+        default=False,
+        description="Answer a score only once it is written to the history (one commit per "
+        "moment, shared by the requests waiting); off: written behind the answer, so a kill -9 "
+        "loses the last fraction of a second of scores.",
     )
     bundle_key: SecretStr | None = Field(
         default=None,

@@ -3,6 +3,9 @@ keeps every row through the upgrade, and the newest revision is what ``tables.py
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -248,3 +251,42 @@ def test_a_history_before_criterion_points_keeps_its_rows_and_reads_them_as_unex
             assert differences(conn) == []
     finally:
         store.close()
+
+
+RACE = """
+import sys, time
+from leadml.history.engine import make_engine
+from leadml.history.tables import upgrade
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+upgrade(make_engine(sys.argv[1]))
+"""
+
+
+def test_two_processes_creating_a_fresh_sqlite_history_both_succeed(tmp_path) -> None:
+    """Two services (or a service and a CLI verb) starting at once on a new SQLite file: both
+    get the newest table, neither fails with 'table already exists' (1 start in 3 did)."""
+    failures = []
+    for attempt in range(8):
+        url = f"sqlite:///{tmp_path / f'fresh{attempt}.db'}"
+        at = str(time.time() + 1.5)  # both past their imports, then off together
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACE, url, at],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(2)
+        ]
+        for racer in racers:
+            output = racer.communicate(timeout=60)[0].decode(errors="replace")
+            if racer.returncode:
+                failures.append(output.strip().splitlines()[-1])
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert current_revision(conn) == head_revision()
+        finally:
+            engine.dispose()
+    assert not failures, f"{len(failures)} of 16 starts failed: {failures[0]}"

@@ -128,3 +128,36 @@ def test_parse_before() -> None:
     for text in ("yesterday", "31/01/2026", "", "2026-13-01"):
         with pytest.raises(LeadMLError, match="is not a date"):
             parse_before(text)
+
+
+def test_the_start_up_purge_never_holds_new_scores_back(tmp_path) -> None:
+    """A big purge at start runs beside the writer in small chunks: a score recorded meanwhile
+    is written in a fraction of the purge's time (it used to wait for the whole purge)."""
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    write(url, [aged("SEED", 1)])
+    old = (NOW - timedelta(days=400)).replace(tzinfo=None).isoformat(sep=" ")
+    engine = make_engine(url)
+    with engine.begin() as conn:  # a bulk insert: 200,000 scores older than a year
+        conn.exec_driver_sql(
+            "INSERT INTO lead_scores (lead_id, model_version, probability, score, grade, "
+            "scored_at, tenant, shadow) "
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+            f"SELECT 'OLD' || i, 'v1', 0.5, 50, 'B', '{old}', 'crm-a', 0 FROM n"
+        )
+    engine.dispose()
+    history = ScoreHistory(url, days=30)
+    started = time.monotonic()
+    history.start()
+    try:
+        history.record([aged("NEW", 0)])
+        assert history.flush(60)
+        wrote = time.monotonic() - started
+        while history.status()["purged"] < 200_000:
+            assert time.monotonic() - started < 120
+            time.sleep(0.05)
+        purged = time.monotonic() - started
+        print(f"\nstart-up purge of 200,000 rows: {purged:.2f} s; new score written: {wrote:.3f} s")
+        assert wrote < purged / 4
+        assert stored_ids(history.engine) == ["NEW", "SEED"]
+    finally:
+        history.close()

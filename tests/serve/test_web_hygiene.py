@@ -139,11 +139,19 @@ def test_ready_shows_history_details_only_to_a_key(keyed: LiveServer) -> None:
             assert open_answer.status_code == 200
             assert set(open_answer.json()) == {"status", "model_version"}
             assert "sqlite" not in open_answer.text and "history.db" not in open_answer.text
-        for key in (BEARER["Authorization"], f"Bearer {ADMIN.split(':')[1]}"):
-            detailed = client.get("/ready", headers={"Authorization": key}).json()
-            assert detailed["status"] == "ready"
-            assert detailed["history"]["database"].startswith("sqlite:///")
-            assert {"ok", "error", "written", "pending", "dropped"} <= set(detailed["history"])
+        admin = client.get("/ready", headers={"Authorization": f"Bearer {ADMIN.split(':')[1]}"})
+        assert admin.json()["status"] == "ready"
+        assert admin.json()["history"]["database"].startswith("sqlite:///")
+        assert {"ok", "error", "written", "pending", "dropped"} <= set(admin.json()["history"])
+        # A tenant's key: its own counts, never the database, its path or error text.
+        before = client.get("/ready", headers=BEARER).json()["history"]["written"]
+        assert client.post("/v1/score", json={"leads": [{"lead_id": "R-1"}]}, headers=BEARER)
+        keyed.history.flush()
+        tenant = client.get("/ready", headers=BEARER)
+        assert tenant.json()["history"] == {
+            "ok": True, "written": before + 1, "pending": 0, "dropped": 0, "queue_limit": 100_000
+        }  # fmt: skip
+        assert "sqlite" not in tenant.text and str(keyed.settings.home) not in tenant.text
 
 
 def test_ready_says_degraded_while_the_history_fails(start_server, tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ the lead's last one, its outcome goes too (it judged a score that no longer exis
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -42,13 +44,25 @@ def parse_before(text: str) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
-def purge(engine: sa.Engine, before: datetime) -> int:
+def purge(
+    engine: sa.Engine,
+    before: datetime,
+    *,
+    chunk: int | None = None,
+    pause_s: float = 0.0,
+    stop: threading.Event | None = None,
+) -> int:
     """Delete every score made before ``before``, then the outcomes of leads left without a
     score; how many scores were deleted.
+
+    ``chunk`` rows go per transaction, with ``pause_s`` after each: the service purges while
+    its writer inserts, and on SQLite the two take the one write lock in turn. ``stop`` ends
+    the purge between chunks (the next one carries on).
 
     Raises ``LeadMLError`` when the database holds no score history, and ``SQLAlchemyError``
     when it cannot be reached.
     """
+    chunk = chunk or CHUNK_ROWS
     # SQLite keeps times as UTC text without a zone: compare in UTC, as they were written.
     before = before.astimezone(UTC) if before.tzinfo else before.replace(tzinfo=UTC)
     with engine.connect() as conn:
@@ -56,35 +70,48 @@ def purge(engine: sa.Engine, before: datetime) -> int:
         if not inspector.has_table(TABLE):
             raise LeadMLError(f"no score history here (no table {TABLE})")
         has_outcomes = inspector.has_table(OUTCOMES)  # not before revision 3
-    oldest = sa.select(lead_scores.c.id).where(lead_scores.c.scored_at < before).limit(CHUNK_ROWS)
-    deleted = _delete_in_chunks(engine, lead_scores, oldest)
-    if has_outcomes:
+    oldest = sa.select(lead_scores.c.id).where(lead_scores.c.scored_at < before).limit(chunk)
+    deleted = delete_in_chunks(engine, lead_scores, oldest, chunk, pause_s, stop)
+    if has_outcomes and not (stop and stop.is_set()):
         # Every time, not only after deleting scores: a purge stopped between the two steps
         # leaves orphans that the next one must still find.
-        orphans = _delete_in_chunks(engine, lead_outcomes, orphan_outcomes())
+        orphans = delete_in_chunks(
+            engine, lead_outcomes, orphan_outcomes(chunk), chunk, pause_s, stop
+        )
         if orphans:
             log.info("score history: %d outcomes of leads with no score left deleted", orphans)
     return deleted
 
 
-def orphan_outcomes() -> sa.Select:
+def orphan_outcomes(chunk: int | None = None) -> sa.Select:
     """Ids of outcomes whose lead has no served score left in its tenant's history."""
     s, o = lead_scores.c, lead_outcomes.c
     scored = sa.select(s.id).where(
         s.tenant == o.tenant, s.lead_id == o.lead_id, s.shadow == sa.false()
     )
-    return sa.select(o.id).where(~scored.exists()).limit(CHUNK_ROWS)
+    return sa.select(o.id).where(~scored.exists()).limit(chunk or CHUNK_ROWS)
 
 
-def _delete_in_chunks(engine: sa.Engine, table: sa.Table, ids: sa.Select) -> int:
-    """Delete the rows ``ids`` selects (at most ``CHUNK_ROWS`` at a time) until none is left."""
+def delete_in_chunks(
+    engine: sa.Engine,
+    table: sa.Table,
+    ids: sa.Select,
+    chunk: int,
+    pause_s: float,
+    stop: threading.Event | None,
+) -> int:
+    """Delete the rows ``ids`` selects (at most ``chunk`` at a time) until none is left."""
     deleted = 0
     while True:
         with engine.begin() as conn:
             count = conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
         deleted += count
-        if count < CHUNK_ROWS:
+        if count < chunk:
             return deleted
+        if stop is not None and stop.wait(pause_s):
+            return deleted
+        if stop is None and pause_s:
+            time.sleep(pause_s)
 
 
 def purge_history(url: str, before: datetime) -> int:

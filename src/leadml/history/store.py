@@ -15,7 +15,9 @@ The queue has a cap, checked *before* a request is scored (``admit``): past it t
 answers 503 with Retry-After and the CRM sends again, so no score that was acknowledged is
 ever thrown away to make room. What can still be lost is logged with its count and counted in
 ``status()``: rows the database refuses for good (a value it cannot store) and rows still
-queued when the process stops while the database stays away longer than ``flush_s``.
+queued when the process stops while the database stays away longer than ``close`` may wait
+(the service's shutdown budget). With ``history_sync`` a request is answered only once its
+rows are written (``wait_written``): what a ``kill -9`` loses is then only unanswered scores.
 
 Trends need a lead's previous (served, not shadow) score: the latest are kept in memory per
 (tenant, lead id), and only unknown leads cost a query, skipped for a few seconds after the
@@ -28,17 +30,19 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadml.errors import LeadMLError
+from leadml.history import erase as erasure
 from leadml.history import retention, tables
-from leadml.history.engine import error_line, make_engine, redact, refuses_for_good
-from leadml.history.rows import ScoreRecord, latest_query, lead_query, recent_query, served_row
-from leadml.history.tables import lead_scores
+from leadml.history.engine import make_engine, redact
+from leadml.history.reads import HistoryReads, HistoryUnavailable
+from leadml.history.rows import ScoreRecord
+from leadml.history.tally import TenantTally
+from leadml.history.tickets import Tickets
+from leadml.history.writer import BATCH_ROWS, LINGER_S, BatchWriter
 
 if TYPE_CHECKING:
     from leadml.config import Settings
@@ -53,26 +57,24 @@ QUEUE_ROWS = 100_000
 FLUSH_S = 30.0
 #: Days of scores kept (``history_days``).
 KEEP_DAYS = 365
-BATCH_ROWS = 1000
-#: How long the writer gathers rows after the first one arrives before it writes them.
-LINGER_S = 0.1
-#: After a failed read, trend look-ups skip the database for this long.
-READ_BACKOFF_S = 5.0
-MIN_WRITE_BACKOFF_S = 0.5
-MAX_WRITE_BACKOFF_S = 30.0
 #: Retention runs once the table is ready, then this often; a failed purge is tried again later.
 PURGE_EVERY_S = 86_400.0
 PURGE_RETRY_S = 300.0
+#: Rows per delete, and the pause after each, when the service purges while scores arrive.
+PURGE_CHUNK_ROWS = 2_000
+PURGE_PAUSE_S = 0.02
 #: What a 503 asks the client to wait: a moment while the writer catches up, longer while the
 #: database is away.
 RETRY_BUSY_S = 1
 RETRY_DOWN_S = 10
-#: Longest ``close`` waits for the writer thread once the flush is over.
-JOIN_S = 5.0
-
-
-class HistoryUnavailable(LeadMLError):
-    """The history database cannot be read right now (scoring goes on without it)."""
+#: Longest an erasure waits for queued rows to reach the table before dropping the erased ones.
+ERASE_FLUSH_S = 2.0
+#: Longest an erasure waits for a write in progress (SQLite's lock wait is 10 s).
+ERASE_WAIT_S = 12.0
+#: Share of ``close``'s time left for the writer thread to return once the flush gives up.
+JOIN_SHARE = 0.2
+#: Longest a request waits for its scores to be written with ``history_sync`` (then 503).
+SYNC_WAIT_S = 5.0
 
 
 class HistoryBusy(Exception):
@@ -90,7 +92,23 @@ class HistoryBusy(Exception):
         self.retry_after = retry_after
 
 
-class ScoreHistory:
+class HistoryNotWritten(HistoryBusy):
+    """``history_sync``: the request's scores did not reach the database in time.
+
+    They stay queued (write-behind takes them once it can); the caller was not answered with
+    them, so it sends the request again, as after any 503.
+    """
+
+    def __init__(self, rows: int, waited: float, retry_after: int) -> None:
+        Exception.__init__(
+            self,
+            f"the score history did not take these {rows:,} scores within {waited:g} s "
+            f"(history_sync): retry in {retry_after} s",
+        )
+        self.retry_after = retry_after
+
+
+class ScoreHistory(BatchWriter, HistoryReads):
     """Write-behind store of scores with an in-memory index of each lead's latest score."""
 
     def __init__(
@@ -101,8 +119,12 @@ class ScoreHistory:
         queue: int = QUEUE_ROWS,
         flush_s: float = FLUSH_S,
         linger_s: float = LINGER_S,
+        sync: bool = False,
+        sync_wait_s: float = SYNC_WAIT_S,
     ) -> None:
         self.url = url
+        self.sync = sync
+        self.sync_wait_s = sync_wait_s
         self.days = days
         self.queue_limit = queue
         self.flush_s = flush_s
@@ -115,10 +137,18 @@ class ScoreHistory:
         self._latest_lock = threading.Lock()
         self._stop = False
         self._thread: threading.Thread | None = None
+        self._purger: threading.Thread | None = None
+        self._stopping = threading.Event()  # wakes the purge thread to stop
         self._schema_ready = False
         self._reads_paused_until = 0.0
         self._next_purge = 0.0
         self._in_flight = 0
+        self._hanging: list[ScoreRecord] = []  # the batch being written
+        self.tickets = Tickets()  # positions of queued rows: what history_sync waits for
+        self._abandoned = False
+        # Erasures of rows still queued: (tenant, lead id or None, last position queued then).
+        self._erased: list[tuple[str, str | None, int]] = []
+        self.tally = TenantTally()
         self.written = 0
         self.dropped = 0
         self.purged = 0
@@ -135,6 +165,7 @@ class ScoreHistory:
             days=settings.history_days,
             queue=settings.history_queue,
             flush_s=settings.history_flush_s,
+            sync=settings.history_sync,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -143,31 +174,53 @@ class ScoreHistory:
         self._ensure_schema()
         self._thread = threading.Thread(target=self._write_loop, name="score-history", daemon=True)
         self._thread.start()
+        if self.days is not None:  # its own thread: a long purge never holds scores back
+            self._purger = threading.Thread(
+                target=self._purge_loop, name="score-history-purge", daemon=True
+            )
+            self._purger.start()
 
-    def close(self, timeout: float | None = None) -> None:
-        """Write what is queued (within ``timeout``, default ``flush_s``), then stop.
+    def close(self, timeout: float | None = None) -> int:
+        """Write what is queued within ``timeout`` (default ``flush_s``), then stop; how many
+        scores were not written.
 
-        Whatever the database did not take by then is lost with the process: it is logged with
-        its count and counted in ``dropped``.
+        The whole close fits in ``timeout``, even while a write hangs on a locked or slow
+        database: the service's shutdown must end before a container runtime's SIGKILL, and
+        the line saying what was lost must be logged before it. Those scores are lost with the
+        process; they are counted in ``dropped``. A batch whose write had not returned by then
+        is counted among them (its transaction had not committed when the count was taken).
         """
-        self.flush(self.flush_s if timeout is None else timeout)
+        budget = self.flush_s if timeout is None else max(0.0, timeout)
+        deadline = time.monotonic() + budget
+        self.flush(budget * (1 - JOIN_SHARE))
         with self._cond:
             self._stop = True
             self._cond.notify_all()
+        self._stopping.set()
         if self._thread is not None:
-            self._thread.join(JOIN_S)
+            self._thread.join(max(0.05, deadline - time.monotonic()))
         with self._cond:
-            left = len(self._pending) + self._in_flight
+            self._abandoned = True
+            waiting = len(self._pending)
+            hanging = self._in_flight
+            self.tally.dropped(r.tenant for r in self._pending)
+            self.tally.dropped(r.tenant for r in self._hanging)
             self._pending.clear()
-            self.dropped += left
+            self._in_flight = 0
+            self.dropped += waiting + hanging
+        left = waiting + hanging
         if left:
             log.error(
-                "score history %s: %d scores were not written before shutdown and are lost (%s)",
+                "score history %s: %d scores were not written before shutdown and are lost (%s%s)",
                 redact(self.url),
                 left,
                 self.last_error or "the database did not take them in time",
+                f"; {hanging} of them in a write still waiting for the database" if hanging else "",
             )
-        self.engine.dispose()
+        self.tickets.close()
+        if not hanging:  # a connection still in use by the hung write is left to the exit
+            self.engine.dispose()
+        return left
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued row is written; False if the database did not take them."""
@@ -203,6 +256,11 @@ class ScoreHistory:
             "purged": self.purged,
         }
 
+    def tenant_status(self, tenant: str) -> dict[str, Any]:
+        """What one tenant's key may see: whether the history writes, and its own counts
+        (no database URL, host or user, no error text naming them, no other tenant's rows)."""
+        return {"ok": self.healthy, **self.tally.of(tenant), "queue_limit": self.queue_limit}
+
     # -- writing ---------------------------------------------------------------------------------
     def admit(self, rows: int) -> None:
         """Raise ``HistoryBusy`` when ``rows`` more scores would overfill the queue.
@@ -219,11 +277,15 @@ class ScoreHistory:
             retry = RETRY_BUSY_S if self.healthy else RETRY_DOWN_S
             raise HistoryBusy(waiting, self.queue_limit, retry)
 
-    def record(self, records: Iterable[ScoreRecord]) -> None:
-        """Queue rows and update the in-memory latest scores; never blocks on the database."""
+    def record(self, records: Iterable[ScoreRecord]) -> int:
+        """Queue rows and update the in-memory latest scores; never blocks on the database.
+
+        Returns the rows' ticket: ``wait_written(ticket)`` waits until they are in the database.
+        """
         records = list(records)
         if not records:
-            return
+            with self._cond:
+                return self.tickets.issued
         with self._latest_lock:
             for r in (r for r in records if not r.shadow):  # a shadow is no previous score
                 key = (r.tenant, r.lead_id)
@@ -234,9 +296,33 @@ class ScoreHistory:
         with self._cond:
             was_empty = not self._pending
             self._pending.extend(records)
+            ticket = self.tickets.issue(len(records))
+            self.tally.queued(r.tenant for r in records)
             # Wake the writer to start a batch, or when a batch is full; not for every row.
             if was_empty or len(self._pending) >= BATCH_ROWS:
                 self._cond.notify_all()
+            return ticket
+
+    async def wait_written(self, ticket: int, rows: int) -> None:
+        """Wait until the rows queued up to ``ticket`` are settled (``history_sync``).
+
+        Raises ``HistoryNotWritten`` after ``sync_wait_s``, or at once when the store has
+        stopped. While someone waits the writer does not linger, so a synchronous score costs
+        one commit (shared by every request waiting at that moment).
+        """
+        with self._cond:
+            self._flushing += 1
+            self._cond.notify_all()
+        try:
+            if await self.tickets.wait(ticket, self.sync_wait_s):
+                return
+        finally:
+            with self._cond:
+                self._flushing -= 1
+        if self.tickets.closed:
+            raise HistoryNotWritten(rows, 0, RETRY_DOWN_S)
+        retry = RETRY_BUSY_S if self.healthy else RETRY_DOWN_S
+        raise HistoryNotWritten(rows, self.sync_wait_s, retry)
 
     def _ensure_schema(self) -> bool:
         if self._schema_ready:
@@ -249,118 +335,27 @@ class ScoreHistory:
         self._schema_ready = True
         return True
 
-    def _purge_due(self) -> bool:
-        return self.days is not None and time.monotonic() >= self._next_purge
-
-    def _purge_wait(self) -> float | None:
-        if self.days is None:
-            return None
-        return max(0.0, self._next_purge - time.monotonic())
-
-    def _write_loop(self) -> None:
-        backoff = MIN_WRITE_BACKOFF_S
-        while True:
-            with self._cond:
-                while not self._pending and not self._stop and not self._purge_due():
-                    self._cond.wait(self._purge_wait())
-                if not self._pending and self._stop:
-                    return
-                self._linger()
-                take = min(BATCH_ROWS, len(self._pending))
-                batch = [self._pending.popleft() for _ in range(take)]
-                self._in_flight = len(batch)
-            ok = self._ensure_schema()
-            if ok and self._purge_due():
+    def _purge_loop(self) -> None:
+        """Retention at start and then daily, beside the writer: the purge deletes in small
+        chunks with a pause between them, so the writer's batches get the database in turn
+        (on SQLite, one writer at a time) instead of waiting for the whole purge."""
+        while not self._stopping.wait(max(0.0, self._next_purge - time.monotonic())):
+            if self._ensure_schema():
                 self._purge()
-            left = self._write(batch) if ok else batch
-            with self._cond:
-                self._in_flight = 0
-                self._pending.extendleft(reversed(left))  # keep the order; retry later
-                self._cond.notify_all()
-                if ok and not left:
-                    backoff = MIN_WRITE_BACKOFF_S
-                    continue
-                if self._stop:
-                    return
-                self._cond.wait(backoff)
-                backoff = min(backoff * 2, MAX_WRITE_BACKOFF_S)
-
-    def _linger(self) -> None:
-        """Wait (holding nothing: ``wait`` releases the lock) for more rows to join the batch,
-        up to ``linger_s``; not when the batch is full, a flush waits, or the store stops."""
-        deadline = time.monotonic() + self.linger_s
-        while self._pending and len(self._pending) < BATCH_ROWS:
-            if self._stop or self._flushing:
-                return
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            self._cond.wait(left)
-
-    def _write(self, batch: Sequence[ScoreRecord]) -> list[ScoreRecord]:
-        """Insert a batch; the rows to retry later (none when all were written or refused)."""
-        if not batch:
-            return []
-        try:
-            self._insert(batch)
-        except Exception as exc:
-            if not refuses_for_good(exc):
-                self._outage(f"cannot write {len(batch)} scores (kept for retry)", exc)
-                return list(batch)
-            return self._write_each(batch)  # find the rows refused, keep the rest
-        self._wrote(len(batch))
-        return []
-
-    def _write_each(self, batch: Sequence[ScoreRecord]) -> list[ScoreRecord]:
-        refused: list[str] = []
-        left: list[ScoreRecord] = []
-        for i, record in enumerate(batch):
-            try:
-                self._insert([record])
-            except Exception as exc:
-                if not refuses_for_good(exc):
-                    self._outage(f"cannot write {len(batch) - i} scores (kept for retry)", exc)
-                    left = list(batch[i:])
-                    break
-                refused.append(error_line(exc, self.url))
-                continue
-            self._wrote(1)
-        if refused:
-            with self._cond:
-                self.dropped += len(refused)
-            log.error(
-                "score history %s refused %d scores, which are lost: %s",
-                redact(self.url),
-                len(refused),
-                refused[0],
-            )
-        return left
-
-    def _insert(self, batch: Sequence[ScoreRecord]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(lead_scores.insert(), [r.row() for r in batch])
-
-    def _wrote(self, rows: int) -> None:
-        if self.last_error is not None:
-            log.warning("score history %s is back; writing again", redact(self.url))
-        self.last_error = None
-        self.written += rows
-
-    def _outage(self, what: str, exc: BaseException) -> None:
-        self._failed(what, exc)
-        self._schema_ready = False  # the table may be gone too (a new schema, a restore)
-
-    def _failed(self, what: str, exc: BaseException) -> None:
-        why = error_line(exc, self.url)
-        if self.last_error is None:
-            log.warning("score history %s: %s: %s", redact(self.url), what, why)
-        self.last_error = f"{what}: {why}"
+            else:
+                self._next_purge = time.monotonic() + PURGE_RETRY_S
 
     def _purge(self) -> None:
         assert self.days is not None
         before = retention.cutoff(self.days)
         try:
-            count = retention.purge(self.engine, before)
+            count = retention.purge(
+                self.engine,
+                before,
+                chunk=PURGE_CHUNK_ROWS,
+                pause_s=PURGE_PAUSE_S,
+                stop=self._stopping,
+            )
         except Exception as exc:
             self._failed("cannot delete old scores (tried again later)", exc)
             self._next_purge = time.monotonic() + PURGE_RETRY_S
@@ -374,74 +369,41 @@ class ScoreHistory:
             self.days,
         )
 
-    # -- reading ---------------------------------------------------------------------------------
-    def previous_scores(self, tenant: str, lead_ids: Sequence[str]) -> dict[str, int]:
-        """Each of the tenant's leads' latest score so far: from memory, else one query."""
-        found, missing = self.remembered(tenant, lead_ids)
-        if missing:
-            found.update(self.look_up(tenant, missing))
-        return found
+    # -- erasing -------------------------------------------------------------------------------
+    def erase(self, tenant: str, lead_id: str | None = None) -> erasure.Erased:
+        """Erase the tenant's (or one of its leads') scores and outcomes, queued ones too, and
+        forget them in memory, so no later trend or write brings them back.
 
-    def remembered(self, tenant: str, lead_ids: Sequence[str]) -> tuple[dict[str, int], list[str]]:
-        """(latest scores known in memory, ids that only the database can answer for)."""
-        found: dict[str, int] = {}
-        missing: list[str] = []
+        Raises ``HistoryUnavailable`` when the database cannot be reached.
+        """
+        self.flush(ERASE_FLUSH_S)  # queued rows reach the table first, where they are erased
+
+        def matches(r: ScoreRecord) -> bool:
+            return r.tenant == tenant and (lead_id is None or r.lead_id == lead_id)
+
+        with self._cond:  # what the flush left (the database slow) is skipped by the writer
+            removed = sum(1 for r in self._pending if matches(r))
+            if removed:
+                self._erased.append((tenant, lead_id, self.tickets.issued))
+                self.tally.dropped([tenant] * removed)
+            # A batch taken before this mark may hold the rows: its commit must come before
+            # the delete, or it would bring them back.
+            batch, deadline = self._hanging, time.monotonic() + ERASE_WAIT_S
+            while batch and self._hanging is batch and time.monotonic() < deadline:
+                self._cond.wait(0.05)
+            if batch and self._hanging is batch:
+                raise HistoryUnavailable(
+                    f"a write was still waiting for the database after {ERASE_WAIT_S:g} s, "
+                    "so the erasure did not finish: send it again"
+                )
         with self._latest_lock:
-            for lead_id in lead_ids:
-                score = self._latest.get((tenant, lead_id))
-                if score is None:
-                    missing.append(lead_id)
-                else:
-                    found[lead_id] = score
-        return found, missing
-
-    def look_up(self, tenant: str, lead_ids: Sequence[str]) -> dict[str, int]:
-        """Latest scores from the database ({} while reads are paused after a failure)."""
-        if time.monotonic() < self._reads_paused_until:
-            return {}
-        return self._query_latest(tenant, sorted(set(lead_ids)))
-
-    def _query_latest(self, tenant: str, lead_ids: list[str]) -> dict[str, int]:
-        if not self._ensure_schema():
-            self._reads_paused_until = time.monotonic() + READ_BACKOFF_S
-            return {}
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(latest_query(tenant, lead_ids)).all()
-        except SQLAlchemyError as exc:
-            self._failed("cannot read previous scores (trends skipped)", exc)
-            self._reads_paused_until = time.monotonic() + READ_BACKOFF_S
-            return {}
-        found: dict[str, int] = {}
-        for row in rows:
-            try:
-                found[row.lead_id] = int(row.score)
-            except (TypeError, ValueError, OverflowError):
-                continue  # an unreadable stored score is no previous score
-        return found
-
-    def recent(self, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The tenant's most recently scored leads, newest first, one row per lead."""
-        return self._rows(recent_query(tenant, limit))
-
-    def lead(self, tenant: str, lead_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        """One of the tenant's leads' scores over time, oldest first (what a trend is read from)."""
-        return list(reversed(self._rows(lead_query(tenant, lead_id, limit))))
-
-    def _rows(self, query: sa.Select) -> list[dict[str, Any]]:
+            for key in [k for k in self._latest if k[0] == tenant and lead_id in (None, k[1])]:
+                del self._latest[key]
         if not self._ensure_schema():
             raise HistoryUnavailable(self.last_error or "score history unavailable")
         try:
-            with self.engine.connect() as conn:
-                raw = conn.execute(query).all()
+            done = erasure.erase(self.engine, tenant, lead_id)
         except SQLAlchemyError as exc:
-            self._failed("cannot read the history", exc)
+            self._failed("cannot erase", exc)
             raise HistoryUnavailable(self.last_error or "score history unavailable") from None
-        rows = [row for row in map(served_row, raw) if row is not None]
-        if len(rows) < len(raw):
-            log.warning(
-                "score history %s: %d stored rows could not be read and were skipped",
-                redact(self.url),
-                len(raw) - len(rows),
-            )
-        return rows
+        return erasure.Erased(tenant, lead_id, done.scores + removed, done.outcomes)

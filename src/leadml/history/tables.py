@@ -34,7 +34,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_TENANT = "default"
 #: Key names are at most 64 characters; an operator's tenant is ``admin:<name>``.
 TENANT_LENGTH = 100
-#: PostgreSQL advisory lock held while upgrading, so two replicas starting at once take turns.
+#: PostgreSQL advisory lock held while upgrading, so two replicas starting at once take turns
+#: (on SQLite the upgrade's transaction takes the write lock first, to the same end).
 UPGRADE_LOCK = 0x6C6561646D6C
 
 metadata = sa.MetaData()
@@ -58,6 +59,8 @@ lead_scores = sa.Table(
     sa.Column("criteria_log_odds", sa.JSON, nullable=True),
     # Every read is one tenant's: its leads, or one lead of it.
     sa.Index("ix_lead_scores_tenant_lead_id", "tenant", "lead_id"),
+    # A tenant's newest scores first, a page or a bounded sample at a time (revision 5).
+    sa.Index("ix_lead_scores_tenant_shadow_scored_at", "tenant", "shadow", "scored_at", "id"),
 )
 
 OUTCOMES = "lead_outcomes"
@@ -108,9 +111,23 @@ def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
     quiet = logging.getLogger("alembic")
     if quiet.level == logging.NOTSET:  # its per-start chatter; our own line says what changed
         quiet.setLevel(logging.WARNING)
-    with _upgrading, engine.begin() as conn:
+    head = head_revision()
+    with _upgrading:
+        with engine.connect() as conn:  # the usual case, at head: no lock taken
+            if current_revision(conn) == head:
+                return head, head
+        return _upgrade_locked(engine)
+
+
+def _upgrade_locked(engine: sa.Engine) -> tuple[str | None, str]:
+    """``upgrade`` holding the database's lock for it, so concurrent starts take turns."""
+    with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
+        elif conn.dialect.name == "sqlite":
+            # The write lock from the first statement: two processes creating a new file
+            # otherwise both read "no revision" and both create the tables (one then fails).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         config = alembic_config(conn)
         scripts = ScriptDirectory.from_config(config)
         head = scripts.get_current_head()

@@ -261,15 +261,18 @@ def score_drift(spec: dict[str, Any], probability: np.ndarray) -> dict[str, Any]
     return {"psi": value, "band": band(value), "bins": bins, "sentence": sentence}
 
 
-def recent_pushes(model: LeadModel, x: np.ndarray, membership: np.ndarray) -> np.ndarray:
+def recent_pushes(
+    model: LeadModel, x: np.ndarray, membership: np.ndarray, num_threads: int = 0
+) -> np.ndarray:
     """Each bucket's push for recent leads, on at most ``RECENT_PUSH_ROWS`` of them (TreeSHAP
-    is the monitor's one costly step; a sample that size moves a PSI by less than 0.001)."""
+    is the monitor's one costly step; a sample that size moves a PSI by less than 0.001), on
+    ``num_threads`` threads (0: every core; the service uses one, leaving scoring the rest)."""
     if len(x) > RECENT_PUSH_ROWS:
         rng = np.random.default_rng(0)
         x = x[np.sort(rng.choice(len(x), RECENT_PUSH_ROWS, replace=False))]
     if len(x) == 0:
         return np.zeros((0, membership.shape[1]))
-    return model.contributions(x)[:, : membership.shape[0]] @ membership
+    return model.contributions(x, num_threads)[:, : membership.shape[0]] @ membership
 
 
 def drift_report(
@@ -280,6 +283,7 @@ def drift_report(
     probability: np.ndarray,
     framework: str = "bant",
     unmeasured: Collection[str] = (),
+    num_threads: int = 0,
 ) -> dict[str, Any]:
     """Every feature, criterion push and the score of recent leads against the profile.
 
@@ -300,7 +304,7 @@ def drift_report(
     by_name = {f["feature"]: f for f in features}
 
     plan = plan_for(model, framework)
-    sums = recent_pushes(model, x, plan.membership)
+    sums = recent_pushes(model, x, plan.membership, num_threads)
     specs = reference.get("pushes", {}).get(plan.framework, {})
     criteria = [
         push_drift(name, specs[name], sums[:, c], [by_name[f] for f in feats if f in by_name])

@@ -132,6 +132,7 @@ def monitor_model(
     window: str = "",
     shadow: pd.DataFrame | dict[str, Any] | None = None,
     unmeasured: Sequence[str] = (),
+    num_threads: int = 0,
 ) -> MonitorResult:
     """Monitor ``model`` on recent ``leads`` (raw lead columns).
 
@@ -140,12 +141,13 @@ def monitor_model(
     yet); realized figures use the labelled leads, estimated ones the others (and all, for
     comparison). ``shadow``: pairs for :func:`leadml.monitor.shadow.compare_shadow`, or its
     result. ``unmeasured``: features the leads' source cannot give (left out of the drift).
+    ``num_threads``: LightGBM's threads (0: every core; the service passes 1).
     """
     plan_for(model, framework)  # an unknown framework fails here, in one line
     typed = model.encoder.parse(leads)
     x = model.encoder.transform(typed)
     if probability is None:
-        p = model.predict_proba(x) if len(x) else np.zeros(0)
+        p = model.predict_proba(x, num_threads) if len(x) else np.zeros(0)
     else:
         p = np.asarray(probability, dtype=np.float64)
         if p.shape != (len(leads),):
@@ -168,7 +170,7 @@ def monitor_model(
             "leadml does not read; retrain it to monitor drift"
         )
     else:
-        drift = drift_report(model, reference, typed, x, p, framework, unmeasured)
+        drift = drift_report(model, reference, typed, x, p, framework, unmeasured, num_threads)
 
     if isinstance(shadow, pd.DataFrame):
         shadow = compare_shadow(shadow)
@@ -197,6 +199,7 @@ def monitor_recent(
     *,
     framework: str = "bant",
     shadow: pd.DataFrame | None = None,
+    num_threads: int = 0,
 ) -> MonitorResult:
     """``monitor_model`` on leads from :mod:`leadml.monitor.recent`, with their notes and the
     time of their newest score: what ``leadml monitor`` and ``GET /v1/monitor`` both show."""
@@ -208,6 +211,7 @@ def monitor_recent(
         window=recent.window,
         shadow=shadow if shadow is not None and len(shadow) else None,
         unmeasured=recent.unmeasured,
+        num_threads=num_threads,
     )
     result.notes.extend(recent.notes)
     if recent.newest is not None:
