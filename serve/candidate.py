@@ -7,7 +7,8 @@ lost; in a child process it is one candidate refused. So a reload
 1. makes a private folder (mode 0700) that only the server's user can write;
 2. runs ``python -m serve.candidate`` with a deadline: the child copies the bundle's plain files
    into that folder (or downloads the registry's bundle there), loads the copy with every check
-   (signature, checksum, metadata) and scores and explains a test lead with it;
+   (signature, checksum, metadata, every tree's indices) and scores and explains test leads
+   with it: an empty one, and every known level and each number's quantiles (``canary_rows``);
 3. then the server loads that same copy, the bytes that were checked, which nobody else can
    have changed since, and removes the folder, whatever happened.
 
@@ -22,14 +23,17 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import SecretStr
 
 from leadml.errors import LeadMLError, ModelLoadError
@@ -38,6 +42,9 @@ if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
 
 JOB_RESULT = "result.json"
+#: The private folders' prefix, followed by the server's pid (as a reload's own copies are
+#: named, ``serve.holder``), so that a start can remove those a killed server left behind.
+WORKDIR_PREFIX = "leadml-reload-"
 JOB_LOG = "check.log"
 #: MLflow's per-request timeout in the child (its default is 120 s, with 7 retries).
 MLFLOW_TIMEOUT_S = 10
@@ -57,15 +64,70 @@ class Checked:
     seconds: float
 
 
+def _quantiles(model: LeadModel, name: str) -> list[float]:
+    """A number's training quantiles as the bundle records them: the reference's deciles and
+    median, the novelty bands' 0.5 … 99.5 % points (nothing from a bundle without them)."""
+    values: set[float] = set()
+    reference = (model.meta.get("reference") or {}).get("features", {}).get(name) or {}
+    novelty = ((model.meta.get("novelty") or {}).get("fields") or {}).get(name) or {}
+    for edges in (reference.get("edges"), novelty.get("edges"), [reference.get("median")]):
+        values.update(float(v) for v in edges or () if isinstance(v, int | float))
+    return sorted(v for v in values if math.isfinite(v)) or [0.0]
+
+
+def canary_rows(model: LeadModel) -> np.ndarray:
+    """Encoded leads that, between them, give every feature each value a real lead can bring:
+    every known level of every coded feature (and an ordinal's "(not answered)"), each
+    number's training quantiles; the last row is an empty lead.
+
+    Values are packed, row ``i`` giving each feature its ``i``-th value (round the list), so
+    the set is as long as the longest list (≤ 256 levels, as training keeps), not their sum.
+    That is enough because TreeSHAP, unlike a prediction, decides at every node of every tree
+    for each row: each node meets every value of its feature somewhere in the set.
+    """
+    from leadml.features.encoder import NOT_ANSWERED_RANK, NUMERIC_KINDS
+
+    encoder = model.encoder
+    columns: list[list[float]] = []
+    for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True)):
+        if kind in NUMERIC_KINDS:
+            columns.append(_quantiles(model, name))
+        else:
+            codes = [float(c) for c in range(len(encoder.level_names(j)))]
+            columns.append([*codes, NOT_ANSWERED_RANK] if kind == "ordinal" else codes or [0.0])
+    longest = max((len(c) for c in columns), default=0)
+    x = np.full((longest + 1, len(columns)), np.nan)
+    for j, values in enumerate(columns):
+        x[:longest, j] = [values[i % len(values)] for i in range(longest)]
+    return x
+
+
+def _probabilities(found: Any, what: str) -> None:
+    p = np.asarray(found, dtype=np.float64)
+    bad = ~(np.isfinite(p) & (p >= 0.0) & (p <= 1.0))
+    if bad.any():
+        raise ModelLoadError(f"model answers probability {p[bad][0]} for {what}")
+
+
 def canary(model: LeadModel, framework: str) -> None:
-    """Score and explain an empty lead: a model that cannot do this must not go live."""
-    from leadml.explain.attributions import explain_lead
+    """Score and explain an empty lead and :func:`canary_rows`, on every path a request takes
+    (one lead, a batch, TreeSHAP, the decisions of ``?detail=full``): a model that cannot
+    must not go live. Run in the candidate's child process first, where a crash costs only
+    the candidate."""
+    from leadml.explain.attributions import explain_lead, explain_matrix
+    from leadml.explain.decisions import lead_decisions
 
     scored = model.score_one({})
     explained = explain_lead(model, {}, framework)
-    for p in (scored["probability"], explained.probability):
-        if not (math.isfinite(p) and 0.0 <= p <= 1.0):
-            raise ModelLoadError(f"model answers probability {p} for an empty lead")
+    _probabilities([scored["probability"], explained.probability], "an empty lead")
+    x = canary_rows(model)
+    batch = model.predict_proba(x, num_threads=1)
+    _probabilities(batch, "the test leads (every level, each quantile)")
+    one_by_one = [model.predict_proba(x[i : i + 1], num_threads=1)[0] for i in range(len(x))]
+    _probabilities(one_by_one, "a test lead scored alone")
+    explanations = explain_matrix(model, x, framework, num_threads=1)
+    _probabilities([e.probability for e in explanations], "a test lead explained")
+    lead_decisions(model, x, batch.tolist(), explanations, num_threads=1)
 
 
 def _tail(log: Path, limit: int = 300) -> str:
@@ -147,6 +209,41 @@ def check_in_child(
     if not folder.is_relative_to(workdir.resolve()):
         raise ModelLoadError(f"{ref}: the check process answered a folder outside its own")
     return Checked(folder, dict(result.get("identity") or {}), seconds)
+
+
+def load_checked(
+    ref: str,
+    *,
+    tracking_uri: str | None,
+    framework: str,
+    key: SecretStr | None,
+    timeout_s: float,
+) -> LeadModel:
+    """``ref`` proved in a child process (:func:`check_in_child`), then the very copy it
+    proved loaded here, in a private folder removed whatever happens.
+
+    For a model that was never served and must not be trusted to load in the server: the
+    shadow's challenger at start (``--shadow``), which scores real leads as soon as it is up.
+    """
+    from leadml.bundle.model import LeadModel
+    from leadml.tracking.references import is_registry_reference
+
+    workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
+    try:
+        checked = check_in_child(
+            ref, workdir, tracking_uri=tracking_uri, framework=framework, key=key,
+            timeout_s=timeout_s,
+        )  # fmt: skip
+        try:
+            model = LeadModel.load(checked.folder, key=key)
+        except LeadMLError as exc:  # name the reference, not the private copy
+            raise ModelLoadError(str(exc).replace(str(checked.folder), ref)) from None
+        if is_registry_reference(ref):
+            model.meta["ref"] = ref
+        model.meta.update(checked.identity)
+        return model
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 # -- the child's side ---------------------------------------------------------------------------

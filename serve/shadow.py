@@ -38,7 +38,8 @@ from leadml.errors import LeadMLError, ModelLoadError
 from leadml.features.encoder import FeatureEncoder
 from leadml.history.rows import ScoreRecord
 from leadml.qualify.grades import score_0_100
-from serve.holder import LoadedModel, clip, incompatibilities, load_proved
+from serve.candidate import load_checked
+from serve.holder import LoadedModel, clip, incompatibilities, prove
 from serve.predict import encode
 from serve.shadow_input import Translation, matrix_translation
 
@@ -105,16 +106,32 @@ class ShadowScorer:
     def for_settings(
         cls, settings: ServeSettings, api_schema: LeadSchema, history: ScoreHistory | None
     ) -> ShadowScorer | None:
-        """The challenger ``settings.shadow_ref`` names, loaded and proved like the champion
-        (None without one); ``ModelLoadError`` in one line when it cannot serve the API's leads."""
+        """The challenger ``settings.shadow_ref`` names, proved like a reload's candidate (None
+        without one); ``ModelLoadError`` in one line when it cannot serve the API's leads.
+
+        It goes through the child-process check before it is loaded here (unlike the champion,
+        it was never served: a model that crashes LightGBM on a real lead would take the server
+        down with the first request the shadow scores), then scores the test leads here too.
+        A challenger refused stops the start, as a champion refused does: ``--shadow`` is the
+        operator's explicit request, and a server that came up without it would compare
+        nothing while seeming to, for as long as nobody reads the log; a start that fails is
+        seen at once, in the deploy that asked for it.
+        """
         ref = settings.shadow_ref
         if not ref:
             return None
         try:
-            key = settings.bundle_key
-            loaded = load_proved(ref, settings.tracking_uri, settings.framework, key)
+            model = load_checked(
+                ref,
+                tracking_uri=settings.tracking_uri,
+                framework=settings.framework,
+                key=settings.bundle_key,
+                timeout_s=settings.reload_timeout_s,
+            )
+            prove(model, ref, settings.framework)
         except LeadMLError as exc:
             raise ModelLoadError(f"shadow model: {exc}") from None
+        loaded = LoadedModel(model=model, ref=ref, framework=settings.framework)
         problems = incompatibilities(api_schema, loaded.model.schema)
         if problems:
             raise ModelLoadError(

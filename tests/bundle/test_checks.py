@@ -120,8 +120,15 @@ def test_model_text_naming_other_features_is_refused_before_lightgbm(copied: Pat
 
 
 def test_the_training_fallback_bands_still_load(copied: Path) -> None:
-    """(1, 1, 1): what training writes when every lead had one probability; every lead is D."""
-    tamper(copied, _set("bands.cutoffs", [1.0, 1.0, 1.0]))
+    """(1, 1, 1): what training writes when every lead had one probability; every lead is D,
+    its own training leads too (the reference's grades, which the cut-offs must agree with)."""
+
+    def fallback(meta: dict) -> None:
+        meta["bands"]["cutoffs"] = [1.0, 1.0, 1.0]
+        reference = meta["meta"]["reference"]
+        reference["grades"] = {"A": 0, "B": 0, "C": 0, "D": reference["rows"]}
+
+    tamper(copied, fallback)
     assert LeadModel.load(copied).score_one({})["grade"] == "D"
 
 

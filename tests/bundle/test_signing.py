@@ -49,7 +49,7 @@ def test_another_key_or_a_rewritten_file_breaks_the_signature(copied: Path) -> N
         LeadModel.load(copied, key=KEY)
     sign_bundle(copied, KEY)
     # Valid bands, checksum recomputed: every check passes, but not the signature.
-    tamper(copied, lambda meta: meta["bands"].update(cutoffs=[0.002, 0.001, 0.0]))
+    tamper(copied, lambda meta: meta["bands"]["tiers"].update(A="on fire"))
     with pytest.raises(ModelLoadError, match=r"does not match.*changed: leadml\.json"):
         LeadModel.load(copied, key=KEY)
     LeadModel.load(copied)  # without the key the same bundle passes: that is the key's job

@@ -10,7 +10,6 @@ naming the field.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Sequence
 from itertools import pairwise
@@ -18,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from leadml.bundle.files import META_FILE, METRICS_FILE, MODEL_FILE
+from leadml.bundle.record_check import RecordError, check_record
+from leadml.bundle.record_check import finite as _finite
+from leadml.bundle.tree_check import TreeFormatError, TreeSummary, check_trees
 from leadml.errors import ModelLoadError
 from leadml.features.encoder import MAX_LEVELS, FeatureEncoder
 from leadml.schema.spec import LeadSchema
@@ -46,10 +48,6 @@ def _show(values: Any, limit: int = 5) -> str:
         shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values[:limit])
         return f"[{shown}{', ...' if len(values) > limit else ''}]"
     return repr(values)[:80]
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
@@ -247,3 +245,31 @@ def check_model_header(folder: Path, text: str, names: Sequence[str]) -> None:
             folder,
             f"{MODEL_FILE} names features {_show(found)}, the encoder {_show(expected)}",
         )
+
+
+def check_model_trees(folder: Path, text: str, names: Sequence[str]) -> TreeSummary:
+    """Every tree of ``model.txt`` safe for LightGBM to read and follow
+    (:mod:`leadml.bundle.tree_check`): a damaged index crashes the process, not raises."""
+    try:
+        return check_trees(text, len(names))
+    except TreeFormatError as exc:
+        raise _corrupt(folder, f"{MODEL_FILE} {exc}") from None
+
+
+def version_label_limit() -> int:
+    """The longest version label the score history can store: its ``model_version`` column's
+    length, read from the table itself (imported here, not at the top: only a load needs it)."""
+    from leadml.history.tables import lead_scores
+
+    return int(lead_scores.c.model_version.type.length)
+
+
+def check_training_record(
+    folder: Path, record: Any, encoder: FeatureEncoder, cutoffs: Sequence[float]
+) -> None:
+    """The training record (``meta`` in ``leadml.json``): every field requests read back
+    (:mod:`leadml.bundle.record_check`), once the encoder it describes is known."""
+    try:
+        check_record(record, encoder, list(cutoffs), version_label_limit())
+    except RecordError as exc:
+        raise _corrupt(folder, str(exc)) from None

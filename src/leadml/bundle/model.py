@@ -26,6 +26,8 @@ from leadml.bundle.check import (
     check_encoder,
     check_meta,
     check_model_header,
+    check_model_trees,
+    check_training_record,
     read_meta,
 )
 from leadml.bundle.files import (
@@ -183,8 +185,9 @@ class LeadModel:
         """Load a bundle that passes every check; with ``key``, only one signed with it.
 
         The order matters: sizes before reading, the signature before parsing, the metadata's
-        numbers and names before building anything, the checksum and the feature names in
-        ``model.txt`` before LightGBM (which crashes, rather than raises, on a damaged file).
+        numbers and names before building anything, the checksum, the feature names and every
+        tree's indices in ``model.txt`` before LightGBM (which crashes, rather than raises, on
+        a damaged file).
         """
         folder = Path(directory)
         if not holds_bundle(folder):
@@ -203,6 +206,8 @@ class LeadModel:
             check_encoder(folder, encoder, schema)
             text = checked_model_text(folder, meta)
             check_model_header(folder, text, encoder.names)
+            check_model_trees(folder, text, encoder.names)
+            check_training_record(folder, meta.get("meta", {}), encoder, meta["bands"]["cutoffs"])
             booster = lgb.Booster(model_str=text)
             if booster.num_feature() != len(encoder.names):
                 raise ModelLoadError(
