@@ -17,6 +17,7 @@ between two of them: on SQLite eight posters of 10,000 outcomes held the score w
 post runs no migration check (5.5 ms each) unless the history has failed since.
 """
 
+import time
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -54,6 +55,8 @@ from serve.routes.scoring import AUTH, BAD_INPUT
 MAX_OUTCOMES = 10_000
 #: Longest the request waits for queued scores to reach a healthy database (as history reads).
 CATCH_UP_S = 1.0
+#: Longest pause between two transactions of a post (see ``_record``).
+PACE_MAX_S = 0.25
 HISTORY_OFF = (
     "score history is turned off on this server: outcomes are kept beside the scores they "
     "judge, so there is nowhere to record them (start the server with a history)"
@@ -156,6 +159,7 @@ class Written:
 
     def __init__(self) -> None:
         self.chunks = 0
+        self.since = 0.0  # when the current transaction began (``time.perf_counter``)
 
 
 def _record(
@@ -171,8 +175,13 @@ def _record(
     def next_chunk() -> None:
         written.chunks += 1  # the transaction before has committed
         let_scores_through()
+        # as long a pause as the chunk took: the database's write lock and the interpreter
+        # are free half the time, for scoring and for other writers of the same file
+        time.sleep(min(PACE_MAX_S, time.perf_counter() - written.since))
+        written.since = time.perf_counter()
 
     let_scores_through()
+    written.since = time.perf_counter()
     # A healthy history was upgraded at start (or before its last write); after a failure
     # the table may be new or gone, so it is checked again.
     return record_outcomes(

@@ -32,7 +32,7 @@ from leadml.history.tables import lead_outcomes, lead_scores
 
 #: Lead ids per ``IN (...)`` list: well under SQLite's and PostgreSQL's bound-parameter limits.
 CHUNK_IDS = 5000
-#: Leads per transaction: about 60 ms of SQLite's write lock (see above).
+#: Leads per transaction: about 15 ms of SQLite's write lock on a 2-core machine (see above).
 WRITE_LEADS = 500
 #: Tries when another writer inserted one of the same new leads meanwhile (the unique key
 #: refuses the second insert; the next try sees that row and compares with it).

@@ -190,7 +190,7 @@ def recent_query(tenant: str, limit: int, before: int | None = None) -> sa.Selec
     """A page of the tenant's leads, newest first: each lead's newest row, ``limit`` at most,
     after the row ``before`` (the last one of the page before; None: from the newest).
 
-    Walked back on the ``(tenant, shadow, scored_at, id)`` index, a row kept only when no
+    Walked back on the ``(tenant, scored_at, id)`` index, a row kept only when no
     later row of its lead exists (one look-up on ``(tenant, lead_id)``), so a page costs its
     own rows, not the tenant's history (436,000 rows grouped per call before: issue 27). A
     lead scored again between two pages moves to the top and is not listed twice; a cursor

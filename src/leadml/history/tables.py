@@ -60,7 +60,7 @@ lead_scores = sa.Table(
     # Every read is one tenant's: its leads, or one lead of it.
     sa.Index("ix_lead_scores_tenant_lead_id", "tenant", "lead_id"),
     # A tenant's newest scores first, a page or a bounded sample at a time (revision 5).
-    sa.Index("ix_lead_scores_tenant_shadow_scored_at", "tenant", "shadow", "scored_at", "id"),
+    sa.Index("ix_lead_scores_tenant_scored_at", "tenant", "scored_at", "id"),
 )
 
 OUTCOMES = "lead_outcomes"

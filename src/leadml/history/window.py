@@ -10,7 +10,7 @@ numbers or time cannot be read is skipped, never the whole read), a column at a 
 monitor reads a hundred thousand leads, not a page of fifty.
 
 The service reads a bounded sample instead (``newest_leads``): a tenant's newest leads of the
-window, picked in SQL from the newest scores on the ``(tenant, shadow, scored_at, id)`` index,
+window, picked in SQL from the newest scores on the ``(tenant, scored_at, id)`` index,
 so a monitor call costs the same on 436,000 rows as on 20,000 (28–41 s before, issue 27).
 ``window_scores`` counts the window's scores on the same index, up to a cap, which is how the
 service knows whether a window holds more than the sample (then any such window gives the
@@ -134,7 +134,7 @@ def newest_leads(
     served score (``LEAD_COLUMNS``), found among the window's newest ``scan`` scores.
 
     Bounded whatever the history holds: the newest ``scan`` scores are walked back on the
-    ``(tenant, shadow, scored_at, id)`` index, and each lead's latest score is among them (it
+    ``(tenant, scored_at, id)`` index, and each lead's latest score is among them (it
     is newer than any other of its scores). ``scan`` above ``leads`` leaves room for leads
     scored several times. The history is not upgraded here (the service's was at start).
     """
