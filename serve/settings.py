@@ -15,12 +15,14 @@ from leadml.config import Settings
 from serve.auth import parse_keys
 from serve.middleware import BODY_TIMEOUT_S
 from serve.shadow import QUEUE_LEADS
-from serve.shutdown import SHUTDOWN_S
 
 #: Lead-count cap per request: CRMs send one lead or a small page of them, never a table.
 MAX_LEADS = 1000
 #: ~1,000 leads of ~1 kB each, with room to spare; anything larger is not a CRM call.
 MAX_BODY_BYTES = 2_000_000
+#: Seconds from SIGTERM to exit at most (serve/shutdown.py shares them out): under the 10 s a
+#: container runtime waits before SIGKILL.
+SHUTDOWN_S = 8.0
 #: Host names that only reach this machine: what the server answers by default.
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 

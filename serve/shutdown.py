@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from leadml.history.store import ScoreHistory
     from serve.shadow import ShadowScorer
 
-#: Seconds from SIGTERM to exit at most: under the 10 s a container runtime waits.
-SHUTDOWN_S = 8.0
 #: Share of the budget requests in progress get to finish (a score takes milliseconds; a
 #: ``history_sync`` request waits for its commit).
 DRAIN_SHARE = 0.4
