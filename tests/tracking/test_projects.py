@@ -109,3 +109,14 @@ def test_version_labels_are_never_reused_after_the_store_is_deleted(home: Path) 
     again = label(home, "bank-full")
     assert again.startswith("bank-full-v1-")  # the registry counts from 1 again ...
     assert again != first  # ... but the label a score history keys on is new
+
+
+def test_a_long_registered_name_still_gives_a_label_the_history_stores() -> None:
+    from leadml.bundle.check import version_label_limit
+    from leadml.tracking.registry import version_label
+
+    long_name = "emea-inbound-" * 40  # MLflow takes it; the history's column would not
+    labels = {version_label(long_name, n, f"{n:08d}abcdef") for n in (1, 2, 10_000)}
+    assert len(labels) == 3
+    assert all(len(label) <= version_label_limit() for label in labels)
+    assert version_label("crm", 3, "0123456789") == "crm-v3-01234567"

@@ -26,9 +26,17 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 
 
+#: Characters of a registered model's name in its version labels (see ``version_label``).
+LABEL_NAME_CHARS = 150
+
+
 def version_label(name: str, version: str | int, run_id: str | None) -> str:
-    """``<name>-v<N>-<run id, 8 characters>``: unique in a store for ever, readable in a log."""
-    label = f"{name}-v{version}"
+    """``<name>-v<N>-<run id, 8 characters>``: unique in a store for ever, readable in a log.
+
+    The name is cut to ``LABEL_NAME_CHARS``: every score is stored under this label, in a
+    column of 200 characters (``history.tables``), and MLflow takes longer model names; the
+    version and run id keep a cut label unique."""
+    label = f"{name[:LABEL_NAME_CHARS]}-v{version}"
     return f"{label}-{run_id[:8]}" if run_id else label
 
 
