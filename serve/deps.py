@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from leadml.history.store import ScoreHistory
-from serve.auth import KeyScheme
+from serve.auth import KeyScheme, bearer_token
 from serve.holder import LoadedModel, ModelHolder
 from serve.shadow import ShadowScorer
 
@@ -50,6 +50,30 @@ require_admin = KeyScheme(
 )
 
 
+#: ``viewer``'s answer for whoever may see every detail.
+OPERATOR = "\x00operator"  # no key name can hold a NUL: never a tenant's name
+
+
+def viewer(request: Request) -> str | None:
+    """Who asks, for answers that hold server details (``/ready``, ``/v1/model``): ``OPERATOR``
+    (an admin key, or a server with no keys at all, which only binds loopback) sees everything;
+    a tenant's name sees what is its own; None (no valid key) sees nothing more."""
+    auth = request.app.state.auth
+    if not auth.scoring.enabled and not auth.admin.enabled:
+        return OPERATOR
+    token = bearer_token(request)
+    if token is not None and auth.admin.match(token) is not None:
+        return OPERATOR
+    try:
+        return auth.tenant(request)
+    except HTTPException:
+        return None
+
+
+async def _viewer(request: Request) -> str | None:
+    return viewer(request)
+
+
 async def _holder(request: Request) -> ModelHolder:
     return request.app.state.holder
 
@@ -77,6 +101,8 @@ async def _history_store(request: Request) -> ScoreHistory:
 Tenant = Annotated[str, Depends(require_key)]
 Operator = Annotated[str, Depends(require_admin)]
 Holder = Annotated[ModelHolder, Depends(_holder)]
+#: Who asks (``viewer``): ``OPERATOR``, a tenant's name, or None.
+Viewer = Annotated[str | None, Depends(_viewer)]
 Served = Annotated[LoadedModel, Depends(_served)]
 History = Annotated[ScoreHistory | None, Depends(_history)]
 HistoryStore = Annotated[ScoreHistory, Depends(_history_store)]

@@ -12,36 +12,17 @@ A history that is failing or has dropped rows makes the status "degraded": still
 scoring goes on without it, but visible to monitoring.
 """
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from serve.auth import bearer_token
-from serve.deps import History, Holder, Shadow
+from serve.deps import OPERATOR, History, Holder, Shadow, viewer
 
 router = APIRouter(tags=["health"])
-
-#: ``viewer``'s answer for whoever may see every detail.
-OPERATOR = "\x00operator"  # no key name can hold a NUL: never a tenant's name
 
 
 @router.get("/health", summary="Liveness: the process answers")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
-
-
-def viewer(request: Request) -> str | None:
-    """Who asks: ``"operator"`` (an admin key, or a server with no keys at all, which only
-    binds loopback) sees everything; a tenant's name sees its own counts; None sees nothing."""
-    auth = request.app.state.auth
-    if not auth.scoring.enabled and not auth.admin.enabled:
-        return OPERATOR
-    token = bearer_token(request)
-    if token is not None and auth.admin.match(token) is not None:
-        return OPERATOR
-    try:
-        return auth.tenant(request)
-    except HTTPException:
-        return None
 
 
 @router.get(

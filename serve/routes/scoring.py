@@ -7,6 +7,7 @@ function that receives them; everything else comes in through typed dependencies
 
 import math
 from datetime import UTC, datetime
+from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -26,8 +27,9 @@ from leadml.features.inputs import (
 from leadml.history.changes import kept_criteria
 from leadml.history.rows import ScoreRecord, trend
 from leadml.history.store import HistoryBusy, ScoreHistory
+from leadml.tracking.references import is_registry_reference
 from serve.body import StrictJSONRoute
-from serve.deps import History, Served, Shadow, Tenant, require_key
+from serve.deps import OPERATOR, History, Served, Shadow, Tenant, Viewer, require_key
 from serve.errors import BodyRejected
 from serve.holder import LoadedModel
 from serve.predict import explain_one, score_leads
@@ -295,8 +297,9 @@ def scoring_router(
         summary="The served model: version, metrics, features, thresholds",
         responses=AUTH,
     )
-    async def model_info(loaded: Served) -> FastJSONResponse:
+    async def model_info(loaded: Served, who: Viewer) -> FastJSONResponse:
         model = loaded.model
+        operator = who == OPERATOR
         features = [
             {
                 "name": f.name,
@@ -313,10 +316,10 @@ def scoring_router(
         bands = model.bands
         body = {
             "model_version": loaded.version,
-            "ref": loaded.ref,
+            "ref": loaded.ref if operator else shown_ref(loaded.ref),
             "loaded_at": loaded.loaded_at.isoformat(timespec="seconds"),
             "trained_at": model.meta.get("trained_at"),
-            "run_id": model.meta.get("run_id"),
+            "run_id": model.meta.get("run_id") if operator else None,
             "framework": loaded.framework,
             "criteria": list(loaded.criteria),
             "base_score": loaded.base_score,
@@ -339,3 +342,11 @@ def scoring_router(
         return FastJSONResponse(_finite(body))
 
     return router
+
+
+def shown_ref(ref: str) -> str:
+    """The served reference as a tenant sees it: a registry reference as it is, a bundle folder
+    by its name only (the server's paths are the operator's business, as its run ids are)."""
+    if is_registry_reference(ref):
+        return ref
+    return PurePath(ref).name or ref

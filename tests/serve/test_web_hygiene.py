@@ -358,3 +358,17 @@ def test_the_access_log_shows_a_hash_not_the_lead_id(cli_server) -> None:
     assert f'"GET /v1/history/sha256:{digest}?limit=5&... HTTP/1.1"' in text
     assert '"GET /v1/score?explain=false&... HTTP/1.1" 405' in text
     assert "jane" not in text
+
+
+def test_model_info_shows_a_tenant_no_server_path_or_run_id(start_server, bundle: Path) -> None:
+    """A tenant's key learns which model scores its leads, not where the server keeps it nor
+    its MLflow run; the operator's key sees both."""
+    server = start_server(api_keys="crm-a:tenant-key-0123456789", admin_keys="ops:admin-key-0123")
+    with server.client() as client:
+        tenant = client.get("/v1/model", headers={"Authorization": "Bearer tenant-key-0123456789"})
+        operator = client.get("/v1/model", headers={"Authorization": "Bearer admin-key-0123"})
+    assert tenant.status_code == operator.status_code == 200
+    assert tenant.json()["ref"] == bundle.name and tenant.json()["run_id"] is None
+    assert str(bundle.parent) not in tenant.text
+    assert operator.json()["ref"] == str(bundle)
+    assert operator.json()["run_id"]
