@@ -5,6 +5,8 @@ which errors mean the database will never take a row (dropped and counted, not r
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,9 @@ from leadml.errors import LeadMLError
 log = logging.getLogger("leadml.history")
 
 CONNECT_TIMEOUT_S = 3
+#: Longest a new SQLite connection waits for another to finish switching the file to WAL (its
+#: busy timeout, which SQLite does not apply there).
+WAL_SWITCH_S = 10
 
 
 def redact(url: str) -> str:
@@ -63,11 +68,26 @@ def make_engine(url: str) -> sa.Engine:
             conn.text_factory = _lenient_text
             # WAL: readers never block the writer thread; NORMAL: no fsync per batch.
             cursor = conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _journal_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine
+
+
+def _journal_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, tried again while another connection switches a new file:
+    SQLite answers "database is locked" at once there, without its busy timeout, so two
+    processes opening a fresh history together failed one start in four."""
+    deadline = time.monotonic() + WAL_SWITCH_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def sqlite_file(url: str) -> Path | None:
