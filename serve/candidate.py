@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -41,9 +42,11 @@ from leadml.errors import LeadMLError, ModelLoadError
 if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
 
+log = logging.getLogger("serve.model")
+
 JOB_RESULT = "result.json"
-#: The private folders' prefix, followed by the server's pid (as a reload's own copies are
-#: named, ``serve.holder``), so that a start can remove those a killed server left behind.
+#: The private folders' prefix, followed by the server's pid, so that a start can remove those
+#: a killed server left behind (``serve.holder.remove_stale_copies``).
 WORKDIR_PREFIX = "leadml-reload-"
 JOB_LOG = "check.log"
 #: MLflow's per-request timeout in the child (its default is 120 s, with 7 retries).
@@ -222,8 +225,9 @@ def load_checked(
     """``ref`` proved in a child process (:func:`check_in_child`), then the very copy it
     proved loaded here, in a private folder removed whatever happens.
 
-    For a model that was never served and must not be trusted to load in the server: the
-    shadow's challenger at start (``--shadow``), which scores real leads as soon as it is up.
+    For a model that was never served and must not be trusted to load in the server: a
+    reload's candidate, and the shadow's challenger at start (``--shadow``), which scores real
+    leads as soon as it is up.
     """
     from leadml.bundle.model import LeadModel
     from leadml.tracking.references import is_registry_reference
@@ -241,6 +245,7 @@ def load_checked(
         if is_registry_reference(ref):
             model.meta["ref"] = ref
         model.meta.update(checked.identity)
+        log.info("checked %s in a child process in %.2f s", ref, checked.seconds)
         return model
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

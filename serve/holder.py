@@ -39,7 +39,7 @@ from leadml.errors import LeadMLError, ModelLoadError
 from leadml.schema.frameworks import framework_criteria
 from leadml.schema.spec import LeadSchema
 from leadml.tracking.references import is_registry_reference, load_model
-from serve.candidate import canary, check_in_child
+from serve.candidate import WORKDIR_PREFIX, canary, load_checked
 from serve.reload_refs import ReloadScope
 
 log = logging.getLogger("serve.model")
@@ -135,10 +135,9 @@ def load_proved(
     return LoadedModel(model=model, ref=ref, framework=framework)
 
 
-#: A reload's private copy: ``leadml-reload-<pid>-<random>`` in the temp folder. The pid says
-#: whose it is, so a later start can tell a copy left by a killed server from a live one's.
-COPY_PREFIX = "leadml-reload-"
-_COPY = re.compile(rf"{re.escape(COPY_PREFIX)}(\d+)-")
+#: A reload's private copy is ``<WORKDIR_PREFIX><pid>-<random>`` in the temp folder. The pid
+#: says whose it is, so a later start can tell a copy left by a killed server from a live one's.
+_COPY = re.compile(rf"{re.escape(WORKDIR_PREFIX)}(\d+)-")
 
 
 def _alive(pid: int) -> bool:
@@ -161,7 +160,7 @@ def remove_stale_copies(folder: Path | None = None) -> int:
     root = Path(folder or tempfile.gettempdir())
     removed = 0
     try:
-        entries = list(root.glob(f"{COPY_PREFIX}*"))
+        entries = list(root.glob(f"{WORKDIR_PREFIX}*"))
     except OSError:
         return 0
     for entry in entries:
@@ -222,35 +221,22 @@ class ModelHolder:
             raise ModelLoadError(
                 f"{ref} is not a leadml bundle (expected {MODEL_FILE} and {META_FILE})"
             )
-        workdir = Path(tempfile.mkdtemp(prefix=f"{COPY_PREFIX}{os.getpid()}-"))
-        try:
-            checked = check_in_child(
-                ref,
-                workdir,
-                tracking_uri=self._tracking_uri,
-                framework=self._framework,
-                key=self._key,
-                timeout_s=self._timeout,
+        model = load_checked(
+            ref,
+            tracking_uri=self._tracking_uri,
+            framework=self._framework,
+            key=self._key,
+            timeout_s=self._timeout,
+        )
+        problems = incompatibilities(self.api_schema, model.schema)
+        if problems:
+            raise ModelLoadError(
+                f"{ref} takes different inputs than the running API ("
+                + "; ".join(problems)
+                + "): restart the service to serve it"
             )
-            try:
-                model = LeadModel.load(checked.folder, key=self._key)
-            except LeadMLError as exc:
-                raise ModelLoadError(str(exc).replace(str(checked.folder), ref)) from None
-            if is_registry_reference(ref):
-                model.meta["ref"] = ref
-            model.meta.update(checked.identity)
-            problems = incompatibilities(self.api_schema, model.schema)
-            if problems:
-                raise ModelLoadError(
-                    f"{ref} takes different inputs than the running API ("
-                    + "; ".join(problems)
-                    + "): restart the service to serve it"
-                )
-            self._prove(model, ref)
-            log.info("checked %s in a child process in %.2f s", ref, checked.seconds)
-            return LoadedModel(model=model, ref=ref, framework=self._framework)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+        self._prove(model, ref)
+        return LoadedModel(model=model, ref=ref, framework=self._framework)
 
     @contextmanager
     def reload_slot(self) -> Iterator[None]:
