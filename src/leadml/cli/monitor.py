@@ -16,12 +16,12 @@ from typing import Annotated
 import typer
 
 from leadml.cli.options import (
-    ALL_TENANTS_HELP,
     DATA_HELP,
     HISTORY_HELP,
     MODEL_HELP,
-    TENANT_HELP,
-    TENANTS_HELP,
+    AllTenantsOption,
+    TenantOption,
+    TenantsOption,
     history_url,
 )
 from leadml.cli.render import console, screen
@@ -52,9 +52,9 @@ def monitor(
         list[FailOn] | None,
         typer.Option(help="Exit with code 3 on this finding (repeatable).", metavar="KIND"),
     ] = None,
-    tenant: Annotated[str | None, typer.Option(help=TENANT_HELP, metavar="NAME")] = None,
-    tenants: Annotated[str | None, typer.Option(help=TENANTS_HELP, metavar="A,B")] = None,
-    all_tenants: Annotated[bool, typer.Option("--all-tenants", help=ALL_TENANTS_HELP)] = False,
+    tenant: TenantOption = None,
+    tenants: TenantsOption = None,
+    all_tenants: AllTenantsOption = False,
     history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
 ) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 from leadml.cli.render import console
 from leadml.errors import LeadMLError
@@ -74,6 +76,10 @@ TENANT_HELP = (
 )
 TENANTS_HELP = "Several tenants' leads, pooled: names separated by commas."
 ALL_TENANTS_HELP = "Every tenant's leads, pooled."
+#: The tenant choice of every verb that reads the history (``leadml.history.tenants``).
+TenantOption = Annotated[str | None, typer.Option(help=TENANT_HELP, metavar="NAME")]
+TenantsOption = Annotated[str | None, typer.Option(help=TENANTS_HELP, metavar="A,B")]
+AllTenantsOption = Annotated[bool, typer.Option("--all-tenants", help=ALL_TENANTS_HELP)]
 
 
 def history_url(settings: Settings, given: str | None, when_off: str) -> str:

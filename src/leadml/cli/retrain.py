@@ -16,11 +16,11 @@ import typer
 from rich.table import Table
 
 from leadml.cli.options import (
-    ALL_TENANTS_HELP,
     DATA_HELP,
     OUTCOMES_HELP,
-    TENANT_HELP,
-    TENANTS_HELP,
+    AllTenantsOption,
+    TenantOption,
+    TenantsOption,
     read_with_outcomes,
 )
 from leadml.cli.progress import progress
@@ -56,9 +56,9 @@ def retrain(
         Path | None,
         typer.Option(help="LeadSchema TOML (default: the champion's own).", metavar="FILE"),
     ] = None,
-    tenant: Annotated[str | None, typer.Option(help=TENANT_HELP, metavar="NAME")] = None,
-    tenants: Annotated[str | None, typer.Option(help=TENANTS_HELP, metavar="A,B")] = None,
-    all_tenants: Annotated[bool, typer.Option("--all-tenants", help=ALL_TENANTS_HELP)] = False,
+    tenant: TenantOption = None,
+    tenants: TenantsOption = None,
+    all_tenants: AllTenantsOption = False,
 ) -> None:
     """Train a challenger on the newest history; promote it only if it is not worse.
 

@@ -26,12 +26,12 @@ import typer
 from rich.table import Table
 
 from leadml.cli.options import (
-    ALL_TENANTS_HELP,
     DATA_HELP,
     HISTORY_HELP,
     MODEL_HELP,
-    TENANT_HELP,
-    TENANTS_HELP,
+    AllTenantsOption,
+    TenantOption,
+    TenantsOption,
     history_url,
     warn_all,
 )
@@ -203,9 +203,9 @@ def thresholds(
     since: Annotated[
         str, typer.Option(help="History window: 8w, 30d or a date.", metavar="SPAN|DATE")
     ] = "8w",
-    tenant: Annotated[str | None, typer.Option(help=TENANT_HELP, metavar="NAME")] = None,
-    tenants: Annotated[str | None, typer.Option(help=TENANTS_HELP, metavar="A,B")] = None,
-    all_tenants: Annotated[bool, typer.Option("--all-tenants", help=ALL_TENANTS_HELP)] = False,
+    tenant: TenantOption = None,
+    tenants: TenantsOption = None,
+    all_tenants: AllTenantsOption = False,
     history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
     apply: Annotated[
         bool,
