@@ -14,12 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
 
 from leadml.errors import LeadMLError
-from leadml.history.engine import make_engine, redact, sqlite_file
-from leadml.history.retention import CHUNK_ROWS, delete_in_chunks
-from leadml.history.tables import OUTCOMES, TABLE, lead_outcomes, lead_scores
+from leadml.history.retention import (
+    CHUNK_ROWS,
+    delete_in_chunks,
+    existing_history,
+    history_tables,
+)
+from leadml.history.tables import OUTCOMES, lead_outcomes, lead_scores
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,7 @@ def erase(engine: sa.Engine, tenant: str, lead_id: str | None = None) -> Erased:
     Raises ``LeadMLError`` when the database holds no score history and ``SQLAlchemyError``
     when it cannot be reached.
     """
-    with engine.connect() as conn:
-        inspector = sa.inspect(conn)
-        if not inspector.has_table(TABLE):
-            raise LeadMLError(f"no score history here (no table {TABLE})")
-        has_outcomes = inspector.has_table(OUTCOMES)
+    has_outcomes = history_tables(engine)
     s, o = lead_scores.c, lead_outcomes.c
     scores_of = s.tenant == tenant
     outcomes_of = o.tenant == tenant
@@ -90,19 +89,8 @@ def erase_history(url: str, tenant: str | None, lead_id: str | None) -> Erased:
     Only an existing history: a mistyped SQLite path is an error, never a new empty file."""
     if tenant is None and lead_id is None:
         raise LeadMLError("say what to erase: --tenant NAME, --lead ID, or both")
-    path = sqlite_file(url)
-    if path is not None and not path.is_file():
-        raise LeadMLError(f"no score history at {path}")
-    engine = make_engine(url)
-    try:
+    with existing_history(url, "cannot be erased from") as engine:
         if tenant is None:
             assert lead_id is not None
             tenant = which_tenant(engine, lead_id)
         return erase(engine, tenant, lead_id)
-    except SQLAlchemyError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LeadMLError(
-            f"score history {redact(url)} cannot be erased from: {first.replace(url, redact(url))}"
-        ) from None
-    finally:
-        engine.dispose()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -65,11 +67,7 @@ def purge(
     chunk = chunk or CHUNK_ROWS
     # SQLite keeps times as UTC text without a zone: compare in UTC, as they were written.
     before = before.astimezone(UTC) if before.tzinfo else before.replace(tzinfo=UTC)
-    with engine.connect() as conn:
-        inspector = sa.inspect(conn)
-        if not inspector.has_table(TABLE):
-            raise LeadMLError(f"no score history here (no table {TABLE})")
-        has_outcomes = inspector.has_table(OUTCOMES)  # not before revision 3
+    has_outcomes = history_tables(engine)
     oldest = sa.select(lead_scores.c.id).where(lead_scores.c.scored_at < before).limit(chunk)
     deleted = delete_in_chunks(engine, lead_scores, oldest, chunk, pause_s, stop)
     if has_outcomes and not (stop and stop.is_set()):
@@ -90,6 +88,36 @@ def orphan_outcomes(chunk: int | None = None) -> sa.Select:
         s.tenant == o.tenant, s.lead_id == o.lead_id, s.shadow == sa.false()
     )
     return sa.select(o.id).where(~scored.exists()).limit(chunk or CHUNK_ROWS)
+
+
+def history_tables(engine: sa.Engine) -> bool:
+    """Whether the history has its outcomes table (not before revision 3); ``LeadMLError``
+    when the database holds no score history at all."""
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        if not inspector.has_table(TABLE):
+            raise LeadMLError(f"no score history here (no table {TABLE})")
+        return inspector.has_table(OUTCOMES)
+
+
+@contextmanager
+def existing_history(url: str, failing: str) -> Iterator[sa.Engine]:
+    """An engine on the history at ``url``, for a verb that deletes from it: only an existing
+    history (a mistyped SQLite path is an error, never a new empty file), a database error
+    becomes one line saying the history ``failing`` ("cannot be purged"), password hidden."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise LeadMLError(f"no score history at {path}")
+    engine = make_engine(url)
+    try:
+        yield engine
+    except SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LeadMLError(
+            f"score history {redact(url)} {failing}: {first.replace(url, redact(url))}"
+        ) from None
+    finally:
+        engine.dispose()
 
 
 def delete_in_chunks(
@@ -118,16 +146,5 @@ def purge_history(url: str, before: datetime) -> int:
     """``leadml history purge``: delete the scores made before ``before`` in the history at
     ``url``; how many. Only an existing history: a mistyped SQLite path is an error, never a
     new empty file."""
-    path = sqlite_file(url)
-    if path is not None and not path.is_file():
-        raise LeadMLError(f"no score history at {path}")
-    engine = make_engine(url)
-    try:
+    with existing_history(url, "cannot be purged") as engine:
         return purge(engine, before)
-    except SQLAlchemyError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LeadMLError(
-            f"score history {redact(url)} cannot be purged: {first.replace(url, redact(url))}"
-        ) from None
-    finally:
-        engine.dispose()
