@@ -29,7 +29,6 @@ import orjson
 import pandas as pd
 import sqlalchemy as sa
 
-from leadml.errors import LeadMLError
 from leadml.history import tables
 from leadml.history.outcomes import as_utc
 from leadml.history.rows import _features as lenient_features
@@ -84,24 +83,6 @@ def scored_leads(
     ``converted`` a nullable boolean (<NA>: no outcome yet).
     """
     return _read(engine, latest_query(tenant, since, shadow=shadow, features=True))
-
-
-def single_tenant(scored: pd.DataFrame, why: str) -> str | None:
-    """The one tenant whose leads ``scored`` holds (None: no lead), or a one-line error naming
-    them when there are several. Two tenants' CRMs number their leads alike, so leads counted
-    over tenants double with ids that look like one lead each ("3,002 leads"); ``why`` says
-    why this figure is one tenant's, after the error's "name one with --tenant NAME".
-    """
-    tenants = sorted(scored["tenant"].unique()) if len(scored) else []
-    if len(tenants) > 1:
-        shown = ", ".join(tenants[:5]) + (
-            f" and {len(tenants) - 5} more" if len(tenants) > 5 else ""
-        )
-        raise LeadMLError(
-            f"the score history holds the leads of {len(tenants)} tenants in this window "
-            f"({shown}): name one with --tenant NAME; {why}"
-        )
-    return tenants[0] if tenants else None
 
 
 def shadow_pairs(engine: sa.Engine, tenant: str | None, since: datetime | None) -> pd.DataFrame:
