@@ -18,8 +18,9 @@ from 10 ms to 1 s. Here the route's key check runs first: a request without a va
 its 401 before its body is read (uvicorn drops the rest of it in its C parser). A body with a
 key is parsed, its unknown fields counted (:mod:`serve.body_shape`) and validated in one go:
 inline when small, in a worker thread above :data:`INLINE_BYTES`, at most
-:data:`PARSE_THREADS` at a time, so big bodies neither hold the loop nor take every worker
-thread from scoring. FastAPI then meets an already validated model and passes it through.
+``serve.heavy_work.PARSE_THREADS`` at a time, so big bodies neither hold the loop nor take
+every worker thread from scoring. FastAPI then meets an already validated model and passes it
+through.
 """
 
 from __future__ import annotations
@@ -46,9 +47,6 @@ UNSUPPORTED = "send the body as JSON with 'Content-Type: application/json'"
 #: Bodies up to this size are parsed and validated on the event loop (about a millisecond: a
 #: thread hop and the GIL hand-over back would cost as much); bigger ones in a worker thread.
 INLINE_BYTES = 64 * 1024
-#: Worker threads parsing big bodies at once. Parsing holds the GIL, so more threads would not
-#: parse faster, only take the GIL from the event loop more often.
-PARSE_THREADS = 2
 
 
 class _DuplicateKey(Exception):
@@ -223,15 +221,6 @@ class BodyReader:
         return value
 
 
-def parse_limiter(request: Request) -> anyio.CapacityLimiter:
-    """The app's :data:`PARSE_THREADS` tokens for big bodies (made on first use, on the loop)."""
-    state = request.app.state
-    limiter = getattr(state, "body_parsers", None)
-    if limiter is None:
-        limiter = state.body_parsers = anyio.CapacityLimiter(PARSE_THREADS)
-    return limiter
-
-
 class StrictJSONRequest(Request):
     """A request whose ``json()`` is its route's :class:`BodyReader` (FastAPI parses with it)."""
 
@@ -246,7 +235,7 @@ class StrictJSONRequest(Request):
                 self._json = self._reader.read(body)
             else:
                 self._json = await anyio.to_thread.run_sync(
-                    self._reader.read, body, limiter=parse_limiter(self)
+                    self._reader.read, body, limiter=self.app.state.heavy.parses
                 )
         return self._json
 

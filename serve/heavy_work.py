@@ -10,7 +10,9 @@ themselves (waiting for a thread holds none), and outcome posts are written one 
 where they hold the score writer out; one at a time, each yields to it between its chunks
 (``leadml.history.outcomes``).
 
-One ``HeavyWork`` per app (``app.state.heavy``), read by routes through ``Heavy``.
+Big request bodies (``serve.body``) and reloads (``POST /v1/admin/reload``) take threads of
+their own here too. One ``HeavyWork`` per app (``app.state.heavy``), made with the app, read by
+routes through ``Heavy``.
 """
 
 from __future__ import annotations
@@ -25,16 +27,22 @@ from fastapi import Depends, Request
 READ_THREADS = 2
 #: Outcome posts written at once.
 WRITE_THREADS = 1
+#: Worker threads parsing big bodies at once. Parsing holds the GIL, so more threads would not
+#: parse faster, only take the GIL from the event loop more often.
+PARSE_THREADS = 2
 
 T = TypeVar("T")
 
 
 class HeavyWork:
-    """The limiters heavy reads and outcome writes run under."""
+    """The limiters heavy reads, outcome writes, big bodies and reloads run under."""
 
     def __init__(self, read_threads: int = READ_THREADS, write_threads: int = WRITE_THREADS):
         self.reads = anyio.CapacityLimiter(read_threads)
         self.writes = anyio.CapacityLimiter(write_threads)
+        self.parses = anyio.CapacityLimiter(PARSE_THREADS)
+        #: a reload's own thread: a slow download never waits for, nor holds, another's
+        self.reloads = anyio.CapacityLimiter(1)
 
     async def read(self, work: Callable[..., T], *args: object) -> T:
         """``work(*args)`` on a read thread, once one is free."""

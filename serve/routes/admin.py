@@ -10,7 +10,7 @@ reload while one runs is answered 409 at once rather than queued.
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Body, Depends, FastAPI, Request
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,7 @@ from leadml.history.tables import TENANT_LENGTH
 from serve.body import StrictJSONRoute
 from serve.candidate import ReloadTimeout
 from serve.deps import HistoryStore, Holder, require_admin
+from serve.heavy_work import Heavy
 from serve.holder import ReloadBusy
 from serve.reload_refs import RefusedReference
 from serve.request_models import ReloadRequest
@@ -32,14 +33,6 @@ router = APIRouter(
     dependencies=[Depends(require_admin)],
     route_class=StrictJSONRoute,
 )
-
-
-def reload_limiter(app: FastAPI) -> anyio.CapacityLimiter:
-    """The reload's own thread, made on first use inside the app's event loop."""
-    limiter = getattr(app.state, "reload_limiter", None)
-    if limiter is None:
-        limiter = app.state.reload_limiter = anyio.CapacityLimiter(1)
-    return limiter
 
 
 def _status(exc: LeadMLError) -> int:
@@ -67,12 +60,12 @@ def _status(exc: LeadMLError) -> int:
     },
 )
 async def reload(
-    request: Request, holder: Holder, body: Annotated[ReloadRequest | None, Body()] = None
+    holder: Holder, heavy: Heavy, body: Annotated[ReloadRequest | None, Body()] = None
 ) -> JSONResponse:
     try:
         with holder.reload_slot():
             old, new = await anyio.to_thread.run_sync(
-                holder.swap_to, body.ref if body else None, limiter=reload_limiter(request.app)
+                holder.swap_to, body.ref if body else None, limiter=heavy.reloads
             )
     except LeadMLError as exc:
         return JSONResponse(
@@ -112,9 +105,11 @@ class EraseResponse(BaseModel):
         503: {"description": "The history database cannot be reached: send it again"},
     },
 )
-async def erase(body: Annotated[EraseRequest, Body()], history: HistoryStore) -> JSONResponse:
-    try:
-        done = await anyio.to_thread.run_sync(history.erase, body.tenant, body.lead_id)
+async def erase(
+    body: Annotated[EraseRequest, Body()], history: HistoryStore, heavy: Heavy
+) -> JSONResponse:
+    try:  # a deletion of many rows: on the writer's thread, as outcome posts are
+        done = await heavy.write(history.erase, body.tenant, body.lead_id)
     except HistoryUnavailable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=503)
     return JSONResponse(
