@@ -11,7 +11,7 @@ PG_PORT ?= 55432
 MODEL ?= synthetic-crm
 export LEADML_TEST_POSTGRES_URL ?= postgresql+psycopg://leadml:leadml@127.0.0.1:$(PG_PORT)/leadml_test
 
-.PHONY: help install demo test lint format bench mlflow-ui serve system-deps postgres clean
+.PHONY: help install demo test lint format bench mlflow-ui serve system-deps postgres docs clean
 
 help:  ## this menu
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
@@ -47,7 +47,7 @@ postgres: system-deps  ## start a throwaway PostgreSQL on 127.0.0.1:$(PG_PORT) f
 
 test: install system-deps postgres  ## install everything and run the test suite
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 
 lint:  ## ruff check and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -57,6 +57,9 @@ format:  ## ruff format and autofix
 
 bench: install  ## benchmarks: training, explaining, serving, Dask (minutes; prints ratios)
 	$(BIN)/python bench/run_all.py
+
+docs: install  ## the docs site into site/ (reference pages generated from the code)
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs build --strict --site-dir site
 
 mlflow-ui: install  ## the MLflow UI on http://127.0.0.1:5000 for the project's store
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db \

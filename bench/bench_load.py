@@ -10,8 +10,8 @@ other, same duration, same clients:
 * steady: no swaps (the baseline);
 * faults: swap to the second model at 1/4, the corrupt bundle at 1/2, the third model at 3/4.
 
-The promise, checked on every reply (``bench/loadgen.py``): no failed request; each reply names
-one model version, one that was in service while the request was in flight, and its
+The promise, checked on every reply (``tests/support/loadgen.py``): no failed request; each
+reply names one model version, one that was in service while the request was in flight, and its
 probabilities are that version's own; the corrupt bundle is refused (422) with a log line
 naming it, and the model before it keeps serving. The ratios faults / steady show what the
 swaps cost. Writes bench/results/load.md; exits 1 if the promise was broken.
@@ -33,7 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BIN, RESULTS, free_port, start_process, stop_process, table
-from loadgen import (
+
+from leadml.config import Settings
+from leadml.data.synthetic import generate_leads
+from leadml.modeling.train import train_leads
+from leadml.schema import bundled_schema
+from tests.support.loadgen import (
     LoadRun,
     check_run,
     corrupt_bundle,
@@ -43,11 +48,6 @@ from loadgen import (
     standard_swaps,
     variant_bundle,
 )
-
-from leadml.config import Settings
-from leadml.data.synthetic import generate_leads
-from leadml.modeling.train import train_leads
-from leadml.schema import bundled_schema
 
 KEY = "bench-load-key-0123456789"
 ADMIN_KEY = "bench-load-admin-0123456789"

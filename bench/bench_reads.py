@@ -8,15 +8,12 @@ then measures, over real HTTP: the monitor's first and cached answers, scoring's
 two monitor calls run, one page of `/v1/history`, and one new lead's score while thirty
 listings are in flight. Goals: the monitor under 2 s, scoring's p99 under 50 ms meanwhile.
 
-``fill_history`` is shared with tests/serve/test_heavy_reads.py (which builds a smaller one).
+``fill_history`` is the bench's own; the tests fill their histories with tests/support/history.py.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,61 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: bench/ and the project both importable
     sys.path.insert(0, str(ROOT))
 
+from tests.support.history import fill_history  # noqa: E402  (the one bulk filler)
 
 #: The issue's tenant.
 ROWS = 436_000
 TENANT = "big"
-#: Rows per executemany: SQLite takes them in one transaction per chunk.
-INSERT_CHUNK = 50_000
-
-
-def fill_history(
-    path: Path,
-    tenant: str,
-    rows: int,
-    features: list[dict[str, Any]],
-    *,
-    leads: int | None = None,
-    days: float = 25.0,
-    now: datetime | None = None,
-) -> int:
-    """Insert ``rows`` served scores of ``tenant`` into the SQLite history at ``path`` (the
-    table must exist: a server has started on it), spread evenly over the last ``days``, oldest
-    first, for ``leads`` distinct lead ids (default: one per row), cycling ``features``; the
-    row count written. Bulk SQL: seconds for hundreds of thousands of rows."""
-    now = now or datetime.now(UTC)
-    leads = leads or rows
-    step = timedelta(days=days) / max(rows, 1)
-    stored = [json.dumps(f) for f in features]
-    grades = "ABCD"
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        for start in range(0, rows, INSERT_CHUNK):
-            batch = []
-            for i in range(start, min(rows, start + INSERT_CHUNK)):
-                at = now - timedelta(days=days) + step * i
-                probability = ((i * 7919) % 1000) / 1000
-                batch.append(
-                    (
-                        tenant,
-                        f"{tenant}-{i % leads}",
-                        "bench",
-                        probability,
-                        int(probability * 100),
-                        grades[int(probability * 4) % 4],
-                        at.strftime("%Y-%m-%d %H:%M:%S.%f"),
-                        stored[i % len(stored)],
-                    )
-                )
-            conn.executemany(
-                "INSERT INTO lead_scores (tenant, lead_id, model_version, probability, score, "
-                "grade, scored_at, features, shadow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                batch,
-            )
-            conn.commit()
-    finally:
-        conn.close()
-    return rows
 
 
 def _latencies(url: str, leads: list[dict[str, Any]], stop: Any) -> list[float]:

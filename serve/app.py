@@ -3,12 +3,15 @@
 A thin factory: the model is loaded first, because the request bodies are built from its schema
 (that is what puts field types, answers and descriptions into ``/docs``); then the routes are
 mounted, one module per resource (:mod:`serve.routes`), each reading the served model, the
-history and the key check through typed dependencies (:mod:`serve.deps`).
+history and the key check through typed dependencies (:mod:`serve.deps`). The packages it
+wires: :mod:`serve.edge` (keys, bodies, headers, errors, access log), :mod:`serve.model` (the
+served model and its shadow), :mod:`serve.scoring` (the work behind the scoring routes) and
+:mod:`serve.schemas` (every request and response body).
 
 Around every route sits pure ASGI middleware, outermost first: the headers every response
-carries (:mod:`serve.middleware`), the Host allow-list (Starlette's ``TrustedHostMiddleware``:
-a page on another site cannot reach a loopback server through DNS rebinding), and the
-deadline for request bodies.
+carries (:mod:`serve.edge.middleware`), the Host allow-list (Starlette's
+``TrustedHostMiddleware``: a page on another site cannot reach a loopback server through DNS
+rebinding), and the deadline for request bodies.
 """
 
 from __future__ import annotations
@@ -21,23 +24,23 @@ from fastapi import FastAPI
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp
 
-from leadml import __version__
 from leadml.errors import LeadMLError
 from leadml.features.inputs import never_negative
 from leadml.history.store import ScoreHistory
-from serve import access_log, errors
-from serve.auth import Auth, KeyRing
+from leadml.version import __version__
 from serve.docs import install_docs
+from serve.edge import access_log, errors
+from serve.edge.auth import Auth, KeyRing
+from serve.edge.middleware import BodyDeadline, ResponseHeaders
 from serve.heavy_work import HeavyWork
-from serve.holder import ModelHolder
-from serve.middleware import BodyDeadline, ResponseHeaders
-from serve.request_models import lead_request_model, score_request_model
+from serve.model.holder import ModelHolder
+from serve.model.shadow import ShadowScorer
 from serve.routes import admin, health, history, outcomes
 from serve.routes.monitor import monitor_router
 from serve.routes.page import mount_static, page_router
 from serve.routes.scoring import scoring_router
+from serve.schemas.request_models import lead_request_model, score_request_model
 from serve.settings import ServeSettings
-from serve.shadow import ShadowScorer
 from serve.shutdown import close_within, stop_deadline
 
 log = logging.getLogger("serve")
@@ -93,8 +96,8 @@ def create_app(
             reload_timeout_s=settings.reload_timeout_s,
         )
     store = ScoreHistory.for_settings(settings)
-    # Proved in a child process, then loaded (serve.shadow): a challenger that cannot serve, or
-    # would crash the server, stops the start, not later.
+    # Proved in a child process, then loaded (serve.model.shadow): a challenger that cannot
+    # serve, or would crash the server, stops the start, not later.
     shadow = ShadowScorer.for_settings(settings, holder.api_schema, store)
     auth = Auth(KeyRing(settings.keys), KeyRing(settings.operator_keys))
 

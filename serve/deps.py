@@ -13,13 +13,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from leadml.history.store import ScoreHistory
-from serve.auth import KeyScheme, bearer_token
-from serve.holder import LoadedModel, ModelHolder
-from serve.shadow import ShadowScorer
+from serve.edge.auth import KeyScheme, bearer_token
+from serve.model.holder import LoadedModel, ModelHolder
+from serve.model.shadow import ShadowScorer
 
 
 def _tenant(request: Request) -> str:
-    """The caller's tenant (``serve.auth``): 401 without a valid key when the server has keys.
+    """The caller's tenant (``serve.edge.auth``): 401 without a valid key when the server has keys.
 
     Also kept on ``request.state.tenant`` for the access log and the history.
     """

@@ -19,7 +19,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from serve.middleware import CSP
+from serve.edge.middleware import CSP
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"

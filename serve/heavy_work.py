@@ -10,7 +10,7 @@ themselves (waiting for a thread holds none), and outcome posts are written one 
 where they hold the score writer out; one at a time, each yields to it between its chunks
 (``leadml.history.outcomes``).
 
-Big request bodies (``serve.body``) and reloads (``POST /v1/admin/reload``) take threads of
+Big request bodies (``serve.edge.body``) and reloads (``POST /v1/admin/reload``) take threads of
 their own here too. One ``HeavyWork`` per app (``app.state.heavy``), made with the app, read by
 routes through ``Heavy``.
 """

@@ -12,9 +12,7 @@ from pathlib import Path
 from pydantic import Field
 
 from leadml.config import Settings
-from serve.auth import parse_keys
-from serve.middleware import BODY_TIMEOUT_S
-from serve.shadow import QUEUE_LEADS
+from serve.edge.auth import parse_keys
 
 #: Lead-count cap per request: CRMs send one lead or a small page of them, never a table.
 MAX_LEADS = 1000
@@ -23,6 +21,13 @@ MAX_BODY_BYTES = 2_000_000
 #: Seconds from SIGTERM to exit at most (serve/shutdown.py shares them out): under the 10 s a
 #: container runtime waits before SIGKILL.
 SHUTDOWN_S = 8.0
+#: Default time to receive a whole request body: the 2 MB body limit arrives in time over any
+#: link faster than 1.6 Mbit/s (slower links: raise LEADML_BODY_TIMEOUT_S).
+BODY_TIMEOUT_S = 10.0
+#: Leads waiting for the shadow challenger at most; past it shadow work is dropped.
+SHADOW_QUEUE_LEADS = 10_000
+#: Longest a reload (or the shadow's check at start) may take, download included.
+RELOAD_TIMEOUT_S = 20.0
 #: Host names that only reach this machine: what the server answers by default.
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
@@ -40,7 +45,7 @@ class ServeSettings(Settings):
         "forms as model_ref): its scores go to the history marked shadow, never to a caller.",
     )
     shadow_queue: int = Field(
-        default=QUEUE_LEADS,
+        default=SHADOW_QUEUE_LEADS,
         ge=1,
         description="Leads waiting for the shadow model at most; past it shadow scores are "
         "dropped (counted in /ready), never the answers.",
@@ -67,9 +72,17 @@ class ServeSettings(Settings):
         "(default: the project home's models/).",
     )
     reload_timeout_s: float = Field(
-        default=20.0, gt=0, le=600, description="Longest a reload may take (download included)."
+        default=RELOAD_TIMEOUT_S,
+        gt=0,
+        le=600,
+        description="Longest a reload may take (download included).",
     )
-    max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
+    max_body_bytes: int = Field(
+        default=MAX_BODY_BYTES,
+        ge=1024,
+        description="Largest request body accepted, in bytes; a larger one is a 413 before "
+        "it is parsed.",
+    )
     body_timeout_s: float = Field(
         default=BODY_TIMEOUT_S,
         gt=0,
@@ -77,7 +90,12 @@ class ServeSettings(Settings):
         description="Longest a client may take to send a request body; then 408 and the "
         "connection is closed (a stalled upload would otherwise hold it for ever).",
     )
-    max_leads: int = Field(default=MAX_LEADS, ge=1, le=MAX_LEADS)
+    max_leads: int = Field(
+        default=MAX_LEADS,
+        ge=1,
+        le=MAX_LEADS,
+        description="Most leads one POST /v1/score may carry; more is a 422 that says so.",
+    )
     shutdown_s: float = Field(
         default=SHUTDOWN_S,
         gt=0,

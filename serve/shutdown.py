@@ -20,7 +20,7 @@ import uvicorn
 
 if TYPE_CHECKING:
     from leadml.history.store import ScoreHistory
-    from serve.shadow import ShadowScorer
+    from serve.model.shadow import ShadowScorer
 
 #: Share of the budget requests in progress get to finish (a score takes milliseconds; a
 #: ``history_sync`` request waits for its commit).

@@ -7,7 +7,6 @@ that only needs *a* model. Tests that change the store train their own.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -22,19 +21,26 @@ from leadml.data.synthetic import generate_leads
 from leadml.modeling.finish import TrainResult
 from leadml.modeling.train import train_leads
 from leadml.schema import LeadSchema, bundled_schema
+from tests.support.isolation import restore, snapshot
+from tests.support.paths import SHARED_DATA
+from tests.support.training import PARTIAL_MISSING, cheap_settings
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 POSTGRES_ENV = "LEADML_TEST_POSTGRES_URL"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+# One LightGBM thread for every training the tests start (in process, by the CLI runner, or in a
+# child process, which inherits it): with two cores shared by pytest, servers and Dask workers,
+# OpenMP's second thread spins waiting for a core and a 3,000-lead training stalls for minutes.
+# A test that sets the thread count itself still wins.
+os.environ.setdefault("LEADML_NUM_THREADS", "1")
 
 
-def folder_digest(folder: Path) -> str:
-    """One hash of every file's name and bytes under ``folder``: "left untouched" as a value."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
+@pytest.fixture(autouse=True)
+def _process_state_restored() -> Iterator[None]:
+    """Every test leaves the process as it found it (MLflow's store URIs, the working folder,
+    no run left open: tests/support/isolation.py), so no result depends on the order."""
+    state = snapshot()
+    yield
+    restore(state)
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +81,6 @@ def trained(
     return train_leads(leads, schema, trained_settings, out=trained_home / "models" / schema.name)
 
 
-#: Criteria the export behind ``partial`` has no field for.
-PARTIAL_MISSING = ("budget", "timing")
-
-
 @pytest.fixture(scope="session")
 def partial(
     leads: pd.DataFrame, schema: LeadSchema, tmp_path_factory: pytest.TempPathFactory
@@ -91,7 +93,7 @@ def partial(
     return train_leads(
         leads.tail(3_000).drop(columns=dropped).reset_index(drop=True),
         schema.model_copy(update={"features": kept, "name": "authority-need"}),
-        Settings(home=home, num_threads=1, bootstrap=10),
+        cheap_settings(home),
         out=home / "bundle",
         track=False,
     )

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from leadml import __version__
 from leadml.cli import app
 from leadml.config import HOME_MARKER, Settings, find_home
+from leadml.version import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -108,13 +108,13 @@ def test_make_help_shows_values_not_variables() -> None:
     assert "$(" not in done.stdout
 
 
-def test_the_readme_layout_names_every_module() -> None:
-    """The map in the README's "Project layout" is the tree, module for module."""
+def test_the_architecture_layout_names_every_module() -> None:
+    """The map in docs/architecture.md's "Project layout" is the tree, module for module."""
     import re
     from collections import Counter
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Project layout", 1)[1].split("\n## ", 1)[0]
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = page.split("## Project layout", 1)[1].split("\n## ", 1)[0]
     named = Counter(Path(p).name for p in re.findall(r"[\w/]+\.(?:py|html|toml)\b", section))
     modules = [
         p
@@ -124,7 +124,7 @@ def test_the_readme_layout_names_every_module() -> None:
     ]
     on_disk = Counter(p.name for p in modules)
     missing = {name: n - named[name] for name, n in on_disk.items() if named[name] < n}
-    assert not missing, f"modules the README's layout does not list: {missing}"
+    assert not missing, f"modules docs/architecture.md's layout does not list: {missing}"
     files = {p.name for p in (ROOT / "src").rglob("*")} | {
         p.name for p in (ROOT / "serve").rglob("*")
     }

@@ -12,20 +12,17 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from leadml.errors import LeadMLError
 from leadml.history.store import HistoryUnavailable
-from leadml.history.tables import TENANT_LENGTH
-from serve.body import StrictJSONRoute
-from serve.candidate import ReloadTimeout
 from serve.deps import HistoryStore, Holder, require_admin
+from serve.edge.body import StrictJSONRoute
 from serve.heavy_work import Heavy
-from serve.holder import ReloadBusy
-from serve.reload_refs import RefusedReference
-from serve.request_models import ReloadRequest
-from serve.response_models import ReloadResponse
-from serve.routes.scoring import AUTH, BAD_INPUT
+from serve.model.candidate import ReloadTimeout
+from serve.model.holder import ReloadBusy
+from serve.model.reload_refs import RefusedReference
+from serve.routes.common import AUTH, BAD_INPUT
+from serve.schemas.admin import EraseRequest, EraseResponse, ReloadRequest, ReloadResponse
 
 router = APIRouter(
     prefix="/v1/admin",
@@ -74,23 +71,6 @@ async def reload(
     return JSONResponse(
         {"model_version": new.version, "previous_version": old.version, "ref": new.ref}
     )
-
-
-class EraseRequest(BaseModel):
-    """``{"tenant": NAME}`` erases the tenant's history; add ``"lead_id"`` for one lead."""
-
-    model_config = ConfigDict(extra="forbid")
-    tenant: str = Field(min_length=1, max_length=TENANT_LENGTH, description="The key's name.")
-    lead_id: str | None = Field(
-        default=None, min_length=1, max_length=500, description="One lead of that tenant."
-    )
-
-
-class EraseResponse(BaseModel):
-    tenant: str
-    lead_id: str | None
-    scores: int = Field(description="Scores deleted (served and shadow; queued ones too).")
-    outcomes: int = Field(description="Outcomes deleted.")
 
 
 @router.post(

@@ -24,31 +24,17 @@ from fastapi.responses import JSONResponse
 
 from leadml.explain.rollup import plan_for
 from leadml.history.changes import with_changes
-from leadml.history.store import HistoryUnavailable, ScoreHistory
+from leadml.history.store import HistoryUnavailable
 from serve.deps import HistoryStore, Served, Tenant, require_key
 from serve.heavy_work import Heavy
-from serve.response_models import LeadHistory, RecentLeads
-from serve.routes.scoring import AUTH
+from serve.routes.common import AUTH, UNAVAILABLE, caught_up
+from serve.schemas.response_models import LeadHistory, RecentLeads
 
 router = APIRouter(prefix="/v1/history", tags=["history"], dependencies=[Depends(require_key)])
 
-UNAVAILABLE = {
-    404: {"description": "History is turned off on this server"},
-    503: {"description": "The history database cannot be read right now"},
-}
-
-
-#: Longest a read waits for queued scores while the database is healthy (when it is away, the
-#: read is answered at once from what it holds, or 503).
-READ_WAIT_S = 1.0
 #: Leads per page of the listing, by default and at most.
 PAGE = 100
 MAX_PAGE = 1000
-
-
-def caught_up(history: ScoreHistory) -> None:
-    if history.healthy:
-        history.flush(READ_WAIT_S)
 
 
 def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

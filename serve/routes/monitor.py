@@ -5,8 +5,8 @@ The served model is monitored on the leads the caller scored in the window (``si
 runs. An admin key may name a tenant (``?tenant=``); a tenant's key reads its own leads only.
 
 Bounded, whatever the history holds: a monitor reads the window's ``MAX_LEADS`` most recently
-scored leads (found among its newest ``SCAN_SCORES`` scores on an index,
-``leadml.history.window.newest_leads``), each at its latest score, and says so
+scored leads (found among its newest ``SCAN_SCORES`` scores on an index:
+``leadml.lifecycle.monitoring.monitor_newest``), each at its latest score, and says so
 (``sampled``: leads monitored, of the window's scores). On a tenant of 436,000 scores a call
 took 28–41 s and grew the process by 310 MB (issue 27); it now costs what 5,000 leads cost.
 It runs one computation at a time on the heavy-work threads (``serve.heavy_work``), with
@@ -38,27 +38,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from leadml.errors import LeadMLError
 from leadml.history.outcomes import outcomes_mark
 from leadml.history.store import ScoreHistory
-from leadml.history.window import newest_leads, sample_pairs, window_scores
-from leadml.monitor.recent import from_history, parse_since
-from leadml.monitor.report import monitor_recent
-from serve.auth import MAX_TENANT
+from leadml.history.window import window_scores
+from leadml.lifecycle.monitoring import SCAN_SCORES, monitor_newest
+from leadml.monitor.recent import parse_since
 from serve.deps import HistoryStore, Served, Tenant, require_key
+from serve.edge.auth import MAX_TENANT
 from serve.heavy_work import Heavy
-from serve.holder import LoadedModel
-from serve.response_models import FastJSONResponse, MonitorResponse
-from serve.routes.history import UNAVAILABLE, caught_up
-from serve.routes.scoring import AUTH
+from serve.model.holder import LoadedModel
+from serve.routes.common import AUTH, UNAVAILABLE, caught_up
+from serve.schemas.response_models import FastJSONResponse, MonitorResponse
 
 #: A window back from now: days, hours or weeks (what ``parse_since`` reads besides a date).
 Span = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}[dhw]$")]
-#: A tenant an admin names: a key's name (``serve.auth``).
+#: A tenant an admin names: a key's name (``serve.edge.auth``).
 TenantName = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TENANT, pattern=r"^[A-Za-z0-9._-]+$")
 ]
-#: The window's most recently scored leads a monitor reads at most (about a second of work).
-MAX_LEADS = 5_000
-#: The newest scores of the window they are found among (room for leads scored often).
-SCAN_SCORES = 4 * MAX_LEADS
 #: The window's scores are counted up to this many (an index range: milliseconds).
 COUNT_CAP = 1_000_000
 #: How long an answer is reused for the same tenant, window, model and outcomes.
@@ -72,31 +67,17 @@ NEWEST = "newest"
 def monitor_tenant(
     loaded: LoadedModel, history: ScoreHistory, tenant: str, start: datetime, full: bool
 ) -> dict[str, Any]:
-    """The monitoring result for the tenant's newest leads scored since ``start`` (JSON-safe).
-
-    ``full``: the window holds at least ``SCAN_SCORES`` scores, so the sample is its newest
-    scores whatever ``start`` is: the answer names the sample, not ``start``, and the shadow
-    scores paired are those since the oldest lead sampled (the same for every such window).
-    """
-    scored = newest_leads(history.engine, tenant, start, MAX_LEADS, scan=SCAN_SCORES)
-    if full and len(scored):
-        start = scored["scored_at"].min().to_pydatetime()
-        window = f"the newest {len(scored):,} leads, scored since {start:%Y-%m-%d %H:%M} UTC"
-    else:
-        window = f"since {start:%Y-%m-%d %H:%M} UTC"
-    recent = from_history(loaded.model, scored, window)
-    pairs = sample_pairs(history.engine, tenant, start, scored)
-    result = monitor_recent(
+    """The monitoring answer for the tenant's newest leads scored since ``start`` (JSON-safe;
+    the sample and its window: :func:`leadml.lifecycle.monitoring.monitor_newest`)."""
+    result = monitor_newest(
         loaded.model,
-        recent,
+        history.engine,
+        tenant,
+        start,
+        full,
         framework=loaded.framework,
-        shadow=pairs,
         num_threads=1,  # the other cores are scoring's
     )
-    if len(scored) == MAX_LEADS:
-        result.notes.append(
-            f"the window's {MAX_LEADS:,} most recently scored leads are monitored (see sampled)"
-        )
     return {**result.to_dict(), "age_s": 0.0, "summary": result.summary_lines()}
 
 
@@ -193,6 +174,6 @@ def monitored_tenant(caller: str, named: str | None) -> str:
     key naming another tenant: one CRM never reads another's leads)."""
     if named is None or named == caller:
         return caller
-    if not caller.startswith("admin:"):  # ``serve.auth``: an admin key's tenant
+    if not caller.startswith("admin:"):  # ``serve.edge.auth``: an admin key's tenant
         raise HTTPException(403, "only an admin key may name another tenant (?tenant=)")
     return named

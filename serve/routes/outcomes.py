@@ -18,21 +18,9 @@ post runs no migration check (5.5 ms each) unless the history has failed since.
 """
 
 import time
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictBool,
-    WithJsonSchema,
-    field_validator,
-)
-from pydantic_core import PydanticCustomError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from leadml.history.engine import error_line, refuses_for_good
@@ -40,19 +28,17 @@ from leadml.history.outcomes import (
     WRITE_LEADS,
     Outcome,
     OutcomeResult,
-    as_utc,
     record_outcomes,
 )
 from leadml.history.store import RETRY_DOWN_S, ScoreHistory
-from serve.body import StrictJSONRoute
+from leadml.lifecycle.outcome_table import posted_outcome
 from serve.deps import History, Tenant, require_key
+from serve.edge.body import StrictJSONRoute
 from serve.heavy_work import Heavy
-from serve.request_models import MAX_TEXT, Text
-from serve.response_models import FastJSONResponse, OutcomesResponse
-from serve.routes.scoring import AUTH, BAD_INPUT
+from serve.routes.common import AUTH, BAD_INPUT
+from serve.schemas.outcomes import MAX_OUTCOMES, OutcomesRequest
+from serve.schemas.response_models import FastJSONResponse, OutcomesResponse
 
-#: Outcomes per request at most: a nightly sync sends its closed deals in pages of this size.
-MAX_OUTCOMES = 10_000
 #: Longest the request waits for queued scores to reach a healthy database (as history reads).
 CATCH_UP_S = 1.0
 #: Longest pause between two transactions of a post (see ``_record``).
@@ -68,90 +54,6 @@ router = APIRouter(
     dependencies=[Depends(require_key)],
     route_class=StrictJSONRoute,
 )
-
-
-def _not_blank(lead_id: str) -> str:
-    # The scoring routes treat a blank id as no id, so no score is ever stored under one.
-    if not lead_id.strip():
-        raise PydanticCustomError("blank_lead_id", "a lead id must not be blank")
-    return lead_id
-
-
-def _text_or_null(value: Any) -> Any:
-    """A time is ISO 8601 text: pydantic would read a bare number as seconds since 1970."""
-    if value is not None and not isinstance(value, str):
-        raise PydanticCustomError("datetime_type", "expected an ISO 8601 time as text, or null")
-    return value
-
-
-def _utc(stamp: datetime | None) -> datetime | None:
-    return None if stamp is None else as_utc(stamp)
-
-
-LeadId = Annotated[
-    Text,
-    AfterValidator(_not_blank),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"},
-                {"type": "integer"},
-            ]
-        }
-    ),
-]
-OutcomeTime = Annotated[
-    datetime | None,
-    BeforeValidator(_text_or_null),
-    AfterValidator(_utc),
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}),
-]
-
-
-class LeadOutcome(BaseModel):
-    """One lead's outcome, as the CRM knows it now."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lead_id: LeadId = Field(
-        description="The lead id it was scored with (string or integer, as sent to /v1/score)."
-    )
-    converted: StrictBool = Field(
-        description="true: the lead converted (won); false: it did not (lost). JSON true or "
-        "false only: no 1/0 or 'yes'."
-    )
-    at: OutcomeTime = Field(
-        default=None,
-        description="When it converted or was lost: ISO 8601; a time without a zone is UTC.",
-    )
-
-
-def _count(value: Any) -> Any:
-    """The count is checked before any row, so 20,000 rows give one error, not 20,000."""
-    if isinstance(value, list):
-        if not value:
-            raise PydanticCustomError("too_few_outcomes", "send at least one outcome")
-        if len(value) > MAX_OUTCOMES:
-            raise PydanticCustomError(
-                "too_many_outcomes",
-                "{count} outcomes in one request; at most {limit} are accepted: split them",
-                {"count": len(value), "limit": MAX_OUTCOMES},
-            )
-    return value
-
-
-class OutcomesRequest(BaseModel):
-    """``{"outcomes": [...]}``: 1 to 10,000 leads' outcomes."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    outcomes: list[LeadOutcome] = Field(
-        min_length=1,
-        max_length=MAX_OUTCOMES,
-        description=f"1 to {MAX_OUTCOMES:,} outcomes; a lead id sent twice: the last one counts.",
-    )
-
-    _check_count = field_validator("outcomes", mode="before")(_count)
 
 
 class Written:
@@ -210,7 +112,7 @@ async def record(
 ) -> FastJSONResponse:
     if history is None:
         raise HTTPException(409, HISTORY_OFF)
-    outcomes = [Outcome(o.lead_id, o.converted, o.at) for o in body.outcomes]
+    outcomes = [posted_outcome(o.lead_id, o.converted, o.at) for o in body.outcomes]
     written = Written()
     try:
         result = await heavy.write(_record, history, tenant, outcomes, written)

@@ -28,8 +28,8 @@ from leadml.bundle.files import holds_bundle
 from leadml.explain.verdicts import qualified_rule
 from leadml.schema.frameworks import criterion_label
 from leadml.tracking.references import is_registry_reference
-from serve.auth import Auth
-from serve.holder import LoadedModel, ModelHolder
+from serve.edge.auth import Auth
+from serve.model.holder import LoadedModel, ModelHolder
 
 HERE = Path(__file__).parents[1]
 templates = Jinja2Templates(directory=HERE / "templates")

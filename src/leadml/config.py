@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -215,3 +217,28 @@ class Settings(BaseSettings):
     @property
     def sample_data(self) -> Path:
         return (self.home / "data" / "sample" / "leads.csv").resolve()
+
+
+def setting_default(name: str) -> Any:
+    """``Settings``' own default for ``name``, as the class declares it (not as the environment
+    sets it): what a function taking that setting as a parameter defaults to, so the value is
+    written in one place."""
+    return Settings.model_fields[name].default
+
+
+def settings_from(given: Settings | Mapping[str, Any] | None, **update: Any) -> Settings:
+    """``given`` (a ``Settings``, a mapping of its fields, or None for the environment's) with
+    ``update`` written in. The Python API takes settings as a plain dict too, so a bad field
+    must stop with one line naming it, as the environment's would, not pydantic's report."""
+    from pydantic import ValidationError
+
+    from leadml.errors import LeadMLError
+
+    if given is None or isinstance(given, Mapping):
+        try:
+            given = Settings(**dict(given or {}))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"])
+            raise LeadMLError(f"settings: {where}: {error['msg']}") from None
+    return given.model_copy(update=update) if update else given

@@ -19,7 +19,7 @@ from leadml.bundle.check import MAX_META_BYTES, MAX_TOTAL_LEVELS
 from leadml.bundle.files import META_FILE, MODEL_FILE
 from leadml.bundle.model import LeadModel
 from leadml.errors import ModelLoadError
-from tests.bundle.conftest import rename_feature, tamper
+from tests.support.bundles import rename_feature, tamper
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -22,7 +22,7 @@ from leadml.bundle.model import LeadModel
 from leadml.errors import ModelLoadError
 from leadml.history.tables import lead_scores
 from leadml.modeling.finish import TrainResult
-from tests.bundle.conftest import tamper
+from tests.support.bundles import tamper
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -8,7 +8,7 @@ import dataclasses
 from leadml.bundle.model import LeadModel
 from leadml.modeling.finish import TrainResult
 from leadml.schema import bundled_schema
-from tests.conftest import PARTIAL_MISSING
+from tests.support.training import PARTIAL_MISSING
 
 
 def test_unrecorded_criteria_survive_a_save_and_a_load(partial: TrainResult) -> None:

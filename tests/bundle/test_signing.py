@@ -23,7 +23,7 @@ from leadml.errors import ModelLoadError
 from leadml.modeling.train import train_leads
 from leadml.schema import LeadSchema
 from leadml.tracking.references import load_model
-from tests.bundle.conftest import KEY, OTHER_KEY, tamper
+from tests.support.bundles import KEY, OTHER_KEY, tamper
 
 
 def test_a_signed_bundle_verifies_here_and_as_a_copy(copied: Path, tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from leadml.bundle.model import LeadModel
 from leadml.bundle.tree_check import MAX_DEPTH, TreeFormatError, check_trees
 from leadml.errors import ModelLoadError
 from leadml.modeling.finish import TrainResult
-from tests.bundle.conftest import tamper
-from tests.bundle.crafted import (
+from tests.support.bundles import tamper
+from tests.support.crafted import (
     categorical_node,
     drop_field,
     edit_tree,
@@ -199,7 +199,7 @@ from pathlib import Path
 import lightgbm as lgb
 from leadml.bundle.model import LeadModel
 from leadml.explain.attributions import explain_lead
-from serve.candidate import canary
+from serve.model.candidate import canary
 model = LeadModel.load({str(copied)!r})
 model.booster = lgb.Booster(model_str=Path({str(copied.parent / "crafted.txt")!r}).read_text())
 model.score_one({{}})

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
@@ -15,21 +12,11 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from leadml.bundle.model import LeadModel
-from tests.conftest import folder_digest
+from tests.support.cli import leadml_process as leadml
+from tests.support.paths import SCHEMA, folder_digest
 
-SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 #: The registered model (and bundle folder) of the synthetic project: the schema's name.
 NAME = "synthetic-crm"
-
-
-def leadml(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run the installed console script as a user would, in its own process."""
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["LEADML_HOME"] = str(cwd)
-    exe = Path(sys.executable).with_name("leadml")
-    return subprocess.run(
-        [str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 @pytest.fixture(scope="module")

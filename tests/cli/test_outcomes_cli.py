@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from bench.common import free_port
 from leadml.cli import app
-from leadml.cli.outcomes import converted_flags, lead_ids, target_column
 from leadml.errors import DataError
 from leadml.history.outcomes import stored_time
 from leadml.history.rows import ScoreRecord
 from leadml.history.store import ScoreHistory
+from leadml.lifecycle.outcome_table import converted_flags, lead_ids, target_column
+from tests.support.processes import free_port
 
 EMAIL = "jane.doe@example.com"
 

@@ -24,34 +24,30 @@ import httpx
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from typer.testing import CliRunner
 
-from leadml.cli import app
 from leadml.data.synthetic import generate_leads
 from leadml.history.labels import label_from_store, stored_outcomes
 from leadml.history.tenants import tenants_at
-from tests.serve.conftest import LiveServer, lead_payloads, serve_settings
+from tests.support.cli import cli as run_cli
+from tests.support.paths import SCHEMA
+from tests.support.servers import LiveServer, lead_payloads, serve_settings
 
-SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 NAME = "synthetic-crm"
 CHAMPION = f"models:/{NAME}@champion"
 KEY_A, KEY_B = "tenant-a-key-0123456789abcdef", "tenant-b-key-0123456789abcdef"
 LEADS, CLOSED = 3_000, 1_500
-runner = CliRunner()
 
 
 def cli(home: Path, *args: str) -> Any:
     env = {
-        "LEADML_HOME": str(home),
         "LEADML_HISTORY_URL": f"sqlite:///{home / 'history.db'}",
-        "MLFLOW_TRACKING_URI": "",
         # small trainings: the labels are the point here, not the intervals
         "LEADML_BOOTSTRAP": "10",
         "LEADML_BACKTEST_FOLDS": "2",
         "LEADML_RECENCY": "none",
         "COLUMNS": "400",
     }
-    return runner.invoke(app, list(args), env=env)
+    return run_cli(home, *args, **env)
 
 
 def error_lines(output: str) -> list[str]:

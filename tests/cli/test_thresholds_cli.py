@@ -29,7 +29,7 @@ from leadml.tracking.references import load_model
 from leadml.tracking.registry import alias_version
 from leadml.tracking.runs import log_run
 from leadml.tracking.store import connect
-from tests.conftest import folder_digest
+from tests.support.paths import folder_digest
 
 NAME = "synthetic-crm"
 

@@ -3,9 +3,7 @@ single-process results on the same leads: scores equal to 1e-9, test ROC AUC wit
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +14,10 @@ from sklearn.metrics import roc_auc_score
 
 from leadml.cluster.client import dask_client
 from leadml.cluster.partitions import partition_files
+from leadml.cluster.prepare import fit_encoder
 from leadml.cluster.score import score_dask
-from leadml.cluster.train import check_partition, fit_encoder, train_dask
+from leadml.cluster.train import train_dask
+from leadml.cluster.worker_steps import check_partition
 from leadml.config import Settings
 from leadml.data.synthetic import generate_leads
 from leadml.data.validate import combine_reports, validate
@@ -27,8 +27,9 @@ from leadml.explain.table import score_table
 from leadml.features.encoder import FeatureEncoder
 from leadml.modeling.finish import TrainResult
 from leadml.schema import LeadSchema
+from tests.support.cli import leadml_process
+from tests.support.paths import SCHEMA
 
-SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 PARTS = 4
 
 
@@ -48,13 +49,7 @@ def write_parts(
 
 def leadml(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The installed console script in its own process, as a user runs it."""
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["LEADML_HOME"] = str(cwd)
-    env.pop("DASK_SCHEDULER_ADDRESS", None)
-    exe = Path(sys.executable).with_name("leadml")
-    return subprocess.run(
-        [str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
-    )
+    return leadml_process(*args, cwd=cwd, timeout=600)
 
 
 def train_on_cluster(parts: Path, address: str, home: Path, *extra: str):

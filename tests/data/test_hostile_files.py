@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from leadml.cli import app
 from leadml.data.synthetic import generate_leads
-from tests.conftest import folder_digest
+from tests.support.paths import SCHEMA, folder_digest
+from tests.support.training import CHEAP_ENV
 
-SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 runner = CliRunner()
 
 
@@ -125,7 +125,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def train(home: Path, data: Path, out: str = "models/leadml"):
-    env = {"LEADML_HOME": str(home), "MLFLOW_TRACKING_URI": ""}
+    env = {"LEADML_HOME": str(home), "MLFLOW_TRACKING_URI": "", **CHEAP_ENV}
     return runner.invoke(
         app,
         ["train", "--data", str(data), "--schema", SCHEMA, "--out", str(home / out)],

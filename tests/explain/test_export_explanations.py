@@ -23,7 +23,7 @@ from leadml.cli.app import app
 from leadml.data.synthetic_export import generate_export
 from leadml.explain.attributions import explain_matrix, explain_rows
 from leadml.explain.rollup import plan_for
-from tests.serve.conftest import LiveServer, serve_settings
+from tests.support.servers import LiveServer, serve_settings
 
 ROWS = 4_000
 EXPLAINED = 1_000

@@ -21,7 +21,7 @@ from leadml.explain.verdicts import QualifiedRule, needed, qualified_rule
 from leadml.modeling.finish import TrainResult
 from leadml.report.html import REPORT_FILE
 from leadml.schema.frameworks import framework_criteria, framework_names
-from tests.conftest import PARTIAL_MISSING
+from tests.support.training import PARTIAL_MISSING
 
 SENTENCE = "This export records no budget or timing field."
 

@@ -10,7 +10,7 @@ from leadml.data.validate import validate
 from leadml.data.values import NOT_ANSWERED
 from leadml.features.encoder import NOT_ANSWERED_RANK, FeatureEncoder
 from leadml.schema import LeadSchema
-from tests.features.conftest import BUDGETS, form_schema
+from tests.support.forms import BUDGETS, form_schema
 
 
 def fitted(leads: pd.DataFrame, schema: LeadSchema) -> FeatureEncoder:

@@ -142,3 +142,22 @@ def test_a_table_sharing_no_field_stops_with_one_line(trained: TrainResult, tmp_
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "0 of the model's" in errors[0], result.output
     assert not out.exists()
+
+
+def test_per_model_tables_are_made_once_and_kept_with_the_model(trained: TrainResult) -> None:
+    """Single-lead scoring reads the training ranges, the novelty table and the roll-up plan
+    from the model's own facts: made on first use, the same object after, never shared with
+    another model (a model reloaded starts empty)."""
+    from leadml.bundle.model import LeadModel
+    from leadml.explain.rollup import plan_for
+    from leadml.features.novelty import novelty_table
+
+    model = LeadModel.load(trained.bundle)
+    assert model.facts.ranges is None and model.facts.novelty is None and not model.facts.plans
+    ranges, table, plan = training_ranges(model), novelty_table(model), plan_for(model, "bant")
+    assert ranges and table is not None
+    assert training_ranges(model) is ranges and model.facts.ranges is ranges
+    assert novelty_table(model) is table and plan_for(model, "bant") is plan
+    assert ranges == training_ranges(trained.model)
+    again = LeadModel.load(trained.bundle)
+    assert again.facts.ranges is None and again.facts is not model.facts

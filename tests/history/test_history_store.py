@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bench.common import free_port
 from leadml.errors import LeadMLError
 from leadml.history.rows import ScoreRecord, trend
 from leadml.history.store import RETRY_DOWN_S, HistoryBusy, ScoreHistory
 from leadml.history.tables import head_revision
+from tests.support.processes import free_port
 
 
 def record(

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from leadml.errors import LeadMLError
-from leadml.history import retention, store
+from leadml.history import retention, upkeep
 from leadml.history.engine import make_engine
 from leadml.history.outcomes import Outcome, record_outcomes
 from leadml.history.retention import parse_before, purge
@@ -96,7 +96,7 @@ def test_the_store_purges_at_start_then_on_its_timer(
 ) -> None:
     caplog.set_level(logging.INFO, logger="leadml.history")
     write(db_url, [aged("OLD1", 40), aged("OLD2", 31), aged("KEEP", 29)])
-    monkeypatch.setattr(store, "PURGE_EVERY_S", 0.5)  # "daily", sped up
+    monkeypatch.setattr(upkeep, "PURGE_EVERY_S", 0.5)  # "daily", sped up
     history = ScoreHistory(db_url, days=30)
     history.start()
     try:

@@ -16,7 +16,7 @@ from leadml.data.split import backtest_folds
 from leadml.data.synthetic import generate_leads
 from leadml.data.validate import validate
 from leadml.errors import DataError
-from leadml.modeling import backtest as backtest_module
+from leadml.modeling import judge as judge_module
 from leadml.modeling.finish import TrainResult
 from leadml.modeling.metrics import bootstrap_intervals, classification_metrics, weighted_metrics
 from leadml.modeling.prepare import prepare_training
@@ -92,13 +92,13 @@ def test_the_calibrator_never_saw_a_score_from_a_model_that_learned_that_lead(
     data = prepare_training(leads, schema, settings)
     result = run_backtest(data, settings, "none", lambda _m: None)
     seen: list[np.ndarray] = []
-    real = backtest_module.fit_calibrator
+    real = judge_module.fit_calibrator
 
     def recording(raw, y, *args, **kwargs):
         seen.append(np.asarray(raw).copy())
         return real(raw, y, *args, **kwargs)
 
-    monkeypatch.setattr(backtest_module, "fit_calibrator", recording)
+    monkeypatch.setattr(judge_module, "fit_calibrator", recording)
     result.calibrator(data.rows.y, settings.seed)
     (raw,) = seen
     # every score it was fitted on came from a fold model; LightGBM's own record of the rows

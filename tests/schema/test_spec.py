@@ -110,7 +110,7 @@ def test_unanswered_round_trips_and_an_older_schema_is_written_as_before(tmp_pat
 
 def test_an_inferred_schema_keeps_the_form_defaults_it_found_apart() -> None:
     from leadml.data.suggest import suggest_schema
-    from tests.features.conftest import form_export
+    from tests.support.forms import form_export
 
     found = suggest_schema(form_export(600, seed=2), "converted")
     assert found.schema.unanswered == ["Select", "Selecione"]  # one spelling a word

@@ -18,15 +18,13 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1]))
-
-from conftest import LiveServer, lead_payloads, serve_settings  # noqa: E402
+sys.path.insert(0, str(HERE.parents[1]))  # run as a script: the project importable
 
 from leadml.config import Settings  # noqa: E402
 from leadml.data.synthetic import generate_leads  # noqa: E402
 from leadml.modeling.train import train_leads  # noqa: E402
 from leadml.schema import bundled_schema  # noqa: E402
+from tests.support.servers import LiveServer, lead_payloads, serve_settings  # noqa: E402
 
 GOLDEN = HERE / "data" / "golden"
 #: Leads a CRM could send that the synthetic generator never makes: the edges of the encoder.

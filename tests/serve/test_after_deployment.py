@@ -17,25 +17,19 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from leadml.bundle.model import LeadModel
-from leadml.cli import app
 from leadml.data.synthetic import Drift, generate_leads
 from leadml.modeling.evaluate import evaluate_model
 from leadml.tracking.references import load_model
-from tests.serve.conftest import LiveServer, lead_payloads, serve_settings
+from tests.support.cli import cli
+from tests.support.paths import SCHEMA
+from tests.support.servers import LiveServer, lead_payloads, serve_settings
 
-SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 NAME = "synthetic-crm"
 CHAMPION = f"models:/{NAME}@champion"
 ADMIN_KEY = "loop-admin-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
-runner = CliRunner()
-
-
-def cli(home: Path, *args: str) -> Any:
-    return runner.invoke(app, list(args), env={"LEADML_HOME": str(home), "MLFLOW_TRACKING_URI": ""})
 
 
 def monitor_json(home: Path, *args: str) -> dict[str, Any]:

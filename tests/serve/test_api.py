@@ -12,8 +12,8 @@ import pytest
 
 from leadml.modeling.finish import TrainResult
 from leadml.schema import BANT
-from serve.response_models import ExplainResponse, ScoreResponse
-from tests.serve.conftest import LiveServer, lead_payloads
+from serve.schemas.response_models import ExplainResponse, ScoreResponse
+from tests.support.servers import LiveServer, lead_payloads
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from leadml.cli import app as cli_app
 from leadml.errors import LeadMLError
-from serve.auth import KeyRing, parse_keys
+from serve.edge.auth import KeyRing, parse_keys
 from serve.server import check_bind
 from serve.settings import ServeSettings, is_loopback
 
@@ -24,7 +24,7 @@ PROTECTED = [
 
 @pytest.fixture(scope="module")
 def locked(tmp_path_factory, bundle):
-    from tests.serve.conftest import LiveServer, serve_settings
+    from tests.support.servers import LiveServer, serve_settings
 
     home = tmp_path_factory.mktemp("serve-auth")
     settings = serve_settings(home, bundle, api_keys=KEYS, admin_keys=f"ops:{ADMIN}")

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.serve.conftest import LiveServer
+from tests.support.servers import LiveServer
 
 KEY = "body-key-0123456789"
 ADMIN = "body-admin-9876543210"

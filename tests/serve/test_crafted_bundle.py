@@ -28,9 +28,10 @@ import pytest
 from leadml.bundle.files import MODEL_FILE
 from leadml.history.tables import lead_scores
 from leadml.modeling.finish import TrainResult
-from tests.bundle.conftest import tamper
-from tests.bundle.crafted import out_of_bounds_category
-from tests.serve.conftest import ServeProcess, lead_payloads
+from tests.support.bundles import tamper
+from tests.support.crafted import out_of_bounds_category
+from tests.support.processes import ServeProcess
+from tests.support.servers import lead_payloads
 
 ADMIN_KEY = "crafted-bundle-admin-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}

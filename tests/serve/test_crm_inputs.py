@@ -11,7 +11,7 @@ import pytest
 
 from leadml.features.inputs import input_fields
 from leadml.modeling.finish import TrainResult
-from tests.serve.conftest import LiveServer, lead_payloads, serve_settings
+from tests.support.servers import LiveServer, lead_payloads, serve_settings
 
 
 @pytest.fixture(scope="module")

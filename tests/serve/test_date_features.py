@@ -13,8 +13,8 @@ from leadml.data.outcomes import attach_outcomes
 from leadml.data.read import read_table
 from leadml.data.suggest import suggest_schema
 from leadml.modeling.train import train_leads
-from serve.predict import encode
-from tests.serve.conftest import LiveServer, serve_settings
+from serve.model.holder import encode
+from tests.support.servers import LiveServer, serve_settings
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import httpx
 import pandas as pd
 
 from leadml.modeling.finish import TrainResult
-from serve.response_models import ScoreResponse
-from tests.serve.conftest import lead_payloads
+from serve.schemas.response_models import ScoreResponse
+from tests.support.servers import lead_payloads
 
 
 def _score(http: httpx.Client, leads: list[dict[str, Any]], **params: str) -> list[dict]:

@@ -28,8 +28,8 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from bench.common import free_port, start_process, stop_process
-from tests.serve.conftest import LiveServer, serve_settings
+from tests.support.processes import free_port, start_process, stop_process
+from tests.support.servers import LiveServer, serve_settings
 
 #: Exercised by test_hot_swap.py: random model references would only ever hit "not found".
 SKIPPED = {"/v1/admin/reload"}

@@ -22,8 +22,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from bench.bench_reads import fill_history
-from tests.serve.conftest import LiveServer, lead_payloads
+from tests.support.history import fill_history
+from tests.support.servers import LiveServer, lead_payloads
 
 BIG = "big-crm-key-0123456789"
 OTHER = "big2-crm-key-0123456789"
@@ -58,7 +58,7 @@ def history_file(server: LiveServer) -> Path:
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory, bundle: Path, new_leads: Any) -> Any:
     """One server whose history holds 436,000 scores of tenant big and 30,000 of big2."""
-    from tests.serve.conftest import serve_settings
+    from tests.support.servers import serve_settings
 
     home = tmp_path_factory.mktemp("heavy-reads")
     settings = serve_settings(home, bundle, api_keys=KEYS, admin_keys=f"ops:{ADMIN}")

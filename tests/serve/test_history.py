@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from bench.common import free_port
+from tests.support.processes import free_port
 
 KEYS = "crm-a:KEYA-0123456789,crm-b:KEYB-0123456789"
 A = {"Authorization": "Bearer KEYA-0123456789"}

@@ -22,7 +22,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from bench.common import free_port
+from tests.support.processes import free_port
 
 KEY = "history-fault-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from bench.common import free_port, start_process
+from tests.support.processes import free_port, start_process
 
 LOAD_S = 20.0
 CLIENTS = 4

@@ -19,15 +19,16 @@ import httpx
 import pandas as pd
 import pytest
 
-from bench.common import free_port, start_process, stop_process
 from leadml.bundle.files import META_FILE
 from leadml.bundle.model import LeadModel
 from leadml.config import Settings
 from leadml.modeling.finish import TrainResult
 from leadml.modeling.train import train_leads
 from leadml.schema import LeadSchema
-from serve.holder import ModelHolder, incompatibilities
-from tests.serve.conftest import lead_payloads
+from serve.model.holder import ModelHolder, incompatibilities
+from tests.support.processes import free_port, start_process, stop_process
+from tests.support.servers import lead_payloads
+from tests.support.training import cheap_settings
 
 ADMIN_KEY = "hot-swap-admin-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -40,7 +41,7 @@ def second_model(leads: pd.DataFrame, schema: LeadSchema, tmp_path_factory) -> L
     result = train_leads(
         leads.sample(6000, random_state=3),
         schema,
-        Settings(home=home, seed=11, num_threads=1),  # 2 threads stall on a busy machine
+        cheap_settings(home, seed=11, mlflow_tracking_uri=None),
         out=home / "bundle",
         track=False,
     )

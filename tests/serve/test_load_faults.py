@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.loadgen import (
+from leadml.bundle.model import LeadModel
+from tests.support.loadgen import (
     LoadRun,
     Reply,
     Swap,
@@ -28,7 +29,6 @@ from bench.loadgen import (
     standard_swaps,
     variant_bundle,
 )
-from leadml.bundle.model import LeadModel
 
 #: Long enough for three reloads in turn: each proves its candidate in a child process first.
 DURATION_S = 12.0

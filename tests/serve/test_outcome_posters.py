@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from bench.bench_reads import fill_history
-from tests.serve.conftest import lead_payloads
+from tests.support.history import fill_history
+from tests.support.servers import lead_payloads
 
 POSTERS = 24
 PER_POST = 10_000

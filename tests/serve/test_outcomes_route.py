@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bench.common import free_port
-from tests.serve.conftest import lead_payloads
+from tests.support.processes import free_port
+from tests.support.servers import lead_payloads
 
 KEYS = "crm-a:KEYA-0123456789,crm-b:KEYB-0123456789"
 A = {"Authorization": "Bearer KEYA-0123456789"}

@@ -21,12 +21,13 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from leadml.bundle.model import LeadModel
 from leadml.modeling.finish import TrainResult
-from tests.serve.conftest import LiveServer
-from tests.serve.test_page import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, blocked_by_csp
+from tests.support.browser import VIEWPORT, blocked_by_csp
+from tests.support.paths import ARTIFACTS
+from tests.support.servers import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -36,15 +37,6 @@ PAIR = "Pair Co"
 UNSEEN_TITLE = "Chief Vibes Officer"
 LABELS = {"budget": "Budget", "authority": "Authority", "need": "Need", "timing": "Timing"}
 LABELS |= {"other": "Other fields", "model": "New model"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: make system-deps"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def model_leads(frame: pd.DataFrame, trained: TrainResult) -> list[dict[str, Any]]:

@@ -32,8 +32,8 @@ from leadml.config import Settings
 from leadml.errors import ModelLoadError
 from leadml.modeling.finish import TrainResult
 from serve.app import create_app
-from tests.bundle.conftest import KEY, OTHER_KEY, rename_feature, tamper
-from tests.serve.conftest import LiveServer, lead_payloads, serve_settings
+from tests.support.bundles import KEY, OTHER_KEY, rename_feature, tamper
+from tests.support.servers import LiveServer, lead_payloads, serve_settings
 
 ADMIN_KEY = "reload-guard-admin-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from leadml.history.changes import MIN_MOVE, OTHER
-from serve.response_models import LeadHistory
-from tests.serve.conftest import LiveServer, lead_payloads
+from serve.schemas.response_models import LeadHistory
+from tests.support.servers import LiveServer, lead_payloads
 
 LOW, HIGH = "< 10k", "> 250k"
 #: Leads scored twice in the batch check: enough to see the spread, a second of serving.

@@ -31,8 +31,8 @@ from leadml.data.target import CONVERTED, outcome_codes
 from leadml.errors import ModelLoadError
 from leadml.modeling.finish import TrainResult
 from serve.app import create_app
-from serve.shadow_input import matrix_translation
-from tests.serve.conftest import lead_payloads, serve_settings
+from serve.model.shadow_input import matrix_translation
+from tests.support.servers import lead_payloads, serve_settings
 
 CHALLENGER_VERSION = "challenger-1"
 

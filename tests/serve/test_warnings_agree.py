@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 from typer.testing import CliRunner
 
 from leadml.cli.app import app
@@ -26,9 +26,9 @@ from leadml.data.values import NOT_ANSWERED
 from leadml.explain.reasons import reason_text
 from leadml.modeling.finish import TrainResult
 from leadml.modeling.train import train_leads
-from tests.features.conftest import form_export, form_schema
-from tests.serve.conftest import LiveServer, serve_settings
-from tests.serve.test_page import ARGS, CHROMIUM, VIEWPORT
+from tests.support.browser import VIEWPORT
+from tests.support.forms import form_export, form_schema
+from tests.support.servers import LiveServer, serve_settings
 
 LEADS = 300
 
@@ -91,24 +91,21 @@ def by_cli(bundle: Path, upload: Path, home: Path) -> dict[str, str]:
     return dict(zip(scored["lead_id"], scored["warnings"], strict=True))
 
 
-def by_page(server: LiveServer, upload: Path) -> dict[str, str]:
+def by_page(browser: Browser, server: LiveServer, upload: Path) -> dict[str, str]:
     """Uploaded to the page, scored, and the table exported: its warnings column."""
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: make system-deps"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-            page = context.new_page()
-            page.goto(server.url + "/")
-            page.set_input_files("#csv-file", str(upload))
-            page.click("#score-button")
-            status = page.locator("#status")
-            status.filter(has_text=f"Scored {LEADS} leads").wait_for(timeout=60_000)
-            with page.expect_download() as info:
-                page.click("#export")
-            text = Path(info.value.path()).read_text(encoding="utf-8-sig")
-        finally:
-            browser.close()
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.set_input_files("#csv-file", str(upload))
+        page.click("#score-button")
+        status = page.locator("#status")
+        status.filter(has_text=f"Scored {LEADS} leads").wait_for(timeout=60_000)
+        with page.expect_download() as info:
+            page.click("#export")
+        text = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    finally:
+        context.close()
     return {row["lead_id"]: row["warnings"] for row in _rows(text)}
 
 
@@ -123,12 +120,16 @@ def server(trained_forms: TrainResult, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.mark.browser
 def test_page_api_and_cli_give_each_lead_the_same_warnings(
-    trained_forms: TrainResult, server: LiveServer, upload: Path, tmp_path: Path
+    trained_forms: TrainResult,
+    server: LiveServer,
+    upload: Path,
+    tmp_path: Path,
+    browser: Browser,
 ) -> None:
     assert trained_forms.bundle is not None
     api = by_api(server, upload)
     cli = by_cli(trained_forms.bundle, upload, tmp_path)
-    page = by_page(server, upload)
+    page = by_page(browser, server, upload)
     assert len(api) == len(cli) == len(page) == LEADS
     for lead_id, said in api.items():
         assert cli[lead_id] == said, (lead_id, said, cli[lead_id])

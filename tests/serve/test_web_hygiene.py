@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import free_port, start_process, stop_process
-from leadml import __version__
+from leadml.version import __version__
 from serve.server import allow_bind_host
 from serve.settings import ServeSettings
-from tests.serve.conftest import LiveServer, serve_settings
+from tests.support.processes import free_port, start_process, stop_process
+from tests.support.servers import LiveServer, serve_settings
 
 KEY = "crm-a:hygiene-key-0123456789"
 ADMIN = "ops:hygiene-admin-9876543210"

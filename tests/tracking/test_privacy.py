@@ -11,6 +11,7 @@ import pytest
 
 from leadml.config import Settings
 from leadml.modeling.finish import TrainResult
+from tests.support.training import cheap_settings
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 PHONE = re.compile(r"\+\d{1,3} \d{3} \d{3} \d{4}")
@@ -57,7 +58,7 @@ def test_training_logs_carry_no_personal_data(
     messages: list[str] = []
     with caplog.at_level(logging.DEBUG):
         result = train_leads(
-            broken, schema, Settings(home=tmp_path), out=tmp_path / "b", progress=messages.append
+            broken, schema, cheap_settings(tmp_path), out=tmp_path / "b", progress=messages.append
         )
     text = caplog.text + "\n".join(messages) + "\n".join(result.warnings)
     assert any("infinite" in w for w in result.warnings)  # the log did say something

@@ -12,18 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from typer.testing import CliRunner
 
-from leadml.cli import app
 from leadml.data.synthetic import generate_leads
-
-SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
-runner = CliRunner()
-
-
-def cli(home: Path, *args: str):
-    env = {"LEADML_HOME": str(home), "MLFLOW_TRACKING_URI": "", "LEADML_NUM_THREADS": "1"}
-    return runner.invoke(app, list(args), env=env)
+from tests.support.cli import cli
+from tests.support.paths import SCHEMA
 
 
 def client(home: Path) -> MlflowClient:

@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from leadml.cli import app
 from leadml.data.synthetic import generate_leads
-
-SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
+from tests.support.paths import SCHEMA
 
 
 def test_unreachable_store_fails_fast_and_writes_nothing(tmp_path: Path) -> None:

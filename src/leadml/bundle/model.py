@@ -45,6 +45,7 @@ from leadml.bundle.signing import Key, sign_bundle, verify_bundle
 from leadml.bundle.single_row import Kind, SingleRowPredictor
 from leadml.errors import ModelLoadError
 from leadml.features.encoder import FeatureEncoder
+from leadml.features.facts import ModelFacts
 from leadml.qualify.grades import GradeBands
 from leadml.schema.frameworks import Rollup, map_features
 from leadml.schema.spec import LeadSchema
@@ -64,6 +65,9 @@ class LeadModel:
     _single: dict[str, SingleRowPredictor] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: Tables scoring one lead reads again and again (training ranges, novelty counts, the
+    #: roll-up plans), each made on first use and kept with the model, never beyond it.
+    facts: ModelFacts = field(default_factory=ModelFacts, init=False, repr=False, compare=False)
 
     # -- identity ----------------------------------------------------------------------------
     @property

@@ -213,11 +213,17 @@ def _score_bins(edges: list[float]) -> list[tuple[float, float]]:
     """Each score bin's probability range: scores are whole points, bins closed on the right."""
     lows = [-math.inf, *edges]
     highs = [*edges, math.inf]
-    return [
-        (max(0.0, (math.floor(lo) + 1) / 100 - HALF_POINT) if lo > -math.inf else 0.0,
-         min(1.0, math.floor(hi) / 100 + HALF_POINT) if hi < math.inf else 1.0)
-        for lo, hi in zip(lows, highs, strict=True)
-    ]  # fmt: skip
+    return [(_bin_low(lo), _bin_high(hi)) for lo, hi in zip(lows, highs, strict=True)]
+
+
+def _bin_low(lo: float) -> float:
+    """The lowest probability of a bin above edge ``lo`` (its first whole point, less half)."""
+    return max(0.0, (math.floor(lo) + 1) / 100 - HALF_POINT) if lo > -math.inf else 0.0
+
+
+def _bin_high(hi: float) -> float:
+    """The highest probability of a bin up to edge ``hi`` (its last whole point, plus half)."""
+    return min(1.0, math.floor(hi) / 100 + HALF_POINT) if hi < math.inf else 1.0
 
 
 def check_cutoffs(cutoffs: list[float], reference: Any) -> None:

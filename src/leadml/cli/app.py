@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from typer.core import TyperOption
 
-from leadml import __version__
 from leadml.cli.shell import friendly
+from leadml.version import __version__
 
 
 def _flags_without_a_type() -> None:

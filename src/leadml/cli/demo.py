@@ -28,11 +28,10 @@ def demo(
     ] = 20_000,
 ) -> None:
     """Sample data → train → score → the ten hottest leads, end to end."""
+    from leadml.api.train import train
     from leadml.data.read import read_table
     from leadml.data.synthetic import generate_leads, write_leads
     from leadml.data.write import write_table
-    from leadml.explain.table import score_table
-    from leadml.modeling.train import train_leads
     from leadml.schema.spec import bundled_schema
 
     settings = project_settings()
@@ -45,14 +44,20 @@ def demo(
     frame = read_table(data_path)
     bundle = settings.models_dir / schema.name
     with console.status("Training") as status:
-        result = train_leads(
-            frame,
-            schema,
-            settings,
+        model = train(
+            data_path,
+            schema=schema,
             out=bundle,
+            horizon=settings.horizon,
+            as_of=settings.as_of,
+            recency=settings.recency,
+            tune=settings.tune,
+            tune_minutes=settings.tune_minutes,
+            settings=settings,
             progress=lambda msg: status.update(msg),
-            source=str(data_path),
         )
+    result = model.result
+    assert result is not None  # trained here
     console.print(f"[green]✓[/] Trained {result.model.version} → {bundle}")
     screen.print(backtest_table(result.metrics))
     screen.print(metrics_table(result.metrics))
@@ -60,7 +65,7 @@ def demo(
 
     # Score the newest leads as if they had just arrived from the CRM, with their reasons.
     fresh = frame.tail(FRESH_LEADS).drop(columns=[schema.target])
-    scored = score_table(result.model, fresh, explain=True, framework=settings.framework)
+    scored = model.score(fresh, explain=True)
     scored_path = settings.home / "data" / "sample" / "scored.csv"
     write_table(scored, scored_path)
     top = scored.sort_values("probability", ascending=False).head(10)

@@ -62,40 +62,35 @@ def monitor(
 
     Exit code 3 when a --fail-on finding is present; 2 on bad input.
     """
-    from leadml.monitor.recent import from_file, from_history, parse_since
-    from leadml.monitor.report import monitor_recent, write_monitor_html
+    from leadml.lifecycle.monitoring import monitor_frame, monitor_history
+    from leadml.monitor.report import write_monitor_html
     from leadml.tracking.references import load_model
 
     settings = project_settings()
     with console.status(f"Loading {model}"):
         lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
-    pairs = None
     if data is not None:
         from leadml.data.read import describe_source, read_table
 
-        with console.status(f"Reading {describe_source(data)}"):
-            recent = from_file(lead_model, read_table(data), describe_source(data))
+        with console.status(f"Reading {describe_source(data)}") as status:
+            frame = read_table(data)
+            status.update(f"Monitoring {len(frame):,} leads")
+            result = monitor_frame(
+                lead_model, frame, describe_source(data), framework=settings.framework
+            )
     else:
-        from leadml.history.engine import make_engine
-        from leadml.history.tenants import tenants_at
-        from leadml.history.window import scored_leads, shadow_pairs
-
-        start = parse_since(since)
         url = history_url(settings, history, "give --data FILE")
-        why = "pooled, one CRM's leads hide another's drift and performance"
-        chosen = tenants_at(url, tenant, tenants, all_tenants, why=why)
-        engine = make_engine(url)
-        try:
-            with console.status("Reading the score history"):
-                scored = chosen.keep(scored_leads(engine, chosen.one, start))
-                pairs = chosen.keep(shadow_pairs(engine, chosen.one, start))
-        finally:
-            engine.dispose()
-        # Each lead is (tenant, lead id): pooled tenants' leads sit side by side, never merged.
-        whose = f" ({chosen.describe()})" if chosen.names else ""
-        recent = from_history(lead_model, scored, f"since {start:%Y-%m-%d %H:%M} UTC{whose}")
-    with console.status(f"Monitoring {len(recent.leads):,} leads"):
-        result = monitor_recent(lead_model, recent, framework=settings.framework, shadow=pairs)
+        with console.status("Reading the score history") as status:
+            result = monitor_history(
+                lead_model,
+                url,
+                since,
+                tenant=tenant,
+                tenants=tenants,
+                all_tenants=all_tenants,
+                framework=settings.framework,
+                say=status.update,
+            )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:

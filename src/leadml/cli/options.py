@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from leadml.cli.render import console
+from leadml.data import resolve
+
+# Re-exported: the verbs that take outcome options or --allow name them from here.
+from leadml.data.resolve import OutcomeOptions as OutcomeOptions
+from leadml.data.resolve import schema_options as schema_options
 from leadml.errors import LeadMLError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from leadml.config import Settings
-    from leadml.schema.spec import LeadSchema
 
 DATA_HELP = (
     "CSV/TSV, Parquet or .xlsx file of historical leads, or a SQLAlchemy URL "
@@ -93,38 +95,6 @@ def history_url(settings: Settings, given: str | None, when_off: str) -> str:
     return url
 
 
-def outcome_options(outcomes: str | None, on: str | None) -> bool:
-    """``--outcomes FILE`` and ``--on KEY`` come together; True when both are given."""
-    if outcomes is None and on is not None:
-        raise LeadMLError("--on KEY goes with --outcomes FILE")
-    if outcomes is not None and on is None:
-        raise LeadMLError("--outcomes needs --on KEY: the column both tables share")
-    return outcomes is not None
-
-
-@dataclass(frozen=True)
-class OutcomeOptions:
-    """How the user said to read the outcome: the values of each class and the conversion
-    date (None: the schema's, else the lexicon's and inference's)."""
-
-    positive: list[str] | None = None
-    negative: list[str] | None = None
-    open: list[str] | None = None
-    converted_at: str | None = None
-
-    def apply(self, schema: LeadSchema) -> LeadSchema:
-        """The schema with what was given written in, so the bundle records it."""
-        update: dict[str, Any] = {}
-        if self.positive:
-            update["positive"] = self.positive[0] if len(self.positive) == 1 else self.positive
-        for key in ("negative", "open"):
-            if getattr(self, key):
-                update[key] = sorted({*getattr(schema, key), *getattr(self, key)})
-        if self.converted_at:
-            update["converted_at"] = self.converted_at
-        return schema.model_copy(update=update) if update else schema
-
-
 def read_with_outcomes(
     data: str,
     outcomes: str | None,
@@ -132,66 +102,17 @@ def read_with_outcomes(
     target: str | None,
     positive: str | list[str] | None,
 ) -> tuple[pd.DataFrame, str | None, str | list[str] | None]:
-    """The lead table, labelled from a second table of conversions when ``--outcomes`` is given.
+    """The lead table, labelled from a second table of conversions when ``--outcomes`` is given
+    (the rule: :func:`leadml.data.resolve.read_with_outcomes`), its notes printed as warnings.
 
     Returns the frame and the target column and positive value to use with it.
     """
-    from leadml.data.read import read_table
-
-    frame = read_table(data)
-    if not outcome_options(outcomes, on):
-        return frame, target, positive
-    from leadml.data.outcomes import attach_outcomes
-
-    target = target or "converted"
-    frame, notes = attach_outcomes(frame, read_table(str(outcomes)), str(on), target)
-    for note in notes:
-        console.print(f"[yellow]Warning:[/] {note}", highlight=False, soft_wrap=True)
-    return frame, target, "1"
-
-
-def resolve_schema(
-    data: str,
-    frame: pd.DataFrame | None,
-    schema: Path | None,
-    target: str | None,
-    outcome: OutcomeOptions,
-) -> LeadSchema:
-    """A schema file when given; else one suggested from the data around ``--target``, named
-    after the data file (so each project gets its own registered model)."""
-    from leadml.schema.spec import LeadSchema
-
-    if schema is not None:
-        return outcome.apply(LeadSchema.load(schema))
-    if target is None:
-        raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
-    from leadml.data.suggest import project_name, suggest_schema
-
-    suggestion = suggest_schema(
-        frame, target=target, positive=outcome.positive, negative=outcome.negative,
-        open=outcome.open, converted_at=outcome.converted_at, name=project_name(data),
-    )  # fmt: skip
-    for line in suggestion.summary():
-        console.print(f"[cyan]Schema:[/] {line}", highlight=False, soft_wrap=True)
-    return suggestion.schema
-
-
-def schema_options(lead_schema: LeadSchema, allow: list[str] | None, time_order: bool) -> Any:
-    """``--allow`` and ``--time-order`` written into the schema, so the bundle records them.
-
-    ``--allow`` keeps a column the leakage guard flags, and brings back a staff column that
-    inference left out (``leadml.data.suggest.allow_staff``)."""
-    update: dict[str, Any] = {}
-    if allow:
-        from leadml.data.suggest import allow_staff
-
-        lead_schema = allow_staff(lead_schema, allow)
-        update["leakage_allowed"] = sorted({*lead_schema.leakage_allowed, *allow})
-    if time_order:
-        update["rows_in_time_order"] = True
-    return lead_schema.model_copy(update=update) if update else lead_schema
+    labelled = resolve.read_with_outcomes(data, outcomes, on, target, positive)
+    warn_all(labelled.notes)
+    return labelled.frame, labelled.target, labelled.positive
 
 
 def warn_all(warnings: list[str]) -> None:
+    """Each warning on a line of its own, marked so a log search finds it."""
     for warning in warnings:
         console.print(f"[yellow]Warning:[/] {warning}", highlight=False, soft_wrap=True)

@@ -16,6 +16,7 @@ from leadml.cli.shell import project_settings
 from leadml.errors import LeadMLError
 
 if TYPE_CHECKING:
+    from leadml.modeling.promotion import GateResult
     from leadml.tracking.champions import BundleFolder
 
 METRICS = ("roc_auc", "ece", "log_loss", "brier")
@@ -41,45 +42,38 @@ def promote(
     """Make the challenger champion, only if it is not worse on the same held-out data."""
     from mlflow.tracking import MlflowClient
 
-    from leadml.modeling.promotion import default_challenger, held_out_leads, promotion_gate
-    from leadml.tracking.champions import BundleFolder
-    from leadml.tracking.references import load_model
-    from leadml.tracking.registry import CHAMPION, alias_version, record_promotion
+    from leadml.lifecycle.promotion import judge_pair, promotion_pair
+    from leadml.tracking.champions import BundleFolder, record_promotion
     from leadml.tracking.store import connect
 
     settings = project_settings()
     connect(settings)
-    ref = model or default_challenger(settings)
-    challenger = load_model(ref, settings.tracking_uri, settings.bundle_key)
-    name = challenger.meta.get("registered_model")
-    new = str(challenger.meta.get("registry_version") or "")
-    if not name or not new:
-        raise LeadMLError(f"{ref} is not a registered model version; give models:/...")
     client = MlflowClient()
-    old = alias_version(client, name, CHAMPION)
-    if old == new:
+    pair = promotion_pair(client, settings, model)
+    name, new, old = pair.name, pair.new, pair.old
+    if pair.already_champion:
         screen.print(f"{name} version {new} is already the champion.")
         return
-    champion = (
-        load_model(f"models:/{name}/{old}", settings.tracking_uri, settings.bundle_key)
-        if old
-        else None
-    )
     with progress("Scoring the held-out leads with both models"):
-        result = promotion_gate(challenger, champion, held_out_leads(data))
-    table = Table(title=f"Promotion gate on {result.rows:,} held-out leads")
-    for column in ("model", *METRICS):
-        table.add_column(column, justify="right")
-    table.add_row(f"challenger v{new}", *(f"{result.challenger_metrics[c]:.4f}" for c in METRICS))
-    if result.champion_metrics is not None:
-        table.add_row(f"champion v{old}", *(f"{result.champion_metrics[c]:.4f}" for c in METRICS))
-    screen.print(table)
-    if not result.passed:
-        raise LeadMLError(result.refusal())
+        gate = judge_pair(pair, data)
+    screen.print(gate_table(gate, new, old, title=f"Promotion gate on {gate.judged_on}"))
+    if not gate.passed:
+        raise LeadMLError(gate.refusal(old))
     folder = BundleFolder.of(settings, name)
     with console.status(f"Making v{new} champion and writing {folder.path}"):
-        record_promotion(client, name, old, new, getpass.getuser(), result.evidence, folder)
-    say_promoted(name, new, old, result.challenger_metrics, result.champion_metrics, folder)
+        record_promotion(client, name, old, new, getpass.getuser(), gate.evidence(), folder)
+    say_promoted(name, new, old, gate.challenger, gate.champion, folder)
+
+
+def gate_table(gate: GateResult, new: str, old: str | None, title: str | None = None) -> Table:
+    """Both models' figures on the leads that judged them, one row each."""
+    table = Table(title=title or f"Gate on {gate.judged_on}")
+    for column in ("model", *METRICS):
+        table.add_column(column, justify="right")
+    table.add_row(f"challenger v{new}", *(f"{gate.challenger[c]:.4f}" for c in METRICS))
+    if gate.champion is not None:
+        table.add_row(f"champion v{old}", *(f"{gate.champion[c]:.4f}" for c in METRICS))
+    return table
 
 
 def say_promoted(
@@ -110,18 +104,9 @@ def registered_project(name: str | None) -> str:
     """The registered model meant: ``--name``, else the store's only one."""
     from mlflow.tracking import MlflowClient
 
-    from leadml.tracking.registry import registered_names
+    from leadml.lifecycle.champion import registered_project as meant
 
-    names = registered_names(MlflowClient())
-    if name is not None:
-        if name not in names:
-            shown = ", ".join(names) if names else "none"
-            raise LeadMLError(f"no registered model '{name}' (registered: {shown})")
-        return name
-    if len(names) == 1:
-        return names[0]
-    shown = ", ".join(names) if names else "none"
-    raise LeadMLError(f"say which model with --name NAME; registered models: {shown}")
+    return meant(MlflowClient(), name)
 
 
 NAME_OPTION = typer.Option(help="Registered model (default: the store's only one).", metavar="NAME")

@@ -18,6 +18,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
 from leadml.counts import plural
+from leadml.explain.points import shown_points
 from leadml.schema.frameworks import criterion_label
 
 if TYPE_CHECKING:
@@ -195,18 +196,18 @@ def explanation_card(
     for criterion in own:
         v = e.criteria[criterion]
         if v.features:  # an unrecorded criterion is said once, in the header, not as a row
-            table.add_row(criterion_label(criterion), _points(v.points), _verdict_mark(v.met))
+            table.add_row(criterion_label(criterion), shown_points(v.points), _verdict_mark(v.met))
     others = [(n, v) for n, v in e.criteria.items() if n not in own and v.features]
     for group, v in others:
-        table.add_row(f"[dim]{criterion_label(group)}[/]", f"[dim]{_points(v.points)}[/]", "")
+        table.add_row(f"[dim]{criterion_label(group)}[/]", f"[dim]{shown_points(v.points)}[/]", "")
     lines = Text()
     for r in e.positive:
         lines.append("  + ", style="green").append(f"{r.text}").append(
-            f"  {_points(r.points)}\n", style="dim"
+            f"  {shown_points(r.points)}\n", style="dim"
         )
     for r in e.negative:
         lines.append("  − ", style="red").append(f"{r.text}").append(
-            f"  {_points(r.points)}\n", style="dim"
+            f"  {shown_points(r.points)}\n", style="dim"
         )
     for q in e.questions:
         lines.append("  ? ", style="cyan").append(f"{q.text}\n")
@@ -243,12 +244,6 @@ def explanation_card(
         title_align="left",
         expand=False,
     )
-
-
-def _points(value: float) -> str:
-    """Points of the 0–100 score as a rep reads them: +7, −3, 0."""
-    shown = round(value)
-    return f"{shown:+d}".replace("-", "−") if shown else "0"
 
 
 def explanation_cards(model: LeadModel, frame: pd.DataFrame, framework: str = "bant") -> list[Any]:

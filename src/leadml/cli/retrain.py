@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from leadml.cli.options import (
     DATA_HELP,
@@ -24,18 +23,24 @@ from leadml.cli.options import (
     read_with_outcomes,
 )
 from leadml.cli.progress import progress
-from leadml.cli.registry import NAME_OPTION, registered_project, say_promoted
+from leadml.cli.registry import NAME_OPTION, gate_table, say_promoted
 from leadml.cli.render import console, screen
 from leadml.cli.shell import project_settings
-from leadml.errors import LeadMLError
+from leadml.lifecycle.retrain import Decision
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from leadml.schema.spec import LeadSchema
+    from leadml.lifecycle.retrain import Challenger
+    from leadml.tracking.champions import BundleFolder
 
 PROMOTED, KEPT = 0, 3
-FIGURES = ("roc_auc", "ece", "log_loss", "brier")
+#: For cron and systemd: passing the gate is success, keeping the champion is code 3.
+EXIT_CODES = {
+    Decision.PROMOTED: PROMOTED,
+    Decision.PASSED: PROMOTED,
+    Decision.FIRST: PROMOTED,
+    Decision.KEPT: KEPT,
+    Decision.REFUSED: KEPT,
+}
 
 
 def retrain(
@@ -75,83 +80,86 @@ def retrain(
     from mlflow.tracking import MlflowClient
 
     from leadml.data.read import describe_source
-    from leadml.modeling.promotion import gate_comparison
-    from leadml.modeling.retrain import retrain_leads, since_filter
-    from leadml.schema.spec import LeadSchema
+    from leadml.lifecycle.champion import registered_project
+    from leadml.lifecycle.retrain import (
+        carry_out,
+        decide,
+        label_leads,
+        retrain_basis,
+        train_challenger,
+    )
     from leadml.tracking.champions import BundleFolder
-    from leadml.tracking.references import load_model
-    from leadml.tracking.registry import CHAMPION, alias_version, record_promotion
     from leadml.tracking.store import connect
 
     settings = project_settings()
     with console.status("Checking the MLflow store"):
         connect(settings)
-    project = registered_project(name)
     client = MlflowClient()
-    old = alias_version(client, project, CHAMPION)
-    champion = (
-        load_model(f"models:/{project}@{CHAMPION}", settings.tracking_uri, settings.bundle_key)
-        if old
-        else None
-    )
-    if champion is not None and champion.horizon_days:
-        # the challenger's probabilities must mean what the champion's do to be compared
-        settings = settings.model_copy(update={"horizon": str(champion.horizon_days)})
-    if schema is not None:
-        lead_schema = LeadSchema.load(schema)
-    elif champion is not None:
-        lead_schema = champion.schema
-    else:
-        raise LeadMLError(f"{project} has no champion to take the schema from: give --schema")
+    project = registered_project(client, name)
+    basis = retrain_basis(client, settings, project, schema)
     with console.status(f"Reading {describe_source(data)}"):
         frame, target, positive = read_with_outcomes(
-            data, outcomes, on, lead_schema.target, lead_schema.positive
+            data, outcomes, on, basis.schema.target, basis.schema.positive
         )
-    if target != lead_schema.target:
-        lead_schema = lead_schema.model_copy(update={"target": target, "positive": positive})
-    if outcomes is None and lead_schema.target not in frame.columns:
-        frame = _label_from_history(
-            frame, lead_schema, settings.history_database, tenant, tenants, all_tenants
-        )
-        lead_schema = lead_schema.model_copy(update={"positive": "1"})
-    frame = since_filter(frame, lead_schema, since)
+    frame, lead_schema, note = label_leads(
+        frame,
+        basis,
+        target,
+        positive,
+        outcomes_given=outcomes is not None,
+        tenant=tenant,
+        tenants=tenants,
+        all_tenants=all_tenants,
+    )
+    if note is not None:
+        console.print(f"[cyan]Outcomes:[/] {note}", highlight=False, soft_wrap=True)
     with progress("Training the challenger") as status:
-        result, gate = retrain_leads(
+        challenger = train_challenger(
+            client,
             frame,
             lead_schema,
-            settings,
-            champion,
-            name=project,
-            out=settings.models_dir / f"{project}-challenger",
-            progress=status.update,
+            basis,
+            since=since,
             source=describe_source(data),
+            progress=status.update,
         )
-    new = str(result.version)
-    _log_evidence(client, project, new, result.run_id, gate.evidence())
-    screen.print(_gate_table(gate, new, old))
+    gate, new, old = challenger.gate, challenger.version, basis.champion.version
+    screen.print(gate_table(gate, new, old))
     if gate.champion_saw:
         screen.print(
             f"[yellow]Note:[/] the champion learned from {gate.champion_saw:,} of these leads; "
             "the comparison favours it."
         )
-    if old is None and not gate.passed:
-        screen.print(f"[red]Not made champion[/]: {'; '.join(gate.reasons)}.", highlight=False)
-        raise typer.Exit(KEPT)
-    folder = BundleFolder.of(settings, project)
-    if old is None or old == new:
-        from leadml.tracking.champions import write_champion_folder
+    decision = decide(challenger, old, promote)
+    folder = BundleFolder.of(basis.settings, project)
+    doing = {
+        Decision.FIRST: f"Writing {folder.path}",
+        Decision.PROMOTED: f"Making v{new} champion and writing {folder.path}",
+    }
+    if decision in doing:
+        with console.status(doing[decision]):
+            carry_out(client, decision, basis, challenger, folder, getpass.getuser())
+    say_decision(decision, project, challenger, old, folder)
+    raise typer.Exit(EXIT_CODES[decision])
 
-        with console.status(f"Writing {folder.path}"):
-            write_champion_folder(client, project, new, folder)
+
+def say_decision(
+    decision: Decision, project: str, challenger: Challenger, old: str | None, folder: BundleFolder
+) -> None:
+    """One line (or two) on what became of the challenger, and what to do next."""
+    from leadml.modeling.promotion import gate_comparison
+
+    gate, new = challenger.gate, challenger.version
+    if decision is Decision.REFUSED:
+        screen.print(f"[red]Not made champion[/]: {'; '.join(gate.reasons)}.", highlight=False)
+    elif decision is Decision.FIRST:
         screen.print(
             f"[green]✓[/] {project} v{new} is the champion (there was none before); its bundle "
             f"is in {folder.path}."
         )
-        raise typer.Exit(PROMOTED)
-    if not gate.passed:
+    elif decision is Decision.KEPT:
         screen.print(f"[red]Kept[/] champion v{old}: {'; '.join(gate.reasons)}.", highlight=False)
-        raise typer.Exit(KEPT)
-    if not promote:
+    elif decision is Decision.PASSED:
         assert gate.champion is not None
         screen.print(
             f"Challenger v{new} passed the gate: {gate_comparison(gate.challenger, gate.champion)}"
@@ -159,60 +167,5 @@ def retrain(
             f"models:/{project}/{new} --data NEWER.csv`).",
             highlight=False,
         )
-        raise typer.Exit(PROMOTED)
-    with console.status(f"Making v{new} champion and writing {folder.path}"):
-        record_promotion(client, project, old, new, getpass.getuser(), gate.evidence(), folder)
-    say_promoted(project, new, old, gate.challenger, gate.champion, folder)
-    raise typer.Exit(PROMOTED)
-
-
-def _label_from_history(
-    frame: pd.DataFrame,
-    lead_schema: LeadSchema,
-    url: str | None,
-    tenant: str | None,
-    tenants: str | None,
-    all_tenants: bool,
-) -> pd.DataFrame:
-    """The leads of ``frame`` labelled by the chosen tenants' posted outcomes (one tenant
-    unless pooled on purpose: the gate then judges on labels of the leads' own CRM), and a
-    line saying whose labelled them."""
-    from leadml.history.labels import label_from_store, stored_outcomes
-    from leadml.history.tenants import tenants_at
-
-    if url is None or not lead_schema.id:
-        raise LeadMLError(
-            f"the data has no target column '{lead_schema.target}': give --outcomes FILE "
-            "--on KEY, or post outcomes to the score history"
-        )
-    chosen = tenants_at(
-        url, tenant, tenants, all_tenants, why="one CRM's outcomes label its own leads"
-    )
-    labelled, note = label_from_store(
-        frame, lead_schema.id, lead_schema.target, stored_outcomes(url, chosen), chosen.describe()
-    )
-    console.print(f"[cyan]Outcomes:[/] {note}", highlight=False, soft_wrap=True)
-    return labelled
-
-
-def _gate_table(gate: Any, new: str, old: str | None) -> Table:
-    table = Table(title=f"Gate on {gate.evidence()['judged_on']}")
-    for column in ("model", *FIGURES):
-        table.add_column(column, justify="right")
-    table.add_row(f"challenger v{new}", *(f"{gate.challenger[c]:.4f}" for c in FIGURES))
-    if gate.champion is not None:
-        table.add_row(f"champion v{old}", *(f"{gate.champion[c]:.4f}" for c in FIGURES))
-    return table
-
-
-def _log_evidence(
-    client: Any, name: str, version: str, run_id: str | None, evidence: dict[str, Any]
-) -> None:
-    """The gate's figures on the challenger's run (``gate_*`` metrics) and version (a tag), so
-    the MLflow UI shows why it was or was not promoted."""
-    if run_id:
-        for who in ("challenger", "champion"):
-            for key, value in (evidence.get(who) or {}).items():
-                if isinstance(value, float):
-                    client.log_metric(run_id, f"gate_{who}_{key}", value)
-    client.set_model_version_tag(name, version, "leadml.retrain_gate", str(evidence))
+    else:
+        say_promoted(project, new, old, gate.challenger, gate.champion, folder)

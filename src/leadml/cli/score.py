@@ -52,14 +52,13 @@ def score(
     scheduler: Annotated[str | None, typer.Option(help=SCHEDULER_HELP, metavar="ADDR")] = None,
 ) -> None:
     """Score leads: probability, score 0–100, grade A–D, tier and stage."""
+    from leadml.api.scoring import min_share, score_frame
     from leadml.data.read import read_table
     from leadml.data.write import write_table
-    from leadml.explain.table import replaced_columns, score_table
-    from leadml.features.inputs import check_table_fields
     from leadml.tracking.references import load_model
 
     settings = project_settings()
-    share = None if allow_sparse or settings.allow_sparse else settings.min_field_share
+    share = min_share(settings, allow_sparse)
     with console.status("Loading the model"):
         lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
     if dask or scheduler:
@@ -67,18 +66,13 @@ def score(
         return
     with console.status(f"Reading {data}"):
         frame = read_table(data)
-    given = [c for c in frame.columns if frame[c].notna().any()]
-    left_out = check_table_fields(lead_model, given, share)
-    notes = []
-    if left_out:
-        notes.append(f"not in the table, scored as unknown: {', '.join(left_out)}")
-    replaced = replaced_columns(list(frame.columns))
-    if replaced:
-        notes.append(f"input columns {', '.join(replaced)} were replaced by fresh scores")
-    warn_all(notes)
     started = time.perf_counter()
     with console.status("Explaining the scores" if explain else "Scoring"):
-        result = score_table(lead_model, frame, explain, settings.framework)
+        scored = score_frame(
+            lead_model, frame, explain=explain, framework=settings.framework, min_field_share=share
+        )
+    warn_all(scored.notes)
+    result = scored.table
     write_table(result, out)
     elapsed = time.perf_counter() - started
     counts = result["grade"].value_counts().to_dict()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shlex
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from leadml.api.training import Listener
 from leadml.cli.options import (
     AS_OF_HELP,
     CONVERTED_AT_HELP,
@@ -22,19 +24,15 @@ from leadml.cli.options import (
     POSITIVE_HELP,
     SCHEDULER_HELP,
     TIME_ORDER_HELP,
-    OutcomeOptions,
-    outcome_options,
-    read_with_outcomes,
-    resolve_schema,
-    schema_options,
     warn_all,
 )
 from leadml.cli.render import backtest_table, console, grades_table, metrics_table, screen
 from leadml.cli.shell import project_settings
 from leadml.counts import plural
-from leadml.errors import LeadMLError
+from leadml.data.resolve import OutcomeOptions
 
 if TYPE_CHECKING:
+    from leadml.api.training import TrainOptions
     from leadml.config import Settings
     from leadml.modeling.finish import TrainResult
     from leadml.schema.spec import LeadSchema
@@ -112,69 +110,74 @@ def train(
 
     A backtest judges it first (the newest leads, by a model trained on the older ones); the
     model shipped is then trained on every lead."""
-    from leadml.data.maturity import LabelRule
-    from leadml.data.read import describe_source
-    from leadml.modeling.recency import parse_recency
-    from leadml.tracking.store import connect
+    from leadml.api.train import train as train_model
 
-    parse_recency(recency)  # bad values stop here, before any work
-    LabelRule.parse(horizon, as_of)
-    settings = project_settings().model_copy(
-        update={
-            "recency": recency, "tune": tune, "tune_minutes": tune_minutes,
-            "horizon": horizon, "as_of": as_of,
-        }
-    )  # fmt: skip
-    outcome = OutcomeOptions(positive, negative, open_values, converted_at)
-    if target is None and schema is None and outcomes is None:
-        raise LeadMLError("give --schema FILE, or --target COLUMN to infer a schema from the data")
-    # The store is checked before the data is even read: nothing is half-done if it is down.
-    with console.status("Checking the MLflow store"):
-        connect(settings)
-    if dask or scheduler:
-        result = _train_on_dask(
-            data, schema, target, outcome, allow, time_order, settings, scheduler, outcomes, on,
-            name, out, experiment, force,
-        )  # fmt: skip
-    else:
-        from leadml.modeling.train import train_leads
+    settings = project_settings()
+    model = train_model(
+        data,
+        schema=schema,
+        target=target,
+        positive=positive,
+        negative=negative,
+        open=open_values,
+        converted_at=converted_at,
+        horizon=horizon,
+        as_of=as_of,
+        name=name,
+        out=out,
+        experiment=experiment,
+        outcomes=outcomes,
+        on=on,
+        allow=allow,
+        time_order=time_order,
+        dask=dask,
+        scheduler=scheduler,
+        recency=recency,
+        tune=tune,
+        tune_minutes=tune_minutes,
+        force=force,
+        settings=settings,
+        progress=Printer(),
+    )
+    assert model.result is not None  # trained here
+    show_result(model.result, settings)
 
-        target_given = target  # as the user typed it, for the command that edits the schema
-        with console.status(f"Reading {describe_source(data)}"):
-            frame, target, given = read_with_outcomes(data, outcomes, on, target, positive)
-        if outcomes is not None:
-            outcome = OutcomeOptions([str(given)], None, None, converted_at)
-        lead_schema = resolve_schema(data, frame, schema, target, outcome)
-        left_out = set(lead_schema.exclude)
-        lead_schema = schema_options(lead_schema, allow, time_order)
-        for column in sorted(left_out - set(lead_schema.exclude)):
-            console.print(
-                f"Schema: staff column '{column}' kept as a feature, as --allow asks",
-                style="cyan", markup=False, highlight=False, soft_wrap=True,
-            )  # fmt: skip
-        if schema is None:
-            given_outcome = OutcomeOptions(positive, negative, open_values, converted_at)
-            show_schema_hint(
-                schema_edit_hint(
-                    lead_schema, data, target_given, given_outcome, outcomes, on, name, time_order
-                )
-            )
-        project = settings.project_name(lead_schema.name, name)
+
+class Printer(Listener):
+    """The training's steps as a spinner (plain lines off a terminal), its notes as they come,
+    and, for an inferred schema, the commands that write it for editing."""
+
+    @contextmanager
+    def phase(self, title: str, long: bool = False) -> Iterator[Callable[[str], None]]:
         from leadml.cli.progress import progress
 
-        with progress("Training") as status:  # plain lines off a terminal
-            result = train_leads(
-                frame,
-                lead_schema,
-                settings,
-                out=out or settings.models_dir / project,
-                experiment=experiment,
-                progress=lambda msg: status.update(msg),
-                source=describe_source(data),
-                name=project,
-                force=force,
+        with progress(title) if long else console.status(title) as status:
+            yield lambda msg: status.update(msg)
+
+    def note(self, kind: str, line: str) -> None:
+        if kind == "warning":
+            console.print(f"[yellow]Warning:[/] {line}", highlight=False, soft_wrap=True)
+        elif kind == "staff":
+            console.print(
+                f"Schema: {line}", style="cyan", markup=False, highlight=False, soft_wrap=True
             )
-    show_result(result, settings)
+        else:
+            console.print(f"[cyan]Schema:[/] {line}", highlight=False, soft_wrap=True)
+
+    def schema_settled(self, schema: LeadSchema, options: TrainOptions) -> None:
+        if options.schema is None:
+            show_schema_hint(
+                schema_edit_hint(
+                    schema,
+                    str(options.data),
+                    options.target,
+                    options.outcome,
+                    options.outcomes,
+                    options.on,
+                    options.name,
+                    options.time_order,
+                )
+            )
 
 
 def schema_edit_hint(
@@ -233,8 +236,11 @@ def show_schema_hint(lines: list[str]) -> None:
     for i, line in enumerate(lines):
         console.print(
             f"Schema: {line}" if i == 0 else f"  {line}",
-            style="cyan", markup=False, highlight=False, soft_wrap=True,
-        )  # fmt: skip
+            style="cyan",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def show_result(result: TrainResult, settings: Settings) -> None:
@@ -258,63 +264,3 @@ def show_result(result: TrainResult, settings: Settings) -> None:
         f"version {result.version} ({aliases}), model [bold]{result.model.version}[/]\n"
         f"Store: {settings.tracking_uri}"
     )
-
-
-def _train_on_dask(
-    data: str,
-    schema: Path | None,
-    target: str | None,
-    outcome: OutcomeOptions,
-    allow: list[str] | None,
-    time_order: bool,
-    settings: Settings,
-    scheduler: str | None,
-    outcomes: str | None,
-    on: str | None,
-    name: str | None,
-    out: Path | None,
-    experiment: str | None,
-    force: bool = False,
-) -> TrainResult:
-    """``train --dask``: lightgbm.dask over the parts; a schema is inferred from the first part.
-
-    With ``--outcomes`` the outcome table (keys only) is read here and the parts are labelled
-    on the workers.
-    """
-    from leadml.cluster.client import dask_client
-    from leadml.cluster.partitions import first_rows
-    from leadml.cluster.train import train_dask
-
-    keys = None
-    if outcome_options(outcomes, on):
-        from leadml.data.outcomes import outcome_keys
-        from leadml.data.read import read_table
-
-        target = target or "converted"
-        outcome = OutcomeOptions(["1"], None, None, outcome.converted_at)
-        keys = outcome_keys(read_table(str(outcomes)), str(on), target)
-    with ExitStack() as stack:
-        with console.status(f"Connecting to Dask at {scheduler}" if scheduler else "Starting Dask"):
-            client = stack.enter_context(dask_client(scheduler))
-        sample = first_rows(data) if schema is None else None
-        if sample is not None and keys is not None:
-            from leadml.data.outcomes import check_lead_columns, label_leads
-
-            check_lead_columns(list(map(str, sample.columns)), keys.on, keys.target)
-            sample = label_leads(sample, keys)
-        lead_schema = resolve_schema(data, sample, schema, target, outcome)
-        lead_schema = schema_options(lead_schema, allow, time_order)
-        project = settings.project_name(lead_schema.name, name)
-        with console.status("Training on Dask") as status:
-            return train_dask(
-                data,
-                lead_schema,
-                client,
-                settings,
-                out=out or settings.models_dir / project,
-                experiment=experiment,
-                progress=lambda msg: status.update(msg),
-                outcomes=keys,
-                name=project,
-                force=force,
-            )

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
-from leadml import __version__
 from leadml.errors import LeadMLError
+from leadml.version import __version__
 
 if TYPE_CHECKING:
     from distributed import Client

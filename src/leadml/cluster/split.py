@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from distributed import Client
 
 TRAIN, VALID, TEST = 0, 1, 2
-SLICES = ("train", "valid", "test")
 #: The 0/1 outcome, kept beside the typed rows of every partition.
 Y_COLUMN = "__leadml_y__"
 #: Bins per pass when narrowing in on an order statistic; a window this small is gathered.

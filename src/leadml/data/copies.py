@@ -139,9 +139,12 @@ def find_copies(
             if spec.name in found or spec.name in flagged or spec.name == original.name:
                 continue
             evidence = copy_evidence(
-                matrix[:, j], spec.kind, matrix[:, index[original.name]], original.kind,
+                matrix[:, j],
+                spec.kind,
+                matrix[:, index[original.name]],
+                original.kind,
                 original.column,
-            )  # fmt: skip
+            )
             if evidence:
                 found[spec.name] = evidence
                 queue.append(spec.name)

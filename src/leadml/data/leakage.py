@@ -84,9 +84,8 @@ LATER_SHARE = 0.5
 #: Rows used to measure single-column AUC (a random sample beyond it: the number is stable).
 MAX_ROWS = 100_000
 NUMERIC_BINS = 20
-#: An identifier: distinct on this share of its filled rows (all of them: every lead differs) ...
-ID_DISTINCT = 1.0
-#: ... and rising with time at least this much (Spearman's rho), unless named like a number.
+#: An identifier: a different whole number for every lead, rising with time at least this much
+#: (Spearman's rho), unless named like a number.
 ID_RISING = 0.9
 
 

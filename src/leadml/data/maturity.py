@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadml.config import setting_default
 from leadml.data.target import CONVERTED, NOT_CONVERTED, OPEN
 from leadml.data.timeline import CREATED_AFTER, DAY_NS, Timeline, parse_as_of
 from leadml.data.values import days_option
@@ -101,7 +102,9 @@ def _class_counts(timeline: Timeline, days: int) -> tuple[int, int, float]:
     return int(y.sum()), int(len(y) - y.sum()), mature / max(placed, 1)
 
 
-def choose_horizon(timeline: Timeline, asked: str | int, min_class_count: int = 40) -> Horizon:
+def choose_horizon(
+    timeline: Timeline, asked: str | int, min_class_count: int = setting_default("min_class_count")
+) -> Horizon:
     """The horizon for ``--horizon`` (``auto``, ``none`` or days), with its reason."""
     if asked == "none":
         return Horizon(None, "horizon none: every closed outcome is taken as final")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leadml.config import setting_default
 from leadml.data.newest_level import Maturity
 from leadml.data.timeline import outcome_dates
 from leadml.errors import DataError
@@ -46,9 +47,9 @@ def split_rows(
     frame: pd.DataFrame,
     y: np.ndarray,
     schema: LeadSchema,
-    test_fraction: float = 0.2,
-    valid_fraction: float = 0.2,
-    seed: int = 42,
+    test_fraction: float = setting_default("test_fraction"),
+    valid_fraction: float = setting_default("valid_fraction"),
+    seed: int = setting_default("seed"),
 ) -> Split:
     """Newest leads as test when there is a time column (typed: ``datetime64``), else by row
     order when the schema says the rows are in time order, else stratified at random.
@@ -156,9 +157,9 @@ def backtest_folds(
     frame: pd.DataFrame,
     y: np.ndarray,
     schema: LeadSchema,
-    n_folds: int = 4,
-    test_fraction: float = 0.2,
-    seed: int = 42,
+    n_folds: int = setting_default("backtest_folds"),
+    test_fraction: float = setting_default("test_fraction"),
+    seed: int = setting_default("seed"),
     known_at: np.ndarray | None = None,
     maturity: Maturity | None = None,
 ) -> Folds:

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from leadml.data.column_meaning import place_column, staff_evidence
-from leadml.data.column_roles import ColumnReport, analyse_column, as_text, id_like_name
+from leadml.data.column_roles import ColumnReport, analyse_column, as_text
+from leadml.data.identifiers import id_like_name
 from leadml.data.parse import day_first_in, parse_dates
+from leadml.data.suggestion import SchemaSuggestion
 from leadml.data.target import CONVERTED, NOT_CONVERTED, OPEN, classify_target, spell
 from leadml.errors import DataError
 from leadml.schema.lexicon import CREATED_WORDS, form_defaults, name_words
@@ -34,108 +35,6 @@ SEASON_DAYS = 730
 OUTCOME_DATE_FILLED = 0.9
 #: ... and for at most this share of the others (a date kept only when the outcome came).
 OUTCOME_DATE_ELSEWHERE = 0.02
-
-
-@dataclass
-class SchemaSuggestion:
-    """The suggested schema and the per-column reasons behind it."""
-
-    schema: LeadSchema
-    columns: dict[str, ColumnReport]
-
-    def role(self, role: str) -> dict[str, ColumnReport]:
-        return {c: r for c, r in self.columns.items() if r.role == role}
-
-    @property
-    def placeholders(self) -> dict[str, list[str]]:
-        """Column → the placeholder answers found in it: read as missing, but for the form
-        defaults ("Select"), which the schema's ``unanswered`` keeps apart as not answered in
-        category and ordinal fields."""
-        heads = ("placeholders read as missing: ", "form defaults read as not answered")
-        out: dict[str, list[str]] = {}
-        for column, report in self.columns.items():
-            for note in report.notes:
-                if note.startswith(heads):
-                    out.setdefault(column, []).extend(note.partition(": ")[2].split(", "))
-        return {column: sorted(found) for column, found in out.items()}
-
-    @property
-    def high_cardinality(self) -> list[str]:
-        return [c for c, r in self.columns.items() if any("high cardinality" in n for n in r.notes)]
-
-    @property
-    def unassigned(self) -> list[str]:
-        """Features no name or value rule placed in a group: the user should say."""
-        return [s.name for s in self.schema.features if s.group == "other"]
-
-    def placements(self) -> list[str]:
-        """One line per placed feature: its criterion, group and the evidence, e.g.
-        "'Search' → source: a yes/no flag named for a channel". Date parts of the time
-        column are said with it."""
-        lines = []
-        for spec in self.schema.features:
-            report = self.columns.get(spec.column)
-            if spec.group == "other" or (spec.group == "calendar" and spec.source):
-                continue
-            where = spec.group if spec.criterion == "none" else f"{spec.criterion} ({spec.group})"
-            why = (report.evidence if report else "") or "as the schema says"
-            lines.append(f"'{spec.name}' → {where}: {why}")
-        return lines
-
-    def summary(self) -> list[str]:
-        """One line per decision worth a look, naming columns only (never values)."""
-        schema = self.schema
-        lines = [f"target '{schema.target}' (converted = {schema.positive!r})"]
-        for key, title in (("negative", "not converted"), ("open", "still open, never learned")):
-            if getattr(schema, key):
-                lines.append(f"{title}: {', '.join(repr(v) for v in getattr(schema, key))}")
-        if schema.id:
-            lines.append(f"id: '{schema.id}'")
-        if schema.time:
-            lines.append(f"time column: '{schema.time}'")
-        for key, title in (("converted_at", "conversion date"), ("closed_at", "close date")):
-            column = getattr(schema, key)
-            if column:
-                why = "; ".join(self.columns[column].notes) if column in self.columns else "given"
-                lines.append(f"{title}: '{column}' ({why}; never a feature)")
-        if self.schema.day_first:
-            lines.append("dates are day first (05/11/2026 = 5 November): day_first = true")
-        for role, title in (
-            ("pii", "personal data, never a feature"),
-            ("staff", "staff, left out"),
-            ("excluded", "left out"),
-        ):
-            for column, report in self.role(role).items():
-                lines.append(f"{title}: '{column}' ({'; '.join(report.notes)})")
-        for column, values in self.placeholders.items():
-            lines.append(f"placeholders in '{column}': {', '.join(values)}")
-        notes = [n for r in self.columns.values() for n in r.notes]
-        if schema.unanswered and any(n.startswith("form defaults") for n in notes):
-            lines.append(
-                "form defaults (" + ", ".join(map(repr, schema.unanswered)) + ") are the answer "
-                "'(not answered)' in category and ordinal fields, a state of its own apart from "
-                "blanks; other placeholders are missing (unanswered = [] in the schema reads "
-                "form defaults as missing too)"
-            )
-        for column in self.high_cardinality:
-            lines.append(f"high-cardinality category: '{column}' (rare levels pooled)")
-        lines += self.placements()
-        if self.unassigned:
-            lines.append(
-                "unassigned (group 'other': no name or value rule places them): "
-                + ", ".join(f"'{c}'" for c in self.unassigned)
-                + "; set their group and criterion in the schema (`leadml schema infer --out "
-                "FILE` writes it) and train with --schema FILE"
-            )
-        return lines
-
-    def to_toml(self, source: str | None = None, extra: list[str] | None = None) -> str:
-        """The schema as TOML, headed by comments that say what to review."""
-        head = ["# Inferred by `leadml schema infer`: review it, then train with --schema."]
-        if source:
-            head.append(f"# Data: {source}")
-        head += [f"# {line}" for line in [*self.summary(), *(extra or [])]]
-        return "\n".join(head) + "\n\n" + self.schema.to_toml()
 
 
 def _choose_time(frame: pd.DataFrame, dates: list[str]) -> str | None:
@@ -264,9 +163,12 @@ def suggest_schema(
     if spelled.dropna().empty:
         raise DataError(f"target column '{target}' is empty")
     classes = classify_target(
-        spelled.dropna().unique().tolist(), target, positive=_values(positive),
-        negative=negative, open=open,
-    )  # fmt: skip
+        spelled.dropna().unique().tolist(),
+        target,
+        positive=_values(positive),
+        negative=negative,
+        open=open,
+    )
     codes = classes.codes(spelled)
     # The schema names each value as the data writes it ("Won", not "won").
     written = dict(zip(spelled.dropna(), as_text(frame[target])[spelled.notna()], strict=True))

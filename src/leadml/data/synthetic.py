@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from leadml.data.synthetic_funnel import STAMP, as_of_export, eventual_fates
+from leadml.data.synthetic_people import contact_details, job_titles
 from leadml.data.write import write_table
 from leadml.errors import LeadMLError
 
@@ -81,69 +82,6 @@ SOURCES = {
     "Partner": 0.4,
     "Social": -0.2,
 }
-FIRST = np.array(
-    [
-        "Ana",
-        "Ben",
-        "Carla",
-        "David",
-        "Elena",
-        "Farid",
-        "Grace",
-        "Hugo",
-        "Ines",
-        "Jakub",
-        "Kofi",
-        "Lena",
-        "Marta",
-        "Noah",
-        "Olga",
-        "Pedro",
-        "Qing",
-        "Rosa",
-        "Sam",
-        "Tomasz",
-        "Uma",
-        "Victor",
-        "Wen",
-        "Ximena",
-        "Yusuf",
-        "Zofia",
-    ]
-)
-LAST = np.array(
-    [
-        "Silva",
-        "Smith",
-        "Kowalski",
-        "Garcia",
-        "Müller",
-        "Dubois",
-        "Rossi",
-        "Nowak",
-        "Santos",
-        "Brown",
-        "Khan",
-        "Lopez",
-        "Novak",
-        "Tanaka",
-        "Okafor",
-        "Jensen",
-        "Costa",
-        "Fischer",
-        "Martin",
-        "Patel",
-    ]
-)
-TITLE_WORDS = {
-    "Junior": "Junior {d} Associate",
-    "Mid-level": "{d} Specialist",
-    "Manager": "{d} Manager",
-    "Director": "Director of {d}",
-    "VP": "VP {d}",
-    "C-level": "Chief {d} Officer",
-}
-
 BUDGET_EFFECT = np.array([-0.9, -0.3, 0.3, 0.7, 0.9])
 ROLE_EFFECT = np.array([-0.7, -0.2, 0.2, 0.8])
 NEED_EFFECT = np.array([-1.0, -0.3, 0.4, 0.9])
@@ -337,28 +275,8 @@ def generate_leads(
     )
     converted = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
 
-    first = rng.choice(FIRST, size=n)
-    last = rng.choice(LAST, size=n)
-    domain = np.char.add(
-        np.char.lower(rng.choice(LAST, size=n)), rng.choice([".com", ".io", ".co"], size=n)
-    )
-    email = np.char.add(
-        np.char.add(np.char.lower(np.char.add(np.char.add(first, "."), last)), "@"), domain
-    )
-    phone = [
-        f"+{cc} {a:03d} {b:03d} {c:04d}"
-        for cc, a, b, c in zip(
-            rng.choice([1, 44, 49, 33, 55, 91, 34, 48], size=n),
-            rng.integers(200, 999, n),
-            rng.integers(100, 999, n),
-            rng.integers(0, 9999, n),
-            strict=True,
-        )
-    ]
-    title_table = np.array(
-        [[TITLE_WORDS[s].format(d=d) for d in DEPARTMENTS] for s in SENIORITY_LEVELS], dtype=object
-    )
-    titles = title_table[seniority, department]
+    first, last, email, phone = contact_details(rng, n)
+    titles = job_titles(SENIORITY_LEVELS, DEPARTMENTS)[seniority, department]
 
     frame = pd.DataFrame(
         {

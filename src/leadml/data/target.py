@@ -334,9 +334,12 @@ def schema_classes(schema: LeadSchema, values: Iterable[str]) -> TargetClasses:
     ``positive``, ``negative`` and ``open`` values, the lexicon for the rest. Training,
     evaluation, monitoring and ``outcomes import`` all read outcomes through it."""
     return classify_target(
-        values, schema.target, positive=schema.positive, negative=schema.negative,
+        values,
+        schema.target,
+        positive=schema.positive,
+        negative=schema.negative,
         open=schema.open,
-    )  # fmt: skip
+    )
 
 
 def outcome_codes(series: pd.Series, schema: LeadSchema) -> np.ndarray:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from leadml.config import setting_default
 from leadml.data.maturity import LabelRule, LabelSummary, settle_labels
 from leadml.data.newest_level import Maturity, maturity_of
 from leadml.data.parse import parse_columns, resolve_day_first, schema_column_kinds
@@ -298,7 +299,7 @@ class Validated:
 def validate(
     frame: pd.DataFrame,
     schema: LeadSchema,
-    min_class_count: int = 40,
+    min_class_count: int = setting_default("min_class_count"),
     rule: LabelRule | None = None,
 ) -> Validated:
     """Check a training table against its schema and settle its labels (``rule``: the horizon

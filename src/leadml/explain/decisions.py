@@ -21,7 +21,7 @@ from leadml.qualify.interval import interval_columns, interval_one
 from leadml.schema.frameworks import framework_criteria
 
 if TYPE_CHECKING:
-    from leadml.explain.attributions import LeadExplanation
+    from leadml.explain.explanation import LeadExplanation
 
 
 def _met(explained: pd.DataFrame, criteria: tuple[str, ...]) -> list[dict[str, bool | None]]:

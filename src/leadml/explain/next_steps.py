@@ -41,7 +41,7 @@ from leadml.schema.frameworks import criterion_label
 
 if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
-    from leadml.explain.attributions import LeadExplanation
+    from leadml.explain.explanation import LeadExplanation
 
 #: Grade letter → rank (0 is best).
 _RANK = {letter: i for i, letter in enumerate(GRADES)}

@@ -52,3 +52,10 @@ def lead_point_scale(calibrator: Calibrator, raw: float, base: float) -> tuple[f
         return 100.0 * (calibrator.one(raw) - p0) / (raw - base), 100.0 * p0
     slope = (calibrator.one(base + _STEP) - calibrator.one(base - _STEP)) / (2 * _STEP)
     return 100.0 * slope, 100.0 * p0
+
+
+def shown_points(value: float) -> str:
+    """Points of the 0–100 score as a rep reads them: +7, −3, 0 (the CLI's cards and the
+    Python API's print them alike)."""
+    shown = round(value)
+    return f"{shown:+d}".replace("-", "−") if shown else "0"

@@ -38,7 +38,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from leadml.data.column_roles import id_like_name, id_shaped_share
+from leadml.data.identifiers import id_like_name, id_shaped_share
 from leadml.data.values import NOT_ANSWERED
 from leadml.schema.lexicon import words
 from leadml.schema.spec import FeatureSpec

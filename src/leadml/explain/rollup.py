@@ -2,16 +2,16 @@
 
 The framework's reading of the schema's tags (:mod:`leadml.schema.frameworks`) becomes 0/1
 membership matrices, so that summing a batch of contributions per criterion is one matrix
-product, and index tuples, so that one lead's sums are a few additions. The tables are cached
-per booster: the serving path pays for them once, when a model is loaded (``prepare``).
+product, and index tuples, so that one lead's sums are a few additions. The tables are kept in
+the model's facts (:class:`leadml.features.facts.ModelFacts`), one plan per framework: the
+serving path pays for them once, when a model is loaded (``prepare``).
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -109,9 +109,6 @@ class Plan:
         return text
 
 
-_PLANS: weakref.WeakKeyDictionary[Any, dict[str, Plan]] = weakref.WeakKeyDictionary()
-
-
 def membership(names: list[str], buckets: Mapping[str, tuple[str, ...]]) -> np.ndarray:
     position = {n: i for i, n in enumerate(names)}
     matrix = np.zeros((len(names), len(buckets)), dtype=np.float64)
@@ -130,10 +127,10 @@ def _skipped_code(model: LeadModel, name: str) -> float:
 
 
 def plan_for(model: LeadModel, framework: str) -> Plan:
-    """Cached per booster, so the serving path pays for the roll-up tables only once."""
-    per_model = _PLANS.setdefault(model.booster, {})
-    plan = per_model.get(framework)
-    if plan is not None and plan.names == model.encoder.names:
+    """Kept in the model's facts, so the serving path pays for the roll-up tables only once."""
+    plans = model.facts.plans
+    plan = plans.get(framework)
+    if plan is not None:
         return plan
     names = list(model.encoder.names)
     specs_by_name = {f.name: f for f in model.schema.features}
@@ -177,7 +174,7 @@ def plan_for(model: LeadModel, framework: str) -> Plan:
     )
     plan.wordable_list = plan.wordable.tolist()
     plan.skipped_list = plan.skipped.tolist()
-    per_model[framework] = plan
+    plans[framework] = plan
     return plan
 
 

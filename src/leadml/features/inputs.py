@@ -25,49 +25,38 @@ model file), so old bundles and models trained on Dask have them too.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from leadml.config import setting_default
 from leadml.data.parse import ParsedColumn
 from leadml.data.validate import rows_text
 from leadml.data.values import NOT_ANSWERED
 from leadml.errors import DataError
+from leadml.features.facts import TrainedModel, booster_ranges
 from leadml.schema.spec import DATE_KINDS
 
-if TYPE_CHECKING:
-    from leadml.bundle.model import LeadModel
-
 #: Share of the model's fields a table or a lead must give to be scored (unless allowed).
-MIN_FIELD_SHARE = 0.5
+MIN_FIELD_SHARE: float = setting_default("min_field_share")
 #: Field names a message lists before "… and N more".
 LISTED = 8
 #: Joins a lead's warnings in one CSV cell (as reasons are joined).
 WARNING_SEPARATOR = " | "
 
-_RANGES: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, float]]] = (
-    weakref.WeakKeyDictionary()
-)
+
+def training_ranges(model: TrainedModel) -> dict[str, tuple[float, float]]:
+    """Numeric feature → (lowest, highest) value in the training data, read from the booster
+    once per model and kept in its facts (every lead sent to the API is checked against it)."""
+    facts = model.facts
+    if facts.ranges is None:
+        facts.ranges = booster_ranges(model.booster, model.encoder)
+    return facts.ranges
 
 
-def training_ranges(model: LeadModel) -> dict[str, tuple[float, float]]:
-    """Numeric feature → (lowest, highest) value in the training data, from the booster."""
-    found = _RANGES.get(model.booster)
-    if found is None:
-        infos = model.booster.dump_model(num_iteration=1).get("feature_infos", {})
-        found = {}
-        for name, kind in zip(model.encoder.names, model.encoder.kinds, strict=True):
-            info = infos.get(name) or {}
-            if kind == "numeric" and "min_value" in info and "max_value" in info:
-                found[name] = (float(info["min_value"]), float(info["max_value"]))
-        _RANGES[model.booster] = found
-    return found
-
-
-def never_negative(model: LeadModel) -> dict[str, float]:
+def never_negative(model: TrainedModel) -> dict[str, float]:
     """Fields that were never negative in training → their highest value: a negative value
     there is impossible (a count, a number of days), not merely unusual."""
     return {n: hi for n, (lo, hi) in training_ranges(model).items() if lo >= 0}
@@ -83,7 +72,7 @@ def _listed(names: Sequence[str]) -> str:
 
 
 # -- coverage ------------------------------------------------------------------------------------
-def input_fields(model: LeadModel) -> list[str]:
+def input_fields(model: TrainedModel) -> list[str]:
     """The raw fields the model reads (a date column once, however many features use it)."""
     encoder = model.encoder
     return list(dict.fromkeys(encoder.sources.get(n, n) for n in encoder.names))
@@ -102,7 +91,7 @@ def sparse_message(missing: Sequence[str], total: int, min_share: float) -> str:
 
 
 def check_table_fields(
-    model: LeadModel, given: Collection[str], min_share: float | None = MIN_FIELD_SHARE
+    model: TrainedModel, given: Collection[str], min_share: float | None = MIN_FIELD_SHARE
 ) -> list[str]:
     """The model's fields a table does not give (``given``: its columns that hold a value);
     raises a one-line :class:`DataError` when fewer than ``min_share`` of them are given
@@ -129,7 +118,7 @@ def lead_missing_fields(fields: Sequence[str], lead: Mapping[str, Any]) -> list[
 
 # -- one lead (the API) --------------------------------------------------------------------------
 def lead_warnings(
-    model: LeadModel,
+    model: TrainedModel,
     lead: Mapping[str, Any],
     row: np.ndarray,
     sent: Collection[str] | None = None,
@@ -210,7 +199,7 @@ def left_out_warning(columns: list[str]) -> dict:
 
 
 # -- a table (files, Dask partitions) ------------------------------------------------------------
-def check_negatives(model: LeadModel, x: np.ndarray, where: str = "") -> None:
+def check_negatives(model: TrainedModel, x: np.ndarray, where: str = "") -> None:
     """Refuse negative values in fields that were never negative in training (one line)."""
     highest = never_negative(model)
     for j, name in enumerate(model.encoder.names):
@@ -225,7 +214,7 @@ def check_negatives(model: LeadModel, x: np.ndarray, where: str = "") -> None:
             )
 
 
-def _not_sent(model: LeadModel, parsed: Mapping[str, ParsedColumn], x: np.ndarray) -> np.ndarray:
+def _not_sent(model: TrainedModel, parsed: Mapping[str, ParsedColumn], x: np.ndarray) -> np.ndarray:
     """Each row's "Not sent" warning ("" for none): the model's fields that came without a
     value (column absent, blank or a placeholder, or "(not answered)" where the model does
     not know that state), worded once per pattern of such fields."""
@@ -253,7 +242,7 @@ def _not_sent(model: LeadModel, parsed: Mapping[str, ParsedColumn], x: np.ndarra
 
 
 def table_warnings(
-    model: LeadModel, typed: pd.DataFrame, parsed: Mapping[str, ParsedColumn], x: np.ndarray
+    model: TrainedModel, typed: pd.DataFrame, parsed: Mapping[str, ParsedColumn], x: np.ndarray
 ) -> list[str]:
     """Each row's warnings as text joined by " | " ("" for none), worded once per distinct
     value, in the order the API gives them: fields not sent, then unseen categories,

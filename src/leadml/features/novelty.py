@@ -17,137 +17,32 @@ is outside that experience, and each is named in the flag's reasons:
 
 from __future__ import annotations
 
-import math
-import weakref
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from leadml.features.encoder import NUMERIC_KINDS
+from leadml.features.facts import TrainedModel
 from leadml.features.inputs import clip_warning, number_text, training_ranges
+from leadml.features.novelty_counts import NoveltyTable
 
-if TYPE_CHECKING:
-    from leadml.bundle.model import LeadModel
-
-#: Cut points of a number's bands: tails fine enough to tell a 1-in-200 value from a common one.
-CUTS = np.array([0.005, 0.025, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.975, 0.995])
-#: A lead rarer than this share of the training leads is unfamiliar.
-QUANTILE = 0.99
-#: Training leads the counts are taken from (shares good to a fraction of a point).
-MAX_ROWS = 20_000
 #: Warnings that make a lead unfamiliar on their own (numbers beyond training are read from
 #: the matrix itself, so a table without warnings is judged alike).
 UNFAMILIAR_WARNINGS = ("unseen", "unreadable")
 
 
-def _surprise(counts: np.ndarray, rows: int) -> np.ndarray:
-    """−log share with half a lead added to every bin (a bin no training lead fell in is rare,
-    not impossible)."""
-    return -np.log((np.asarray(counts, dtype=np.float64) + 0.5) / (rows + 1.0))
-
-
-def _field(kind: str, column: np.ndarray, n_levels: int) -> dict[str, Any]:
-    finite = np.isfinite(column)
-    if kind in NUMERIC_KINDS:
-        values = column[finite]
-        edges = np.unique(np.quantile(values, CUTS)) if len(values) else np.zeros(0)
-        which = np.searchsorted(edges, values, side="left")
-        counts = np.bincount(which, minlength=len(edges) + 1)
-        return {"edges": edges.tolist(), "counts": counts.tolist(), "missing": int((~finite).sum())}
-    known = finite & (column >= 0) & (column < n_levels)
-    counts = np.bincount(column[known].astype(np.int64), minlength=n_levels)
-    return {"edges": None, "counts": counts.tolist(), "missing": int((~known).sum())}
-
-
-def novelty_spec(model: LeadModel, x: np.ndarray, seed: int = 0) -> dict[str, Any]:
-    """Counts per field and the training leads' 99th percentile of the novelty score (what the
-    bundle keeps in ``meta["novelty"]``)."""
-    x = np.asarray(x, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    if len(x) > MAX_ROWS:
-        x = x[np.sort(rng.choice(len(x), MAX_ROWS, replace=False))]
-    encoder = model.encoder
-    fields = {
-        name: _field(
-            kind, x[:, j], 0 if kind in NUMERIC_KINDS else len(model.encoder.level_names(j))
-        )
-        for j, (name, kind) in enumerate(zip(encoder.names, encoder.kinds, strict=True))
-    }
-    spec = {"rows": len(x), "quantile": QUANTILE, "fields": fields, "threshold": None}
-    table = NoveltyTable.build(encoder.names, spec)
-    if len(x):
-        spec["threshold"] = float(np.quantile(table.surprises(x).sum(axis=1), QUANTILE))
-    return spec
-
-
-@dataclass(frozen=True)
-class NoveltyTable:
-    """Per field: band edges (numbers) and −log shares per bin, the last bin "missing"."""
-
-    names: list[str]
-    edges: list[np.ndarray | None]
-    surprise: list[np.ndarray]
-    missing_share: list[float]
-    threshold: float | None
-
-    @classmethod
-    def build(cls, names: list[str], spec: dict[str, Any]) -> NoveltyTable:
-        rows = int(spec["rows"])
-        edges, surprise, missing = [], [], []
-        for name in names:
-            field = spec["fields"][name]
-            edges.append(None if field["edges"] is None else np.asarray(field["edges"], float))
-            surprise.append(_surprise([*field["counts"], field["missing"]], rows))
-            missing.append(field["missing"] / max(rows, 1))
-        return cls(list(names), edges, surprise, missing, spec.get("threshold"))
-
-    def bins(self, j: int, column: np.ndarray) -> np.ndarray:
-        """Bin of each value of field ``j``; the last bin is "missing" (and unseen levels)."""
-        last = len(self.surprise[j]) - 1
-        finite = np.isfinite(column)
-        out = np.full(len(column), last)
-        edges = self.edges[j]
-        if edges is None:
-            ok = finite & (column >= 0) & (column < last)
-            out[ok] = column[ok].astype(np.int64)
-        else:
-            out[finite] = np.searchsorted(edges, column[finite], side="left")
-        return out
-
-    def surprises(self, x: np.ndarray) -> np.ndarray:
-        """(n, fields) −log share of each lead's bin."""
-        x = np.asarray(x, dtype=np.float64)
-        return (
-            np.column_stack(
-                [self.surprise[j][self.bins(j, x[:, j])] for j in range(len(self.names))]
-            )
-            if len(self.names)
-            else np.zeros((len(x), 0))
-        )
-
-    def share(self, j: int, value: float) -> float:
-        """Share of training leads in the bin of ``value`` (for the reason's words)."""
-        s = float(self.surprise[j][self.bins(j, np.array([value]))[0]])
-        return math.exp(-s)
-
-
-_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def novelty_table(model: LeadModel) -> NoveltyTable | None:
-    """Built once per model (None for a bundle trained before the flag existed)."""
+def novelty_table(model: TrainedModel) -> NoveltyTable | None:
+    """The model's novelty counts as a table, built once per model and kept in its facts
+    (None for a bundle trained before the flag existed)."""
     spec = model.meta.get("novelty")
     if not spec:
         return None
-    table = _TABLES.get(model.booster)
-    if table is None or table.names != model.encoder.names:
-        table = NoveltyTable.build(model.encoder.names, spec)
-        _TABLES[model.booster] = table
-    return table
+    facts = model.facts
+    if facts.novelty is None:
+        facts.novelty = NoveltyTable.build(model.encoder.names, spec)
+    return facts.novelty
 
 
-def _rare_reason(model: LeadModel, table: NoveltyTable, j: int, value: float) -> str:
+def _rare_reason(model: TrainedModel, table: NoveltyTable, j: int, value: float) -> str:
     spec = next((f for f in model.schema.features if f.name == table.names[j]), None)
     label = spec.label if spec else table.names[j]
     share = table.share(j, value)
@@ -159,11 +54,11 @@ def _rare_reason(model: LeadModel, table: NoveltyTable, j: int, value: float) ->
     return f"{label} {number_text(value)} is rare: {few} near it"
 
 
-def _positions(model: LeadModel) -> dict[str, int]:
+def _positions(model: TrainedModel) -> dict[str, int]:
     return {n: j for j, n in enumerate(model.encoder.names)}
 
 
-def _beyond_training(model: LeadModel, x: np.ndarray) -> dict[int, list[tuple[str, str]]]:
+def _beyond_training(model: TrainedModel, x: np.ndarray) -> dict[int, list[tuple[str, str]]]:
     """Per lead with any: (field, message) for numbers beyond anything seen in training."""
     out: dict[int, list[tuple[str, str]]] = {}
     labels = {f.name: f.label for f in model.schema.features}
@@ -180,7 +75,7 @@ def _beyond_training(model: LeadModel, x: np.ndarray) -> dict[int, list[tuple[st
 
 
 def unfamiliar(
-    model: LeadModel, x: np.ndarray, warnings: list[list[dict]] | None = None, reasons: int = 3
+    model: TrainedModel, x: np.ndarray, warnings: list[list[dict]] | None = None, reasons: int = 3
 ) -> list[dict[str, Any] | None]:
     """Per lead ``{"unfamiliar", "novelty", "threshold", "reasons"}``; None per lead when the
     model keeps no novelty counts. ``warnings``: each lead's warnings, when known."""

@@ -27,20 +27,20 @@ from typing import Any
 
 import pandas as pd
 
-from leadml import __version__
 from leadml.bundle.files import replace_folder
 from leadml.bundle.model import LeadModel
 from leadml.bundle.signing import sign_bundle
 from leadml.config import Settings
 from leadml.counts import plural
-from leadml.features.novelty import novelty_spec
-from leadml.modeling.backtest import Backtest
+from leadml.features.novelty_counts import novelty_spec
 from leadml.modeling.booster import Fitted
 from leadml.modeling.conformal import fit_outcome_interval
+from leadml.modeling.judge import Backtest
 from leadml.modeling.prepare import Prepared
 from leadml.modeling.verdict import judge_against_baselines
 from leadml.monitor.profile import reference_profile
 from leadml.qualify.grades import choose_bands
+from leadml.version import __version__
 
 Progress = Callable[[str], None]
 
@@ -176,7 +176,7 @@ def finish_training(
     model.meta["reference"] = reference_profile(model, data.rows.x, seed=settings.seed)
     # How unusual a lead is (the unfamiliar flag), and the 90 % outcome interval calibrated on
     # the backtest's held-out leads: neither uses a lead the judging model learned from.
-    model.meta["novelty"] = novelty_spec(model, data.rows.x, seed=settings.seed)
+    model.meta["novelty"] = novelty_spec(encoder, data.rows.x, seed=settings.seed)
     judged = backtest.judged
     model.meta["interval"] = fit_outcome_interval(backtest.honest[judged], data.rows.y[judged])
 
@@ -191,9 +191,13 @@ def finish_training(
         plot_evaluation(y_head, predictions, bundle_dir / "plots")
         plot_folds(metrics["backtest"], bundle_dir / "plots" / "backtest.png")
         write_report(
-            model, data.rows.x[head.test], y_head, predictions, bundle_dir,
+            model,
+            data.rows.x[head.test],
+            y_head,
+            predictions,
+            bundle_dir,
             framework=settings.framework,
-        )  # fmt: skip
+        )
         if settings.bundle_key is not None:
             sign_bundle(bundle_dir, settings.bundle_key)
 

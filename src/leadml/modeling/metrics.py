@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from leadml.config import setting_default
+
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     """Weighted mean |observed rate - mean probability| over equal-width probability bins."""
@@ -105,7 +107,11 @@ def weighted_metrics(y: np.ndarray, p: np.ndarray, weight: np.ndarray) -> dict[s
 
 
 def bootstrap_intervals(
-    y: np.ndarray, p: np.ndarray, resamples: int = 100, seed: int = 0, level: float = 0.95
+    y: np.ndarray,
+    p: np.ndarray,
+    resamples: int = setting_default("bootstrap"),
+    seed: int = 0,
+    level: float = 0.95,
 ) -> dict[str, list[float]]:
     """Percentile intervals of every metric of ``classification_metrics`` from the Poisson
     bootstrap: each resample counts every lead a Poisson(1) number of times, the standard

@@ -12,7 +12,7 @@ The shipped model then learns from every row, with the columns the audit kept.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from leadml.schema.spec import LeadSchema
 Progress = Callable[[str], None]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Rows:
     """Some leads, aligned three ways: typed frame, encoded matrix and 0/1 outcome."""
 
@@ -45,9 +45,11 @@ class Rows:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
-    """Everything the model stage needs from the data stage, and what it found on the way.
+    """Everything the model stage needs from the data stage, and what it found on the way: the
+    training inputs every later step takes as one (the backtest, tuning, the judging, the
+    shipped fit, finishing), never as a list of their parts.
 
     ``rows`` holds every lead, ``folds`` the backtest's folds over them and ``ages`` how old
     each lead is (None without a time order). On Dask ``rows`` is a sample of the table (at
@@ -84,9 +86,15 @@ def prepare_training(
     checked = validate(frame, schema, min_class_count=count, rule=rule)
     typed, y, schema = checked.frame, checked.y, checked.schema
     folds = backtest_folds(
-        typed, y, schema, settings.backtest_folds, settings.test_fraction, settings.seed,
-        known_at=checked.known_at, maturity=checked.maturity,
-    )  # fmt: skip
+        typed,
+        y,
+        schema,
+        n_folds=settings.backtest_folds,
+        test_fraction=settings.test_fraction,
+        seed=settings.seed,
+        known_at=checked.known_at,
+        maturity=checked.maturity,
+    )
     prepared = encode_and_audit(
         Rows(typed, np.empty((len(typed), 0)), y),
         schema,
@@ -98,8 +106,7 @@ def prepare_training(
         data_print=fingerprint(typed, y, schema),
         converted=checked.converted,
     )
-    prepared.label = checked.label
-    return prepared
+    return replace(prepared, label=checked.label)
 
 
 def encode_and_audit(
@@ -126,9 +133,13 @@ def encode_and_audit(
 
     say("Checking the training leads for columns that leak the outcome")
     audit = audit_leakage(
-        typed.iloc[train_at].reset_index(drop=True), x[train_at], y[train_at], schema,
-        seed=settings.seed, converted=None if converted is None else converted[train_at],
-    )  # fmt: skip
+        typed.iloc[train_at].reset_index(drop=True),
+        x[train_at],
+        y[train_at],
+        schema,
+        seed=settings.seed,
+        converted=None if converted is None else converted[train_at],
+    )
     if audit.dropped:
         schema = audit.kept(schema)
         keep = [encoder.names.index(n) for n in schema.feature_names]

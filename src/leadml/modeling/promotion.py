@@ -3,7 +3,7 @@
 Both models are scored on the same held-out labelled leads (given, or the challenger's own
 test slice) and compared within stated tolerances: a challenger may lose a little ROC AUC to
 noise, never much, and its probabilities may not get noticeably less honest. The gate only
-judges; the CLI prints the evidence and moves the alias (:mod:`leadml.tracking.registry`).
+judges; :mod:`leadml.lifecycle.promotion` moves the alias on its verdict.
 """
 
 from __future__ import annotations
@@ -114,31 +114,58 @@ def promotion_summary(
 
 @dataclass
 class GateResult:
-    """The evidence for (or against) a promotion."""
+    """The evidence for (or against) a promotion: both models' figures on the same labelled
+    leads, and the reasons the challenger may not serve (none: it passed).
 
-    name: str
-    challenger: str
-    champion: str | None
+    ``leadml promote`` judges on leads the user holds out; ``leadml retrain`` on the newest
+    leads of its backtest (``period`` says when they came in, ``champion_saw`` how many of
+    them the champion learned from). One type for both, so a gate is read, logged and
+    printed the same way whichever verb ran it.
+    """
+
     rows: int
-    challenger_metrics: dict[str, float]
-    champion_metrics: dict[str, float] | None = None
+    challenger: dict[str, float]
+    champion: dict[str, float] | None = None
     reasons: list[str] = field(default_factory=list)
+    period: str | None = None
+    champion_saw: int = 0
 
     @property
     def passed(self) -> bool:
         return not self.reasons
 
     @property
+    def judged_on(self) -> str:
+        """Which leads judged, for a title: the newest (retrain) or the held-out (promote)."""
+        if self.period is None:
+            return f"{self.rows:,} held-out leads"
+        return f"the newest {self.rows:,} leads ({self.period})"
+
     def evidence(self) -> dict[str, Any]:
+        """What is kept with the version (and, for a retrain, logged on its run): the figures,
+        the tolerances and, for a retrain, which leads judged and the verdict."""
+        tolerances = {"roc_auc": -AUC_TOLERANCE, "ece": ECE_TOLERANCE}
+        if self.period is None:
+            return {
+                "challenger": self.challenger,
+                "champion": self.champion,
+                "rows": self.rows,
+                "tolerances": tolerances,
+            }
         return {
-            "challenger": self.challenger_metrics,
-            "champion": self.champion_metrics,
+            "judged_on": self.judged_on,
             "rows": self.rows,
-            "tolerances": {"roc_auc": -AUC_TOLERANCE, "ece": ECE_TOLERANCE},
+            "challenger": self.challenger,
+            "champion": self.champion,
+            "champion_learned_from": self.champion_saw,
+            "tolerances": tolerances,
+            "passed": self.passed,
+            "reasons": self.reasons,
         }
 
-    def refusal(self) -> str:
-        stays = f"champion stays v{self.champion}" if self.champion else "no champion was set"
+    def refusal(self, champion_version: str | None) -> str:
+        """Why the challenger does not serve, in one line, and what serves instead."""
+        stays = f"champion stays v{champion_version}" if champion_version else "no champion was set"
         return (
             f"promotion refused: {'; '.join(self.reasons)} (tolerances: ROC AUC "
             f"-{AUC_TOLERANCE}, ECE +{ECE_TOLERANCE}); {stays}"
@@ -168,17 +195,11 @@ def promotion_gate(
     if not name or not version:
         raise ModelLoadError("the challenger is not a registered model version; give models:/...")
     new = evaluate_model(challenger, frame)
-    result = GateResult(
-        name=str(name),
-        challenger=version,
-        champion=str(champion.meta.get("registry_version")) if champion else None,
-        rows=int(new.pop("rows")),
-        challenger_metrics=new,
-    )
+    result = GateResult(rows=int(new.pop("rows")), challenger=new)
     if champion is not None:
         old = evaluate_model(champion, frame)
         old.pop("rows")
-        result.champion_metrics = old
+        result.champion = old
         result.reasons = promotion_verdict(old, new)[1]
     result.reasons += baseline_reasons(challenger)
     return result
@@ -198,7 +219,8 @@ def default_challenger(settings: Settings) -> str:
     user must say which."""
     from mlflow.tracking import MlflowClient
 
-    from leadml.tracking.registry import CHALLENGER, registered_names
+    from leadml.tracking.aliases import CHALLENGER
+    from leadml.tracking.registry import registered_names
 
     names = registered_names(MlflowClient())
     if len(names) == 1:

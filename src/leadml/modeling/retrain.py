@@ -14,7 +14,6 @@ says how many leads that was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,43 +28,10 @@ from leadml.modeling.booster import fit_shipped
 from leadml.modeling.finish import Progress, TrainResult, finish_training
 from leadml.modeling.metrics import classification_metrics
 from leadml.modeling.prepare import prepare_training
-from leadml.modeling.promotion import (
-    AUC_TOLERANCE,
-    ECE_TOLERANCE,
-    baseline_reasons,
-    promotion_verdict,
-)
+from leadml.modeling.promotion import GateResult, baseline_reasons, promotion_verdict
 from leadml.modeling.recency import parse_recency
 from leadml.modeling.train import open_run, run_backtest
 from leadml.schema.spec import LeadSchema
-
-
-@dataclass
-class Gate:
-    """The challenger and the champion on the same newest leads."""
-
-    rows: int
-    period: str
-    challenger: dict[str, float]
-    champion: dict[str, float] | None
-    champion_saw: int
-    reasons: list[str]
-
-    @property
-    def passed(self) -> bool:
-        return not self.reasons
-
-    def evidence(self) -> dict[str, Any]:
-        return {
-            "judged_on": f"the newest {self.rows:,} leads ({self.period})",
-            "rows": self.rows,
-            "challenger": self.challenger,
-            "champion": self.champion,
-            "champion_learned_from": self.champion_saw,
-            "tolerances": {"roc_auc": -AUC_TOLERANCE, "ece": ECE_TOLERANCE},
-            "passed": self.passed,
-            "reasons": self.reasons,
-        }
 
 
 def since_filter(frame: pd.DataFrame, schema: LeadSchema, since: str | None) -> pd.DataFrame:
@@ -109,12 +75,12 @@ def judge(
     challenger_p: np.ndarray,
     schema: LeadSchema,
     period: str,
-) -> Gate:
+) -> GateResult:
     """The gate of ``leadml promote`` on the newest leads: the challenger's out-of-time
     probabilities against the champion's on the same typed rows."""
     new = classification_metrics(y, challenger_p)
     if champion is None:
-        return Gate(len(y), period, new, None, 0, [])
+        return GateResult(len(y), new, period=period)
     try:
         old_p = champion.predict_proba(champion.encoder.transform(newest))
     except (KeyError, ValueError) as exc:
@@ -124,7 +90,8 @@ def judge(
         ) from None
     old = classification_metrics(y, old_p)
     _, reasons = promotion_verdict(old, new)
-    return Gate(len(y), period, new, old, _champion_saw(champion, newest, schema), reasons)
+    saw = _champion_saw(champion, newest, schema)
+    return GateResult(len(y), new, old, reasons, period=period, champion_saw=saw)
 
 
 def retrain_leads(
@@ -137,7 +104,7 @@ def retrain_leads(
     out: Any = None,
     progress: Progress | None = None,
     source: str | None = None,
-) -> tuple[TrainResult, Gate]:
+) -> tuple[TrainResult, GateResult]:
     """Train, log and register a challenger (as ``train_leads`` does) and judge it against
     ``champion`` on the backtest's headline fold; moving the alias is the caller's choice."""
     run = open_run(settings, schema, name=name, out=out, progress=progress, source=source)

@@ -4,7 +4,7 @@ read → validate → backtest folds (by time when there is one) → encode → 
 headline fold's training rows → backtest (recency and rounds chosen, baselines on the same
 folds) → the shipped booster on every lead → calibrate on the backtest's held-out scores →
 grade bands → log everything to MLflow → register as challenger → write the bundle
-(:mod:`leadml.modeling.prepare`, :mod:`leadml.modeling.backtest`,
+(:mod:`leadml.modeling.prepare`, :mod:`leadml.modeling.backtest`, :mod:`leadml.modeling.judge`,
 :mod:`leadml.modeling.booster`, :mod:`leadml.modeling.finish`).
 
 The MLflow store is checked before any work, and the data is validated before a run is opened,
@@ -20,21 +20,29 @@ import pandas as pd
 
 from leadml.config import Settings
 from leadml.counts import plural
-from leadml.modeling.backtest import Backtest, choose_recency, judge_folds, shipped_rounds
+from leadml.modeling.backtest import choose_recency, shipped_rounds
 from leadml.modeling.booster import fit_shipped, lgb_params
 from leadml.modeling.finish import Progress, RunOptions, TrainResult, finish_training
+from leadml.modeling.judge import Backtest, judge_folds
 from leadml.modeling.prepare import Prepared, prepare_training
 from leadml.modeling.recency import candidate_half_lives, parse_recency
 from leadml.schema.spec import LeadSchema
 
 
 def open_store(
-    settings: Settings, experiment: str | None, track: bool, say: Progress
+    settings: Settings,
+    experiment: str | None,
+    track: bool,
+    say: Progress,
+    opened: str | None = None,
 ) -> str | None:
     """The experiment id, once the MLflow store has answered; before any work is done, so an
-    unreachable store costs nothing and leaves nothing half-written (None: not tracked)."""
+    unreachable store costs nothing and leaves nothing half-written (None: not tracked).
+    ``opened``: the id the caller got from ``connect`` itself, so the store is asked once."""
     if not track:
         return None
+    if opened is not None:
+        return opened
     from leadml.tracking.store import connect
 
     say("Checking the MLflow store")
@@ -52,6 +60,7 @@ def open_run(
     progress: Progress | None = None,
     source: str | None = None,
     force: bool = False,
+    experiment_id: str | None = None,
 ) -> RunOptions:
     """Where a training run goes (one machine or Dask alike), once the store has answered.
 
@@ -65,7 +74,7 @@ def open_run(
     return RunOptions(
         settings=settings,
         name=name,
-        experiment_id=open_store(settings, experiment or name, track, say),
+        experiment_id=open_store(settings, experiment or name, track, say, experiment_id),
         out=Path(out) if out is not None else None,
         say=say,
         source=source,
@@ -78,6 +87,7 @@ def train_leads(
     frame: pd.DataFrame,
     schema: LeadSchema,
     settings: Settings | None = None,
+    *,
     out: str | Path | None = None,
     experiment: str | None = None,
     track: bool = True,
@@ -85,15 +95,25 @@ def train_leads(
     source: str | None = None,
     name: str | None = None,
     force: bool = False,
+    experiment_id: str | None = None,
 ) -> TrainResult:
     """Train, evaluate, log and register a lead model; write its bundle to ``out``
-    (``name`` and ``experiment``: see ``open_run``). A model that loses to its baselines gets
-    no alias unless ``force`` (:mod:`leadml.modeling.verdict`)."""
+    (``name`` and ``experiment``: see ``open_run``; ``experiment_id``: the caller connected
+    already, see ``open_store``). A model that loses to its baselines gets no alias unless
+    ``force`` (:mod:`leadml.modeling.verdict`)."""
     settings = settings or Settings()
     run = open_run(
-        settings, schema, name=name, experiment=experiment, track=track, out=out,
-        progress=progress, source=source, force=force,
-    )  # fmt: skip
+        settings,
+        schema,
+        name=name,
+        experiment=experiment,
+        track=track,
+        out=out,
+        progress=progress,
+        source=source,
+        force=force,
+        experiment_id=experiment_id,
+    )
     recency = parse_recency(settings.recency)
     data = prepare_training(frame, schema, settings, run.say)
     backtest = run_backtest(data, settings, recency, run.say)
@@ -113,24 +133,14 @@ def run_backtest(
     every fold with the baselines beside it."""
     params = lgb_params(data.encoder, settings.seed, settings.num_threads)
     candidates = candidate_half_lives(recency, data.ages)
-    chosen, tried = choose_recency(
-        data.rows, data.folds, data.encoder, params, candidates, data.ages, say
-    )
+    chosen, tried = choose_recency(data, params, candidates, say)
     tuning = None
     if settings.tune:
-        from leadml.modeling.recency import recency_weights
         from leadml.modeling.tune import tune
 
-        weights = recency_weights(data.ages, chosen.half_life) if data.ages else None
-        found = tune(
-            data.rows, data.folds, data.encoder, params, weights, chosen.half_life,
-            settings.tune, settings.tune_minutes, settings.seed, say,
-        )  # fmt: skip
+        found = tune(data, params, chosen, settings, say)
         params, chosen, tuning = found.params, found.best, found.to_dict()
     say(f"Judging {len(data.folds)} backtest folds against the baselines")
-    result = judge_folds(
-        data.rows, data.folds, chosen, tried, data.ages, data.encoder, data.schema,
-        settings.seed, settings.bootstrap, params,
-    )  # fmt: skip
+    result = judge_folds(data, chosen, tried, params, settings)
     result.tuning = tuning
     return result

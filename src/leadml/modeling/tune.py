@@ -15,12 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from leadml.data.split import Folds
-from leadml.features.encoder import FeatureEncoder
+from leadml.config import Settings
 from leadml.modeling.backtest import CvRun, cross_validate
-from leadml.modeling.prepare import Rows
+from leadml.modeling.prepare import Prepared
+from leadml.modeling.recency import recency_weights
 
 Progress = Callable[[str], None]
 #: How often (in boosting rounds) a trial reports its loss to the pruner.
@@ -76,24 +74,20 @@ def _pruning(trial: Any) -> Callable[[Any], None]:
 
 
 def tune(
-    rows: Rows,
-    folds: Folds,
-    encoder: FeatureEncoder,
-    params: dict[str, Any],
-    weights: np.ndarray | None,
-    half_life: float | None,
-    trials: int,
-    minutes: float | None,
-    seed: int,
-    say: Progress,
+    data: Prepared, params: dict[str, Any], chosen: CvRun, settings: Settings, say: Progress
 ) -> Tuning:
-    """Run up to ``trials`` trials (or until ``minutes`` have passed) and return the best."""
+    """Run up to ``settings.tune`` trials (or until ``settings.tune_minutes`` have passed)
+    with ``chosen``'s recency weighting, starting from ``params``, and return the best."""
     import optuna
+
+    rows, folds, encoder, half_life = data.rows, data.folds, data.encoder, chosen.half_life
+    weights = recency_weights(data.ages, half_life) if data.ages else None
+    trials, minutes = settings.tune, settings.tune_minutes
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
+        sampler=optuna.samplers.TPESampler(seed=settings.seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5 * REPORT_EVERY),
     )
     study.enqueue_trial({k: params[k] for k in SEARCHED})  # leadml's own settings first
@@ -103,7 +97,13 @@ def tune(
         say(f"Tuning: trial {trial.number + 1} of {trials}")
         tried = params | _suggest(trial)
         run = cross_validate(
-            rows, folds, encoder, tried, weights, half_life, callbacks=[_pruning(trial)]
+            rows,
+            folds,
+            encoder,
+            tried,
+            weights=weights,
+            half_life=half_life,
+            callbacks=[_pruning(trial)],
         )
         runs[trial.number] = run
         return run.log_loss

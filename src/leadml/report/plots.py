@@ -26,7 +26,8 @@ from leadml.schema.frameworks import criterion_label
 
 if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
-    from leadml.explain.attributions import ExplainedRows, LeadExplanation
+    from leadml.explain.attributions import ExplainedRows
+    from leadml.explain.explanation import LeadExplanation
 
 
 # -- evaluation ------------------------------------------------------------------------------------

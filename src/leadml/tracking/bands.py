@@ -31,9 +31,10 @@ def apply_to_registry(
 
     from leadml.bundle.model import LeadModel
     from leadml.bundle.signing import SIGNATURE_FILE, sign_bundle
+    from leadml.tracking.aliases import CHAMPION
     from leadml.tracking.champions import BundleFolder, move_champion
     from leadml.tracking.references import download_bundle
-    from leadml.tracking.registry import CHAMPION, parse_reference
+    from leadml.tracking.registry import parse_reference
     from leadml.tracking.store import connect
 
     parsed = parse_reference(ref)
@@ -79,9 +80,9 @@ def log_version(
 
     import mlflow
 
-    from leadml import __version__
     from leadml.tracking import runs
     from leadml.tracking.store import connect
+    from leadml.version import __version__
 
     source = client.get_run(run_id) if run_id else None
     experiment = source.info.experiment_id if source else connect(settings, name)

@@ -32,7 +32,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from leadml.errors import LeadMLError
-from leadml.tracking.registry import CHAMPION, alias_version
+from leadml.tracking.aliases import CHAMPION, alias_version
 
 if TYPE_CHECKING:
     from leadml.bundle.signing import Key
@@ -147,6 +147,24 @@ def move_champion(
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     return move
+
+
+def record_promotion(
+    client: MlflowClient,
+    name: str,
+    old: str | None,
+    new: str,
+    who: str,
+    numbers: dict[str, Any],
+    folder: BundleFolder | None = None,
+) -> None:
+    """Move the champion alias to ``new`` on the gate's evidence, record who, when, from and
+    to, and put its bundle in ``folder`` (``move_champion``);
+    ``old`` is the champion judged."""
+    why = f"passed the promotion gate against v{old}" if old else "first champion"
+    move_champion(
+        client, name, new, who=who, why=why, kind="promotion", evidence=numbers, folder=folder
+    )
 
 
 def _move_alias(

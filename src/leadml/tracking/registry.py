@@ -14,17 +14,12 @@ ever.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-if TYPE_CHECKING:
-    from leadml.tracking.champions import BundleFolder
-
-CHAMPION = "champion"
-CHALLENGER = "challenger"
-
+from leadml.tracking.aliases import CHALLENGER, CHAMPION, alias_version
 
 #: Characters of a registered model's name in its version labels (see ``version_label``).
 LABEL_NAME_CHARS = 150
@@ -38,14 +33,6 @@ def version_label(name: str, version: str | int, run_id: str | None) -> str:
     version and run id keep a cut label unique."""
     label = f"{name[:LABEL_NAME_CHARS]}-v{version}"
     return f"{label}-{run_id[:8]}" if run_id else label
-
-
-def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
-    """The version an alias points to, or None when the model or alias does not exist."""
-    try:
-        return str(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
 
 
 def registered_names(client: MlflowClient) -> list[str]:
@@ -111,26 +98,6 @@ def registry_identity(client: MlflowClient, ref: str) -> dict[str, str]:
         "registry_version": str(found.version),
         "version": version_label(name, found.version, found.run_id),
     }
-
-
-def record_promotion(
-    client: MlflowClient,
-    name: str,
-    old: str | None,
-    new: str,
-    who: str,
-    numbers: dict[str, Any],
-    folder: BundleFolder | None = None,
-) -> None:
-    """Move the champion alias to ``new`` on the gate's evidence, record who, when, from and
-    to, and put its bundle in ``folder`` (:func:`leadml.tracking.champions.move_champion`);
-    ``old`` is the champion judged."""
-    from leadml.tracking.champions import move_champion
-
-    why = f"passed the promotion gate against v{old}" if old else "first champion"
-    move_champion(
-        client, name, new, who=who, why=why, kind="promotion", evidence=numbers, folder=folder
-    )
 
 
 #: The figures ``leadml versions`` shows for each version (MLflow metric names of its run).

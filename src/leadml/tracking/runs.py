@@ -16,11 +16,11 @@ from warnings import catch_warnings, filterwarnings
 import numpy as np
 import pandas as pd
 
-from leadml import __version__
 from leadml.bundle.model import LeadModel
 from leadml.data.write import csv_text
 from leadml.report.html import REPORT_FILE
 from leadml.schema.spec import LeadSchema
+from leadml.version import __version__
 
 
 def pyfunc_signature(schema: LeadSchema) -> Any:
@@ -62,7 +62,7 @@ def champion_version(name: str) -> str | None:
     """The version holding ``name``'s champion alias in the current store, if any."""
     from mlflow.tracking import MlflowClient
 
-    from leadml.tracking.registry import CHAMPION, alias_version
+    from leadml.tracking.aliases import CHAMPION, alias_version
 
     return alias_version(MlflowClient(), name, CHAMPION)
 
