@@ -45,7 +45,7 @@ SCAFFOLD = (
 
 
 def frame_name(frame: str) -> str:
-    """``score_leads (serve/predict.py:37)`` → ``score_leads (predict.py)``."""
+    """``score_leads (serve/scoring/predict.py:37)`` → ``score_leads (predict.py)``."""
     name, _, where = frame.partition(" (")
     return f"{name} ({where.split(':')[0].rsplit('/', 1)[-1]})" if where else name
 

@@ -10,27 +10,20 @@ never on the event loop that answers scoring. A server without a history has now
 outcomes: that is a 409 (its setting, which no retry changes), while a history database that
 is away is a 503 with Retry-After (the same request can simply be sent again).
 
-Posts are written one at a time, on the heavy-work writer's thread (``serve.heavy_work``), in
-transactions of ``WRITE_LEADS`` leads, with the queued scores let through to the database
-between two of them: on SQLite eight posters of 10,000 outcomes held the score writer out for
-15 s and 7 of 21 posts failed (issue 27). The history was upgraded as the server started, so a
-post runs no migration check (5.5 ms each) unless the history has failed since.
+Posts are written one at a time, on the heavy-work writer's thread (``serve.heavy_work``), by
+:func:`leadml.history.posting.record_posted` (transactions of 500 leads, queued scores let through
+between them); this route parses, hands the post over, and answers.
 """
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from leadml.history.engine import error_line, refuses_for_good
-from leadml.history.outcomes import (
-    WRITE_LEADS,
-    Outcome,
-    OutcomeResult,
-    record_outcomes,
-)
-from leadml.history.store import RETRY_DOWN_S, ScoreHistory
+from leadml.history.outcomes import WRITE_LEADS
+from leadml.history.posting import Written, record_posted
+from leadml.history.store import RETRY_DOWN_S
 from leadml.lifecycle.outcome_table import posted_outcome
 from serve.deps import History, Tenant, require_key
 from serve.edge.body import StrictJSONRoute
@@ -39,10 +32,6 @@ from serve.routes.common import AUTH, BAD_INPUT
 from serve.schemas.outcomes import MAX_OUTCOMES, OutcomesRequest
 from serve.schemas.response_models import FastJSONResponse, OutcomesResponse
 
-#: Longest the request waits for queued scores to reach a healthy database (as history reads).
-CATCH_UP_S = 1.0
-#: Longest pause between two transactions of a post (see ``_record``).
-PACE_MAX_S = 0.25
 HISTORY_OFF = (
     "score history is turned off on this server: outcomes are kept beside the scores they "
     "judge, so there is nowhere to record them (start the server with a history)"
@@ -54,41 +43,6 @@ router = APIRouter(
     dependencies=[Depends(require_key)],
     route_class=StrictJSONRoute,
 )
-
-
-class Written:
-    """How many transactions of a post were committed (a failure says what was kept)."""
-
-    def __init__(self) -> None:
-        self.chunks = 0
-        self.since = 0.0  # when the current transaction began (``time.perf_counter``)
-
-
-def _record(
-    history: ScoreHistory, tenant: str, outcomes: list[Outcome], written: Written
-) -> OutcomeResult:
-    """On the writer's thread: let queued scores through, then store the outcomes, letting
-    the scores through again between two transactions."""
-
-    def let_scores_through() -> None:
-        if history.healthy:
-            history.flush(CATCH_UP_S)
-
-    def next_chunk() -> None:
-        written.chunks += 1  # the transaction before has committed
-        let_scores_through()
-        # as long a pause as the chunk took: the database's write lock and the interpreter
-        # are free half the time, for scoring and for other writers of the same file
-        time.sleep(min(PACE_MAX_S, time.perf_counter() - written.since))
-        written.since = time.perf_counter()
-
-    let_scores_through()
-    written.since = time.perf_counter()
-    # A healthy history was upgraded at start (or before its last write); after a failure
-    # the table may be new or gone, so it is checked again.
-    return record_outcomes(
-        history.engine, tenant, outcomes, upgrade=not history.healthy, between=next_chunk
-    )
 
 
 @router.post(
@@ -115,7 +69,7 @@ async def record(
     outcomes = [posted_outcome(o.lead_id, o.converted, o.at) for o in body.outcomes]
     written = Written()
     try:
-        result = await heavy.write(_record, history, tenant, outcomes, written)
+        result = await heavy.write(record_posted, history, tenant, outcomes, written)
     except SQLAlchemyError as exc:
         why = error_line(exc, history.url)
         # A value the database will never take; not the unique key, which only a race between

@@ -19,7 +19,7 @@ BASE = 37.25  # an average lead's score
 
 
 def answer(scale: float = 10.0, **points: float) -> dict[str, dict[str, Any]]:
-    """A scored answer's criteria, as ``serve.predict`` builds them: ``scale`` points a unit
+    """A scored answer's criteria, as ``serve.scoring.predict`` builds them: ``scale`` points a unit
     of log-odds (the lead's slope of the calibration curve)."""
     return {
         name: {"contribution": p / scale, "points": p, "met": p > 0} for name, p in points.items()

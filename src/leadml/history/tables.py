@@ -30,7 +30,7 @@ VERSION_TABLE = "lead_scores_version"
 FIRST_REVISION = "0001"
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The tenant of rows written before tenants existed, and of every score on an open server
-#: (``serve.auth.DEFAULT_TENANT``): nobody's key in particular.
+#: (``serve.edge.auth.DEFAULT_TENANT``): nobody's key in particular.
 DEFAULT_TENANT = "default"
 #: Key names are at most 64 characters; an operator's tenant is ``admin:<name>``.
 TENANT_LENGTH = 100
