@@ -1,14 +1,13 @@
 """The promotion gate: champion moves only to a challenger that is not worse on the same data.
 
-Every test starts from its own copy of a store (``fresh``): trained once per module (v1 the
-champion, v2 a noisy challenger) or, for the tests about what follows a promotion, promoted once
-(v3 champion). No test sees what another did, so they pass in any order.
+Every test starts from its own copy of a store (``tests/support/homes.copy_home``): trained
+once per module (v1 the champion, v2 a noisy challenger) or, for the tests about what follows a
+promotion, promoted once (v3 champion). No test sees what another did, so they pass in any order.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from leadml.cli import app
 from leadml.cli import progress as progress_module
 from leadml.data.synthetic import generate_leads
 from leadml.modeling.promotion import promotion_summary
+from tests.support.homes import copy_home
 
 SCHEMA = str(Path(__file__).resolve().parents[2] / "data" / "schemas" / "synthetic.toml")
 #: The synthetic project's registered model: the schema's name.
@@ -32,12 +32,6 @@ PROGRESS = re.compile(r"^… .+, \d+ s$", re.MULTILINE)
 
 def cli(home: Path, *args: str):
     return runner.invoke(app, list(args), env={"LEADML_HOME": str(home), "MLFLOW_TRACKING_URI": ""})
-
-
-def fresh(store: Path, into: Path) -> Path:
-    """A copy of a project home: its MLflow store, registry and bundle folders. The runs it
-    logs still point at the original's artifacts, which no test changes."""
-    return Path(shutil.copytree(store, into / "home"))
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +62,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def promoted(trained: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """``trained`` and then v3 (clean leads again) promoted over v1 on held-out leads; the
     promotion's output."""
-    home = fresh(trained, tmp_path_factory.mktemp("promoted"))
+    home = copy_home(trained, tmp_path_factory.mktemp("promoted"))
     again = ["--schema", SCHEMA, "--out", str(home / "models" / "again")]
     done = cli(home, "train", "--data", str(home / "good.csv"), *again)
     assert done.exit_code == 0, done.output
@@ -79,13 +73,13 @@ def promoted(trained: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
 @pytest.fixture
 def home(trained: Path, tmp_path: Path) -> Path:
     """A copy of ``trained`` for this test alone."""
-    return fresh(trained, tmp_path)
+    return copy_home(trained, tmp_path)
 
 
 @pytest.fixture
 def after_promotion(promoted: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
     """A copy of ``promoted`` for this test alone, and the promotion's output."""
-    return fresh(promoted[0], tmp_path), promoted[1]
+    return copy_home(promoted[0], tmp_path), promoted[1]
 
 
 def client(home: Path) -> MlflowClient:

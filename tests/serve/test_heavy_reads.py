@@ -1,5 +1,5 @@
 """Heavy reads cannot starve scoring (issue 27, findings 5 and 7): real servers, real HTTP,
-real SQLite histories built by bulk SQL insert (``bench.bench_reads.fill_history``).
+real SQLite histories built by bulk SQL insert (``tests/support/history.fill_history``).
 
 - ``/v1/monitor`` on a tenant of 436,000 scores answers within a bound (28–41 s before; the
   bench measures the 2 s goal), from a bounded sample that it names, and a call with another
@@ -103,7 +103,9 @@ def test_monitor_is_bounded_cached_per_tenant_and_leaves_scoring_alone(big) -> N
         body = first.json()
         print(f"\nmonitor on 436,000 scores: {took:.2f} s (28–41 s before)")
         assert took < 15, took  # the bench measures the 2 s goal on an idle machine
-        assert body["leads"] == 5000 and body["sampled"] == {"leads": 5000, "of": 436_000}
+        # of: the 436,000 filled, and the few leads another test of this module may have scored
+        sampled = body["sampled"]
+        assert body["leads"] == sampled["leads"] == 5000 and 436_000 <= sampled["of"] <= 436_010
         assert body["window"].startswith("the newest 5,000 leads")
 
         # Other windows that hold more than the sample: the same answer, not computed again.

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from tests.support.processes import free_port, start_process
 
-LOAD_S = 20.0
+LOAD_S = 8.0
 CLIENTS = 4
 LEADS_PER_REQUEST = 50
 #: Each insert of up to 1,000 rows waits this long: at most ~1,000 rows/s reach the table,

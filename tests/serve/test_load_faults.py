@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,17 +77,19 @@ def test_four_clients_through_two_swaps_and_a_corrupt_bundle(
     assert all(expected[a] != expected[b] for a in versions for b in versions if a != b)
 
     swaps = standard_swaps(str(scenario.second), str(scenario.broken), str(scenario.third))
-    run = asyncio.run(
-        run_load(
-            server.url,
-            pool,
-            clients=4,
-            duration=DURATION_S,
-            swaps=swaps,
-            headers={"Authorization": f"Bearer {KEY}"},
-            admin_headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-        )
+    load = run_load(
+        server.url,
+        pool,
+        clients=4,
+        duration=DURATION_S,
+        swaps=swaps,
+        headers={"Authorization": f"Bearer {KEY}"},
+        admin_headers={"Authorization": f"Bearer {ADMIN_KEY}"},
     )
+    # In a thread of its own: the session's browser (Playwright's sync API) keeps an event loop
+    # running on the main thread once a page test has run, and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(1) as pool_thread:
+        run = pool_thread.submit(asyncio.run, load).result()
     summary = run.summary()
     print("\nload with faults:", summary)
 

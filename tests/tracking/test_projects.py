@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 
 from leadml.data.synthetic import generate_leads
 from tests.support.cli import cli
+from tests.support.homes import copy_home
 from tests.support.paths import SCHEMA
 
 
@@ -35,7 +36,7 @@ def label(home: Path, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+def trained_projects(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     """A synthetic project and a bank project, trained into one store."""
     home = tmp_path_factory.mktemp("projects")
     generate_leads(5000, seed=3).to_csv(home / "leads.csv", index=False)
@@ -52,6 +53,12 @@ def home(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     return home
+
+
+@pytest.fixture
+def home(trained_projects: Path, tmp_path: Path) -> Path:
+    """A copy of the two projects for this test alone: tests promote, train and delete."""
+    return copy_home(trained_projects, tmp_path)
 
 
 def test_each_project_registers_under_its_own_name(home: Path) -> None:
