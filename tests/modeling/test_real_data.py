@@ -24,6 +24,7 @@ from leadml.data.split import split_rows
 from leadml.data.suggest import suggest_schema
 from leadml.data.validate import validate
 from leadml.features.novelty import unfamiliar
+from tests.support.training import CHEAP_ENV
 
 #: The README's honest range for a time split without duration starts here.
 BANK_TIME_SPLIT_FLOOR = 0.64
@@ -34,8 +35,11 @@ OLIST_FLOOR = 0.65
 
 @pytest.fixture()
 def cli_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # One LightGBM thread: on a shared 2-core box two threads fight the other jobs (NOTES.md).
-    monkeypatch.setenv("LEADML_NUM_THREADS", "1")
+    # Cheap but real: one LightGBM thread (on a shared 2-core box two threads fight the other
+    # jobs, NOTES.md), two backtest folds and fewer resamples. The headline fold, the leakage
+    # guard and the split are what these tests read, not the trend over folds.
+    for name, value in CHEAP_ENV.items():
+        monkeypatch.setenv(name, value)
     return home
 
 

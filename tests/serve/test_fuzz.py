@@ -201,7 +201,7 @@ def test_schemathesis_cli_every_route_over_a_thousand_cases(keyed_server, tmp_pa
         "--phases", "examples,coverage,fuzzing,stateful", "--mode", "all",
         # No --max-time: it makes fuzzing repeat until the time is spent. The bound is the
         # example count per operation (and the subprocess timeout below).
-        "--max-examples", "150", "--seed", "20261123", "--workers", "2",
+        "--max-examples", "75", "--seed", "20261123", "--workers", "2",
         "--request-timeout", str(RELOAD_LIMIT_S + 10),
         "--report", "json", "--report-json-path", str(report),
     ]  # fmt: skip
