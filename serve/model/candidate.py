@@ -235,9 +235,13 @@ def load_checked(
     workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
     try:
         checked = check_in_child(
-            ref, workdir, tracking_uri=tracking_uri, framework=framework, key=key,
+            ref,
+            workdir,
+            tracking_uri=tracking_uri,
+            framework=framework,
+            key=key,
             timeout_s=timeout_s,
-        )  # fmt: skip
+        )
         try:
             model = LeadModel.load(checked.folder, key=key)
         except LeadMLError as exc:  # name the reference, not the private copy

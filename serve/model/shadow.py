@@ -316,8 +316,9 @@ class ShadowScorer:
                 self.dropped += count  # no burst: each new error is logged on its own
             why = f"{type(exc).__name__}: {exc}"
             if why != self.last_error:
-                log.error("shadow: %s failed to score %d leads: %s", self.loaded.version,
-                          count, clip(why))  # fmt: skip
+                log.error(
+                    "shadow: %s failed to score %d leads: %s", self.loaded.version, count, clip(why)
+                )
             self.last_error = why
 
     def _record(
@@ -334,9 +335,18 @@ class ShadowScorer:
             for lead_id in ids:
                 if lead_id is not None:
                     records.append(
-                        ScoreRecord(tenant, lead_id, version, probabilities[i], scores[i],
-                                    grades[i], at, None, shadow=True)
-                    )  # fmt: skip
+                        ScoreRecord(
+                            tenant,
+                            lead_id,
+                            version,
+                            probabilities[i],
+                            scores[i],
+                            grades[i],
+                            at,
+                            None,
+                            shadow=True,
+                        )
+                    )
                 i += 1
         if not records:
             return

@@ -93,6 +93,10 @@ async def erase(
     except HistoryUnavailable as exc:
         return JSONResponse({"detail": str(exc)}, status_code=503)
     return JSONResponse(
-        {"tenant": done.tenant, "lead_id": done.lead_id, "scores": done.scores,
-         "outcomes": done.outcomes}
-    )  # fmt: skip
+        {
+            "tenant": done.tenant,
+            "lead_id": done.lead_id,
+            "scores": done.scores,
+            "outcomes": done.outcomes,
+        }
+    )

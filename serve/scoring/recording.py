@@ -71,11 +71,17 @@ async def add_history(
         s["trend"] = trend(s["score"], before)
         records.append(
             ScoreRecord(
-                tenant, s["lead_id"], s["model_version"], s["probability"], s["score"],
-                s["grade"], now, stored,
+                tenant,
+                s["lead_id"],
+                s["model_version"],
+                s["probability"],
+                s["score"],
+                s["grade"],
+                now,
+                stored,
                 **kept_criteria(s.get("criteria"), s["probability"], base_score),
             )
-        )  # fmt: skip
+        )
     ticket = history.record(records)
     if history.sync:  # LEADML_HISTORY_SYNC: answered only once the database has them
         try:

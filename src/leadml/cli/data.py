@@ -171,9 +171,14 @@ def schema_infer(
         frame, target, given = read_with_outcomes(data, outcomes, on, target, positive)
     assert target is not None
     suggestion = suggest_schema(
-        frame, target, given, negative=negative, open=open_values, converted_at=converted_at,
+        frame,
+        target,
+        given,
+        negative=negative,
+        open=open_values,
+        converted_at=converted_at,
         name=name or project_name(data),
-    )  # fmt: skip
+    )
     suggestion.schema = schema_options(suggestion.schema, None, time_order)
     # What the leakage guard will leave out at training, so the user sees it now.
     guard = preview_leakage(frame, suggestion.schema, project_settings())

@@ -96,9 +96,15 @@ def backtest_table(metrics: dict[str, Any]) -> Table:
     pooled = backtest["pooled"]
     lo, hi = pooled["intervals"].get("roc_auc", [float("nan")] * 2)
     table.add_row(
-        "pooled", f"every fold ({pooled['rows']:,})", "", *([""] if waited else []), "",
-        f"{pooled['roc_auc']:.3f} ({lo:.3f}–{hi:.3f})", f"{pooled['ece']:.3f}", "",
-    )  # fmt: skip
+        "pooled",
+        f"every fold ({pooled['rows']:,})",
+        "",
+        *([""] if waited else []),
+        "",
+        f"{pooled['roc_auc']:.3f} ({lo:.3f}–{hi:.3f})",
+        f"{pooled['ece']:.3f}",
+        "",
+    )
     if waited:
         table.caption = (
             f"{table.caption} 'not known yet': older leads a fold could not learn from, their "

@@ -197,9 +197,10 @@ def _known_and_stored(
             ).scalars()
         )
         rows = conn.execute(
-            sa.select(o.lead_id, o.converted, sa.type_coerce(o.outcome_at, sa.String))
-            .where(o.tenant == tenant, o.lead_id.in_(chunk))
-        ).all()  # fmt: skip
+            sa.select(o.lead_id, o.converted, sa.type_coerce(o.outcome_at, sa.String)).where(
+                o.tenant == tenant, o.lead_id.in_(chunk)
+            )
+        ).all()
         for lead_id, converted, at in rows:
             try:
                 stored[lead_id] = (bool(converted), stored_time(at))
