@@ -156,10 +156,13 @@ def test_keyless_floods_leave_keyed_latency_near_idle(keyed: LiveServer, tmp_pat
         f"({flood.sent} posts, statuses {sorted(flood.statuses)})"
     )
     assert flood.statuses <= {401, 0} and 401 in flood.statuses, flood.statuses
-    # 2x of idle is the goal; 3x here: five helpers share this machine's two cores, and four
-    # clients hammering a server cost it their request rate, whatever they send.
-    assert loaded <= 3 * idle, (idle, loaded)
-    assert loaded <= 2 * small, (small, loaded)
+    # What this tells apart is whether the bodies are read: parsed first, the keyed p50 was
+    # 65x idle (98 ms against 1.5 ms); unread, it stays within a few times of the tiny-body
+    # flood, whose medians of a few milliseconds swing 2x from run to run on a shared 2-core
+    # machine (4.8 ms against 2.1 ms seen once in a clean clone). The bound is set between
+    # the two, not at the goal: speed goals are measured in bench/, not asserted here.
+    assert loaded <= 6 * idle, (idle, loaded)
+    assert loaded <= 5 * small, (small, loaded)
 
 
 def test_a_keyless_request_is_answered_before_its_body_arrives(keyed: LiveServer) -> None:
