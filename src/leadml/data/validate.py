@@ -28,6 +28,7 @@ import pandas as pd
 from leadml.config import setting_default
 from leadml.data.maturity import LabelRule, LabelSummary, settle_labels
 from leadml.data.newest_level import Maturity, maturity_of
+from leadml.data.objections import audit_frame, drop_opted_out, opted_out_note
 from leadml.data.parse import parse_columns, resolve_day_first, schema_column_kinds
 from leadml.data.target import NOT_CONVERTED, OPEN, TargetClasses, schema_classes, spell
 from leadml.data.timeline import Timeline, newest_date
@@ -294,6 +295,17 @@ class Validated:
     #: With a horizon: when labels settled, and the young leads already settled, for the
     #: newest conversion level (:class:`leadml.data.newest_level.Maturity`).
     maturity: Maturity | None = None
+    #: The schema's audit columns of the rows learned from, as given (never features).
+    audit: pd.DataFrame | None = None
+    #: Leads left out because they objected to profiling (``schema.opt_out``).
+    opted_out: int = 0
+
+
+def learned_rows(columns: pd.DataFrame, target: pd.Series, learn: np.ndarray) -> pd.DataFrame:
+    """``columns`` of the rows learned from: labelled (as ``check_rows`` keeps them), then
+    ``learn`` of those, positions aligned with the validated frame."""
+    labelled = columns.loc[target.notna().to_numpy()].reset_index(drop=True)
+    return labelled.loc[learn].reset_index(drop=True)
 
 
 def validate(
@@ -307,7 +319,10 @@ def validate(
     if len(frame.columns) == 0 or len(frame) == 0:
         raise DataError("the data has no rows" if len(frame.columns) else "the data is empty")
     check_columns(list(frame.columns), schema)
+    frame, opted_out = drop_opted_out(frame, schema)
+    audit = audit_frame(frame, schema)
     schema, notes = settle_day_first(schema, frame)
+    notes = opted_out_note(schema, opted_out) + notes
     checked = check_rows(frame, schema)
     classes = target_classes([checked.report], schema)
     used, warnings = combine_reports([checked.report], schema)
@@ -336,4 +351,6 @@ def validate(
         label=summary,
         converted=labels.converted[learn] if labels.converted is not None else None,
         maturity=maturity_of(timeline, labels, summary.horizon_days),
+        audit=None if audit is None else learned_rows(audit, frame[schema.target], learn),
+        opted_out=opted_out,
     )

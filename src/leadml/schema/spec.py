@@ -33,6 +33,12 @@ FIXED_GROUPS = frozenset({"demographic", "firmographic"})
 #: (unless the schema's ``unanswered`` keeps the form defaults among them apart).
 DEFAULT_MISSING = ("", "Select", "select", "N/A", "n/a", "NA", "-", "--", "unknown", "Unknown")
 
+#: What an opt-out column holds for a lead that objected to profiling (read case-blind).
+OPT_OUT_VALUES = ("true", "yes", "y", "1", "objected", "opted out")
+
+#: Kinds a segment column may have: segments are categories, one model route each.
+SEGMENT_KINDS = ("categorical", "boolean", "ordinal")
+
 
 class FeatureSpec(BaseModel):
     """One model input: its kind, where it sits in sales' vocabulary, and how to word it."""
@@ -177,29 +183,50 @@ class LeadSchema(BaseModel):
         default_factory=list,
         description="Columns kept on purpose though the leakage guard flags them.",
     )
+    segment: str | None = Field(
+        default=None,
+        description="A column splitting the leads into segments (region, channel, team): a "
+        "feature of the model (added as a category when not listed), and every figure, "
+        "calibration, grade band and specialist model is also given per segment.",
+    )
+    audit: list[str] = Field(
+        default_factory=list,
+        description="Columns the model is audited on for fairness (age, marital status): "
+        "never features and never stored; read at training and by `leadml audit` only.",
+    )
+    opt_out: str | None = Field(
+        default=None,
+        description="A column flagging leads that objected to profiling (GDPR Art. 21): "
+        "those leads are never learned from and never scored. Never a feature.",
+    )
+    opt_out_values: list[str] = Field(
+        default_factory=lambda: list(OPT_OUT_VALUES),
+        description="The values of the opt_out column that mean the lead objected.",
+    )
     features: list[FeatureSpec]
 
     @model_validator(mode="after")
     def _check(self) -> LeadSchema:
+        self._check_segment()
         names = [f.name for f in self.features]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"features listed twice: {dupes}")
         outcome_dates = {self.converted_at, self.closed_at}
-        reserved = {self.target, self.id, self.time, *self.pii, *self.exclude, *outcome_dates}
-        reserved -= {None}
-        clash = sorted(reserved & set(names))
+        private = {self.target, self.id, *self.pii, *self.exclude, *outcome_dates}
+        private |= {*self.audit, self.opt_out}
+        private -= {None}
+        clash = sorted((private | {self.time} - {None}) & set(names))
         if clash:
             raise ValueError(
-                f"columns {clash} are the target, id, time, outcome dates, PII or excluded and "
-                "cannot be features"
+                f"columns {clash} are the target, id, time, outcome dates, PII, audit, opt-out "
+                "or excluded and cannot be features"
             )
-        private = {self.target, self.id, *self.pii, *self.exclude, *outcome_dates} - {None}
         bad_sources = sorted({f.source for f in self.features if f.source in private})
         if bad_sources:
             raise ValueError(
-                f"columns {bad_sources} are the target, id, outcome dates, PII or excluded: "
-                "no feature may be computed from them"
+                f"columns {bad_sources} are the target, id, outcome dates, PII, audit, opt-out "
+                "or excluded: no feature may be computed from them"
             )
         if not self.features:
             raise ValueError("the schema lists no features")
@@ -212,6 +239,34 @@ class LeadSchema(BaseModel):
                 "features; derive every feature from a date column, or none"
             )
         return self
+
+    def _check_segment(self) -> None:
+        """The segment column is a category feature: listed as one, or added as one."""
+        if self.segment is None:
+            return
+        if self.segment in {*self.audit, *self.pii, *self.exclude, self.opt_out, self.target}:
+            raise ValueError(
+                f"segment '{self.segment}' is the target, PII, audit, opt-out or excluded: "
+                "segments split the leads the model scores, so the segment is a feature"
+            )
+        for spec in self.features:
+            if spec.name == self.segment:
+                if spec.kind not in SEGMENT_KINDS:
+                    raise ValueError(
+                        f"segment '{self.segment}' is {spec.kind}: segments are categories "
+                        f"({', '.join(SEGMENT_KINDS)}); derive a banded column for it"
+                    )
+                return
+        self.features.append(
+            FeatureSpec(name=self.segment, kind="categorical", group="firmographic")
+        )
+
+    def opted_out(self, values: Any) -> Any:
+        """Which of ``values`` (a column or one value) say the lead objected to profiling."""
+        wanted = {str(v).strip().casefold() for v in self.opt_out_values}
+        if isinstance(values, (str, int, float, bool)) or values is None:
+            return values is not None and str(values).strip().casefold() in wanted
+        return values.astype("string").str.strip().str.casefold().isin(wanted).fillna(False)
 
     @property
     def positives(self) -> list[str]:
@@ -266,6 +321,11 @@ class LeadSchema(BaseModel):
         data = self.model_dump(exclude_none=True, exclude={"features"})
         if not data["unanswered"]:
             del data["unanswered"]  # a schema that does not use it is written as it always was
+        for key in ("audit",):
+            if not data[key]:
+                del data[key]
+        if data.get("opt_out") is None or data["opt_out_values"] == list(OPT_OUT_VALUES):
+            del data["opt_out_values"]
         data["features"] = {
             f.name: f.model_dump(exclude_none=True, exclude={"name"}, exclude_defaults=True)
             | {"kind": f.kind}
