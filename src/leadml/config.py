@@ -118,6 +118,17 @@ class Settings(BaseSettings):
         ge=1,
         description="Fewest converted and unconverted leads needed to train (as Dynamics 365).",
     )
+    segment_min_class: int = Field(
+        default=40,
+        ge=5,
+        description="Fewest converted and unconverted leads a segment needs for a specialist "
+        "model, its own calibration and its own grade bands (as Dynamics 365's 40 and 40).",
+    )
+    specialists: bool = Field(
+        default=True,
+        description="With a segment column, try a specialist model per segment and ship it "
+        "where it beats the global model on the segment's backtest (interval excludes zero).",
+    )
     grade_shares: tuple[float, float, float] = Field(
         default=(0.10, 0.30, 0.60),
         description="Cumulative shares of test leads in grades A, A+B, A+B+C (rest is D).",

@@ -14,7 +14,7 @@ from leadml.api.training import (
     train_with,
 )
 from leadml.config import settings_from
-from leadml.data.resolve import OutcomeOptions
+from leadml.data.resolve import ColumnRoles, OutcomeOptions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +47,9 @@ def train(
     on: str | None = None,
     allow: str | list[str] | None = None,
     time_order: bool = False,
+    segment: str | None = None,
+    audit: str | list[str] | None = None,
+    opt_out: str | None = None,
     dask: bool = False,
     scheduler: str | None = None,
     recency: str = "auto",
@@ -93,6 +96,13 @@ def train(
         Columns the leakage guard flags, or staff columns, to keep as features.
     time_order : bool
         The rows are oldest first (test on the newest 20 % without a date column).
+    segment : str, optional
+        A column splitting the leads into segments (region, channel): a feature of the
+        model, with figures, calibration, grade bands and specialist models per segment.
+    audit : str or list of str, optional
+        Columns to audit the model's fairness on (never features, never stored).
+    opt_out : str, optional
+        A column flagging leads that objected to profiling: never learned from or scored.
     dask, scheduler : bool, str, optional
         Train on Dask: the local cluster, or the scheduler at this address.
     recency : str
@@ -156,6 +166,7 @@ def train(
         on=on,
         allow=_values(allow),
         time_order=time_order,
+        roles=ColumnRoles(segment, _values(audit), opt_out),
         dask=dask,
         scheduler=scheduler,
         name=name,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from leadml.data.resolve import (
     NO_SCHEMA,
+    ColumnRoles,
     OutcomeOptions,
     label_with_outcomes,
     outcome_options,
@@ -49,6 +50,7 @@ class TrainOptions:
     on: str | None = None
     allow: list[str] | None = None
     time_order: bool = False
+    roles: ColumnRoles = field(default_factory=ColumnRoles)
     dask: bool = False
     scheduler: str | None = None
     name: str | None = None
@@ -183,7 +185,7 @@ def _train_here(
     )
     for line in resolved.lines:
         listener.note("schema", line)
-    lead_schema = schema_options(resolved.schema, options.allow, options.time_order)
+    lead_schema = schema_options(resolved.schema, options.allow, options.time_order, options.roles)
     for line in staff_kept(resolved.schema, lead_schema):
         listener.note("staff", line)
     listener.schema_settled(lead_schema, options)
@@ -241,7 +243,9 @@ def _train_on_dask(
         resolved = resolve_schema(data, sample, given, target, outcome)
         for line in resolved.lines:
             listener.note("schema", line)
-        lead_schema = schema_options(resolved.schema, options.allow, options.time_order)
+        lead_schema = schema_options(
+            resolved.schema, options.allow, options.time_order, options.roles
+        )
         project = settings.project_name(lead_schema.name, options.name)
         with listener.phase("Training on Dask") as say:
             return train_dask(

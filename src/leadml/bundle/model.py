@@ -41,6 +41,7 @@ from leadml.bundle.files import (
     json_default,
     swap_in,
 )
+from leadml.bundle.routes import RowCalibrator, SegmentRoutes
 from leadml.bundle.signing import Key, sign_bundle, verify_bundle
 from leadml.bundle.single_row import Kind, SingleRowPredictor
 from leadml.errors import ModelLoadError
@@ -62,6 +63,8 @@ class LeadModel:
     bands: GradeBands
     meta: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    #: Per segment value: its calibrator, grade bands and specialist, where it has them.
+    segments: SegmentRoutes | None = None
     _single: dict[str, SingleRowPredictor] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -128,29 +131,97 @@ class LeadModel:
     def raw_scores(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
         """Log-odds straight from the booster (what the contributions add up to)."""
         if self._one_row(x, num_threads):
-            return self.single_row("raw")(x[0])
-        return self.booster.predict(x, raw_score=True, num_threads=num_threads)
+            raw = self.single_row("raw")(x[0])
+        else:
+            raw = self.booster.predict(x, raw_score=True, num_threads=num_threads)
+        if self.segments is None:
+            return raw
+        return self.segments.boosted(x, np.array(raw, dtype=np.float64), "raw", num_threads)
 
     def predict_proba(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
-        return self.calibrator(self.raw_scores(x, num_threads=num_threads))
+        raw = self.raw_scores(x, num_threads=num_threads)
+        if self.segments is None:
+            return self.calibrator(raw)
+        return self.segments.calibrated(raw, x, self.calibrator)
+
+    def calibrator_for(self, x: np.ndarray) -> Calibrator | RowCalibrator:
+        """The calibrator of ``x``'s rows: the model's own, or with segments each row's."""
+        return (
+            self.calibrator
+            if self.segments is None
+            else RowCalibrator(self.calibrator, self.segments, x)
+        )
 
     def contributions(self, x: np.ndarray, num_threads: int = 0) -> np.ndarray:
         """Exact TreeSHAP per feature in log-odds; the last column is the base value."""
         if self._one_row(x, num_threads):
-            return self.single_row("contrib")(x[0])[np.newaxis, :]
-        return self.booster.predict(x, pred_contrib=True, num_threads=num_threads)
+            out = self.single_row("contrib")(x[0])[np.newaxis, :]
+        else:
+            out = self.booster.predict(x, pred_contrib=True, num_threads=num_threads)
+        if self.segments is None:
+            return out
+        return self.segments.boosted(x, np.array(out, dtype=np.float64), "contrib", num_threads)
+
+    # -- labels ------------------------------------------------------------------------------
+    def labels(self, p: np.ndarray, x: np.ndarray) -> pd.DataFrame:
+        """Score, grade, tier and stage of probabilities ``p`` of ``x``'s rows, each by its
+        segment's grade bands; with segments also the model that scored it."""
+        if self.segments is None:
+            return self.bands.labels(p)
+        parts = [
+            bands.labels(p[rows]).set_axis(np.flatnonzero(rows))
+            for bands, rows in self.segments.bands_of(x, self.bands)
+        ]
+        labels = pd.concat(parts).sort_index().reset_index(drop=True)
+        labels["model"] = self.segments.names(x)
+        return labels
+
+    def label_one(self, p: float, row: np.ndarray) -> dict[str, Any]:
+        """``labels`` for one lead (``row``: its encoded row, one dimension or a 1×n matrix)."""
+        if self.segments is None:
+            return self.bands.label_one(p)
+        x = np.asarray(row, dtype=np.float64).reshape(1, -1)
+        bands = self.segments.bands_of(x, self.bands)[0][0]
+        return {**bands.label_one(p), "model": self.segments.names(x)[0]}
+
+    def bands_for(self, x: np.ndarray) -> GradeBands:
+        """The grade bands of one lead's row (its segment's, else the model's)."""
+        if self.segments is None:
+            return self.bands
+        return self.segments.bands_of(np.asarray(x).reshape(1, -1), self.bands)[0][0]
+
+    def sql_cutoffs(self, x: np.ndarray) -> np.ndarray:
+        """Per row of ``x``, the probability from which it is an SQL (its segment's bands')."""
+        if self.segments is None:
+            return np.full(len(x), self.bands.sql_from)
+        out = np.empty(len(x))
+        for bands, rows in self.segments.bands_of(x, self.bands):
+            out[rows] = bands.sql_from
+        return out
+
+    def calibrators(self, x: np.ndarray) -> list[Calibrator]:
+        """Each row's calibrator (its segment's, else the model's)."""
+        if self.segments is None:
+            return [self.calibrator] * len(x)
+        out = [self.calibrator] * len(x)
+        for route, rows in self.segments.masks(x):
+            if route.calibrator is not None:
+                for i in np.flatnonzero(rows):
+                    out[i] = route.calibrator
+        return out
 
     def score_frame(self, frame: pd.DataFrame, num_threads: int = 0) -> pd.DataFrame:
-        """Probability, score, grade, tier, stage for each row (index follows ``frame``)."""
-        p = self.predict_proba(self.matrix(frame), num_threads=num_threads)
-        labels = self.bands.labels(p)
+        """Probability, score, grade, tier, stage for each row (index follows ``frame``);
+        with segments, the model that scored it."""
+        x = self.matrix(frame)
+        labels = self.labels(self.predict_proba(x, num_threads=num_threads), x)
         labels.index = frame.index
         return labels
 
     def score_one(self, lead: Mapping[str, Any]) -> dict[str, Any]:
         """Fast path for one lead dict: numpy row, one thread, no pandas."""
         row = self.encoder.encode_row(lead)
-        return self.bands.label_one(float(self.predict_proba(row, num_threads=1)[0]))
+        return self.label_one(float(self.predict_proba(row, num_threads=1)[0]), row)
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, directory: str | Path, key: Key | None = None) -> Path:
@@ -172,6 +243,8 @@ class LeadModel:
     def write_files(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(folder / MODEL_FILE))
+        if self.segments is not None:
+            self.segments.write_boosters(folder)
         meta = {
             "format": BUNDLE_FORMAT,
             "model_sha256": file_sha256(folder / MODEL_FILE),
@@ -181,6 +254,8 @@ class LeadModel:
             "bands": self.bands.to_dict(),
             "meta": self.meta,
         }
+        if self.segments is not None:
+            meta["segments"] = self.segments.to_dict()
         (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=json_default))
         (folder / METRICS_FILE).write_text(json.dumps(self.metrics, indent=2, default=json_default))
 
@@ -218,6 +293,9 @@ class LeadModel:
                     f"{folder}: model has {booster.num_feature()} features, "
                     f"metadata lists {len(encoder.names)}"
                 )
+            segments = meta.get("segments")
+            if segments is not None:
+                segments = SegmentRoutes.from_dict(folder, segments, encoder)
             metrics_path = folder / METRICS_FILE
             metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
             return cls(
@@ -228,6 +306,7 @@ class LeadModel:
                 bands=GradeBands.from_dict(meta["bands"]),
                 meta=meta.get("meta", {}),
                 metrics=metrics,
+                segments=segments,
             )
         except ModelLoadError:
             raise

@@ -33,6 +33,13 @@ class Style(StrEnum):
     export = "export"
 
 
+class Segments(StrEnum):
+    """``leadml generate --segments``: does one region convert by a rule of its own?"""
+
+    same = "same"
+    different = "different"
+
+
 def _generate_export(rows: int, seed: int, out: Path) -> None:
     """The messy web-form export (:mod:`leadml.data.synthetic_export`), written like the rest."""
     from leadml.data.synthetic_export import generate_export
@@ -68,7 +75,8 @@ def generate(
         list[str] | None,
         typer.Option(
             help="A sudden change to rehearse monitoring, repeatable: budget=SHIFT (answers "
-            "pushed toward '< 10k'), new-source=SHARE (leads from a source never seen).",
+            "pushed toward '< 10k'), new-source=SHARE (leads from a source never seen), "
+            "segment=REGION (only that region's leads drift: Americas, EMEA, APAC).",
             metavar="KEY=VALUE",
         ),
     ] = None,
@@ -88,6 +96,14 @@ def generate(
             "with status, converted_at and closed_at (many still open) instead of the "
             "eventual converted.",
             metavar="DATE",
+        ),
+    ] = None,
+    segments: Annotated[
+        Segments | None,
+        typer.Option(
+            help="Add a region column (from country): same, every region converts by the main "
+            "rule; different, APAC leads by a rule of their own (budget reversed, partners "
+            "and events strong), to test per-segment models.",
         ),
     ] = None,
     style: Annotated[
@@ -110,6 +126,7 @@ def generate(
             "--drift": bool(drift),
             "--accounts": accounts is not None,
             "--as-of": as_of is not None,
+            "--segments": segments is not None,
         }
         if extra := [flag for flag, used in given.items() if used]:
             raise LeadMLError(
@@ -120,7 +137,14 @@ def generate(
     changes = parse_drift(drift or [])
     with console.status(f"Generating {rows:,} leads"):
         frame = generate_leads(
-            rows, seed, start=start, months=months, drift=changes, accounts=accounts, as_of=as_of
+            rows,
+            seed,
+            start=start,
+            months=months,
+            drift=changes,
+            accounts=accounts,
+            as_of=as_of,
+            segments=None if segments is None else segments.value,
         )
         path = write_leads(frame, out)
     if as_of is None:

@@ -75,6 +75,29 @@ def train(
         ),
     ] = None,
     time_order: Annotated[bool, typer.Option("--time-order", help=TIME_ORDER_HELP)] = False,
+    segment: Annotated[
+        str | None,
+        typer.Option(
+            help="A column splitting the leads into segments (region, channel, team): figures, "
+            "calibration, grade bands and specialist models per segment.",
+            metavar="COL",
+        ),
+    ] = None,
+    audit: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A column to audit fairness on: never a feature, never stored (repeatable).",
+            metavar="COL",
+        ),
+    ] = None,
+    opt_out: Annotated[
+        str | None,
+        typer.Option(
+            "--opt-out",
+            help="A column flagging leads that objected to profiling: never learned from.",
+            metavar="COL",
+        ),
+    ] = None,
     dask: Annotated[bool, typer.Option("--dask", help=DASK_HELP)] = False,
     scheduler: Annotated[str | None, typer.Option(help=SCHEDULER_HELP, metavar="ADDR")] = None,
     recency: Annotated[
@@ -130,6 +153,9 @@ def train(
         on=on,
         allow=allow,
         time_order=time_order,
+        segment=segment,
+        audit=audit,
+        opt_out=opt_out,
         dask=dask,
         scheduler=scheduler,
         recency=recency,

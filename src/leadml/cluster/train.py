@@ -91,6 +91,7 @@ def train_dask(
         force=force,
         experiment_id=experiment_id,
     )
+    run.specialists = False  # per-segment figures, calibration and bands of the global model
     say = run.say
     frame = read_partitions(source, blocksize)
     try:

@@ -138,11 +138,48 @@ def resolve_schema(
     return Resolved(suggestion.schema, list(suggestion.summary()))
 
 
-def schema_options(lead_schema: LeadSchema, allow: list[str] | None, time_order: bool) -> Any:
-    """``--allow`` and ``--time-order`` written into the schema, so the bundle records them.
+@dataclass(frozen=True)
+class ColumnRoles:
+    """Columns given a duty on the command line: ``--segment``, ``--audit`` (repeatable)
+    and ``--opt-out`` (None or empty: as the schema says)."""
+
+    segment: str | None = None
+    audit: list[str] | None = None
+    opt_out: str | None = None
+
+    def apply(self, schema: LeadSchema) -> LeadSchema:
+        """The schema with these roles written in: an audit or opt-out column stops being a
+        feature; a segment column becomes one (a category) if it was left out."""
+        from leadml.schema.spec import LeadSchema
+
+        if not (self.segment or self.audit or self.opt_out):
+            return schema
+        duty = {*(self.audit or []), self.opt_out} - {None}
+        raw = schema.to_dict()
+        raw["features"] = {k: v for k, v in raw["features"].items() if k not in duty}
+        raw["exclude"] = [c for c in raw["exclude"] if c not in duty | {self.segment}]
+        if self.audit:
+            raw["audit"] = sorted({*schema.audit, *self.audit})
+        if self.opt_out:
+            raw["opt_out"] = self.opt_out
+        if self.segment:
+            raw["segment"] = self.segment
+        return LeadSchema.from_dict(raw)
+
+
+def schema_options(
+    lead_schema: LeadSchema,
+    allow: list[str] | None,
+    time_order: bool,
+    roles: ColumnRoles | None = None,
+) -> Any:
+    """``--allow``, ``--time-order`` and the column roles written into the schema, so the
+    bundle records them.
 
     ``--allow`` keeps a column the leakage guard flags, and brings back a staff column that
     inference left out (``leadml.data.suggest.allow_staff``)."""
+    if roles is not None:
+        lead_schema = roles.apply(lead_schema)
     update: dict[str, Any] = {}
     if allow:
         from leadml.data.suggest import allow_staff

@@ -31,6 +31,9 @@ The generating process (log-odds of conversion, per lead):
   pushed toward "< 10k" (the latent moved, so conversion follows the answers), and a share of
   leads from a lead source the training data never had. Each knob draws nothing from the main
   random stream, so every other field stays as it would have been, lead for lead.
+* **Segments**, on request only (``segments=``): a ``region`` column from ``country``, and
+  under ``"different"`` APAC leads converting by a rule of their own; a ``Drift`` may be
+  confined to one region (:mod:`leadml.data.synthetic_segments`).
 
 Name, email and phone are drawn independently of everything else: they carry no signal, and
 the invariance tests rely on that.
@@ -50,6 +53,7 @@ import pandas as pd
 
 from leadml.data.synthetic_funnel import STAMP, as_of_export, eventual_fates
 from leadml.data.synthetic_people import contact_details, job_titles
+from leadml.data.synthetic_segments import REGION_NAMES, confine_drift, with_segments
 from leadml.data.write import write_table
 from leadml.errors import LeadMLError
 
@@ -108,33 +112,42 @@ class Drift:
     nearly every answer above "< 10k" one answer down; 0.8 puts about 44 % of leads at "< 10k",
     against 10 % without drift. Conversion follows the answers, as it always does.
     ``new_source`` is the share of leads that come from ``new_source_name``, a lead source
-    absent from any undrifted table.
+    absent from any undrifted table. ``segment`` (a region) confines both to that region's
+    leads, and adds the ``region`` column that names it.
     """
 
     budget_shift: float = 0.0
     new_source: float = 0.0
     new_source_name: str = NEW_SOURCE
+    segment: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.new_source <= 1.0:
             raise LeadMLError(f"drift new-source must be a share in [0, 1], not {self.new_source}")
+        if self.segment is not None and self.segment not in REGION_NAMES:
+            raise LeadMLError(
+                f"drift segment '{self.segment}' is not a region; use {', '.join(REGION_NAMES)}"
+            )
 
 
 #: ``--drift KEY=VALUE`` keys → ``Drift`` fields.
-DRIFT_KEYS = {"budget": "budget_shift", "new-source": "new_source"}
+DRIFT_KEYS = {"budget": "budget_shift", "new-source": "new_source", "segment": "segment"}
 
 
 def parse_drift(items: Iterable[str]) -> Drift | None:
-    """``["budget=0.8", "new-source=0.3"]`` → ``Drift`` (None when no item is given)."""
-    values: dict[str, float] = {}
+    """``["budget=0.8", "new-source=0.3", "segment=EMEA"]`` → ``Drift`` (None when no item)."""
+    values: dict[str, float | str] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         key = key.strip().lower()
         if not sep or key not in DRIFT_KEYS:
             raise LeadMLError(
                 f"unknown drift '{item}'; use budget=SHIFT (e.g. budget=0.8) "
-                "or new-source=SHARE (e.g. new-source=0.3)"
+                "or new-source=SHARE (e.g. new-source=0.3) or segment=REGION (e.g. segment=EMEA)"
             )
+        if key == "segment":
+            values["segment"] = raw.strip()
+            continue
         try:
             values[DRIFT_KEYS[key]] = float(raw)
         except ValueError:
@@ -182,6 +195,7 @@ def generate_leads(
     drift: Drift | None = None,
     accounts: int | None = None,
     as_of: str | None = None,
+    segments: str | None = None,
 ) -> pd.DataFrame:
     """Make ``rows`` leads over ``months`` months from ``start``, the same table for the same
     arguments; ``drift`` changes only the fields it names (see :class:`Drift`). ``accounts``
@@ -192,13 +206,38 @@ def generate_leads(
     ``as_of`` (a date, or a moment: midnight when only a day is given) gives the export a CRM
     would make then, a live funnel instead of eventual outcomes: only the leads created by
     then, ``converted`` replaced by ``status``, ``converted_at`` and ``closed_at`` (see the
-    module's docstring); every other column is the default table's, row for row."""
+    module's docstring); every other column is the default table's, row for row.
+
+    ``segments`` ("same" or "different", or implied "same" by a drift's ``segment``) adds a
+    ``region`` column; "different" gives APAC leads a conversion rule of their own
+    (:mod:`leadml.data.synthetic_segments`)."""
     if rows < 1:
         raise ValueError("rows must be at least 1")
     if months <= 0:
         raise ValueError("months must be positive")
     first_day = day_or_moment(start)
     moment = None if as_of is None else day_or_moment(as_of, "as-of")
+    frame = _leads(rows, seed, first_day, months, drift, accounts)
+    if drift is not None and drift.segment is not None:
+        plain = _leads(rows, seed, first_day, months, None, accounts)
+        frame = confine_drift(plain, frame, drift.segment)
+        segments = segments or "same"
+    if segments is not None:  # before the export: its funnel follows the re-drawn outcomes
+        frame = with_segments(frame, seed, segments)
+    if as_of is None or moment is None:
+        return frame
+    return as_of_export(frame, seed, moment, as_of)
+
+
+def _leads(
+    rows: int,
+    seed: int,
+    first_day: pd.Timestamp,
+    months: float,
+    drift: Drift | None,
+    accounts: int | None,
+) -> pd.DataFrame:
+    """The eventual-outcome table of :func:`generate_leads`, without segments."""
     rng = np.random.default_rng(seed)
     n = rows
 
@@ -326,9 +365,7 @@ def generate_leads(
     if accounts:
         own = np.random.default_rng([seed, accounts])  # apart, so no other column changes
         frame.insert(5, "company", [f"Company {k:05d}" for k in own.integers(1, accounts + 1, n)])
-    if as_of is None or moment is None:
-        return frame
-    return as_of_export(frame, seed, moment, as_of)
+    return frame
 
 
 def eventual_outcomes(
@@ -339,6 +376,7 @@ def eventual_outcomes(
     drift: Drift | None = None,
     accounts: int | None = None,
     as_of: str | None = None,
+    segments: str | None = None,
 ) -> pd.DataFrame:
     """What the leads of ``generate_leads`` (same arguments) really did, even after ``as_of``:
     the truth an as-of export cannot know, to judge a model trained on it (did a lead still
@@ -350,7 +388,7 @@ def eventual_outcomes(
     non-converters) and ``days_to_convert`` (float days from creation; NaN for non-converters).
     """
     moment = None if as_of is None else day_or_moment(as_of, "as-of")
-    frame = generate_leads(rows, seed, start, months, drift=drift, accounts=accounts)
+    frame = generate_leads(rows, seed, start, months, drift, accounts, segments=segments)
     return eventual_fates(frame, seed, moment, as_of)
 
 

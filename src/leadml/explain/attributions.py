@@ -57,6 +57,7 @@ from leadml.features.inputs import training_ranges
 from leadml.schema.frameworks import framework_criteria
 
 if TYPE_CHECKING:
+    from leadml.bundle.calibration import Calibrator
     from leadml.bundle.model import LeadModel
 
 
@@ -93,13 +94,14 @@ def _batch(model: LeadModel, plan: Plan, x: np.ndarray, contrib: np.ndarray) -> 
     known = present @ plan.membership > 0
     # The documented rule as numbers: 1 met, 0 not met, -1 unknown.
     verdicts = np.where(known, (sums > 0).astype(np.int8), np.int8(-1))
-    scale, base_score = point_scale(model.calibrator, raw, base) if len(x) else (raw, raw)
+    calibrator = model.calibrator_for(x)
+    scale, base_score = point_scale(calibrator, raw, base) if len(x) else (raw, raw)
     return _Batch(
         x=x,
         phi=phi,
         base=base,
         raw=raw,
-        probability=np.asarray(model.calibrator(raw), dtype=np.float64),
+        probability=np.asarray(calibrator(raw), dtype=np.float64),
         scale=scale,
         base_score=base_score,
         sums=sums,
@@ -152,12 +154,19 @@ def _questions(plan: Plan, x: list[float], verdicts: dict[str, bool | None]) -> 
 
 
 def _assemble(
-    model: LeadModel, plan: Plan, x: list[float], phi: list[float], base: float, p: float
+    model: LeadModel,
+    plan: Plan,
+    x: list[float],
+    phi: list[float],
+    base: float,
+    p: float,
+    calibrator: Calibrator,
 ) -> LeadExplanation:
     """One lead's explanation from plain Python lists: for a single lead, two dozen float
-    additions cost less than the numpy calls that would vectorise them."""
+    additions cost less than the numpy calls that would vectorise them. ``calibrator``: the
+    lead's own (its segment's, with segments)."""
     raw = base + sum(phi)
-    scale, base_score = lead_point_scale(model.calibrator, raw, base)
+    scale, base_score = lead_point_scale(calibrator, raw, base)
     criteria = {}
     for name, feats, idx in plan.bucket_index:
         total = sum(phi[j] for j in idx)
@@ -167,7 +176,7 @@ def _assemble(
         )
     verdicts = {name: criteria[name].met for name, _, _ in plan.criterion_index}
     positive, negative = _reasons(model, plan, phi, x, scale)
-    fit, engagement = side_scores_one(model.calibrator, base, phi, x, plan.sides)
+    fit, engagement = side_scores_one(calibrator, base, phi, x, plan.sides)
     return LeadExplanation(
         probability=p,
         raw_log_odds=raw,
@@ -196,8 +205,9 @@ def explain_lead(
     contrib = model.contributions(row, num_threads=1)[0].tolist()
     base = contrib.pop()
     raw = base + sum(contrib)
-    p = float(model.calibrator(np.array([raw]))[0])
-    return _assemble(model, plan, row[0].tolist(), contrib, base, p)
+    calibrator = model.calibrators(row)[0]
+    p = float(calibrator(np.array([raw]))[0])
+    return _assemble(model, plan, row[0].tolist(), contrib, base, p, calibrator)
 
 
 def explain_matrix(
@@ -212,9 +222,14 @@ def explain_matrix(
         return []
     contrib = contributions(model, x, num_threads=num_threads)
     k = len(plan.names)
-    probability = np.asarray(model.calibrator(contrib.sum(axis=1)), dtype=np.float64).tolist()
+    cal = model.calibrator_for(x)
+    probability = np.asarray(cal(contrib.sum(axis=1)), dtype=np.float64).tolist()
     xs, phis, bases = x.tolist(), contrib[:, :k].tolist(), contrib[:, k].tolist()
-    return [_assemble(model, plan, xs[i], phis[i], bases[i], probability[i]) for i in range(len(x))]
+    each = model.calibrators(x)
+    return [
+        _assemble(model, plan, xs[i], phis[i], bases[i], probability[i], each[i])
+        for i in range(len(x))
+    ]
 
 
 @dataclass(frozen=True)
@@ -254,7 +269,7 @@ def explain_rows(
     )
     batch = _batch(model, plan, x, contrib)
     base = float(batch.base[0]) if len(x) else float("nan")
-    fit, engagement = side_scores(model.calibrator, batch.base, batch.phi, x, plan.sides)
+    fit, engagement = side_scores(model.calibrator_for(x), batch.base, batch.phi, x, plan.sides)
     return ExplainedRows(
         features=list(plan.names),
         contributions=batch.phi,
@@ -311,7 +326,7 @@ def explanation_columns(
         if name in own:
             columns[f"{name}_met"] = _tristate(batch.verdicts[:, c])
     columns["qualified"] = _tristate(batch.qualified)
-    fit, engagement = side_scores(model.calibrator, batch.base, batch.phi, x, plan.sides)
+    fit, engagement = side_scores(model.calibrator_for(x), batch.base, batch.phi, x, plan.sides)
     columns["fit_score"] = pd.array(np.where(np.isnan(fit), None, fit), dtype="Int64")
     columns["engagement_score"] = pd.array(
         np.where(np.isnan(engagement), None, engagement), dtype="Int64"

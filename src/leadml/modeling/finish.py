@@ -37,6 +37,7 @@ from leadml.modeling.booster import Fitted
 from leadml.modeling.conformal import fit_outcome_interval
 from leadml.modeling.judge import Backtest
 from leadml.modeling.prepare import Prepared
+from leadml.modeling.segments import judge_segments
 from leadml.modeling.verdict import judge_against_baselines
 from leadml.monitor.profile import reference_profile
 from leadml.qualify.grades import choose_bands
@@ -59,6 +60,9 @@ class RunOptions:
     started: float = field(default_factory=time.perf_counter)
     #: Give the new version its aliases even when it loses to its baselines.
     force: bool = False
+    #: With a segment column, try specialist models (one machine; Dask gives per-segment
+    #: figures, calibration and bands of the global model only).
+    specialists: bool = True
 
 
 @dataclass
@@ -120,6 +124,9 @@ def finish_training(
     bands, table, strict = choose_bands(p_bands, y_head, settings.grade_shares)
     if not strict:
         warnings.append("observed conversion does not fall strictly from grade A to D on test")
+    segmented = judge_segments(
+        data, backtest, booster, calibrator, settings, say, bands, run.specialists
+    )
     rounds = booster.current_iteration()
     recency = backtest.to_dict()["recency"]
 
@@ -151,6 +158,8 @@ def finish_training(
             "note": "trained on every lead; judged by the backtest above",
         },
     }
+    if segmented is not None:
+        metrics["segments"] = segmented.to_dict()
     verdict = judge_against_baselines(metrics)
     metrics["verdict"] = verdict.to_dict()
     meta: dict[str, Any] = {
@@ -161,6 +170,7 @@ def finish_training(
         "source": run.source,
         "rows": {
             "shipped": data.total_rows,
+            "opted out": data.opted_out,
             "headline train": len(head.train),
             "headline test": len(head.test),
         },
@@ -171,7 +181,16 @@ def finish_training(
         "verdict": verdict.to_dict(),
         **data.meta,
     }
-    model = LeadModel(booster, encoder, data.schema, calibrator, bands, meta, metrics)
+    model = LeadModel(
+        booster,
+        encoder,
+        data.schema,
+        calibrator,
+        bands,
+        meta,
+        metrics,
+        segments=None if segmented is None else segmented.routes,
+    )
     # What the training leads looked like, as numbers only: what monitoring measures drift from.
     model.meta["reference"] = reference_profile(model, data.rows.x, seed=settings.seed)
     # How unusual a lead is (the unfamiliar flag), and the 90 % outcome interval calibrated on

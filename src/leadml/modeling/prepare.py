@@ -69,6 +69,10 @@ class Prepared:
     meta: dict[str, Any] = field(default_factory=dict)
     #: How the outcomes were read: classes, horizon, what was left out as open or too young.
     label: LabelSummary | None = None
+    #: Leads left out because they objected to profiling (never learned from).
+    opted_out: int = 0
+    #: The schema's audit columns of ``rows`` (never features; the fairness audit reads them).
+    audit: pd.DataFrame | None = None
 
 
 def prepare_training(
@@ -106,7 +110,7 @@ def prepare_training(
         data_print=fingerprint(typed, y, schema),
         converted=checked.converted,
     )
-    return replace(prepared, label=checked.label)
+    return replace(prepared, label=checked.label, opted_out=checked.opted_out, audit=checked.audit)
 
 
 def encode_and_audit(

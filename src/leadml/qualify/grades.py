@@ -50,6 +50,16 @@ class GradeBands:
     sql_cutoff: float | None = None
     capacity: dict[str, Any] | None = None
 
+    @property
+    def sql_from(self) -> float:
+        """The probability from which a lead is an SQL: the capacity cut-off when one is set
+        (``leadml thresholds --apply``), else the lowest grade whose stage is SQL (A by
+        default)."""
+        if self.sql_cutoff is not None:
+            return float(self.sql_cutoff)
+        sql = [cut for g, cut in zip(GRADES, self.cutoffs, strict=False) if self.stages[g] == SQL]
+        return float(min(sql)) if sql else float(self.cutoffs[0])
+
     def _below_sql(self) -> dict[str, str]:
         """Each grade's stage for a lead under the capacity cut-off: SQL is read as MQL."""
         return {g: MQL if s == SQL else s for g, s in self.stages.items()}
