@@ -24,7 +24,7 @@ FLOORS = [
     {"leadml.explain"},
     {"leadml.bundle"},
     {"leadml.features"},
-    {"leadml.data"},
+    {"leadml.data", "leadml.fairness"},
     {"leadml.schema", "leadml.history", "leadml.qualify"},
     {"leadml.config"},
     {"leadml.errors", "leadml.counts", "leadml.version"},

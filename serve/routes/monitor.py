@@ -21,6 +21,10 @@ sample. The key also holds the tenant's outcome count and newest outcome time
 ``leadml outcomes import`` counts them. Every answer says when it was computed
 (``computed_at``) and how many seconds ago that was (``age_s``); scores that arrived since are
 counted once the minute is over.
+
+``?by=segment`` adds the figures per segment of the model's segment column
+(:mod:`leadml.monitor.segments`), read from the segment value each score stored with the
+features the model read; a model without a segment column answers 422.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -41,6 +45,7 @@ from leadml.history.store import ScoreHistory
 from leadml.history.window import window_scores
 from leadml.lifecycle.monitoring import SCAN_SCORES, monitor_newest
 from leadml.monitor.recent import parse_since
+from leadml.monitor.segments import BY_SEGMENT, segment_name
 from serve.deps import HistoryStore, Served, Tenant, require_key
 from serve.edge.auth import MAX_TENANT
 from serve.heavy_work import Heavy
@@ -65,7 +70,12 @@ NEWEST = "newest"
 
 
 def monitor_tenant(
-    loaded: LoadedModel, history: ScoreHistory, tenant: str, start: datetime, full: bool
+    loaded: LoadedModel,
+    history: ScoreHistory,
+    tenant: str,
+    start: datetime,
+    full: bool,
+    by: str | None = None,
 ) -> dict[str, Any]:
     """The monitoring answer for the tenant's newest leads scored since ``start`` (JSON-safe;
     the sample and its window: :func:`leadml.lifecycle.monitoring.monitor_newest`)."""
@@ -77,6 +87,7 @@ def monitor_tenant(
         full,
         framework=loaded.framework,
         num_threads=1,  # the other cores are scoring's
+        by=by,
     )
     return {**result.to_dict(), "age_s": 0.0, "summary": result.summary_lines()}
 
@@ -118,7 +129,10 @@ def monitor_router() -> APIRouter:
             **UNAVAILABLE,
             403: {"description": "?tenant= names another tenant, and the key is no admin key"},
             404: {"description": "No scored leads in the window, or history turned off"},
-            422: {"description": "Invalid window or tenant name"},
+            422: {
+                "description": "Invalid window or tenant name, or ?by=segment on a model "
+                "without a segment column"
+            },
         },
     )
     async def monitor(
@@ -134,9 +148,18 @@ def monitor_router() -> APIRouter:
             TenantName | None,
             Query(alias="tenant", description="Admin keys only: the tenant to monitor."),
         ] = None,
+        by: Annotated[
+            Literal["segment"] | None,
+            Query(description="segment: drift and performance per segment as well."),
+        ] = None,
     ) -> FastJSONResponse:
         tenant = monitored_tenant(tenant, whose)
         since = str(since)
+        if by is not None:
+            try:
+                segment_name(loaded.model, BY_SEGMENT)
+            except LeadMLError as exc:
+                raise HTTPException(422, str(exc)) from None
         try:
             start = parse_since(since)
 
@@ -147,7 +170,8 @@ def monitor_router() -> APIRouter:
 
             mark, in_window = await heavy.read(probe)
             full = in_window >= SCAN_SCORES
-            key = (tenant, NEWEST if full else since, loaded.version, *mark)
+            window = (NEWEST if full else since) + (f" by {by}" if by else "")
+            key = (tenant, window, loaded.version, *mark)
             body = cache.get(key)
             if body is None:
                 async with one_at_a_time:  # waiting here holds no thread
@@ -156,7 +180,7 @@ def monitor_router() -> APIRouter:
 
                         def work() -> dict[str, Any]:
                             caught_up(history)
-                            return monitor_tenant(loaded, history, tenant, start, full)
+                            return monitor_tenant(loaded, history, tenant, start, full, by)
 
                         body = await heavy.read(work)
                         cache.put(key, body)

@@ -184,6 +184,15 @@ class LeadModel:
         bands = self.segments.bands_of(x, self.bands)[0][0]
         return {**bands.label_one(p), "model": self.segments.names(x)[0]}
 
+    def grades(self, p: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Grade letters of probabilities ``p`` of ``x``'s rows (their segments' bands)."""
+        if self.segments is None:
+            return self.bands.grade(p)
+        out = np.empty(len(p), dtype=object)
+        for bands, rows in self.segments.bands_of(x, self.bands):
+            out[rows] = bands.grade(np.asarray(p)[rows])
+        return out
+
     def bands_for(self, x: np.ndarray) -> GradeBands:
         """The grade bands of one lead's row (its segment's, else the model's)."""
         if self.segments is None:

@@ -2,8 +2,10 @@
 
 Drift against the training profile, realized performance where outcomes came back, estimated
 performance where they have not yet, and the shadow challenger beside the champion, from the
-score history (``--since``) or a file of leads (``--data``). ``--fail-on`` turns a finding into
-exit code 3, for cron and CI (``leadml monitor --fail-on drift && ... || leadml retrain ...``).
+score history (``--since``) or a file of leads (``--data``). ``--by segment`` adds the same per
+segment of a model trained with ``--segment``, alarms naming the segment. ``--fail-on`` turns a
+finding (in the whole or any segment) into exit code 3, for cron and CI
+(``leadml monitor --fail-on drift && ... || leadml retrain ...``).
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ def monitor(
     all_tenants: AllTenantsOption = False,
     history: Annotated[str | None, typer.Option(help=HISTORY_HELP, metavar="URL")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="'segment': drift and performance per segment of the model's segment column.",
+            metavar="segment",
+        ),
+    ] = None,
 ) -> None:
     """Drift, realized and estimated performance of a model on recent leads.
 
@@ -69,6 +78,10 @@ def monitor(
     settings = project_settings()
     with console.status(f"Loading {model}"):
         lead_model = load_model(model, settings.tracking_uri, settings.bundle_key)
+    if by is not None:
+        from leadml.monitor.segments import segment_name
+
+        segment_name(lead_model, by)  # one line, before reading any lead
     if data is not None:
         from leadml.data.read import describe_source, read_table
 
@@ -76,7 +89,7 @@ def monitor(
             frame = read_table(data)
             status.update(f"Monitoring {len(frame):,} leads")
             result = monitor_frame(
-                lead_model, frame, describe_source(data), framework=settings.framework
+                lead_model, frame, describe_source(data), framework=settings.framework, by=by
             )
     else:
         url = history_url(settings, history, "give --data FILE")
@@ -90,6 +103,7 @@ def monitor(
                 all_tenants=all_tenants,
                 framework=settings.framework,
                 say=status.update,
+                by=by,
             )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
@@ -106,5 +120,16 @@ def monitor(
         or (kind is FailOn.performance and result.performance_alarm)
     ]
     if found:
-        console.print(f"[bold red]Alarm:[/] {' and '.join(found)} over the threshold (exit 3)")
+        where = _alarmed_segments(result.segments, found)
+        console.print(
+            f"[bold red]Alarm:[/] {' and '.join(found)} over the threshold{where} (exit 3)"
+        )
         raise typer.Exit(ALARM)
+
+
+def _alarmed_segments(section: dict | None, kinds: list[str]) -> str:
+    """ ", in segment EMEA and APAC" when segments raised the alarms in ``kinds``."""
+    if not section:
+        return ""
+    named = [r["segment"] for r in section["segments"] if any(r["alarms"][k] for k in kinds)]
+    return f", in segment {' and '.join(map(str, named))}" if named else ""

@@ -179,19 +179,21 @@ def _pairs(plan: Plan, x: np.ndarray, open_: np.ndarray, moves: list[list[float]
 
 
 # -- choosing ------------------------------------------------------------------------------------
-def _ranks(model: LeadModel, p: np.ndarray) -> np.ndarray:
-    letters = model.bands.grade(p)
+def _ranks(model: LeadModel, p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Grade ranks of probabilities ``p`` of leads like ``x``'s rows (their segments' bands)."""
+    letters = model.grades(p, x)
     return np.fromiter((_RANK[g] for g in letters), dtype=np.int64, count=len(letters))
 
 
 def _best(
-    model: LeadModel, cands: _Round, p: np.ndarray, current: np.ndarray
+    model: LeadModel, cands: _Round, p: np.ndarray, current: np.ndarray, x: np.ndarray
 ) -> list[tuple[int, int, tuple[tuple[int, float], ...], float]]:
     """Per (lead, criterion), the winning candidate among those that raise the grade:
-    (lead, criterion, change, probability)."""
+    (lead, criterion, change, probability). ``x``: the leads' rows (a change never moves a
+    lead to another segment: the segment is who they are)."""
     leads, crits = cands.cat("leads"), cands.cat("crits")
     steps, changes = cands.cat("steps"), cands.cat("changes")
-    better = np.flatnonzero(_ranks(model, p) < current[leads])
+    better = np.flatnonzero(_ranks(model, p, x[leads]) < current[leads])
     if not len(better):
         return []
     fields = np.array([len(cands.change_list[k]) for k in changes[better]])
@@ -212,13 +214,18 @@ def _best(
 
 
 def _step(
-    model: LeadModel, plan: Plan, c: int, change: tuple[tuple[int, float], ...], p: float
+    model: LeadModel,
+    plan: Plan,
+    c: int,
+    change: tuple[tuple[int, float], ...],
+    p: float,
+    row: np.ndarray,
 ) -> NextStep:
     raw: dict[str, Any] = {}
     for j, code in change:
         name = plan.names[j]
         raw[name] = True if plan.kinds[j] == "boolean" else model.encoder.levels[name][int(code)]
-    label = model.bands.label_one(p)
+    label = model.bands_for(row).label_one(p)
     return NextStep(plan.criterion_index[c][0], raw, p, int(label["score"]), str(label["grade"]))
 
 
@@ -249,19 +256,19 @@ def next_steps(
 
     singles = _singles(plan, x, open_, moves)
     p = model.predict_proba(np.vstack([x, *singles.rows]), num_threads=num_threads)
-    current = _ranks(model, p[:n])
+    current = _ranks(model, p[:n], x)
     open_ &= (current > 0)[:, np.newaxis]
-    won = _best(model, singles, p[n:], current)
+    won = _best(model, singles, p[n:], current, x)
     for lead, c, _, _ in won:
         open_[lead, c] = False
     pairs = _pairs(plan, x, open_, moves)
     if pairs.rows:
         q = model.predict_proba(np.vstack(pairs.rows), num_threads=num_threads)
-        won += _best(model, pairs, q, current)
+        won += _best(model, pairs, q, current, x)
 
     out: list[list[NextStep]] = [[] for _ in range(n)]
     for lead, c, change, prob in won:  # a lead in grade A has nothing better to reach
-        out[lead].append(_step(model, plan, c, change, prob))
+        out[lead].append(_step(model, plan, c, change, prob, x[lead]))
     for steps in out:
         steps.sort(key=lambda s: (-s.score, -s.probability))
     return out

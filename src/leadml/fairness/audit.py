@@ -64,12 +64,15 @@ class Audit:
     settled: int | None
     resamples: int
     columns: list[ColumnAudit] = field(default_factory=list)
+    #: Each segment has its own SQL cut-off (``cutoff`` is then the lowest of them).
+    per_segment: bool = False
 
     def to_dict(self) -> dict:
         """JSON-ready: the rules' thresholds, the counts, and per column its table, ratios,
         flags, proxies and sentences."""
         return {
             "sql_cutoff": round(self.cutoff, 6),
+            "per_segment_cutoffs": self.per_segment,
             "leads": self.leads,
             "settled": self.settled,
             "resamples": self.resamples,
@@ -86,10 +89,12 @@ def audit_lines(audit: dict) -> list[str]:
     """The audit's sentences: what was measured, then each column's."""
     settled = audit.get("settled")
     known = "no outcomes known" if not settled else f"{settled:,} with a settled outcome"
-    lines = [
-        f"fairness audit of {audit['leads']:,} leads ({known}) at the SQL cut-off, "
-        f"probability ≥ {percent(audit['sql_cutoff'])}"
-    ]
+    where = (
+        "each segment's own SQL cut-off"
+        if audit.get("per_segment_cutoffs")
+        else f"the SQL cut-off, probability ≥ {percent(audit['sql_cutoff'])}"
+    )
+    lines = [f"fairness audit of {audit['leads']:,} leads ({known}) at {where}"]
     for column in audit["columns"].values():
         lines += column["lines"]
     return lines
@@ -100,7 +105,7 @@ def audit_leads(
     features: pd.DataFrame,
     p: np.ndarray,
     y: np.ndarray | None,
-    sql_cutoff: float,
+    sql_cutoff: float | np.ndarray,
     *,
     seed: int,
     resamples: int = RESAMPLES,
@@ -118,8 +123,9 @@ def audit_leads(
     y : array or None
         1 converted, 0 not, NaN not known yet; None when no outcome is known at all (only
         selection rates and mean probabilities are then given).
-    sql_cutoff : float
-        The probability from which a lead is sent to sales.
+    sql_cutoff : float or array
+        The probability from which a lead is sent to sales, or each lead's (segments with
+        their own grade bands).
     seed, resamples
         The bootstrap's seed and resample count (the proxies' sample and folds use the seed).
     """
@@ -150,7 +156,10 @@ def audit_leads(
             ColumnAudit(str(name), grouping.how, rows, proxies, name in features.columns)
         )
     settled = None if y is None else int(np.isfinite(y).sum())
-    return Audit(float(sql_cutoff), len(p), settled, resamples, columns)
+    cutoffs = np.asarray(sql_cutoff, dtype=np.float64)
+    varies = bool(cutoffs.ndim and len(np.unique(cutoffs)) > 1)
+    lowest = float(cutoffs.min()) if cutoffs.size else float("nan")
+    return Audit(lowest, len(p), settled, resamples, columns, varies)
 
 
 _UNSAFE = re.compile(r"[^0-9A-Za-z_.\-]+")

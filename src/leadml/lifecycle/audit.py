@@ -18,17 +18,16 @@ if TYPE_CHECKING:
     from leadml.fairness.audit import Audit
 
 
-def model_features(lead_model: LeadModel, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The model's features as the audit reads them (numbers as floats, categories as their
-    codes in text) and the probabilities, from one pass through the encoder."""
+def model_features(
+    lead_model: LeadModel, frame: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The model's features as the audit reads them, the probabilities and each lead's SQL
+    cut-off (its segment's), from one pass through the encoder."""
+    from leadml.modeling.audit import audit_features
+
     x = lead_model.matrix(frame)
-    encoder = lead_model.encoder
-    features = pd.DataFrame(x, columns=encoder.names)
-    for name, kind in zip(encoder.names, encoder.kinds, strict=True):
-        if kind == "categorical":
-            codes = features[name]
-            features[name] = codes.map(lambda c: None if np.isnan(c) else f"{int(c)}")
-    return features, lead_model.predict_proba(x)
+    features = audit_features(lead_model.encoder, x)
+    return features, lead_model.predict_proba(x), lead_model.sql_cutoffs(x)
 
 
 def settled_outcomes(lead_model: LeadModel, frame: pd.DataFrame) -> np.ndarray | None:
@@ -71,8 +70,7 @@ def audit_file(
     notes += [
         f"'{c}' is a feature of this model: audited all the same" for c in chosen if c in used
     ]
-    features, p = model_features(lead_model, frame)
+    features, p, cutoff = model_features(lead_model, frame)
     y = settled_outcomes(lead_model, frame)
-    cutoff = lead_model.sql_cutoffs(lead_model.matrix(frame))
     result = audit_leads(audit, features, p, y, cutoff, seed=seed, resamples=resamples)
     return result, notes

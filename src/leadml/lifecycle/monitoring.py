@@ -38,12 +38,18 @@ POOLING = "pooled, one CRM's leads hide another's drift and performance"
 
 
 def monitor_frame(
-    model: LeadModel, frame: pd.DataFrame, source: str, *, framework: str = "bant"
+    model: LeadModel,
+    frame: pd.DataFrame,
+    source: str,
+    *,
+    framework: str = "bant",
+    by: str | None = None,
 ) -> MonitorResult:
-    """``model`` on a table of leads (``source`` names it in the result)."""
+    """``model`` on a table of leads (``source`` names it in the result; ``by="segment"``
+    adds the figures per segment)."""
     from leadml.monitor.recent import from_file
 
-    return monitor_recent(model, from_file(model, frame, source), framework=framework)
+    return monitor_recent(model, from_file(model, frame, source), framework=framework, by=by)
 
 
 def monitor_history(
@@ -56,6 +62,7 @@ def monitor_history(
     all_tenants: bool = False,
     framework: str = "bant",
     say: Callable[[str], object] | None = None,
+    by: str | None = None,
 ) -> MonitorResult:
     """``model`` on the chosen tenants' leads scored since ``since`` (a span such as 30d, or a
     date) in the history at ``url``; ``say`` hears each step (for a spinner)."""
@@ -78,7 +85,7 @@ def monitor_history(
     recent = from_history(model, scored, f"since {start:%Y-%m-%d %H:%M} UTC{whose}")
     if say is not None:
         say(f"Monitoring {len(recent.leads):,} leads")
-    return monitor_recent(model, recent, framework=framework, shadow=pairs)
+    return monitor_recent(model, recent, framework=framework, shadow=pairs, by=by)
 
 
 def monitor_newest(
@@ -90,6 +97,7 @@ def monitor_newest(
     *,
     framework: str = "bant",
     num_threads: int = 0,
+    by: str | None = None,
 ) -> MonitorResult:
     """``model`` on the tenant's newest ``MAX_LEADS`` leads scored since ``start``.
 
@@ -106,7 +114,7 @@ def monitor_newest(
     recent = from_history(model, scored, window)
     pairs = sample_pairs(engine, tenant, start, scored)
     result = monitor_recent(
-        model, recent, framework=framework, shadow=pairs, num_threads=num_threads
+        model, recent, framework=framework, shadow=pairs, num_threads=num_threads, by=by
     )
     if len(scored) == MAX_LEADS:
         result.notes.append(

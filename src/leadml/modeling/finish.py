@@ -33,6 +33,7 @@ from leadml.bundle.signing import sign_bundle
 from leadml.config import Settings
 from leadml.counts import plural
 from leadml.features.novelty_counts import novelty_spec
+from leadml.modeling.audit import training_audit
 from leadml.modeling.booster import Fitted
 from leadml.modeling.conformal import fit_outcome_interval
 from leadml.modeling.judge import Backtest
@@ -198,6 +199,10 @@ def finish_training(
     model.meta["novelty"] = novelty_spec(encoder, data.rows.x, seed=settings.seed)
     judged = backtest.judged
     model.meta["interval"] = fit_outcome_interval(backtest.honest[judged], data.rows.y[judged])
+    audit = training_audit(model, data, backtest, settings)
+    if audit is not None:
+        say("Auditing fairness by " + ", ".join(data.schema.audit))
+        metrics["audit"] = audit
 
     workdir = Path(tempfile.mkdtemp(prefix="leadml-train-"))
     try:

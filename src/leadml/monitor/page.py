@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from leadml.monitor.drift import ACT, STABLE
+from leadml.monitor.drift import ACT, STABLE, drift_alarm
 from leadml.report.html import page_template
 from leadml.report.plots import png
 
@@ -32,8 +32,10 @@ def render_page(result: dict[str, Any], summary: list[str]) -> str:
     realized = result["performance"]["realized"]
     estimated = result["performance"]["estimated"]["unlabelled"]
     alarms = []
-    if result["alarms"]["drift"]:
+    if drift and drift_alarm(drift):
         alarms.append("Drift alarm: at least one PSI above 0.25.")
+    elif result["alarms"]["drift"]:  # in a segment only: the segment's section names it
+        alarms.append("Drift alarm in a segment: see By segment.")
     alarms += [f"Performance alarm: {f}." for f in result["alarms"]["performance_findings"]]
     context: dict[str, Any] = {
         "title": f"Model monitoring — {result['model']['version']}",
@@ -44,6 +46,8 @@ def render_page(result: dict[str, Any], summary: list[str]) -> str:
         "trained_at": result["model"].get("trained_at") or "—",
         "alarms": alarms,
         "fmt": lambda v: "—" if v is None else f"{v:.3f}",
+        "pct": lambda v: "—" if v is None else f"{v:.1%}",
+        "segments": result.get("segments"),
         "notes": result["notes"],
         "drift": drift,
         "realized": realized,

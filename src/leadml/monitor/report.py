@@ -33,6 +33,7 @@ from leadml.monitor.performance import (
     realized_performance,
 )
 from leadml.monitor.profile import PROFILE_FORMAT
+from leadml.monitor.segments import monitor_segments, segment_lines, segment_name
 from leadml.monitor.shadow import compare_shadow
 
 if TYPE_CHECKING:
@@ -62,17 +63,26 @@ class MonitorResult:
     computed_at: str = field(default_factory=lambda: utc_now())
     #: The newest score the figures read (ISO 8601, UTC; None for a file of leads).
     newest_score_at: str | None = None
+    #: Drift and performance per segment (``--by segment``; :mod:`leadml.monitor.segments`).
+    segments: dict[str, Any] | None = None
 
     @property
     def drift_alarm(self) -> bool:
-        """Any feature, criterion push or the score with PSI above 0.25 ("act")."""
-        return self.drift is not None and drift_alarm(self.drift)
+        """Any feature, criterion push or the score with PSI above 0.25 ("act"), in the whole
+        or (monitored by segment) in any segment."""
+        whole = self.drift is not None and drift_alarm(self.drift)
+        return whole or any(r["alarms"]["drift"] for r in self._segment_rows)
 
     @property
     def performance_findings(self) -> list[str]:
         """Why the performance alarm is raised, one line each (see
         :func:`leadml.monitor.performance.performance_findings`)."""
-        return performance_findings(self.realized, self.model.get("roc_auc"))
+        found = performance_findings(self.realized, self.model.get("roc_auc"))
+        return found + [f for r in self._segment_rows for f in r["alarms"]["performance_findings"]]
+
+    @property
+    def _segment_rows(self) -> list[dict[str, Any]]:
+        return self.segments["segments"] if self.segments else []
 
     @property
     def performance_alarm(self) -> bool:
@@ -80,6 +90,7 @@ class MonitorResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: plain numbers (NaN and infinity as null), text, lists and dicts."""
+        segments = {} if self.segments is None else {"segments": self.segments}
         return json_safe(
             {
                 "model": self.model,
@@ -98,6 +109,7 @@ class MonitorResult:
                 "drift": self.drift,
                 "performance": {"realized": self.realized, "estimated": self.estimated},
                 "shadow": self.shadow,
+                **segments,
             }
         )
 
@@ -116,9 +128,12 @@ class MonitorResult:
         lines += _performance_lines(self.realized, self.estimated, self.model.get("roc_auc"))
         if self.shadow is not None:
             lines.append(_shadow_line(self.shadow))
-        if self.drift_alarm:
+        if self.drift is not None and drift_alarm(self.drift):
             lines.append("Drift alarm: at least one PSI above 0.25 (act)")
-        lines += [f"Performance alarm: {finding}" for finding in self.performance_findings]
+        whole = performance_findings(self.realized, self.model.get("roc_auc"))
+        lines += [f"Performance alarm: {finding}" for finding in whole]
+        if self.segments is not None:
+            lines += segment_lines(self.segments)
         return lines
 
 
@@ -133,6 +148,7 @@ def monitor_model(
     shadow: pd.DataFrame | dict[str, Any] | None = None,
     unmeasured: Sequence[str] = (),
     num_threads: int = 0,
+    by: str | None = None,
 ) -> MonitorResult:
     """Monitor ``model`` on recent ``leads`` (raw lead columns).
 
@@ -141,9 +157,12 @@ def monitor_model(
     yet); realized figures use the labelled leads, estimated ones the others (and all, for
     comparison). ``shadow``: pairs for :func:`leadml.monitor.shadow.compare_shadow`, or its
     result. ``unmeasured``: features the leads' source cannot give (left out of the drift).
-    ``num_threads``: LightGBM's threads (0: every core; the service passes 1).
+    ``num_threads``: LightGBM's threads (0: every core; the service passes 1). ``by``:
+    ``"segment"`` adds the figures per segment (:mod:`leadml.monitor.segments`).
     """
     plan_for(model, framework)  # an unknown framework fails here, in one line
+    if by is not None:
+        segment_name(model, by)  # a model without segments fails here, before any work
     typed = model.encoder.parse(leads)
     x = model.encoder.transform(typed)
     if probability is None:
@@ -174,6 +193,18 @@ def monitor_model(
 
     if isinstance(shadow, pd.DataFrame):
         shadow = compare_shadow(shadow)
+    segments = None
+    if by is not None:
+        segments = monitor_segments(
+            model,
+            typed,
+            x,
+            p,
+            known,
+            framework=framework,
+            unmeasured=list(unmeasured),
+            num_threads=num_threads,
+        )
     return MonitorResult(
         model=_model_facts(model),
         window=window,
@@ -190,6 +221,7 @@ def monitor_model(
         },
         shadow=shadow,
         notes=notes,
+        segments=segments,
     )
 
 
@@ -200,6 +232,7 @@ def monitor_recent(
     framework: str = "bant",
     shadow: pd.DataFrame | None = None,
     num_threads: int = 0,
+    by: str | None = None,
 ) -> MonitorResult:
     """``monitor_model`` on leads from :mod:`leadml.monitor.recent`, with their notes and the
     time of their newest score: what ``leadml monitor`` and ``GET /v1/monitor`` both show."""
@@ -212,6 +245,7 @@ def monitor_recent(
         shadow=shadow if shadow is not None and len(shadow) else None,
         unmeasured=recent.unmeasured,
         num_threads=num_threads,
+        by=by,
     )
     result.notes.extend(recent.notes)
     if recent.newest is not None:

@@ -111,6 +111,7 @@ def write_report(
         "backtest": _backtest(model.metrics, bundle_dir / "plots" / "backtest.png"),
         "mapping": _mapping_rows(model, explained),
         "frameworks": {k: list(v) for k, v in FRAMEWORKS.items()},
+        "sections": _sections(model.metrics),
         "warnings": list(model.meta.get("warnings", [])),
         "sample": len(x_sample),
         "test_rows": n,
@@ -121,6 +122,18 @@ def write_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _sections(metrics: dict[str, Any]) -> list[str]:
+    """Segments and the fairness audit, each where the training made one."""
+    from leadml.report.audit_section import audit_section
+    from leadml.report.plots_audit import audit_png
+    from leadml.report.segments_section import segments_section
+
+    out = [segments_section(metrics.get("segments"))]
+    if metrics.get("audit"):
+        out.append(audit_section(metrics["audit"], audit_png(metrics["audit"])))
+    return [s for s in out if s]
 
 
 def report_title(version: str) -> str:

@@ -9,6 +9,7 @@ bundle's plain files, so ``mlflow models serve`` works and nothing is pickled.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from warnings import catch_warnings, filterwarnings
@@ -55,7 +56,26 @@ def flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:
         flat |= {f"baseline_{base}_{k}": v for k, v in values.items()}
     for row in metrics.get("grades", []):
         flat[f"grade_{row['grade']}_conversion"] = row["conversion"]
+    flat |= segment_metrics(metrics.get("segments"))
+    if metrics.get("audit"):
+        from leadml.fairness.audit import metrics_for_mlflow
+
+        flat |= metrics_for_mlflow(metrics["audit"])
     return {k: v for k, v in flat.items() if v is not None and np.isfinite(v)}
+
+
+def segment_metrics(segments: dict[str, Any] | None) -> dict[str, float]:
+    """segment.<value>.<figure>: each segment's pooled backtest figures, and whether a
+    specialist scores it (a value's unsafe characters made underscores)."""
+    out: dict[str, float] = {}
+    for seg in (segments or {}).get("segments", []):
+        key = "segment." + (re.sub(r"[^\w\-. /]", "_", str(seg["value"])) or "_")
+        for name in ("roc_auc", "ece", "conversion"):
+            value = seg["pooled"].get(name)
+            if isinstance(value, float):
+                out[f"{key}.{name}"] = value
+        out[f"{key}.specialist"] = float(seg["model"] != "global")
+    return out
 
 
 def champion_version(name: str) -> str | None:
