@@ -35,7 +35,7 @@ from serve.edge.middleware import BodyDeadline, ResponseHeaders
 from serve.heavy_work import HeavyWork
 from serve.model.holder import ModelHolder
 from serve.model.shadow import ShadowScorer
-from serve.routes import admin, health, history, outcomes
+from serve.routes import admin, health, history, opt_outs, outcomes
 from serve.routes.monitor import monitor_router
 from serve.routes.page import mount_static, page_router
 from serve.routes.scoring import scoring_router
@@ -153,6 +153,7 @@ def create_app(
         scoring_router(lead_model, score_request, first.schema.id, min_share),
         history.router,
         outcomes.router,
+        opt_outs.router,
         monitor_router(),
         admin.router,
         page_router(holder, auth, store is not None, settings.max_leads),

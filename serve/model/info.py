@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadml.explain.verdicts import qualified_rule
 from leadml.tracking.references import is_registry_reference
 from serve.model.holder import LoadedModel
+
+if TYPE_CHECKING:
+    from leadml.bundle.model import LeadModel
 
 
 def finite(value: Any) -> Any:
@@ -76,4 +79,34 @@ def describe_model(loaded: LoadedModel, operator: bool) -> dict[str, Any]:
         "probability_means": model.probability_means,
         **qualified_rule(model, loaded.framework).to_dict(),
     }
+    segments = segment_info(model)
+    if segments is not None:  # answers of models without segments keep their shape
+        body["segments"] = segments
     return finite(body)
+
+
+def segment_info(model: LeadModel) -> dict[str, Any] | None:
+    """Per segment value: the model that scores it, its calibration and grade bands, and its
+    backtest figures (None: no segment column)."""
+    if model.segments is None:
+        return None
+    figures = {s["value"]: s for s in (model.metrics.get("segments") or {}).get("segments", [])}
+    out = []
+    for route in model.segments.routes:
+        bands = route.bands or model.bands
+        seg = figures.get(route.value, {})
+        out.append(
+            {
+                "value": route.value,
+                "model": route.name,
+                "calibration": "own" if route.calibrator is not None else "global",
+                "bands": "own" if route.bands is not None else "global",
+                "grades": dict(zip("ABC", bands.cutoffs, strict=True)),
+                "sql_cutoff": bands.sql_cutoff,
+                "capacity": bands.capacity,
+                "leads": seg.get("leads"),
+                "roc_auc": (seg.get("pooled") or {}).get("roc_auc"),
+                "note": seg.get("note"),
+            }
+        )
+    return {"column": model.segments.column, "segments": out}

@@ -24,7 +24,8 @@ counted once the minute is over.
 
 ``?by=segment`` adds the figures per segment of the model's segment column
 (:mod:`leadml.monitor.segments`), read from the segment value each score stored with the
-features the model read; a model without a segment column answers 422.
+features the model read; a model without a segment column answers 409 (the request is
+well formed; the model at hand cannot answer it).
 """
 
 from __future__ import annotations
@@ -129,10 +130,8 @@ def monitor_router() -> APIRouter:
             **UNAVAILABLE,
             403: {"description": "?tenant= names another tenant, and the key is no admin key"},
             404: {"description": "No scored leads in the window, or history turned off"},
-            422: {
-                "description": "Invalid window or tenant name, or ?by=segment on a model "
-                "without a segment column"
-            },
+            409: {"description": "?by=segment on a model without a segment column"},
+            422: {"description": "Invalid window or tenant name"},
         },
     )
     async def monitor(
@@ -159,7 +158,7 @@ def monitor_router() -> APIRouter:
             try:
                 segment_name(loaded.model, BY_SEGMENT)
             except LeadMLError as exc:
-                raise HTTPException(422, str(exc)) from None
+                raise HTTPException(409, str(exc)) from None
         try:
             start = parse_since(since)
 

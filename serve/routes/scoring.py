@@ -30,6 +30,9 @@ BUSY = {
         "request again after Retry-After seconds"
     }
 }
+#: An explanation is a profile: a lead that objected to profiling gets none (its score answer
+#: is ``scored: false`` instead, beside the batch's other leads).
+OBJECTED = {409: {"description": "The lead objected to profiling: not scored, not explained"}}
 
 
 def scoring_router(
@@ -84,13 +87,15 @@ def scoring_router(
         "/explain",
         response_model=ExplainResponse,
         summary="Explain one lead: every feature's contribution and the criterion roll-up",
-        responses={**AUTH, **BAD_INPUT},
+        responses={**AUTH, **BAD_INPUT, **OBJECTED},
     )
     async def explain(
         lead: Annotated[lead_model, Body()],  # type: ignore[valid-type]
         loaded: Served,
+        tenant: Tenant,
+        history: History,
     ) -> FastJSONResponse:
-        return FastJSONResponse(await scorer.explain(lead, loaded))
+        return FastJSONResponse(await scorer.explain(lead, loaded, tenant, history))
 
     @router.get(
         "/model",

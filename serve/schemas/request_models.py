@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
     create_model,
@@ -258,6 +259,14 @@ def lead_request_model(
         add(spec.name, _feature_type(spec, missing, floor, unanswered), description, **extra)
     for column in schema.pii:
         add(column, JsonValue, "Personal data: accepted, never used, stored or logged.")
+    if schema.opt_out and schema.opt_out not in columns:
+        values = ", ".join(schema.opt_out_values)
+        add(
+            schema.opt_out,
+            StrictBool | Text | None,
+            f"The lead objected to profiling (GDPR Art. 21) when true or one of: {values}. "
+            "Such a lead is answered scored: false, never scored or stored; never a feature.",
+        )
     if schema.time and schema.time not in columns:
         add(schema.time, JsonValue, "Creation time: date-derived ages are measured from it.")
     return create_model(  # type: ignore[call-overload]

@@ -13,6 +13,8 @@ import orjson
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from serve.schemas.opt_outs import NotScored
+
 
 class FastJSONResponse(JSONResponse):
     """JSON encoded by orjson: a scored lead with its reasons in about 2 µs instead of 30.
@@ -102,6 +104,7 @@ class CriterionDetail(Criterion):
 
 class LeadScore(BaseModel):
     lead_id: str | None
+    scored: Literal[True] = Field(True, description="true: scored (else a NotScored answer).")
     probability: float = Field(ge=0, le=1, description="Calibrated conversion probability.")
     score: int = Field(ge=0, le=100, description="The probability in percent, as CRMs show it.")
     grade: Grade
@@ -154,7 +157,7 @@ class LeadScore(BaseModel):
 
 class ScoreResponse(BaseModel):
     model_version: str
-    scores: list[LeadScore]
+    scores: list[LeadScore | NotScored]  # NotScored: the lead objected to profiling
 
 
 class FeatureContribution(BaseModel):
@@ -304,6 +307,12 @@ class ModelInfo(BaseModel):
     features: list[FeatureInfo]
     lead_id_field: str | None
     thresholds: Thresholds
+    segments: dict[str, Any] | None = Field(
+        default=None,
+        description="With a segment column: per value, the model that scores it (global or "
+        "segment:<value>), its calibration and grade bands (own or global), its SQL cut-off "
+        "and backtest ROC AUC.",
+    )
     interval: dict[str, Any] | None = Field(
         default=None,
         description="The 90 % outcome interval's cut-offs and what it was calibrated on.",
@@ -379,3 +388,9 @@ class MonitorResponse(BaseModel):
         "of: the window's served scores (counted up to 1,000,000).",
     )
     summary: list[str] = Field(description="The lines `leadml monitor` prints.")
+    segments: dict[str, Any] | None = Field(
+        default=None,
+        description="?by=segment only: column, min_leads, segments (per segment: leads, "
+        "labelled, drift, realized, estimated, baseline_roc_auc, alarms) and alarms, each "
+        "naming its segment.",
+    )

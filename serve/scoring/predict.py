@@ -88,7 +88,13 @@ def score_leads(
     if not explain:
         for lead_id, p, w in zip(lead_ids, probabilities, warnings, strict=True):
             out.append(
-                {"lead_id": lead_id, **bands.label_one(p), "model_version": version, "warnings": w}
+                {
+                    "lead_id": lead_id,
+                    "scored": True,
+                    **bands.label_one(p),
+                    "model_version": version,
+                    "warnings": w,
+                }
             )
         if detail:
             for answer, more in zip(
@@ -102,6 +108,7 @@ def score_leads(
         out.append(
             {
                 "lead_id": lead_id,
+                "scored": True,
                 **bands.label_one(p),
                 "model_version": version,
                 "framework": e.framework,

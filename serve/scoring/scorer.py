@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 import numpy as np
+from fastapi import HTTPException
 from pydantic import BaseModel
 
 from leadml.features.encoder import FeatureEncoder
@@ -22,6 +23,7 @@ from leadml.history.store import ScoreHistory
 from serve.model.holder import LoadedModel
 from serve.model.shadow import ShadowScorer
 from serve.scoring.fields import check_fields, lead_dicts, sent_fields
+from serve.scoring.objections import ObjectionCheck, keep, merged, objected_detail
 from serve.scoring.predict import INLINE_LEADS, explain_one, score_leads
 from serve.scoring.recording import add_history, admit
 
@@ -48,7 +50,7 @@ class Scored:
     def hand_to(self, shadow: ShadowScorer | None) -> None:
         """Queue the leads for the challenger (never blocks, never raises): call it once the
         answer is rendered."""
-        if shadow is not None:
+        if shadow is not None and self.leads:
             shadow.submit(self.tenant, self.leads, self.ids, self.x, self.encoder)
 
 
@@ -65,6 +67,7 @@ class LeadScorer:
         #: Leads giving fewer than this share of the model's fields are refused (None: allowed).
         self.min_share = min_share
         self.in_flight = 0
+        self.objections = ObjectionCheck()
 
     def alone(self) -> bool:
         return self.in_flight <= 1
@@ -79,8 +82,19 @@ class LeadScorer:
         explain: bool,
         full: bool,
     ) -> Scored:
-        """1 to ``max_leads`` leads scored with ``loaded`` and recorded in ``history``."""
+        """1 to ``max_leads`` leads scored with ``loaded`` and recorded in ``history``; a lead
+        that objected to profiling is answered ``scored: false`` and never reaches either."""
         dicts, ids = lead_dicts(leads, self.id_column)
+        schema = loaded.model.schema
+        aside = await self.objections.objecting(schema, history, tenant, dicts, ids)
+        if aside:
+            sent_ids = ids
+            leads, dicts, ids = keep(leads, aside), keep(dicts, aside), keep(ids, aside)
+            if not leads:
+                scores = merged([], aside, sent_ids, loaded.version)
+                answer = {"model_version": loaded.version, "scores": scores}
+                x = np.empty((0, len(loaded.model.encoder.names)))
+                return Scored(answer, tenant, [], [], x, loaded.model.encoder)
         check_fields(loaded, dicts, self.min_share, "leads")
         admit(history, ids)
         self.in_flight += 1
@@ -98,12 +112,23 @@ class LeadScorer:
             await add_history(history, tenant, scores, x, encoder, loaded.base_score)
         finally:
             self.in_flight -= 1
+        if aside:
+            scores = merged(scores, aside, sent_ids, loaded.version)
         answer = {"model_version": loaded.version, "scores": scores}
         return Scored(answer, tenant, dicts, ids, x, encoder)
 
-    async def explain(self, lead: BaseModel, loaded: LoadedModel) -> dict[str, Any]:
-        """One lead: every feature's contribution and the criterion roll-up."""
+    async def explain(
+        self,
+        lead: BaseModel,
+        loaded: LoadedModel,
+        tenant: str,
+        history: ScoreHistory | None,
+    ) -> dict[str, Any]:
+        """One lead: every feature's contribution and the criterion roll-up; a 409 for a lead
+        that objected to profiling (an explanation is a profile)."""
         dicts, ids = lead_dicts([lead], self.id_column)
+        if await self.objections.objecting(loaded.model.schema, history, tenant, dicts, ids):
+            raise HTTPException(409, objected_detail(ids[0]))
         check_fields(loaded, dicts, self.min_share, "")
         self.in_flight += 1
         try:

@@ -53,6 +53,7 @@ async function scoreText(text) {
   let leads, ignored, raws, columns;
   try { ({ leads, ignored, raws, columns } = readLeads(text)); } catch (e) { showProblems(e); return; }
   const scored = [];
+  let objected = 0; // leads that objected to profiling: answered scored: false, not shown
   progress(0, leads.length);
   for (let start = 0; start < leads.length; start += config.maxLeads) {
     const batch = leads.slice(start, start + config.maxLeads);
@@ -65,13 +66,17 @@ async function scoreText(text) {
       showProblems(e, start, batch);
       return;
     }
-    data.scores.forEach((score, i) => scored.push({ lead: batch[i], raw: raws[start + i], score }));
+    data.scores.forEach((score, i) => {
+      if (score.scored === false) objected += 1;
+      else scored.push({ lead: batch[i], raw: raws[start + i], score });
+    });
     progress(start + batch.length, leads.length);
   }
   Table.set(scored, (row) => Detail.open(row));
   Accounts.set(Table.allRows(), columns);
   Capacity.update(Table.allRows());
-  const note = ignored.length ? ` (ignored columns: ${ignored.join(", ")})` : "";
+  let note = ignored.length ? ` (ignored columns: ${ignored.join(", ")})` : "";
+  if (objected) note += `; ${plural(objected, "lead")} objected to profiling: not scored`;
   setStatus(`Scored ${plural(scored.length, "lead")}${note}`);
   setTimeout(() => progress(0, 0), 800);
   if (config.history) loadRecent();

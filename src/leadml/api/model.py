@@ -234,7 +234,9 @@ class Model:
         steps = next_steps(self.lead_model, x, met, framework)
         return steps[0] if one else steps
 
-    def monitor(self, leads: pd.DataFrame, source: str = "the leads given") -> MonitorResult:
+    def monitor(
+        self, leads: pd.DataFrame, source: str = "the leads given", by: str | None = None
+    ) -> MonitorResult:
         """Is the model still right on these leads? Drift per feature, criterion and score,
         and with their outcomes (the schema's target column) realized performance.
 
@@ -244,6 +246,8 @@ class Model:
             Recent leads, with the target column where the outcome is known.
         source : str
             How the report names them.
+        by : str, optional
+            ``"segment"``: drift and performance per segment too, alarms naming it.
 
         Returns
         -------
@@ -258,7 +262,9 @@ class Model:
         """
         from leadml.lifecycle.monitoring import monitor_frame
 
-        return monitor_frame(self.lead_model, leads, source, framework=self.settings.framework)
+        return monitor_frame(
+            self.lead_model, leads, source, framework=self.settings.framework, by=by
+        )
 
     def _title(self, lead: Lead) -> str:
         key = self.schema.id

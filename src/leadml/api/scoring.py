@@ -51,4 +51,34 @@ def score_frame(
     replaced = replaced_columns(list(frame.columns))
     if replaced:
         notes.append(f"input columns {', '.join(replaced)} were replaced by fresh scores")
-    return Scored(score_table(model, frame, explain, framework), notes)
+    if not model.schema.opt_out:
+        return Scored(score_table(model, frame, explain, framework), notes)
+    return Scored(_without_objecting(model, frame, explain, framework), notes)
+
+
+def _without_objecting(
+    model: LeadModel, frame: pd.DataFrame, explain: bool, framework: str
+) -> pd.DataFrame:
+    """``score_table`` of the leads that did not object to profiling (the schema's opt-out
+    column); an objecting lead keeps its row, in place, with ``scored`` false and no
+    probability, score or grade: the model never reads it (GDPR Art. 21)."""
+    import numpy as np
+    import pandas as pd
+
+    from leadml.explain.table import score_table
+
+    column = model.schema.opt_out
+    flagged = (
+        model.schema.opted_out(frame[column]).to_numpy(dtype=bool)
+        if column in frame.columns
+        else np.zeros(len(frame), dtype=bool)
+    )
+    frame = frame.reset_index(drop=True)
+    table = score_table(model, frame.loc[~flagged] if flagged.any() else frame, explain, framework)
+    if flagged.any():
+        table.index = np.flatnonzero(~flagged)
+        aside = frame.loc[flagged]
+        table = pd.concat([table, aside]).sort_index()[table.columns]
+    at = 1 if model.schema.id and table.columns[0] == model.schema.id else 0
+    table.insert(at, "scored", ~flagged)
+    return table.reset_index(drop=True)

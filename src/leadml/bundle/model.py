@@ -41,12 +41,13 @@ from leadml.bundle.files import (
     json_default,
     swap_in,
 )
-from leadml.bundle.routes import RowCalibrator, SegmentRoutes
+from leadml.bundle.routes import Route, RowCalibrator, SegmentRoutes
 from leadml.bundle.signing import Key, sign_bundle, verify_bundle
 from leadml.bundle.single_row import Kind, SingleRowPredictor
 from leadml.errors import ModelLoadError
 from leadml.features.encoder import FeatureEncoder
 from leadml.features.facts import ModelFacts
+from leadml.qualify.capacity import CapacityPlan, with_capacity
 from leadml.qualify.grades import GradeBands
 from leadml.schema.frameworks import Rollup, map_features
 from leadml.schema.spec import LeadSchema
@@ -198,6 +199,30 @@ class LeadModel:
         if self.segments is None:
             return self.bands
         return self.segments.bands_of(np.asarray(x).reshape(1, -1), self.bands)[0][0]
+
+    def segment_route(self, value: str) -> Route:
+        """The route of segment ``value``; a one-line error naming the known ones."""
+        from leadml.errors import LeadMLError
+
+        if self.segments is None:
+            raise LeadMLError("the model has no segment column; train with --segment COL")
+        route = self.segments.route_of(value)
+        if route is None:
+            known = ", ".join(r.value for r in self.segments.routes)
+            raise LeadMLError(f"no segment '{value}' in {self.segments.column}; known: {known}")
+        return route
+
+    def take_capacity(
+        self, plan: CapacityPlan, record: dict[str, Any], segment: str | None = None
+    ) -> GradeBands:
+        """The SQL band following capacity (``leadml thresholds --apply``): the model's, or
+        one segment's (each team its own capacity). Returns the bands changed."""
+        if segment is None:
+            self.bands = with_capacity(self.bands, plan, record)
+            return self.bands
+        route = self.segment_route(segment)
+        route.bands = with_capacity(route.bands or self.bands, plan, {**record, "segment": segment})
+        return route.bands
 
     def sql_cutoffs(self, x: np.ndarray) -> np.ndarray:
         """Per row of ``x``, the probability from which it is an SQL (its segment's bands')."""

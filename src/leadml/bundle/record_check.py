@@ -168,6 +168,10 @@ def check_novelty(spec: Any, encoder: FeatureEncoder) -> None:
             raise RecordError(f"{where} counts {held} leads, rows says {spec['rows']}")
 
 
+#: Segment profiles a reference may hold (``leadml.monitor.profile.MAX_SEGMENTS``).
+MAX_SEGMENT_PROFILES = 10
+
+
 def check_reference(spec: Any, encoder: FeatureEncoder) -> None:
     """The drift reference: every histogram well formed, the score's and grades' counts adding
     up to its rows."""
@@ -175,6 +179,11 @@ def check_reference(spec: Any, encoder: FeatureEncoder) -> None:
         return
     if not isinstance(spec, dict) or not count(spec.get("rows")):
         raise RecordError("meta.reference must be an object with rows, a whole number ≥ 0")
+    segments = spec.get("segments", {})
+    if not isinstance(segments, dict) or len(segments) > MAX_SEGMENT_PROFILES:
+        raise RecordError("meta.reference.segments must map at most ten segments to profiles")
+    for segment in segments.values():  # each segment's profile is a reference of its own
+        check_reference({k: v for k, v in segment.items() if k != "segments"}, encoder)
     features = spec.get("features", {})
     if not isinstance(features, dict):
         raise RecordError("meta.reference.features must map features to counts")

@@ -65,10 +65,12 @@ def _register() -> None:
     (``schema infer``, ``history purge``)."""
     from leadml.cli import (
         accounts,
+        audit,
         data,
         demo,
         history,
         monitor,
+        opt_outs,
         outcomes,
         registry,
         retrain,
@@ -81,6 +83,7 @@ def _register() -> None:
     app.add_typer(data.schema_app, name="schema")
     app.add_typer(history.history_app, name="history")
     app.add_typer(outcomes.outcomes_app, name="outcomes")
+    app.add_typer(opt_outs.opt_outs_app, name="opt-outs")
     for command in (
         data.generate,
         train.train,
@@ -94,6 +97,7 @@ def _register() -> None:
         thresholds.thresholds,
         retrain.retrain,
         monitor.monitor,
+        audit.audit,
         serve.serve,
         demo.demo,
     ):

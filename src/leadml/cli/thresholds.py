@@ -48,7 +48,6 @@ from leadml.qualify.capacity import (
     check_capacity,
     inflow_window,
     period_days,
-    with_capacity,
 )
 
 if TYPE_CHECKING:
@@ -65,6 +64,20 @@ class Inflow:
     times: pd.Series | None
     source: str
     notes: list[str] = field(default_factory=list)
+    #: Each lead's segment code (the model's segment feature), when the model has one.
+    segments: np.ndarray | None = None
+
+    def of_segment(self, code: float, name: str) -> Inflow:
+        """Only the leads of one segment (``--segment``)."""
+        keep = self.segments == code
+        if not keep.any():
+            raise LeadMLError(f"{self.source} holds no lead of segment {name}")
+        times = None if self.times is None else self.times[keep]
+        return Inflow(self.probability[keep], times, f"{self.source}, segment {name}", self.notes)
+
+
+def segment_codes(lead_model: LeadModel, x: np.ndarray) -> np.ndarray | None:
+    return None if lead_model.segments is None else x[:, lead_model.segments.index]
 
 
 def from_file(lead_model: LeadModel, data: str, settings: Settings, weeks: float | None) -> Inflow:
@@ -91,9 +104,12 @@ def from_file(lead_model: LeadModel, data: str, settings: Settings, weeks: float
     left_out = check_table_fields(lead_model, given, share)
     notes = [f"not in the table, scored as unknown: {', '.join(left_out)}"] if left_out else []
     with console.status(f"Scoring {len(frame):,} leads"):
-        p = lead_model.predict_proba(lead_model.matrix(frame))
+        x = lead_model.matrix(frame)
+        p = lead_model.predict_proba(x)
     times = parse_dates(frame[time], resolve_day_first(schema, frame)) if has_time else None
-    return Inflow(np.asarray(p, dtype=np.float64), times, source, notes)
+    times = None if times is None else times.reset_index(drop=True)
+    codes = segment_codes(lead_model, x)
+    return Inflow(np.asarray(p, dtype=np.float64), times, source, notes, codes)
 
 
 def from_history(
@@ -127,6 +143,11 @@ def from_history(
     same = {lead_model.version, *(c["from"] for c in lead_model.meta.get("band_changes", []))}
     other = (~scored["model_version"].isin(same)).to_numpy()
     notes = []
+    codes = None
+    if lead_model.segments is not None:  # each lead's segment, from the values stored
+        codes = segment_codes(
+            lead_model, lead_model.matrix(history_leads(lead_model, scored, window).leads)
+        )
     if other.any():
         leads = history_leads(lead_model, scored[other], window).leads
         p[other] = lead_model.predict_proba(lead_model.matrix(leads))
@@ -135,7 +156,8 @@ def from_history(
             "scored by other versions: rescored with "
             f"{lead_model.version} from the values stored (dates are not stored)"
         )
-    return Inflow(p, scored["scored_at"], f"the score history {window}", notes)
+    times = scored["scored_at"].reset_index(drop=True)
+    return Inflow(p, times, f"the score history {window}", notes, codes)
 
 
 def plan_table(plan: CapacityPlan, window: InflowWindow, title: str) -> Table:
@@ -161,7 +183,9 @@ def plan_table(plan: CapacityPlan, window: InflowWindow, title: str) -> Table:
     return table
 
 
-def apply_to_folder(folder: Path, lead_model: LeadModel, settings: Settings) -> dict[str, Any]:
+def apply_to_folder(
+    folder: Path, lead_model: LeadModel, settings: Settings, plan_cutoff: float
+) -> dict[str, Any]:
     """Rewrite the bundle folder whole (report and plots kept), signed when a key is held,
     and swap it in: readers see the old folder or the new one, never a mix."""
     from leadml.bundle.files import copy_bundle, swap_in
@@ -170,7 +194,7 @@ def apply_to_folder(folder: Path, lead_model: LeadModel, settings: Settings) -> 
     if (folder / SIGNATURE_FILE).exists() and settings.bundle_key is None:
         raise LeadMLError(f"{folder} is signed: set LEADML_BUNDLE_KEY to sign the changed bundle")
     base = str(lead_model.meta["derived_from"]["label"]).split("+sql")[0]
-    lead_model.meta["version"] = f"{base}+sql{lead_model.bands.sql_cutoff:.4f}"
+    lead_model.meta["version"] = f"{base}+sql{plan_cutoff:.4f}"
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         shutil.rmtree(staging)
@@ -211,6 +235,13 @@ def thresholds(
         bool,
         typer.Option("--apply", help="Store the cut-off as the model's SQL band (new version)."),
     ] = False,
+    segment: Annotated[
+        str | None,
+        typer.Option(
+            help="One segment's leads and SQL band: each team its own capacity.",
+            metavar="VALUE",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """The probability cut-off that sends sales about --capacity leads a period, and what it
@@ -234,21 +265,27 @@ def thresholds(
         why = "a cut-off is one sales team's capacity"
         chosen = tenants_at(url, tenant, tenants, all_tenants, why=why)
         inflow = from_history(lead_model, settings, history, since, chosen)
+    bands = lead_model.bands
+    if segment is not None:
+        route = lead_model.segment_route(segment)
+        inflow, bands = inflow.of_segment(route.code, segment), route.bands or bands
     window = inflow_window(inflow.times, len(inflow.probability), per, weeks)
     plan = capacity_plan(inflow.probability, window.periods, capacity, per)
     notes = [*inflow.notes, *([window.note] if window.note else [])]
-    current, label = lead_model.bands.sql_cutoff, lead_model.version
+    current, label = bands.sql_cutoff, lead_model.version
     result: dict[str, Any] = {
         "model": label,
         "source": inflow.source,
         "window": window.to_dict(),
         "plan": plan.to_dict(),
         "current_sql_cutoff": current,
+        "segment": segment,
         "notes": notes,
         "applied": None,
     }
     if not as_json:
-        screen.print(plan_table(plan, window, f"{label}: SQL from capacity"))
+        title = f"{label}: SQL from capacity" + (f", segment {segment}" if segment else "")
+        screen.print(plan_table(plan, window, title))
         if current is not None:
             screen.print(f"The model's SQL band now: p ≥ {current:.4f}", highlight=False)
     warn_all(notes)
@@ -259,11 +296,11 @@ def thresholds(
             if is_registry_reference(model):
                 from leadml.tracking.bands import apply_to_registry
 
-                result["applied"] = apply_to_registry(model, settings, plan, record)
+                result["applied"] = apply_to_registry(model, settings, plan, record, segment)
             else:
-                lead_model.bands = with_capacity(lead_model.bands, plan, record)
+                lead_model.take_capacity(plan, record, segment)
                 lead_model.meta = band_change(lead_model.meta, label, plan, record)
-                result["applied"] = apply_to_folder(Path(model), lead_model, settings)
+                result["applied"] = apply_to_folder(Path(model), lead_model, settings, plan.cutoff)
         say_applied(result["applied"], plan)
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))

@@ -77,6 +77,20 @@ lead_outcomes = sa.Table(
     sa.UniqueConstraint("tenant", "lead_id", name="uq_lead_outcomes_tenant_lead_id"),
 )
 
+OPT_OUTS = "lead_opt_outs"
+#: Leads that objected to profiling (GDPR Art. 21): never scored again (revision 6). The
+#: unique key is the index each scoring request's "which of these objected?" is read from.
+lead_opt_outs = sa.Table(
+    OPT_OUTS,
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("tenant", sa.String(TENANT_LENGTH), nullable=False),
+    sa.Column("lead_id", sa.String(500), nullable=False),
+    sa.Column("objected_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("tenant", "lead_id", name="uq_lead_opt_outs_tenant_lead_id"),
+)
+
 _upgrading = threading.Lock()
 
 

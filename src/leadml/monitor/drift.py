@@ -312,7 +312,7 @@ def drift_report(
         if feats and name in specs
     ]
     own = set(framework_criteria(plan.framework))
-    grades = model.bands.grade(probability)
+    grades = model.grades(probability, x)
     ref_grades = shares(np.array([reference["grades"].get(g, 0) for g in GRADES]))
     return {
         "rows": len(x),

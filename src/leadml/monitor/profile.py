@@ -193,7 +193,7 @@ def _profile(
 ) -> dict[str, Any]:
     """Features, pushes (on the rows ``few``), score and grades of the leads ``sample``."""
     names = model.encoder.names
-    grades = model.bands.grade(probability)
+    grades = model.grades(probability, sample)
     pushes = {}
     if len(few):
         pushes = framework_pushes(model, model.contributions(few)[:, : len(names)])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadml.errors import LeadMLError
-from leadml.qualify.capacity import band_change, with_capacity
+from leadml.qualify.capacity import band_change
 
 if TYPE_CHECKING:
     from leadml.bundle.model import LeadModel
@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 
 
 def apply_to_registry(
-    ref: str, settings: Settings, plan: CapacityPlan, record: dict[str, Any]
+    ref: str,
+    settings: Settings,
+    plan: CapacityPlan,
+    record: dict[str, Any],
+    segment: str | None = None,
 ) -> dict[str, Any]:
     """A new registered version of the same model beside the old one; the champion follows
     when ``ref`` named it, recorded as a promotion. Nothing existing changes before the new
@@ -52,7 +56,7 @@ def apply_to_registry(
         if (bundle / SIGNATURE_FILE).exists() and settings.bundle_key is None:
             raise LeadMLError(f"{ref} is signed: set LEADML_BUNDLE_KEY to sign the new version")
         lead_model.meta.update(identity | {"run_id": run_id or ""})
-        lead_model.bands = with_capacity(lead_model.bands, plan, record)
+        lead_model.take_capacity(plan, record, segment)
         lead_model.meta = band_change(lead_model.meta, lead_model.version, plan, record)
         lead_model.write_files(bundle)
         if settings.bundle_key is not None:
