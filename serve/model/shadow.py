@@ -304,9 +304,10 @@ class ShadowScorer:
         count = sum(len(job[1]) for job in jobs)
         try:
             model = self.loaded.model
-            probabilities = model.predict_proba(self._matrix(jobs), num_threads=1)
+            x = self._matrix(jobs)
+            probabilities = model.predict_proba(x, num_threads=1)
             scores = score_0_100(probabilities).tolist()
-            grades = model.bands.grade(probabilities).tolist()
+            grades = model.grades(probabilities, x).tolist()
             self.scored += count
             self.last_error = None  # the status says what is happening now; the log, what was
             if self.history is not None:

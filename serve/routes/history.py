@@ -28,7 +28,7 @@ from leadml.history.store import HistoryUnavailable
 from serve.deps import HistoryStore, Served, Tenant, require_key
 from serve.heavy_work import Heavy
 from serve.routes.common import AUTH, UNAVAILABLE, caught_up
-from serve.schemas.response_models import LeadHistory, RecentLeads
+from serve.schemas.history import LeadHistory, RecentLeads
 
 router = APIRouter(prefix="/v1/history", tags=["history"], dependencies=[Depends(require_key)])
 
@@ -43,6 +43,8 @@ def _rows_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         row = {k: v for k, v in r.items() if k not in ("criteria_log_odds", "id")}
+        if row.get("scored_by") is None:  # models without segments keep the old shape
+            row.pop("scored_by", None)
         row["scored_at"] = r["scored_at"].isoformat()
         out.append(row)
     return out

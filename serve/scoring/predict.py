@@ -78,7 +78,9 @@ def score_leads(
     # to the last bit with or without explanations (and to ``leadml score``); the sum of the
     # contributions agrees with it only to ~1e-15.
     probabilities = model.predict_proba(x, num_threads=1).tolist()
-    bands = model.bands
+    # Grade bands per lead: its segment's where the model has segments (and the model that
+    # scored it, ``model``); else the model's own, as they always were.
+    labels = [model.label_one(p, row) for p, row in zip(probabilities, x, strict=True)]
     sent = sent if sent is not None else [lead.keys() for lead in leads]
     warnings = [
         lead_warnings(model, lead, row, fields)
@@ -86,12 +88,12 @@ def score_leads(
     ]
     out: list[dict[str, Any]] = []
     if not explain:
-        for lead_id, p, w in zip(lead_ids, probabilities, warnings, strict=True):
+        for lead_id, label, w in zip(lead_ids, labels, warnings, strict=True):
             out.append(
                 {
                     "lead_id": lead_id,
                     "scored": True,
-                    **bands.label_one(p),
+                    **label,
                     "model_version": version,
                     "warnings": w,
                 }
@@ -103,13 +105,13 @@ def score_leads(
                 answer.update(more)
         return out, x
     explanations = explain_matrix(model, x, loaded.framework, num_threads=1)
-    for lead_id, p, e, w in zip(lead_ids, probabilities, explanations, warnings, strict=True):
+    for lead_id, label, e, w in zip(lead_ids, labels, explanations, warnings, strict=True):
         reasons, concerns = _reasons(e)
         out.append(
             {
                 "lead_id": lead_id,
                 "scored": True,
-                **bands.label_one(p),
+                **label,
                 "model_version": version,
                 "framework": e.framework,
                 "criteria": _criteria(e, loaded.criteria),
@@ -167,7 +169,7 @@ def explain_one(
     return {
         "lead_id": lead_id,
         "model_version": loaded.version,
-        **model.bands.label_one(probability),
+        **model.label_one(probability, x[0]),
         "framework": e.framework,
         "base_value": e.base_value,
         "base_score": e.base_score,

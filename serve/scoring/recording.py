@@ -80,6 +80,7 @@ async def add_history(
                 now,
                 stored,
                 **kept_criteria(s.get("criteria"), s["probability"], base_score),
+                scored_by=s.get("model"),
             )
         )
     ticket = history.record(records)

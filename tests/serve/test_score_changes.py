@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from leadml.history.changes import MIN_MOVE, OTHER
-from serve.schemas.response_models import LeadHistory
+from serve.schemas.history import LeadHistory
 from tests.support.servers import LiveServer, lead_payloads
 
 LOW, HIGH = "< 10k", "> 250k"

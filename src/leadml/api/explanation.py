@@ -160,7 +160,7 @@ def explain_one(model: LeadModel, lead: dict[str, Any], framework: str, title: s
 
     detail = explain_lead(model, lead, framework)
     row = model.encoder.encode_row(lead)
-    labels = model.bands.label_one(detail.probability)
+    labels = model.label_one(detail.probability, row)
     decided = lead_decisions(model, row, [detail.probability], [detail])[0]
     steps = list(decided["next_steps"])
     return Explanation(

@@ -164,7 +164,7 @@ def explain_command(
     x = lead_model.matrix(rows.head(1))
     explanation = explain_matrix(lead_model, x, chosen)[0]
     probability = float(lead_model.predict_proba(x)[0])
-    labels = lead_model.bands.label_one(probability)
+    labels = lead_model.label_one(probability, x[0])
     decisions = lead_decisions(lead_model, x, [probability], [explanation])[0]
     title = f"Lead {lead_id} · grade {labels['grade']} · {labels['stage']}"
     screen.print(explanation_card(explanation, title, decisions, lead_model))

@@ -38,7 +38,7 @@ def score_table(
     x = model.encoder.transform(typed)
     check_negatives(model, x)
     probability = model.predict_proba(x, num_threads=num_threads)
-    labels = model.bands.labels(probability)
+    labels = model.labels(probability, x)
     labels["warnings"] = table_warnings(model, typed, parsed, x)
     parts = [frame, labels]
     if explain:

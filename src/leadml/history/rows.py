@@ -43,6 +43,8 @@ class ScoreRecord:
     criteria: dict[str, float] | None = None
     #: The same pushes in log-odds, which a change between two scores is split by.
     criteria_log_odds: dict[str, float] | None = None
+    #: ``global`` or ``segment:<value>`` for a model with segment specialists, else None.
+    scored_by: str | None = None
 
     def row(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class ScoreRecord:
             "shadow": self.shadow,
             "criteria": self.criteria,
             "criteria_log_odds": self.criteria_log_odds,
+            "scored_by": self.scored_by,
         }
 
 
@@ -84,6 +87,7 @@ READ_COLUMNS = (
     sa.cast(lead_scores.c.features, sa.Text).label("features"),
     sa.cast(lead_scores.c.criteria, sa.Text).label("criteria"),
     sa.cast(lead_scores.c.criteria_log_odds, sa.Text).label("criteria_log_odds"),
+    lead_scores.c.scored_by,
 )
 
 
@@ -171,6 +175,7 @@ def served_row(raw: sa.Row) -> dict[str, Any] | None:
         "features": _features(raw.features),
         "criteria": _points(raw.criteria),
         "criteria_log_odds": _points(raw.criteria_log_odds),
+        "scored_by": None if raw.scored_by is None else valid_text(raw.scored_by),
     }
 
 

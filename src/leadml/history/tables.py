@@ -57,6 +57,8 @@ lead_scores = sa.Table(
     # "why did the score change" compares; null for older, unexplained and shadow scores.
     sa.Column("criteria", sa.JSON, nullable=True),
     sa.Column("criteria_log_odds", sa.JSON, nullable=True),
+    # The model that scored it, where the model has segment specialists (revision 7).
+    sa.Column("scored_by", sa.String(200), nullable=True),
     # Every read is one tenant's: its leads, or one lead of it.
     sa.Index("ix_lead_scores_tenant_lead_id", "tenant", "lead_id"),
     # A tenant's newest scores first, a page or a bounded sample at a time (revision 5).
