@@ -216,11 +216,13 @@ def lead_request_model(
     levels: dict[str, list[str]] | None = None,
     never_negative: Collection[str] = (),
 ) -> type[BaseModel]:
-    """The ``Lead`` body model: the schema's features, its id, and its PII/time columns.
+    """The ``Lead`` body model: the schema's features, its id, and its PII, audit, opt-out
+    and time columns.
 
-    PII and time columns are accepted (CRMs send whole records) but never used, stored or
-    logged; their values are declared as free JSON so they can never fail validation and be
-    echoed in an error message.
+    PII, audit and time columns are accepted (CRMs send whole records) but never used, stored
+    or logged; their values are declared as free JSON so they can never fail validation and be
+    echoed in an error message. An audit column (age, marital status) is personal data by
+    another name: it is read only by the training's fairness audit and ``leadml audit``.
     """
     levels = levels or {}
     missing, unanswered = frozenset(schema.missing_values), frozenset(schema.unanswered)
@@ -259,6 +261,9 @@ def lead_request_model(
         add(spec.name, _feature_type(spec, missing, floor, unanswered), description, **extra)
     for column in schema.pii:
         add(column, JsonValue, "Personal data: accepted, never used, stored or logged.")
+    for column in schema.audit:
+        if column not in columns:
+            add(column, JsonValue, "Fairness audit column: accepted, never used, stored or logged.")
     if schema.opt_out and schema.opt_out not in columns:
         values = ", ".join(schema.opt_out_values)
         add(

@@ -265,11 +265,22 @@ def version_label_limit() -> int:
 
 
 def check_training_record(
-    folder: Path, record: Any, encoder: FeatureEncoder, cutoffs: Sequence[float]
+    folder: Path,
+    record: Any,
+    encoder: FeatureEncoder,
+    cutoffs: Sequence[float],
+    segments: Any = None,
 ) -> None:
     """The training record (``meta`` in ``leadml.json``): every field requests read back
-    (:mod:`leadml.bundle.record_check`), once the encoder it describes is known."""
+    (:mod:`leadml.bundle.record_check`), once the encoder it describes is known.
+    ``segments``: the bundle's segment routes as stored (each segment's own cut-offs)."""
+    own = {}
+    if isinstance(segments, dict) and isinstance(segments.get("routes"), list):
+        for route in segments["routes"]:
+            bands = route.get("bands") if isinstance(route, dict) else None
+            if isinstance(bands, dict) and isinstance(bands.get("cutoffs"), list):
+                own[str(route.get("value"))] = list(bands["cutoffs"])
     try:
-        check_record(record, encoder, list(cutoffs), version_label_limit())
+        check_record(record, encoder, list(cutoffs), version_label_limit(), own)
     except RecordError as exc:
         raise _corrupt(folder, str(exc)) from None

@@ -320,7 +320,13 @@ class LeadModel:
             text = checked_model_text(folder, meta)
             check_model_header(folder, text, encoder.names)
             check_model_trees(folder, text, encoder.names)
-            check_training_record(folder, meta.get("meta", {}), encoder, meta["bands"]["cutoffs"])
+            check_training_record(
+                folder,
+                meta.get("meta", {}),
+                encoder,
+                meta["bands"]["cutoffs"],
+                meta.get("segments"),
+            )
             booster = lgb.Booster(model_str=text)
             if booster.num_feature() != len(encoder.names):
                 raise ModelLoadError(

@@ -262,15 +262,26 @@ def check_cutoffs(cutoffs: list[float], reference: Any) -> None:
 
 
 def check_record(
-    record: Any, encoder: FeatureEncoder, cutoffs: list[float], label_limit: int
+    record: Any,
+    encoder: FeatureEncoder,
+    cutoffs: list[float],
+    label_limit: int,
+    segment_cutoffs: dict[str, list[float]] | None = None,
 ) -> None:
     """Every field of the training record its readers use; ``RecordError`` naming the first
-    that is wrong."""
+    that is wrong. ``segment_cutoffs``: the segments with grade bands of their own: each
+    segment's profile is then checked against its own cut-offs (and the others' against the
+    model's), since the whole table's grades mix several bands."""
     if not isinstance(record, dict):
         raise RecordError("meta must be an object")
     check_labels(record, label_limit)
     check_label(record.get("label"))
     check_interval(record.get("interval"))
     check_novelty(record.get("novelty"), encoder)
-    check_reference(record.get("reference"), encoder)
-    check_cutoffs(cutoffs, record.get("reference"))
+    reference = record.get("reference")
+    check_reference(reference, encoder)
+    if not segment_cutoffs:
+        check_cutoffs(cutoffs, reference)
+        return
+    for value, profile in (reference or {}).get("segments", {}).items():
+        check_cutoffs(segment_cutoffs.get(value, cutoffs), profile)

@@ -42,6 +42,8 @@ from leadml.qualify.grades import GradeBands, choose_bands
 Progress = Callable[[str], None]
 #: A segment's own grade bands need at least this many leads in the headline fold.
 MIN_BAND_LEADS = 200
+#: The row of leads without a known segment value.
+MISSING = "(missing)"
 
 
 @dataclass
@@ -188,7 +190,23 @@ def judge_segments(
         report.note = _note(report, settings, specialists)
         routes.append(route)
         reports.append(report)
-    return Segmented(column, SegmentRoutes(column, index, routes), reports)
+    unplaced = _unplaced(data, backtest, codes, len(levels), settings)
+    return Segmented(column, SegmentRoutes(column, index, routes), reports + unplaced)
+
+
+def _unplaced(
+    data: Prepared, backtest: Backtest, codes: np.ndarray, levels: int, settings: Settings
+) -> list[SegmentReport]:
+    """The leads of no known segment (the value missing, or too rare to be a level): scored
+    by the global model, figures of their own so nobody is left unmeasured."""
+    rows = ~np.isin(codes, np.arange(levels))
+    if not rows.any():
+        return []
+    y = data.rows.y
+    report = SegmentReport(MISSING, int(rows.sum()), int(y[rows].sum()))
+    report.folds, report.pooled, _ = _fold_table(data, backtest, rows, settings)
+    report.note = "No segment value (missing, or too rare to be a segment): the global model."
+    return [report]
 
 
 def _eligible(codes: np.ndarray, y: np.ndarray, levels: int, settings: Settings) -> list[int]:
