@@ -360,3 +360,24 @@ def test_a_live_funnel_on_dask_learns_from_the_same_leads(client, tmp_path: Path
     assert spread_label["counts"] == label["counts"]
     assert label["counts"]["open"] > 0 and label["counts"]["young_settled"] > 0
     assert abs(spread.metrics["roc_auc"] - single.metrics["roc_auc"]) < 0.01
+
+
+def test_a_segment_column_on_dask_gives_figures_per_segment(
+    client, schema: LeadSchema, tmp_path: Path
+) -> None:
+    """Dask trains the global model with the segment as a feature and gives the figures,
+    calibration and bands per segment; specialists are one machine's (none tried here)."""
+    leads = generate_leads(4_000, seed=31, segments="different")
+    segmented = LeadSchema.from_dict({**schema.to_dict(), "segment": "region"})
+    settings = Settings(home=tmp_path, num_threads=1, backtest_folds=2, bootstrap=10)
+    parts = write_parts(leads, tmp_path / "parts")
+    spread = train_dask(parts, segmented, client, settings, track=False)
+    record = {s["value"]: s for s in spread.metrics["segments"]["segments"]}
+    assert {"APAC", "Americas", "EMEA"} <= set(record)
+    assert spread.metrics["segments"]["specialists"] == []
+    for value in ("APAC", "Americas", "EMEA"):
+        assert record[value]["leads"] == (leads["region"] == value).sum()
+        assert record[value]["specialist"] is None and "not tried" in record[value]["note"]
+        assert len(record[value]["folds"]) == len(spread.metrics["backtest"]["folds"])
+    scored = spread.model.score_frame(leads.head(200))
+    assert set(scored["model"]) == {"global"}

@@ -134,6 +134,11 @@ def test_each_lead_is_routed_by_its_segment(different) -> None:
         one = model.score_one(sample.iloc[i].to_dict())
         assert one["model"] == scored["model"].iloc[i]
         assert one["probability"] == pytest.approx(scored["probability"].iloc[i], abs=1e-12)
+    # leadml score's table (the CSV) says which model scored each lead
+    from leadml.api.scoring import score_frame
+
+    table = score_frame(model, sample.head(300)).table
+    assert (table["model"] == scored["model"].head(300).to_numpy()).all()
     # each segment's own bands: APAC's leads are graded among APAC's leads
     segments = by_value(result)
     if segments["APAC"]["bands"] == "own":
