@@ -27,6 +27,7 @@ from leadml.cli.options import (
     warn_all,
 )
 from leadml.cli.render import backtest_table, console, grades_table, metrics_table, screen
+from leadml.cli.segments_view import show_duties
 from leadml.cli.shell import project_settings
 from leadml.counts import plural
 from leadml.data.resolve import OutcomeOptions
@@ -278,6 +279,7 @@ def show_result(result: TrainResult, settings: Settings) -> None:
     screen.print(backtest_table(result.metrics))
     screen.print(metrics_table(result.metrics))
     screen.print(grades_table(result.metrics["grades"]))
+    show_duties(result.metrics)
     meta = result.model.meta
     verdict = result.metrics.get("verdict") or {}
     aliases = "alias challenger"

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from leadml.bundle.files import replace_folder
@@ -199,7 +200,11 @@ def finish_training(
     model.meta["novelty"] = novelty_spec(encoder, data.rows.x, seed=settings.seed)
     judged = backtest.judged
     model.meta["interval"] = fit_outcome_interval(backtest.honest[judged], data.rows.y[judged])
-    audit = training_audit(model, data, backtest, settings)
+    seen = np.full(len(data.rows.y), np.nan)
+    seen[head.test] = p_bands
+    if segmented is not None:
+        seen = segmented.headline_p
+    audit = training_audit(model, data, backtest, settings, seen)
     if audit is not None:
         say("Auditing fairness by " + ", ".join(data.schema.audit))
         metrics["audit"] = audit

@@ -75,6 +75,10 @@ class Segmented:
     column: str
     routes: SegmentRoutes
     reports: list[SegmentReport]
+    #: Every lead's probability as its segment's bands were chosen on (its route's
+    #: calibrator on the shipped scale), NaN outside the headline fold: what the fairness
+    #: audit selects at the SQL cut-off.
+    headline_p: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +157,8 @@ def judge_segments(
     eligible = _eligible(codes, y, len(levels), settings) if specialists else []
     routes, reports = [], []
     shipped = 0
+    seen = np.full(len(y), np.nan)
+    seen[head] = calibrator(global_scale[head])  # leads of no segment: the global way
     for code, value in enumerate(levels):
         rows = codes == code
         report = SegmentReport(value, int(rows.sum()), int(y[rows].sum()))
@@ -181,6 +187,7 @@ def judge_segments(
         route_cal = route.calibrator or calibrator
         at_head = head[rows[head]]
         at_head = at_head[np.isfinite(scale[at_head])]
+        seen[at_head] = route_cal(scale[at_head])
         if len(at_head) >= MIN_BAND_LEADS and 0 < y[at_head].sum() < len(at_head):
             p = route_cal(scale[at_head])
             route.bands, table, _strict = choose_bands(p, y[at_head], settings.grade_shares)
@@ -191,7 +198,8 @@ def judge_segments(
         routes.append(route)
         reports.append(report)
     unplaced = _unplaced(data, backtest, codes, len(levels), settings)
-    return Segmented(column, SegmentRoutes(column, index, routes), reports + unplaced)
+    routes_ = SegmentRoutes(column, index, routes)
+    return Segmented(column, routes_, reports + unplaced, seen)
 
 
 def _unplaced(
@@ -239,5 +247,11 @@ def _note(report: SegmentReport, settings: Settings, tried: bool) -> str:
         verdict = f"Specialist ({spec['best']}) shipped: {figure}"
     else:
         verdict = f"Global model kept: the specialist ({spec['best']}) scored {figure}"
-        verdict += ", an interval that does not exclude zero" if diff > 0 else ": no better"
+        if diff <= 0:
+            verdict += ": no better"
+        elif low <= 0:
+            verdict += ", an interval that does not exclude zero"
+        else:
+            verdict += ", but its probabilities were worse (log loss "
+            verdict += f"{spec['log_loss_difference']:+.4f})"
     return f"{verdict}; calibration {report.calibration}, bands {report.bands}."
