@@ -7,6 +7,8 @@ a 409 (its setting, which no retry changes; such a server still refuses a lead w
 carries the schema's opt-out flag), while a history database that is away is a 503 with
 Retry-After. The work runs on the heavy-work writer's thread, never on the event loop, by
 :func:`leadml.history.opt_outs.record_posted_opt_outs`; this route parses, hands over, answers.
+This server refuses the posted leads from the moment the post arrives
+(:meth:`serve.scoring.known_objections.KnownObjections.recording`), others within a second.
 """
 
 from typing import Annotated
@@ -23,6 +25,7 @@ from serve.heavy_work import Heavy
 from serve.routes.common import AUTH, BAD_INPUT
 from serve.schemas.opt_outs import MAX_OPT_OUTS, OptOutsRequest, OptOutsResponse
 from serve.schemas.response_models import FastJSONResponse
+from serve.scoring.known_objections import known_to
 
 HISTORY_OFF = (
     "score history is turned off on this server: objections are kept in the history, so there "
@@ -59,7 +62,8 @@ async def record(
         raise HTTPException(409, HISTORY_OFF)
     opt_outs = [OptOut(o.lead_id, o.at) for o in body.opt_outs]
     try:
-        result = await heavy.write(record_posted_opt_outs, history, tenant, opt_outs)
+        with known_to(history).recording(tenant, [o.lead_id for o in opt_outs]):
+            result = await heavy.write(record_posted_opt_outs, history, tenant, opt_outs)
     except (SQLAlchemyError, HistoryUnavailable) as exc:
         if isinstance(exc, SQLAlchemyError):
             why = error_line(exc, history.url)

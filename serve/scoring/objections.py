@@ -2,32 +2,26 @@
 
 A lead objected when its body carries the model schema's ``opt_out`` field with an objecting
 value, or when its id is in the tenant's opt-out table (``POST /v1/opt-outs``, ``leadml
-opt-outs import``): one indexed query per request, off the event loop. Such a lead is answered
-``scored: false`` with the reason: the model never reads it, the history never stores it and
-the shadow challenger never sees it.
+opt-outs import``), as the server's in-memory copy of it knows
+(:mod:`serve.scoring.known_objections`: a set lookup, never more than ``REFRESH_S`` behind the
+table, at once for this server's own posts). Such a lead is answered ``scored: false`` with the
+reason: the model never reads it, the history never stores it and the shadow challenger never
+sees it.
 
 Scoring never fails because of the history database (its writes wait in a queue): when the
-table cannot be read, the request is scored with the flags the leads carry, and the check is
-skipped for ``BACKOFF_S`` (logged once), as the history's own reads back off.
+table cannot be read, the request is checked against the objections last read and the flags the
+leads carry, and the table is not asked again for a while (logged), as the history's own reads
+back off.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
-import anyio
-from sqlalchemy.exc import SQLAlchemyError
-
-from leadml.history.opt_outs import REASON, objected
+from leadml.history.opt_outs import REASON
 from leadml.history.store import ScoreHistory
 from leadml.schema.spec import LeadSchema
-
-log = logging.getLogger("leadml.history")
-
-#: How long the table is not asked again after it could not be read.
-BACKOFF_S = 5.0
+from serve.scoring.known_objections import known_to
 
 
 def flagged(schema: LeadSchema, lead: dict[str, Any]) -> bool:
@@ -40,37 +34,20 @@ def not_scored(lead_id: str | None, model_version: str) -> dict[str, Any]:
     return {"lead_id": lead_id, "scored": False, "reason": REASON, "model_version": model_version}
 
 
-class ObjectionCheck:
-    """Which leads of a request objected; remembers a failed table read to back off."""
-
-    def __init__(self) -> None:
-        self._paused_until = 0.0
-
-    async def objecting(
-        self,
-        schema: LeadSchema,
-        history: ScoreHistory | None,
-        tenant: str,
-        leads: list[dict[str, Any]],
-        ids: list[str | None],
-    ) -> set[int]:
-        """Positions of the leads that objected, by their body's flag or the tenant's table."""
-        out = {i for i, lead in enumerate(leads) if flagged(schema, lead)}
-        asked = [i for i in ids if i is not None]
-        if history is None or not asked or time.monotonic() < self._paused_until:
-            return out
-        try:
-            found = await anyio.to_thread.run_sync(objected, history.engine, tenant, asked)
-        except SQLAlchemyError as exc:
-            self._paused_until = time.monotonic() + BACKOFF_S
-            log.warning(
-                "opt-out table cannot be read (%s): leads scored on their own opt-out flag "
-                "for %g s",
-                type(exc).__name__,
-                BACKOFF_S,
-            )
-            return out
-        return out | {i for i, lead_id in enumerate(ids) if lead_id in found}
+async def objecting(
+    schema: LeadSchema,
+    history: ScoreHistory | None,
+    tenant: str,
+    leads: list[dict[str, Any]],
+    ids: list[str | None],
+) -> set[int]:
+    """Positions of the leads that objected, by their body's flag or the tenant's table."""
+    out = {i for i, lead in enumerate(leads) if flagged(schema, lead)}
+    asked = [i for i in ids if i is not None]
+    if history is None or not asked:
+        return out
+    found = await known_to(history).among(tenant, asked)
+    return out | {i for i, lead_id in enumerate(ids) if lead_id in found}
 
 
 def merged(

@@ -23,7 +23,7 @@ from leadml.history.store import ScoreHistory
 from serve.model.holder import LoadedModel
 from serve.model.shadow import ShadowScorer
 from serve.scoring.fields import check_fields, lead_dicts, sent_fields
-from serve.scoring.objections import ObjectionCheck, keep, merged, objected_detail
+from serve.scoring.objections import keep, merged, objected_detail, objecting
 from serve.scoring.predict import INLINE_LEADS, explain_one, score_leads
 from serve.scoring.recording import add_history, admit
 
@@ -67,7 +67,6 @@ class LeadScorer:
         #: Leads giving fewer than this share of the model's fields are refused (None: allowed).
         self.min_share = min_share
         self.in_flight = 0
-        self.objections = ObjectionCheck()
 
     def alone(self) -> bool:
         return self.in_flight <= 1
@@ -86,7 +85,7 @@ class LeadScorer:
         that objected to profiling is answered ``scored: false`` and never reaches either."""
         dicts, ids = lead_dicts(leads, self.id_column)
         schema = loaded.model.schema
-        aside = await self.objections.objecting(schema, history, tenant, dicts, ids)
+        aside = await objecting(schema, history, tenant, dicts, ids)
         if aside:
             sent_ids = ids
             leads, dicts, ids = keep(leads, aside), keep(dicts, aside), keep(ids, aside)
@@ -127,7 +126,7 @@ class LeadScorer:
         """One lead: every feature's contribution and the criterion roll-up; a 409 for a lead
         that objected to profiling (an explanation is a profile)."""
         dicts, ids = lead_dicts([lead], self.id_column)
-        if await self.objections.objecting(loaded.model.schema, history, tenant, dicts, ids):
+        if await objecting(loaded.model.schema, history, tenant, dicts, ids):
             raise HTTPException(409, objected_detail(ids[0]))
         check_fields(loaded, dicts, self.min_share, "")
         self.in_flight += 1

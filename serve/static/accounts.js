@@ -184,6 +184,7 @@ const Views = (() => {
 // The capacity cut-off (GET /v1/model's thresholds, when `leadml thresholds --apply` set one):
 // what sales can work, the inflow it was read from, the score SQL starts at, and how many of
 // the loaded leads are at or above it (by probability, exactly as the server gives "SQL").
+// With a segment chosen in the filter: that segment's cut-off against that segment's leads.
 const Capacity = (() => {
   const PER = { day: "a day", week: "a week", month: "a month" };
   const amount = (n) => (typeof n === "number" && Number.isFinite(n)
@@ -199,7 +200,10 @@ const Capacity = (() => {
 
   function show(info, rows) {
     const line = $("capacity-line");
-    const bands = bandsOf(info);
+    const segment = Segments.chosen();
+    const seg = segment ? Segments.find(segment) : undefined;
+    if (seg) rows = rows.filter((r) => Segments.rowValue(r) === segment);
+    const bands = seg ? bandsOf({ thresholds: seg }) : bandsOf(info);
     if (!bands) { line.hidden = true; line.replaceChildren(); return; }
     const cut = bands.sql_cutoff;
     const cap = bands.capacity || {};
@@ -212,7 +216,7 @@ const Capacity = (() => {
     const here = el("span", "capacity-here", `${count(above)} of ${plural(rows.length, "lead")} here at or above it`);
     here.dataset.above = above;
     here.dataset.total = rows.length;
-    line.replaceChildren(el("strong", "", "Capacity: "), el("span", "capacity-text", parts.join("; ")), document.createTextNode(" · "), here);
+    line.replaceChildren(el("strong", "", seg ? `Capacity (${segment}): ` : "Capacity: "), el("span", "capacity-text", parts.join("; ")), document.createTextNode(" · "), here);
     line.dataset.cutoff = String(cut);
     line.hidden = false;
   }

@@ -75,6 +75,7 @@ async function scoreText(text) {
   Table.set(scored, (row) => Detail.open(row));
   Accounts.set(Table.allRows(), columns);
   Capacity.update(Table.allRows());
+  Segments.load(); // after the capacity line's fresh GET /v1/model: the same answer
   let note = ignored.length ? ` (ignored columns: ${ignored.join(", ")})` : "";
   if (objected) note += `; ${plural(objected, "lead")} objected to profiling: not scored`;
   setStatus(`Scored ${plural(scored.length, "lead")}${note}`);
@@ -93,6 +94,11 @@ async function loadRecent() {
       const button = el("button", "", `${row.lead_id} · ${row.score} ${row.grade}`);
       button.type = "button";
       button.dataset.leadId = row.lead_id;
+      const segment = Segments.valueOf(row.features);
+      if (segment) {
+        button.append(el("span", "muted", ` · ${segment}`));
+        if (Segments.isSpecialist(row.scored_by)) button.append(" ", Segments.specialistMark(segment, row.scored_by));
+      }
       button.addEventListener("click", () => explainRecent(row));
       item.append(button);
       list.append(item);
@@ -178,8 +184,12 @@ async function loadMonitor() {
   }
 }
 
+// The segment column, filter and panel, for a model with a segment column; the recent list
+// waits for it (never more than the one GET it takes) to show each lead's segment.
+// Not asked before a key is given where one is needed: a 401 would say nothing.
+const segmentsLoaded = !config.authRequired || $("api-key").value.trim() ? Segments.load() : Promise.resolve();
 if (config.history) {
   $("refresh-recent").addEventListener("click", loadRecent);
   $("monitor-button").addEventListener("click", loadMonitor);
-  loadRecent();
+  segmentsLoaded.then(loadRecent);
 }

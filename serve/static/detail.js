@@ -44,7 +44,12 @@ const Detail = (() => {
     }
     if (isUnfamiliar(s)) parts.push(unfamiliarFlag(s));
     if (note) parts.push(el("p", "muted note", note));
-    if (id && s.model_version) parts.push(el("p", "muted note", `Scored by ${s.model_version}`));
+    if (id && s.model_version) {
+      const by = el("p", "muted note", `Scored by ${s.model_version}`);
+      const routed = Segments.modelOf(s);
+      if (Segments.isSpecialist(routed)) by.append(" · ", Segments.specialistMark("", routed));
+      parts.push(by);
+    }
     return parts;
   }
 

@@ -1,13 +1,14 @@
 // The scores table: one row per lead, sorted by a clicked header, filtered by grade, stage,
-// each criterion's verdict, unfamiliar leads and a text search, drawn a page (config.pageRows)
-// at a time, and exported as CSV (every row that passes the filters, in the table's order, all
-// pages). The account view and the capacity line are in accounts.js.
+// each criterion's verdict, unfamiliar leads, the segment (segments.js) and a text search,
+// drawn a page (config.pageRows) at a time, and exported as CSV (every row that passes the
+// filters, in the table's order, all pages). The account view and the capacity line are in
+// accounts.js.
 "use strict";
 
 const Table = (() => {
   const pageRows = config.pageRows || 100;
   // Sorting "best first" on the first click: high scores, A before D, strong pushes.
-  const FIRST_DIRECTION = { lead_id: 1, score: -1, grade: 1, stage: -1, fit: -1, engagement: -1, reason: 1 };
+  const FIRST_DIRECTION = { lead_id: 1, segment: 1, score: -1, grade: 1, stage: -1, fit: -1, engagement: -1, reason: 1 };
   const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
   let rows = [];      // {index, lead, raw, score, id, haystack}
   let shown = [];     // rows passing the filters, in table order
@@ -30,6 +31,7 @@ const Table = (() => {
   function value(row, key) {
     const s = row.score;
     if (key === "lead_id") return row.id;
+    if (key === "segment") return Segments.rowValue(row);
     if (key === "score") return scoreOf(s);
     if (key === "grade") return s.grade || "";
     if (key === "stage") return stageRank.get(s.stage) ?? -1;
@@ -57,6 +59,7 @@ const Table = (() => {
       stage: $("filter-stage").value,
       criteria,
       unfamiliar: $("filter-unfamiliar").checked,
+      segment: Segments.chosen(),
       words: $("search").value.trim().toLowerCase().split(/\s+/).filter(Boolean),
     };
   }
@@ -66,6 +69,7 @@ const Table = (() => {
     if (f.grade && s.grade !== f.grade) return false;
     if (f.stage && s.stage !== f.stage) return false;
     if (f.unfamiliar && !isUnfamiliar(s)) return false;
+    if (f.segment && Segments.rowValue(row) !== f.segment) return false;
     for (const [name, verdict] of f.criteria) if (verdictOf(criterionOf(s, name)) !== verdict) return false;
     return f.words.every((w) => row.haystack.includes(w));
   }
@@ -121,7 +125,9 @@ const Table = (() => {
       mark.title = ["Unfamiliar: unlike the leads the model learned from", ...unfamiliarReasons(s)].join("\n");
       who.append(mark);
     }
-    tr.append(who, score, grade, el("td", "stage", s.stage || "–"), numberCell(s, "fit"), numberCell(s, "engagement"));
+    tr.append(who);
+    if (Segments.column()) tr.append(Segments.cell(row));
+    tr.append(score, grade, el("td", "stage", s.stage || "–"), numberCell(s, "fit"), numberCell(s, "engagement"));
     for (const [name, label] of config.criteria) tr.append(criterionCell(s, name, label));
     tr.append(el("td", "reason", topReason(s) || "–"));
     return tr;
@@ -135,7 +141,7 @@ const Table = (() => {
     $("rows").replaceChildren(...slice.map(rowNode));
     if (!slice.length) {
       const td = el("td", "muted empty", "No lead matches these filters.");
-      td.colSpan = 7 + config.criteria.length;
+      td.colSpan = 7 + config.criteria.length + (Segments.column() ? 1 : 0);
       const tr = el("tr");
       tr.append(td);
       $("rows").append(tr);
@@ -211,12 +217,16 @@ const Table = (() => {
   // after the usual columns (the same names as `leadml score --explain`'s).
   function exportRows(withDecisions = false) {
     const names = config.criteria.map(([name]) => name);
+    const segment = Segments.column();
     const header = ["lead_id", "score", "grade", "stage"];
+    if (segment) header.push(segment, "model"); // as `leadml score` names the routing
     for (const name of names) header.push(name, `${name}_points`);
     header.push("qualified", "reasons", "concerns", "questions", "warnings");
     if (withDecisions) header.push("fit", "engagement", "next_steps", "certainty", "unfamiliar", "unfamiliar_reasons");
-    const body = shown.map(({ score: s }) => {
+    const body = shown.map((row) => {
+      const s = row.score;
       const line = [s.lead_id ?? "", scoreOf(s), s.grade, s.stage];
+      if (segment) line.push(Segments.rowValue(row), Segments.modelOf(s));
       for (const name of names) {
         const c = criterionOf(s, name);
         line.push(VERDICTS[verdictOf(c)], hasPoints(c) ? Math.round(c.points * 10) / 10 : "");
@@ -268,12 +278,36 @@ const Table = (() => {
     apply();
   }
 
-  for (const th of document.querySelectorAll("#scores th[data-sort]")) {
+  function sortable(th) {
     th.querySelector("button").addEventListener("click", () => {
       const key = th.dataset.sort;
       sort = sort.key === key ? { key, dir: -sort.dir } : { key, dir: FIRST_DIRECTION[key] ?? -1 };
       apply();
     });
+  }
+  for (const th of document.querySelectorAll("#scores th[data-sort]")) sortable(th);
+
+  // The segment column, after the lead's id, only for a model with a segment column (named
+  // by segments.js once GET /v1/model answers; null takes it away after a reload).
+  function showSegments(name) {
+    let th = document.querySelector('#scores th[data-sort="segment"]');
+    if (name && !th) {
+      th = el("th");
+      th.dataset.sort = "segment";
+      const button = el("button");
+      button.type = "button";
+      th.append(button);
+      sortable(th);
+      document.querySelector('#scores th[data-sort="lead_id"]').after(th);
+    } else if (!name && th) {
+      th.remove();
+      if (sort.key === "segment") sort = { key: "score", dir: -1 };
+    }
+    if (name) {
+      th.querySelector("button").textContent = config.fields[name] ? config.fields[name].display : name;
+      th.title = `The lead's ${name}: ◆ where its segment's specialist scored it, not the global model`;
+    }
+    if (rows.length) apply(true);
   }
   for (const c of filterControls()) c.addEventListener("change", () => apply());
   let typing = null;
@@ -297,5 +331,5 @@ const Table = (() => {
     if (tr && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); choose(tr); }
   });
 
-  return { set, clear, shownRows: () => shown, allRows: () => rows, exportRows };
+  return { set, clear, shownRows: () => shown, allRows: () => rows, exportRows, showSegments };
 })();

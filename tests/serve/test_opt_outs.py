@@ -2,24 +2,37 @@
 ``POST /v1/opt-outs``, loses its stored scores and is answered ``scored: false`` from then on,
 with nothing added to the history; a lead whose body carries the schema's opt-out flag is
 never scored either; other leads of the batch are scored as usual; resending changes nothing;
-bad bodies are one-line 422s; tenants are kept apart.
+bad bodies are one-line 422s; tenants are kept apart. The server's in-memory copy of the table:
+its own post refused at once, an import elsewhere within the refresh interval, a row committed
+late under a lower id caught, a tenant with too many objections asked per batch, the last copy
+used while the table cannot be read.
 
 One cheap model of 3,000 synthetic leads with an ``objected`` column serves every test."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import numpy as np
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from leadml.data.synthetic import generate_leads
+from leadml.history.opt_outs import OptOut, record_opt_outs, record_opt_outs_at
+from leadml.history.store import ScoreHistory
+from leadml.history.tables import lead_opt_outs
 from leadml.modeling.train import train_leads
 from leadml.schema.spec import LeadSchema
 from serve.schemas.response_models import ScoreResponse
+from serve.scoring import known_objections
+from serve.scoring.known_objections import KnownObjections
 from tests.support.servers import LiveServer, serve_settings
 from tests.support.training import cheap_settings
 
@@ -171,3 +184,75 @@ def test_keys_and_no_history(http: httpx.Client, tmp_path: Path, objecting_bundl
             assert flagged["scored"] is False
     finally:
         off.stop()
+
+
+def test_own_post_refused_at_once(http: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The copy never goes stale in this test: only the post itself can make O-1 refused.
+    monkeypatch.setattr(known_objections, "REFRESH_S", 3600.0)
+    (before,) = score(http, [{"lead_id": "O-1", **LEAD}], A)
+    assert before["scored"] is True
+    assert opt_out(http, {"opt_outs": [{"lead_id": "O-1"}]}, A).status_code == 200
+    (after,) = score(http, [{"lead_id": "O-1", **LEAD}], A)
+    assert after["scored"] is False
+    assert http.post("/v1/explain", json={"lead_id": "O-1", **LEAD}, headers=A).status_code == 409
+
+
+def test_import_elsewhere_honoured_within_the_refresh(
+    server: LiveServer, http: httpx.Client
+) -> None:
+    (before,) = score(http, [{"lead_id": "I-1", **LEAD}], A)
+    assert before["scored"] is True  # the copy is read and fresh now
+    # As `leadml opt-outs import` (or another server) does: straight into the database.
+    result = record_opt_outs_at(server.history.url, "crm-a", [OptOut("I-1")])
+    assert result.recorded == 1
+    written = time.monotonic()
+    while score(http, [{"lead_id": "I-1", **LEAD}], A)[0]["scored"]:
+        assert time.monotonic() - written < known_objections.REFRESH_S + 2.0, "never honoured"
+        time.sleep(0.05)
+    assert score(http, [{"lead_id": "I-2", **LEAD}], A)[0]["scored"] is True
+
+
+def _among(known: KnownObjections, tenant: str, ids: list[str]) -> set[str]:
+    return anyio.run(known.among, tenant, ids)
+
+
+def test_copy_catches_late_rows_and_big_tenants(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keeper = ScoreHistory(f"sqlite:///{tmp_path / 'h.db'}", days=None)
+    keeper.start()
+    try:
+        monkeypatch.setattr(known_objections, "REFRESH_S", 0.0)  # every lookup catches up
+        known = KnownObjections(keeper)
+        with keeper.engine.begin() as conn:  # row 10 first, then row 5 committed late
+            conn.execute(sa.insert(lead_opt_outs), [_row(10, "L10")])
+        assert _among(known, "t", ["L5", "L10"]) == {"L10"}
+        with keeper.engine.begin() as conn:
+            conn.execute(sa.insert(lead_opt_outs), [_row(5, "L5")])
+        assert _among(known, "t", ["L5", "L10", "L7"]) == {"L5", "L10"}
+        with pytest.raises(RuntimeError), known.recording("t", ["L8"]):
+            assert _among(known, "t", ["L8", "L7"]) == {"L8"}  # refused while being recorded
+            raise RuntimeError("the database refused the post")
+        assert _among(known, "t", ["L8"]) == set()  # the post failed: the table decides
+        # Too many to keep: asked per batch, and still right.
+        monkeypatch.setattr(known_objections, "MAX_IDS", 2)
+        record_opt_outs(keeper.engine, "t", [OptOut("L1")])
+        assert _among(known, "t", ["L1", "L5", "L7"]) == {"L1", "L5"}
+        assert known._tenants["t"].ids is None
+        # The table cannot be read: the last copy still refuses what it knew.
+        monkeypatch.setattr(known_objections, "MAX_IDS", 200_000)
+        other = KnownObjections(keeper)
+        assert _among(other, "t", ["L1", "L7"]) == {"L1"}
+
+        def broken(*_: Any) -> Any:
+            raise OperationalError("SELECT", {}, Exception("database is away"))
+
+        monkeypatch.setattr(known_objections, "objections_since", broken)
+        assert _among(other, "t", ["L1", "L5", "L7"]) == {"L1", "L5"}
+        assert other._paused_until > time.monotonic()
+    finally:
+        keeper.close()
+
+
+def _row(row: int, lead_id: str) -> dict[str, Any]:
+    return {"id": row, "tenant": "t", "lead_id": lead_id, "recorded_at": datetime.now(UTC)}

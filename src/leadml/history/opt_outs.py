@@ -6,7 +6,9 @@ An objection arrives from the CRM (``POST /v1/opt-outs``, ``leadml opt-outs impo
 kept per tenant, as scores are: the same lead id in two CRMs is two people. Recording one
 erases the lead's stored scores and outcomes by :mod:`leadml.history.erase`'s rule (the one
 ``leadml history erase`` follows), and from then on every scoring request asks
-:func:`objected` which of its leads objected: one indexed query per batch.
+:func:`objected` which of its leads objected (a server keeps a copy of the table in memory,
+caught up by :func:`objections_since`; a tenant with too many objections for it is asked per
+batch).
 
 CRMs resend their whole opt-out list on every sync: an objection already recorded is counted,
 never stored twice, and its first time is kept. Nothing here withdraws an objection: it is
@@ -77,6 +79,22 @@ def objected(engine: sa.Engine, tenant: str, lead_ids: Sequence[str]) -> set[str
             query = sa.select(c.lead_id).where(c.tenant == tenant, c.lead_id.in_(chunk))
             found.update(conn.scalars(query))
     return found
+
+
+def objections_since(
+    engine: sa.Engine, tenant: str, after: int, limit: int
+) -> tuple[list[tuple[int, str]], int]:
+    """The tenant's objections stored under a row id above ``after`` (at most ``limit``, by
+    id), then how many the tenant has in all: what a server's in-memory copy of the table
+    reads to catch up. The rows are read before the count, so when the copy plus these rows
+    holds as many leads as the count, it holds every one (objections are never deleted).
+    Raises ``SQLAlchemyError`` when the database cannot be read."""
+    c = lead_opt_outs.c
+    rows = sa.select(c.id, c.lead_id).where(c.tenant == tenant, c.id > after)
+    count = sa.select(sa.func.count()).select_from(lead_opt_outs).where(c.tenant == tenant)
+    with engine.connect() as conn:
+        found = [(int(i), str(lead)) for i, lead in conn.execute(rows.order_by(c.id).limit(limit))]
+        return found, int(conn.scalar(count) or 0)
 
 
 def held(engine: sa.Engine, tenant: str, lead_ids: Sequence[str]) -> list[str]:
