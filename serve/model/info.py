@@ -103,6 +103,7 @@ def segment_info(model: LeadModel) -> dict[str, Any] | None:
                 "bands": "own" if route.bands is not None else "global",
                 "grades": dict(zip("ABC", bands.cutoffs, strict=True)),
                 "sql_cutoff": bands.sql_cutoff,
+                "sql_from": bands.sql_from,
                 "capacity": bands.capacity,
                 "leads": seg.get("leads"),
                 "roc_auc": (seg.get("pooled") or {}).get("roc_auc"),

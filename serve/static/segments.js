@@ -8,7 +8,6 @@
 
 const Segments = (() => {
   let info = null;   // {column, segments: [{value, model, sql_cutoff, roc_auc, ...}]}, or null
-  let stages = {};   // grade → stage (GET /v1/model's thresholds), for the SQL cut-off
 
   const column = () => (info ? info.column : null);
   const chosen = () => (info ? $("filter-segment").value : "");
@@ -49,12 +48,10 @@ const Segments = (() => {
     return td;
   }
 
-  // Where SQL starts for the segment: its capacity cut-off, else its lowest SQL grade.
+  // Where SQL starts for the segment, as the server says (GradeBands.sql_from: its capacity
+  // cut-off, else its lowest SQL grade).
   function sqlFrom(seg) {
-    if (typeof seg.sql_cutoff === "number" && Number.isFinite(seg.sql_cutoff)) return seg.sql_cutoff;
-    const grades = seg.grades || {};
-    const cuts = Object.keys(grades).filter((g) => stages[g] === "SQL").map((g) => grades[g]);
-    const cut = cuts.length ? Math.min(...cuts) : grades.A;
+    const cut = seg.sql_from;
     return typeof cut === "number" && Number.isFinite(cut) ? cut : null;
   }
 
@@ -81,7 +78,6 @@ const Segments = (() => {
   function setup(data) {
     const found = data && data.segments && typeof data.segments.column === "string" ? data.segments : null;
     info = found ? { column: found.column, segments: Array.isArray(found.segments) ? found.segments : [] } : null;
-    stages = (data && data.thresholds && data.thresholds.stages) || {};
     const select = $("filter-segment");
     const keep = select.value;
     const all = el("option", "", "all segments");
