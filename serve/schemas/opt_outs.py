@@ -7,12 +7,11 @@ as ISO 8601 text, and the count checked before any row, so 20,000 rows give one 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
-from serve.schemas.outcomes import LeadId, OutcomeTime
+from serve.schemas.outcomes import LeadId, OutcomeTime, count_check
 
 #: Objections per request at most: an objection also erases what the history kept of the
 #: lead, one lead at a time, so a post is kept short; a CRM sends its list in pages.
@@ -31,18 +30,7 @@ class LeadOptOut(BaseModel):
     )
 
 
-def _count(value: Any) -> Any:
-    """The count is checked before any row, so 20,000 rows give one error, not 20,000."""
-    if isinstance(value, list):
-        if not value:
-            raise PydanticCustomError("too_few_opt_outs", "send at least one opt-out")
-        if len(value) > MAX_OPT_OUTS:
-            raise PydanticCustomError(
-                "too_many_opt_outs",
-                "{count} opt-outs in one request; at most {limit} are accepted: split them",
-                {"count": len(value), "limit": MAX_OPT_OUTS},
-            )
-    return value
+_count = count_check("opt_outs", "opt-out", "opt-outs", MAX_OPT_OUTS)
 
 
 class OptOutsRequest(BaseModel):

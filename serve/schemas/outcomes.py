@@ -7,6 +7,7 @@ and the count checked before any row, so 20,000 rows give one error, not 20,000.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -85,18 +86,26 @@ class LeadOutcome(BaseModel):
     )
 
 
-def _count(value: Any) -> Any:
-    """The count is checked before any row, so 20,000 rows give one error, not 20,000."""
-    if isinstance(value, list):
-        if not value:
-            raise PydanticCustomError("too_few_outcomes", "send at least one outcome")
-        if len(value) > MAX_OUTCOMES:
-            raise PydanticCustomError(
-                "too_many_outcomes",
-                "{count} outcomes in one request; at most {limit} are accepted: split them",
-                {"count": len(value), "limit": MAX_OUTCOMES},
-            )
-    return value
+def count_check(kind: str, one: str, many: str, limit: int) -> Callable[[Any], Any]:
+    """A before-validator of a request's list: its count is checked before any row, so 20,000
+    rows give one error, not 20,000 (``kind`` names the error types: ``too_few_<kind>``)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, list):
+            if not value:
+                raise PydanticCustomError(f"too_few_{kind}", f"send at least one {one}")
+            if len(value) > limit:
+                raise PydanticCustomError(
+                    f"too_many_{kind}",
+                    f"{{count}} {many} in one request; at most {{limit}} are accepted: split them",
+                    {"count": len(value), "limit": limit},
+                )
+        return value
+
+    return check
+
+
+_count = count_check("outcomes", "outcome", "outcomes", MAX_OUTCOMES)
 
 
 class OutcomesRequest(BaseModel):

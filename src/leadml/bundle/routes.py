@@ -23,7 +23,6 @@ named by position, never by a value a client sent), checked like ``model.txt`` b
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,6 +242,3 @@ class RowCalibrator:
 
     def one(self, raw: float) -> float:
         return self.single.one(raw)
-
-
-CalibratorLike = Calibrator | RowCalibrator | Callable[[np.ndarray], np.ndarray]

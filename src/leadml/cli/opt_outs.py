@@ -58,27 +58,14 @@ def import_opt_outs(
     """Record leads that objected to profiling: never scored again, their stored scores
     erased."""
     from leadml.data.read import describe_source, read_table
-    from leadml.errors import DataError
     from leadml.history.engine import redact
-    from leadml.history.opt_outs import OptOut, record_opt_outs_at
-    from leadml.lifecycle.outcome_table import lead_ids, outcome_tenant, outcome_times
+    from leadml.lifecycle.outcome_table import outcome_tenant, record_opt_out_table
 
     url = history_url(project_settings(), history, "objections are kept beside the scores")
     chosen = outcome_tenant(url, tenant)
     with console.status(f"Reading {describe_source(data)}"):
         frame = read_table(data)
-    columns = list(map(str, frame.columns))
-    for option, column in (("--on", on), ("--at-column", at_column)):
-        if column is not None and column not in columns:
-            raise DataError(
-                f"{option} column '{column}' is not in the table; its columns are: "
-                + ", ".join(columns[:30])
-            )
-    ids = lead_ids(frame[on])
-    times = outcome_times(frame[at_column]) if at_column is not None else [None] * len(ids)
-    result = record_opt_outs_at(
-        url, chosen, [OptOut(i, t) for i, t in zip(ids, times, strict=True)]
-    )
+    result = record_opt_out_table(url, chosen, frame, on, at_column)
     console.print(
         f"[dim]Score history: {redact(url)}, tenant {chosen}[/]", highlight=False, soft_wrap=True
     )

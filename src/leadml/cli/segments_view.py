@@ -48,11 +48,6 @@ def segment_notes(segments: dict[str, Any]) -> list[str]:
     ]
 
 
-def audit_lines(audit: dict[str, Any]) -> list[str]:
-    """The fairness audit's sentences (factual, not a verdict)."""
-    return list(audit.get("lines") or [])
-
-
 def show_duties(metrics: dict[str, Any]) -> None:
     """Segments and the fairness audit, where the training made them."""
     if metrics.get("segments"):
@@ -61,5 +56,5 @@ def show_duties(metrics: dict[str, Any]) -> None:
             screen.print(f"  {line}", highlight=False, soft_wrap=True)
     if metrics.get("audit"):
         screen.print("[bold]Fairness audit[/] (the newest leads, at the SQL cut-off):")
-        for line in audit_lines(metrics["audit"]):
+        for line in metrics["audit"].get("lines") or []:
             screen.print(f"  {line}", highlight=False, soft_wrap=True)

@@ -143,14 +143,14 @@ def from_history(
     same = {lead_model.version, *(c["from"] for c in lead_model.meta.get("band_changes", []))}
     other = (~scored["model_version"].isin(same)).to_numpy()
     notes = []
+    # The values stored, decoded once: every lead's for its segment, else the rescored ones.
+    need = np.ones(len(other), dtype=bool) if lead_model.segments is not None else other
     codes = None
-    if lead_model.segments is not None:  # each lead's segment, from the values stored
-        codes = segment_codes(
-            lead_model, lead_model.matrix(history_leads(lead_model, scored, window).leads)
-        )
+    if need.any():
+        x = lead_model.matrix(history_leads(lead_model, scored[need], window).leads)
+        codes = segment_codes(lead_model, x)
     if other.any():
-        leads = history_leads(lead_model, scored[other], window).leads
-        p[other] = lead_model.predict_proba(lead_model.matrix(leads))
+        p[other] = lead_model.predict_proba(x[other[need]])
         notes.append(
             f"{plural(int(other.sum()), 'lead')} {'was' if other.sum() == 1 else 'were'} "
             "scored by other versions: rescored with "

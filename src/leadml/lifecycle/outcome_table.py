@@ -9,7 +9,8 @@ yet (nothing is recorded). ``POST /v1/outcomes`` sends JSON true/false, read as 
 stored outcomes label leads for ``leadml retrain`` with the same codes, its positive value
 spelled as ``CONVERTED``. A value that says neither (blank, "maybe", an open deal) stops an
 import before anything is stored, naming the rows. Only lead ids are ever shown: the other
-columns of an export may be personal data.
+columns of an export may be personal data. An export of leads that objected to profiling
+(``leadml opt-outs import``) is read by the same id and time rules.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from leadml.history.opt_outs import OptOutResult
     from leadml.schema.spec import LeadSchema
 
 #: Lead ids are stored in a column of this many characters (``history.tables.lead_scores``);
@@ -210,3 +212,17 @@ def record_table(
 
     column = target_column(list(map(str, frame.columns)), on, at, target)
     return record_outcomes_at(url, tenant, table_outcomes(frame, on, column, positive, at))
+
+
+def record_opt_out_table(
+    url: str, tenant: str, frame: pd.DataFrame, on: str, at: str | None = None
+) -> OptOutResult:
+    """Record an export's leads as having objected to profiling (``leadml opt-outs import``),
+    ids and times read as outcome imports read them; their stored scores are erased."""
+    from leadml.history.opt_outs import OptOut, record_opt_outs_at
+
+    _check_columns(frame, {"--on": on, "--at-column": at})
+    ids = lead_ids(frame[on])
+    times = outcome_times(frame[at]) if at is not None else [None] * len(ids)
+    opt_outs = [OptOut(i, t) for i, t in zip(ids, times, strict=True)]
+    return record_opt_outs_at(url, tenant, opt_outs)

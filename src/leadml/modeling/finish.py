@@ -200,10 +200,11 @@ def finish_training(
     model.meta["novelty"] = novelty_spec(encoder, data.rows.x, seed=settings.seed)
     judged = backtest.judged
     model.meta["interval"] = fit_outcome_interval(backtest.honest[judged], data.rows.y[judged])
-    seen = np.full(len(data.rows.y), np.nan)
-    seen[head.test] = p_bands
     if segmented is not None:
-        seen = segmented.headline_p
+        seen = segmented.headline_p  # each lead by its segment's calibrator
+    else:
+        seen = np.full(len(data.rows.y), np.nan)
+        seen[head.test] = p_bands
     audit = training_audit(model, data, backtest, settings, seen)
     if audit is not None:
         say("Auditing fairness by " + ", ".join(data.schema.audit))
